@@ -1,0 +1,40 @@
+/**
+ * Why a PAT failed verification. The order of checks is fixed: format, then
+ * lookup, then the stored hash, then the secret, and only then revoked and
+ * expired, so that those last two are learned only by a holder of the secret.
+ */
+export const PAT_VERIFY_FAILURES = [
+  "invalid_prefix",
+  "invalid_format",
+  "not_found",
+  "invalid_phc",
+  "unsupported_algorithm",
+  "invalid_parameters",
+  "invalid_secret",
+  "revoked",
+  "expired",
+] as const;
+export type PatVerifyFailure = (typeof PAT_VERIFY_FAILURES)[number];
+
+/** OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8693, 7009, 8707). */
+export const OAUTH_ERRORS = [
+  "invalid_request",
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "unsupported_token_type",
+  "invalid_scope",
+  "invalid_target",
+  "invalid_token",
+  "insufficient_scope",
+  "temporarily_unavailable",
+  "server_error",
+] as const;
+export type OAuthErrorCode = (typeof OAUTH_ERRORS)[number];
+
+/** The RFC 6749 §5.2 error body. */
+export interface OAuthErrorBody {
+  readonly error: OAuthErrorCode;
+  readonly error_description?: string;
+}

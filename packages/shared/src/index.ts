@@ -1,0 +1,65 @@
+export { BASE62_ALPHABET, encodeBase62, randomBase62 } from "./base62.js";
+export { CHECKSUM_LENGTH, patChecksum } from "./checksum.js";
+export {
+  ACCEPTED_TYPS,
+  ACCESS_TOKEN_TYP,
+  ACCESS_TOKEN_TYPE,
+  type AccessTokenClaims,
+  DEFAULT_AUDIENCE,
+  DEFAULT_SIGNING_ALGORITHM,
+  INTROSPECT_ROLE,
+  PAT_TOKEN_TYPE,
+  REQUIRED_CLAIMS,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  TOKEN_EXCHANGE_GRANT_TYPE,
+} from "./claims.js";
+export {
+  type DenyCheckClaims,
+  type DenyEntry,
+  type DenyKind,
+  type DenyLookup,
+  denyEntryField,
+  findDenial,
+  notBeforeMark,
+  parseDenyEntry,
+  parseRevocationEvent,
+  type RevocationEvent,
+} from "./deny-list.js";
+export {
+  OAUTH_ERRORS,
+  type OAuthErrorBody,
+  type OAuthErrorCode,
+  PAT_VERIFY_FAILURES,
+  type PatVerifyFailure,
+} from "./errors.js";
+export {
+  assertTokenPrefix,
+  DEFAULT_TOKEN_PREFIX,
+  formatPat,
+  isTokenId,
+  MAX_PAT_LENGTH,
+  newTokenId,
+  PAT_SCANNER_PATTERN,
+  type ParsedPat,
+  type ParsePatResult,
+  type PatFormatFailure,
+  parsePat,
+  patScannerPattern,
+  patScannerRegExp,
+  SECRET_BYTES,
+  TOKEN_ID_LENGTH,
+} from "./pat-format.js";
+export {
+  checkScryptParams,
+  DEFAULT_SCRYPT_PARAMS,
+  formatPhc,
+  type ParsedPhc,
+  type ParsePhcResult,
+  type PhcFailure,
+  parsePhc,
+  SCRYPT_LIMITS,
+  type ScryptParams,
+} from "./phc.js";
+export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
+export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";

@@ -1,0 +1,37 @@
+/** Default prefix of every Redis key patgate writes; issuer and verifier agree on it. */
+export const DEFAULT_REDIS_PREFIX = "patgate";
+
+/** Every Redis key and key prefix patgate uses, built in one place. */
+export interface RedisKeys {
+  /** Hash: `denyEntryField(entry)` → JSON entry. The deny-list snapshot. */
+  readonly denyEntries: string;
+  /** Sorted set: field → expiresAt, so expired entries are pruned without a scan. */
+  readonly denyExpiry: string;
+  /** Stream of revocation events, trimmed to a bounded length. */
+  readonly events: string;
+  /** BullMQ `prefix` option for the revocation queue. */
+  readonly queuePrefix: string;
+  /** Rate-limit counter key for a bucket name (spread over the cluster). */
+  rateLimit(bucket: string): string;
+}
+
+/**
+ * Builds the key set for `prefix`. The revocation keys (deny-list, stream,
+ * queue) share the hash tag `{prefix}`, so one Lua script can update them
+ * atomically on Redis Cluster, as BullMQ recommends for its own prefix.
+ *
+ * @example redisKeys().events // "{patgate}:deny:events"
+ */
+export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) {
+    throw new TypeError(`Redis key prefix must be 1-64 of [A-Za-z0-9_.:-], got ${JSON.stringify(prefix)}`);
+  }
+  const tag = `{${prefix}}`;
+  return Object.freeze({
+    denyEntries: `${tag}:deny:entries`,
+    denyExpiry: `${tag}:deny:expiry`,
+    events: `${tag}:deny:events`,
+    queuePrefix: `${tag}:queue`,
+    rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
+  });
+}
