@@ -25,7 +25,18 @@ async function launch(port: number): Promise<ChildProcess> {
   // noeviction, as BullMQ requires; no persistence, so runs share nothing.
   const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"],
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--maxmemory-policy",
+      "noeviction",
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
