@@ -1,0 +1,144 @@
+import type { PatVerifyFailure, ScryptParams } from "@patgate/shared";
+
+/**
+ * A PAT as stored in DynamoDB, without its secret hash. Times are epoch
+ * seconds. `expiresAt` is also the table's TTL attribute.
+ */
+export interface TokenRecord {
+  readonly tokenId: string;
+  readonly owner: string;
+  readonly isAdmin: boolean;
+  /** Sorted, unique; empty when the token has none (DynamoDB stores no empty sets). */
+  readonly roles: readonly string[];
+  readonly name?: string;
+  readonly isRevoked: boolean;
+  readonly revokedAt?: number;
+  readonly expiresAt?: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly lastUsedAt?: number;
+  readonly lastUsedIp?: string;
+}
+
+/** Input of `issue`: a new token with a random id and secret. */
+export interface IssueInput {
+  readonly owner: string;
+  readonly isAdmin?: boolean;
+  readonly roles?: readonly string[];
+  readonly name?: string;
+  /** Epoch seconds; must be in the future. Omit for a token that never expires. */
+  readonly expiresAt?: number;
+  /** A chosen id (21 base62 chars); random when omitted. */
+  readonly tokenId?: string;
+}
+
+/** Input of `register`: a token made elsewhere by `generate` (or `@access-tokens/core`). */
+export interface RegisterInput extends IssueInput {
+  readonly tokenId: string;
+  readonly secretPhc: string;
+}
+
+/** Roles change: replace all, or add / remove atomically (concurrent changes lose nothing). */
+export type RolesUpdate =
+  | readonly string[]
+  | { readonly add: readonly string[]; readonly remove?: never }
+  | { readonly remove: readonly string[]; readonly add?: never };
+
+/** Fields `update` may change; absent fields are left alone. */
+export interface TokenUpdate {
+  readonly owner?: string;
+  readonly isAdmin?: boolean;
+  /** Empty string removes the name. */
+  readonly name?: string;
+  /** Epoch seconds in the future, or null to remove the expiry. */
+  readonly expiresAt?: number | null;
+  readonly roles?: RolesUpdate;
+}
+
+export type PatVerifyResult =
+  | { readonly ok: true; readonly record: TokenRecord }
+  | {
+      readonly ok: false;
+      readonly reason: PatVerifyFailure;
+      /** Present for `revoked` and `expired` only: the caller proved it holds the secret. */
+      readonly record?: TokenRecord;
+    };
+
+/** Result of revoke / restore: the record after the call, and whether it changed anything. */
+export interface StateChange {
+  readonly record: TokenRecord;
+  readonly changed: boolean;
+}
+
+export interface ListOptions {
+  /** Page size, 1-100; default 50. */
+  readonly limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  readonly cursor?: string;
+  /** Only this owner's tokens (a Query on `owner-index`, not a Scan). */
+  readonly owner?: string;
+  /** Only tokens carrying this role. */
+  readonly hasRole?: string;
+  /** Include revoked tokens; default true. */
+  readonly includeRevoked?: boolean;
+  /** Include expired tokens; default true. */
+  readonly includeExpired?: boolean;
+}
+
+export interface ListPage {
+  readonly items: readonly TokenRecord[];
+  /** Present when there may be more; pass it back as `cursor`. */
+  readonly nextCursor?: string;
+}
+
+export interface GenerateResult {
+  /** The full PAT: shown once, never stored. */
+  readonly token: string;
+  readonly tokenId: string;
+  readonly secretPhc: string;
+}
+
+export interface BatchLoadResult {
+  readonly found: readonly TokenRecord[];
+  readonly notFound: readonly string[];
+}
+
+/** The DynamoDB-backed PAT store. Every method validates its input and throws a `TokenStoreError` on bad input. */
+export interface TokenStore {
+  readonly tableName: string;
+  /** Creates a token with a random secret; the full PAT is returned once. */
+  issue(input: IssueInput): Promise<{ readonly token: string; readonly record: TokenRecord }>;
+  /** Checks a PAT: format, lookup, hash, secret, then revoked / expired. Expected failures are values. */
+  verify(token: string): Promise<PatVerifyResult>;
+  /** Makes a token id, secret and PHC without storing anything. */
+  generate(options?: { readonly tokenId?: string }): Promise<GenerateResult>;
+  /** Stores a token whose PHC was made elsewhere. */
+  register(input: RegisterInput): Promise<TokenRecord>;
+  /** The record, or null when no token has this id. */
+  get(tokenId: string): Promise<TokenRecord | null>;
+  /** Applies changes and returns the record after them. Throws not_found for a missing id. */
+  update(tokenId: string, changes: TokenUpdate): Promise<TokenRecord>;
+  /** Marks revoked, keeping the original expiry. Idempotent. */
+  revoke(tokenId: string): Promise<StateChange>;
+  /** Lifts a revocation. Idempotent. */
+  restore(tokenId: string): Promise<StateChange>;
+  /** A page of tokens, newest last, with a cursor for the next. */
+  list(options?: ListOptions): Promise<ListPage>;
+  /** Loads many tokens by id (100 per BatchGet, unprocessed keys retried). */
+  batchLoad(tokenIds: Iterable<string>): Promise<BatchLoadResult>;
+  /** Records a successful use, at most once a minute per token; never recreates a deleted item. */
+  touch(tokenId: string, usage: { readonly at: number; readonly ip?: string }): Promise<void>;
+  /** Resolves when the table answers (for /readyz). */
+  ping(): Promise<void>;
+}
+
+/** Options of `createTokenStore`. */
+export interface TokenStoreOptions {
+  readonly tableName: string;
+  /** PAT prefix; default `pat_`. */
+  readonly tokenPrefix?: string;
+  /** scrypt cost for new secrets; default ln=14,r=8,p=1. */
+  readonly scrypt?: ScryptParams;
+  /** Current time in epoch ms; default `Date.now`. */
+  readonly now?: () => number;
+}
