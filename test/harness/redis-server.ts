@@ -58,7 +58,7 @@ async function launch(port: number): Promise<ChildProcess> {
 export async function startRedisServer(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | null = await launch(port);
-  return {
+  const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
     async stop() {
@@ -70,8 +70,9 @@ export async function startRedisServer(): Promise<TestRedis> {
       await exited;
     },
     async restart() {
-      if (child) await this.stop();
+      if (child) await redis.stop();
       child = await launch(port);
     },
   };
+  return redis;
 }

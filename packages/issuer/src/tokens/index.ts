@@ -1,0 +1,20 @@
+export { decodeCursor, encodeCursor, type PageKey } from "./cursor.js";
+export { StoreUnavailableError, TokenStoreError, type TokenStoreErrorCode } from "./errors.js";
+export { createTokenTable, enableTtl, OWNER_INDEX } from "./table.js";
+export { createTokenStore, type TokenStoreInternals } from "./token-store.js";
+export type {
+  BatchLoadResult,
+  GenerateResult,
+  IssueInput,
+  ListOptions,
+  ListPage,
+  PatVerifyResult,
+  RegisterInput,
+  RolesUpdate,
+  StateChange,
+  TokenRecord,
+  TokenStore,
+  TokenStoreOptions,
+  TokenUpdate,
+} from "./types.js";
+export { MAX_ROLE_LENGTH, MAX_ROLES } from "./validation.js";

@@ -1,0 +1,77 @@
+import { isTokenId } from "@patgate/shared";
+import type { TokenRecord } from "./types.js";
+
+/** A token item as the DynamoDB document client reads it. */
+export type TokenItem = Record<string, unknown>;
+
+/** A record read back from the table, with the secret hash kept apart from the public record. */
+export interface StoredToken {
+  readonly record: TokenRecord;
+  readonly secretPhc: unknown;
+}
+
+function epoch(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
+function roleList(value: unknown): string[] | null {
+  if (value === undefined) return [];
+  const items = value instanceof Set ? [...value] : Array.isArray(value) ? value : null;
+  if (!items?.every((role): role is string => typeof role === "string")) return null;
+  return [...new Set(items)].sort();
+}
+
+/**
+ * Maps a table item to a record, or null when the item is not a usable token
+ * (corrupt or written by something else). Never throws: items are untrusted.
+ */
+export function itemToStored(item: TokenItem | undefined): StoredToken | null {
+  if (!item) return null;
+  const { tokenId, owner, isAdmin, name, createdAt, lastUsedIp } = item;
+  const roles = roleList(item.roles);
+  const created = epoch(createdAt);
+  if (
+    !isTokenId(tokenId) ||
+    typeof owner !== "string" ||
+    owner.length === 0 ||
+    roles === null ||
+    created === undefined
+  ) {
+    return null;
+  }
+  const revokedAt = epoch(item.revokedAt);
+  const expiresAt = epoch(item.expiresAt);
+  const lastUsedAt = epoch(item.lastUsedAt);
+  const record: TokenRecord = {
+    tokenId,
+    owner,
+    isAdmin: isAdmin === true,
+    roles,
+    ...(typeof name === "string" && name.length > 0 ? { name } : {}),
+    // `@access-tokens/core` records carry only revokedAt; treat either as revoked.
+    isRevoked: item.isRevoked === true || (item.isRevoked === undefined && revokedAt !== undefined),
+    ...(revokedAt === undefined ? {} : { revokedAt }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    createdAt: created,
+    updatedAt: epoch(item.updatedAt) ?? created,
+    ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
+    ...(typeof lastUsedIp === "string" ? { lastUsedIp } : {}),
+  };
+  return { record, secretPhc: item.secretPhc };
+}
+
+/** The item written for a new token. DynamoDB stores no empty sets, so no roles means no attribute. */
+export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
+  return {
+    tokenId: record.tokenId,
+    secretPhc,
+    owner: record.owner,
+    isAdmin: record.isAdmin,
+    ...(record.roles.length > 0 ? { roles: new Set(record.roles) } : {}),
+    ...(record.name === undefined ? {} : { name: record.name }),
+    isRevoked: false,
+    ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}

@@ -1,0 +1,177 @@
+import { isTokenId } from "@patgate/shared";
+import { invalid } from "./errors.js";
+import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
+
+/** At most this many roles on one token, each at most {@link MAX_ROLE_LENGTH} characters. */
+export const MAX_ROLES = 50;
+export const MAX_ROLE_LENGTH = 100;
+export const MAX_OWNER_LENGTH = 256;
+export const MAX_NAME_LENGTH = 100;
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 50;
+
+// Control characters (C0, DEL, C1) never belong in an owner, a name or a role.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const WHITESPACE = /\s/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function checkTokenId(value: unknown, field = "tokenId"): string {
+  if (!isTokenId(value)) throw invalid(field, "must be 21 base62 characters");
+  return value;
+}
+
+export function checkOwner(value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) throw invalid("owner", "must be a non-empty string");
+  if (value.length > MAX_OWNER_LENGTH) throw invalid("owner", `must be at most ${MAX_OWNER_LENGTH} characters`);
+  if (CONTROL.test(value)) throw invalid("owner", "must not contain control characters");
+  return value;
+}
+
+export function checkName(value: unknown): string {
+  if (typeof value !== "string") throw invalid("name", "must be a string");
+  if (value.length > MAX_NAME_LENGTH) throw invalid("name", `must be at most ${MAX_NAME_LENGTH} characters`);
+  if (CONTROL.test(value)) throw invalid("name", "must not contain control characters");
+  return value;
+}
+
+export function checkIsAdmin(value: unknown): boolean {
+  if (typeof value !== "boolean") throw invalid("isAdmin", "must be a boolean");
+  return value;
+}
+
+/** A role list: unique (duplicates dropped), sorted, each role a non-empty word. */
+export function checkRoles(value: unknown, field = "roles"): string[] {
+  if (!Array.isArray(value)) throw invalid(field, "must be an array of strings");
+  for (const role of value) {
+    if (typeof role !== "string" || role.length === 0) throw invalid(field, "must contain only non-empty strings");
+    if (role.length > MAX_ROLE_LENGTH)
+      throw invalid(field, `must contain roles of at most ${MAX_ROLE_LENGTH} characters`);
+    if (CONTROL.test(role) || WHITESPACE.test(role))
+      throw invalid(field, "must not contain whitespace or control characters");
+  }
+  const roles = [...new Set(value as string[])].sort();
+  if (roles.length > MAX_ROLES) throw invalid(field, `must hold at most ${MAX_ROLES} roles`);
+  return roles;
+}
+
+/** An expiry: integer epoch seconds strictly in the future. */
+export function checkExpiresAt(value: unknown, nowSeconds: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value))
+    throw invalid("expiresAt", "must be an integer epoch time in seconds");
+  if (value <= nowSeconds) throw invalid("expiresAt", "must be in the future");
+  return value;
+}
+
+/** A validated issue input, with defaults applied. */
+export interface CheckedIssue {
+  readonly owner: string;
+  readonly isAdmin: boolean;
+  readonly roles: string[];
+  readonly name?: string;
+  readonly expiresAt?: number;
+  readonly tokenId?: string;
+}
+
+const ISSUE_KEYS = new Set(["owner", "isAdmin", "roles", "name", "expiresAt", "tokenId", "secretPhc"]);
+
+export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number): CheckedIssue {
+  if (!isRecord(input)) throw invalid("input", "must be an object");
+  for (const key of Object.keys(input)) if (!ISSUE_KEYS.has(key)) throw invalid(key, "is not a known field");
+  const name = input.name === undefined || input.name === "" ? undefined : checkName(input.name);
+  return {
+    owner: checkOwner(input.owner),
+    isAdmin: input.isAdmin === undefined ? false : checkIsAdmin(input.isAdmin),
+    roles: input.roles === undefined ? [] : checkRoles(input.roles),
+    ...(name === undefined ? {} : { name }),
+    ...(input.expiresAt === undefined ? {} : { expiresAt: checkExpiresAt(input.expiresAt, nowSeconds) }),
+    ...(input.tokenId === undefined ? {} : { tokenId: checkTokenId(input.tokenId) }),
+  };
+}
+
+/** A validated roles change. */
+export type CheckedRoles =
+  | { readonly kind: "replace"; readonly roles: string[] }
+  | { readonly kind: "add"; readonly roles: string[] }
+  | { readonly kind: "remove"; readonly roles: string[] };
+
+function checkRolesUpdate(value: RolesUpdate | unknown): CheckedRoles {
+  if (Array.isArray(value)) return { kind: "replace", roles: checkRoles(value) };
+  if (!isRecord(value)) throw invalid("roles", "must be an array, {add: [...]} or {remove: [...]}");
+  const keys = Object.keys(value);
+  if (keys.length !== 1 || (keys[0] !== "add" && keys[0] !== "remove")) {
+    throw invalid("roles", "must be an array, {add: [...]} or {remove: [...]}");
+  }
+  const kind = keys[0];
+  const roles = checkRoles(value[kind], `roles.${kind}`);
+  if (roles.length === 0) throw invalid(`roles.${kind}`, "must name at least one role");
+  return { kind, roles };
+}
+
+/** A validated update: every field optional, at least one present. */
+export interface CheckedUpdate {
+  readonly owner?: string;
+  readonly isAdmin?: boolean;
+  /** null removes the name. */
+  readonly name?: string | null;
+  /** null removes the expiry. */
+  readonly expiresAt?: number | null;
+  readonly roles?: CheckedRoles;
+}
+
+const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles"]);
+
+export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number): CheckedUpdate {
+  if (!isRecord(changes)) throw invalid("changes", "must be an object");
+  const keys = Object.keys(changes).filter((key) => changes[key] !== undefined);
+  for (const key of keys) if (!UPDATE_KEYS.has(key)) throw invalid(key, "is not a field that can be updated");
+  if (keys.length === 0) throw invalid("changes", "must change at least one field");
+  const name = changes.name === undefined ? undefined : checkName(changes.name);
+  return {
+    ...(changes.owner === undefined ? {} : { owner: checkOwner(changes.owner) }),
+    ...(changes.isAdmin === undefined ? {} : { isAdmin: checkIsAdmin(changes.isAdmin) }),
+    ...(name === undefined ? {} : { name: name === "" ? null : name }),
+    ...(changes.expiresAt === undefined
+      ? {}
+      : { expiresAt: changes.expiresAt === null ? null : checkExpiresAt(changes.expiresAt, nowSeconds) }),
+    ...(changes.roles === undefined ? {} : { roles: checkRolesUpdate(changes.roles) }),
+  };
+}
+
+/** Validated list options with defaults applied; the cursor is decoded elsewhere. */
+export interface CheckedList {
+  readonly limit: number;
+  readonly cursor?: string;
+  readonly owner?: string;
+  readonly hasRole?: string;
+  readonly includeRevoked: boolean;
+  readonly includeExpired: boolean;
+}
+
+const LIST_KEYS = new Set(["limit", "cursor", "owner", "hasRole", "includeRevoked", "includeExpired"]);
+
+export function checkListOptions(options: ListOptions | unknown = {}): CheckedList {
+  if (!isRecord(options)) throw invalid("options", "must be an object");
+  for (const key of Object.keys(options)) if (!LIST_KEYS.has(key)) throw invalid(key, "is not a list option");
+  const { limit = DEFAULT_PAGE_SIZE, cursor, owner, hasRole, includeRevoked = true, includeExpired = true } = options;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw invalid("limit", `must be an integer from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  if (cursor !== undefined && (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 1024)) {
+    throw invalid("cursor", "is not a cursor from a previous page");
+  }
+  if (hasRole !== undefined) checkRoles([hasRole], "hasRole");
+  if (typeof includeRevoked !== "boolean") throw invalid("includeRevoked", "must be a boolean");
+  if (typeof includeExpired !== "boolean") throw invalid("includeExpired", "must be a boolean");
+  return {
+    limit,
+    ...(cursor === undefined ? {} : { cursor: cursor as string }),
+    ...(owner === undefined ? {} : { owner: checkOwner(owner) }),
+    ...(hasRole === undefined ? {} : { hasRole: hasRole as string }),
+    includeRevoked,
+    includeExpired,
+  };
+}
