@@ -16,7 +16,11 @@ export const PAT_VERIFY_FAILURES = [
 ] as const;
 export type PatVerifyFailure = (typeof PAT_VERIFY_FAILURES)[number];
 
-/** OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8693, 7009, 8707). */
+/**
+ * OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8693, 7009,
+ * 8707), plus `slow_down` (RFC 8628) for a rate-limited client, and the admin
+ * API's `not_found` and `conflict`.
+ */
 export const OAUTH_ERRORS = [
   "invalid_request",
   "invalid_client",
@@ -29,7 +33,10 @@ export const OAUTH_ERRORS = [
   "invalid_token",
   "insufficient_scope",
   "temporarily_unavailable",
+  "slow_down",
   "server_error",
+  "not_found",
+  "conflict",
 ] as const;
 export type OAuthErrorCode = (typeof OAUTH_ERRORS)[number];
 

@@ -1,0 +1,134 @@
+import formbody from "@fastify/formbody";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { redisKeys } from "@patgate/shared";
+import Fastify, { type FastifyInstance } from "fastify";
+import { noAudit } from "./audit/audit-event.js";
+import type { AppDeps, IssuerContext } from "./context.js";
+import { installErrorHandling } from "./http/error-handler.js";
+import { rateLimited } from "./http/http-error.js";
+import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
+import { createPatCache } from "./pat-cache/pat-cache.js";
+import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
+import { createDenyView } from "./revocation/deny-view.js";
+import { createInProcessPropagator } from "./revocation/propagator.js";
+import { createRevoker } from "./revocation/revoker.js";
+import { adminRoutes } from "./routes/admin/index.js";
+import { healthRoutes } from "./routes/health.js";
+import { oauthRoutes } from "./routes/oauth.js";
+import { tokenRoute } from "./routes/token.js";
+import { wellKnownRoutes } from "./routes/well-known.js";
+
+/** Log paths that may hold a PAT, a JWT or key material: never written to a log line. */
+export const REDACTED_LOG_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "headers.authorization",
+  "body.subject_token",
+  "body.token",
+  "subject_token",
+  "token",
+  "access_token",
+  "*.subject_token",
+  "*.token",
+  "*.access_token",
+  "*.d",
+  "*.p",
+  "*.q",
+  "*.dp",
+  "*.dq",
+  "*.qi",
+];
+
+/** Largest request body anywhere (admin bodies included); /token has its own, smaller limit. */
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Builds the issuer's Fastify app from its dependencies, without listening:
+ * tests `inject` into it, `server.ts` listens.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const logger =
+    deps.logger === false
+      ? false
+      : {
+          level: deps.config.logLevel,
+          redact: { paths: REDACTED_LOG_PATHS, censor: "[redacted]" },
+          ...(deps.logger === true ? {} : deps.logger),
+        };
+  const app = Fastify({
+    logger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Route parameters such as token ids are short; a 10 kB URL segment is refused early.
+    routerOptions: { maxParamLength: 256 },
+    return503OnClosing: true,
+    // Strict input: no type coercion, no silent removal of unknown fields; the store names what is wrong.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+    forceCloseConnections: "idle",
+  });
+
+  const now = deps.now ?? Date.now;
+  const metrics = createIssuerMetrics();
+  const patCache = createPatCache({ ttlSeconds: deps.config.patCacheTtlSeconds });
+  const denyView = createDenyView();
+  const failures = deps.redis
+    ? createRedisFailureLimiter(
+        deps.redis,
+        (id) => redisKeys(deps.config.redisPrefix).rateLimit(`fail:${id}`),
+        deps.config.failuresPerTokenPerMinute,
+      )
+    : createMemoryFailureLimiter(deps.config.failuresPerTokenPerMinute, now);
+  const revoker =
+    deps.revoker ??
+    createRevoker({
+      store: deps.store,
+      propagator: createInProcessPropagator(deps.bus),
+      jwtTtlSeconds: deps.config.jwtTtlSeconds,
+      now,
+    });
+  const ctx: IssuerContext = {
+    ...deps,
+    now,
+    audit: deps.audit ?? noAudit,
+    revoker,
+    patCache,
+    denyView,
+    metrics,
+    failures,
+  };
+
+  // Every revocation event evicts cached PATs and feeds the issuer's own deny view.
+  const unsubscribe = deps.bus.subscribe((event) => {
+    patCache.apply(event);
+    denyView.apply(event);
+  });
+  app.addHook("onClose", async () => unsubscribe());
+
+  await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(rateLimit, {
+    global: false,
+    ...(deps.redis ? { redis: deps.redis, nameSpace: redisKeys(deps.config.redisPrefix).rateLimit("ip:") } : {}),
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => rateLimited(context.ttl / 1000),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "patgate issuer",
+        version: "0.1.0",
+        description: "Exchange personal access tokens for short-lived JWTs; manage and revoke tokens.",
+      },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+  installErrorHandling(app);
+
+  await app.register(async (scope) => tokenRoute(scope, ctx));
+  await app.register(async (scope) => oauthRoutes(scope, ctx));
+  await app.register(async (scope) => wellKnownRoutes(scope, ctx));
+  await app.register(async (scope) => healthRoutes(scope, ctx));
+  await app.register(async (scope) => adminRoutes(scope, ctx), { prefix: "/admin" });
+  return app;
+}

@@ -1,0 +1,104 @@
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
+import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
+import { CliError } from "./cli-error.js";
+import type { ChangedToken, TokenAdmin } from "./token-admin.js";
+
+const REQUEST_TIMEOUT_MS = 15_000;
+
+interface ErrorBody {
+  readonly error?: unknown;
+  readonly error_description?: unknown;
+}
+
+function looksLikeJwt(token: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
+}
+
+/**
+ * The admin HTTP API as a {@link TokenAdmin}. `credential` is an admin PAT
+ * (exchanged once at `/token` for a JWT) or an admin JWT used as it is.
+ */
+export function createHttpTokenAdmin(baseUrl: string, credential: string): TokenAdmin {
+  let url: URL;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    throw new CliError(`PATGATE_URL is not a URL: ${JSON.stringify(baseUrl)}`, 2);
+  }
+  const base = url.href.replace(/\/$/, "");
+  let jwt: Promise<string> | undefined = looksLikeJwt(credential) ? Promise.resolve(credential) : undefined;
+
+  async function send(method: string, path: string, body?: unknown, bearer?: string): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          accept: "application/json",
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "is unreachable";
+      throw new CliError(`the issuer at ${base} ${reason}`);
+    }
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    if (!response.ok) {
+      const { error, error_description } = (parsed ?? {}) as ErrorBody;
+      const detail =
+        typeof error_description === "string"
+          ? error_description
+          : typeof error === "string"
+            ? error
+            : text.slice(0, 200);
+      throw new CliError(`${method} ${path} failed (${response.status}): ${detail || response.statusText}`);
+    }
+    return parsed;
+  }
+
+  function bearer(): Promise<string> {
+    jwt ??= send("POST", "/token", {
+      grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+      subject_token: credential,
+      subject_token_type: ACCESS_TOKEN_TYPE,
+    }).then((body) => {
+      const token = (body as { access_token?: unknown } | null)?.access_token;
+      if (typeof token !== "string") throw new CliError("the issuer answered /token without an access_token");
+      return token;
+    });
+    return jwt;
+  }
+
+  async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return (await send(method, `/admin${path}`, body, await bearer())) as T;
+  }
+
+  const tokenPath = (tokenId: string) => `/tokens/${encodeURIComponent(tokenId)}`;
+
+  return {
+    create: (input: IssueInput) => admin("POST", "/tokens", input),
+    list(options: ListOptions) {
+      const query = new URLSearchParams();
+      for (const [key, value] of Object.entries(options)) {
+        if (value !== undefined) query.set(key, String(value));
+      }
+      const qs = query.toString();
+      return admin<ListPage>("GET", `/tokens${qs ? `?${qs}` : ""}`);
+    },
+    show: (tokenId: string) => admin<TokenRecord>("GET", tokenPath(tokenId)),
+    update: (tokenId: string, changes: TokenUpdate) => admin<ChangedToken>("PATCH", tokenPath(tokenId), changes),
+    revoke: (tokenId: string) => admin<ChangedToken>("POST", `${tokenPath(tokenId)}/revoke`),
+    restore: (tokenId: string) => admin<ChangedToken>("POST", `${tokenPath(tokenId)}/restore`),
+    rotateKeys: () => admin("POST", "/keys/rotate"),
+    close: async () => {},
+  };
+}

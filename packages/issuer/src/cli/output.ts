@@ -1,0 +1,68 @@
+import type { TokenRecord } from "../tokens/types.js";
+
+/** Where the CLI writes; tests pass in-memory sinks. */
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const processIO: CliIO = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+function when(epochSeconds: number | undefined): string {
+  return epochSeconds === undefined ? "-" : new Date(epochSeconds * 1000).toISOString().replace(".000Z", "Z");
+}
+
+function status(record: TokenRecord, nowSeconds: number): string {
+  if (record.isRevoked) return "revoked";
+  if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds) return "expired";
+  return "active";
+}
+
+/** A token as `key: value` lines, for `tokens show` and after a change. */
+export function describeToken(record: TokenRecord, nowSeconds: number): string {
+  const rows: [string, string][] = [
+    ["tokenId", record.tokenId],
+    ["owner", record.owner],
+    ["name", record.name ?? "-"],
+    ["status", status(record, nowSeconds)],
+    ["admin", record.isAdmin ? "yes" : "no"],
+    ["roles", record.roles.join(" ") || "-"],
+    ["created", when(record.createdAt)],
+    ["updated", when(record.updatedAt)],
+    ["expires", when(record.expiresAt)],
+    ["revoked", when(record.revokedAt)],
+    [
+      "last used",
+      record.lastUsedAt === undefined
+        ? "-"
+        : `${when(record.lastUsedAt)}${record.lastUsedIp ? ` from ${record.lastUsedIp}` : ""}`,
+    ],
+  ];
+  return rows.map(([key, value]) => `${key.padEnd(10)} ${value}`).join("\n");
+}
+
+/** Tokens as an aligned table, for `tokens list`. */
+export function tokenTable(records: readonly TokenRecord[], nowSeconds: number): string {
+  const header = ["TOKEN ID", "OWNER", "NAME", "STATUS", "ADMIN", "ROLES", "EXPIRES"];
+  const rows = records.map((r) => [
+    r.tokenId,
+    r.owner,
+    r.name ?? "-",
+    status(r, nowSeconds),
+    r.isAdmin ? "yes" : "no",
+    r.roles.join(",") || "-",
+    when(r.expiresAt),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}

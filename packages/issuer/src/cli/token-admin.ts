@@ -1,0 +1,25 @@
+import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
+
+/** Whether a revocation has reached Redis ("confirmed") or waits in the outbox ("pending"). */
+export type Propagation = "confirmed" | "pending";
+
+/** A token after a change, with the propagation state of any revocation it caused. */
+export interface ChangedToken {
+  readonly record: TokenRecord;
+  readonly propagation?: Propagation;
+}
+
+/**
+ * What the CLI does to tokens. Two implementations: over the admin HTTP API
+ * (`PATGATE_URL` + `PATGATE_TOKEN`) and directly against the configured store.
+ */
+export interface TokenAdmin {
+  create(input: IssueInput): Promise<{ readonly token: string; readonly record: TokenRecord }>;
+  list(options: ListOptions): Promise<ListPage>;
+  show(tokenId: string): Promise<TokenRecord>;
+  update(tokenId: string, changes: TokenUpdate): Promise<ChangedToken>;
+  revoke(tokenId: string): Promise<ChangedToken>;
+  restore(tokenId: string): Promise<ChangedToken>;
+  rotateKeys(): Promise<{ readonly kid: string; readonly activatesAt: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+import type { Redis } from "ioredis";
+import type { AuditSink } from "./audit/audit-event.js";
+import type { IssuerConfig } from "./config.js";
+import type { SigningKeys } from "./jwt/signing-keys.js";
+import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
+import type { PatCache } from "./pat-cache/pat-cache.js";
+import type { FailureLimiter } from "./rate-limit/failure-limiter.js";
+import type { RevocationBus } from "./revocation/bus.js";
+import type { DenyView } from "./revocation/deny-view.js";
+import type { Revoker } from "./revocation/revoker.js";
+import type { TokenStore } from "./tokens/types.js";
+
+/** What `buildApp` needs from outside: stores, keys, the bus. Built by `server.ts`, or by tests. */
+export interface AppDeps {
+  readonly config: IssuerConfig;
+  readonly store: TokenStore;
+  readonly keys: SigningKeys;
+  readonly bus: RevocationBus;
+  /** Applies revocations (DynamoDB first, then propagation); defaults to one over `store` and `bus`. */
+  readonly revoker?: Revoker;
+  /** Audit trail; default drops events. */
+  readonly audit?: AuditSink;
+  /** Redis for shared rate limits and readiness; absent in the embedded default. */
+  readonly redis?: Redis;
+  /** Current time in epoch ms; default Date.now. */
+  readonly now?: () => number;
+  /** Pino options, or false for no logs; default info-level JSON to stdout. */
+  readonly logger?: boolean | Record<string, unknown>;
+  /** Reads the audit trail of a token for the admin API. */
+  readonly auditTrail?: AuditTrailReader;
+}
+
+/** Reads the audit trail of one token, newest first. */
+export interface AuditTrailReader {
+  list(
+    tokenId: string,
+    options: { readonly limit: number; readonly cursor?: string },
+  ): Promise<{ readonly items: readonly unknown[]; readonly nextCursor?: string }>;
+}
+
+/** Everything routes share: the deps plus what `buildApp` derives from them. */
+export interface IssuerContext extends AppDeps {
+  readonly now: () => number;
+  readonly audit: AuditSink;
+  readonly revoker: Revoker;
+  readonly patCache: PatCache;
+  readonly denyView: DenyView;
+  readonly metrics: IssuerMetrics;
+  readonly failures: FailureLimiter;
+}

@@ -1,0 +1,61 @@
+import type { OAuthErrorCode } from "@patgate/shared";
+
+/**
+ * An error answered as an RFC 6749 JSON body `{ error, error_description }`
+ * (and `field` for a bad admin input). The one error shape of every endpoint.
+ */
+export class HttpError extends Error {
+  override readonly name = "HttpError";
+  constructor(
+    readonly statusCode: number,
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+    readonly field?: string,
+  ) {
+    super(description);
+  }
+}
+
+/** 400 `invalid_request`: a malformed request, or a subject token that cannot be used. */
+export const invalidRequest = (description: string, field?: string) =>
+  new HttpError(400, "invalid_request", description, {}, field);
+
+/** 401 `invalid_token` with the RFC 6750 challenge. */
+export function invalidToken(description: string): HttpError {
+  return new HttpError(401, "invalid_token", description, {
+    "www-authenticate": `Bearer error="invalid_token", error_description="${description.replace(/["\\]/g, "")}"`,
+  });
+}
+
+/** 401 with a bare challenge: no credentials were sent at all (RFC 6750 §3.1). */
+export function missingToken(): HttpError {
+  return new HttpError(401, "invalid_token", "a bearer token is required", { "www-authenticate": "Bearer" });
+}
+
+/** 403 `insufficient_scope` naming what was missing. */
+export function insufficientScope(description: string, scope: string): HttpError {
+  return new HttpError(403, "insufficient_scope", description, {
+    "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"`,
+  });
+}
+
+/** 503 `temporarily_unavailable` with `Retry-After`: a backing store is down. */
+export function unavailable(retryAfterSeconds = 5): HttpError {
+  return new HttpError(503, "temporarily_unavailable", "a backing store is unavailable; retry later", {
+    "retry-after": String(retryAfterSeconds),
+  });
+}
+
+/** 429 `slow_down` with `Retry-After`. */
+export function rateLimited(retryAfterSeconds: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new HttpError(429, "slow_down", `too many requests; retry after ${seconds} s`, {
+    "retry-after": String(seconds),
+  });
+}
+
+/** The JSON body of an error. */
+export function errorBody(error: HttpError): { error: OAuthErrorCode; error_description: string; field?: string } {
+  return { error: error.error, error_description: error.description, ...(error.field ? { field: error.field } : {}) };
+}

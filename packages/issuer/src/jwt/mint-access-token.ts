@@ -1,0 +1,59 @@
+import { randomBytes } from "node:crypto";
+import { ACCESS_TOKEN_TYP } from "@patgate/shared";
+import { SignJWT } from "jose";
+import type { SigningKeys } from "./signing-keys.js";
+
+/** What a JWT is minted for: the PAT's record after down-scoping. */
+export interface MintInput {
+  readonly issuer: string;
+  readonly audience: string;
+  /** The PAT's owner: `sub`. */
+  readonly owner: string;
+  /** The PAT's token id: `client_id`. */
+  readonly tokenId: string;
+  /** Roles granted, already down-scoped. */
+  readonly roles: readonly string[];
+  /** The PAT's own expiry (epoch s): the JWT never outlives it. */
+  readonly patExpiresAt?: number;
+  readonly ttlSeconds: number;
+  /** Current time, epoch ms. */
+  readonly nowMs: number;
+  /**
+   * Lowest `iat` allowed: the not-before mark of a recent change on this PAT or
+   * owner, so a JWT minted right after the change is not caught by the mark.
+   */
+  readonly minIat?: number;
+}
+
+export interface MintedToken {
+  readonly token: string;
+  readonly jti: string;
+  readonly iat: number;
+  readonly exp: number;
+  /** Roles space-joined, as in the `scope` claim. */
+  readonly scope: string;
+  readonly kid: string;
+}
+
+/**
+ * Signs an RFC 9068 access token: header `alg`, `kid`, `typ: at+jwt`; claims
+ * `iss sub aud exp iat jti client_id roles scope`.
+ */
+export async function mintAccessToken(keys: SigningKeys, input: MintInput): Promise<MintedToken> {
+  const nowSeconds = Math.floor(input.nowMs / 1000);
+  const iat = Math.max(nowSeconds, input.minIat ?? 0);
+  const exp = Math.min(iat + input.ttlSeconds, input.patExpiresAt ?? Number.POSITIVE_INFINITY);
+  const jti = randomBytes(16).toString("base64url");
+  const scope = input.roles.join(" ");
+  const signing = keys.signingKey(nowSeconds);
+  const token = await new SignJWT({ client_id: input.tokenId, roles: [...input.roles], scope })
+    .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: ACCESS_TOKEN_TYP })
+    .setIssuer(input.issuer)
+    .setSubject(input.owner)
+    .setAudience(input.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(signing.key);
+  return { token, jti, iat, exp, scope, kid: signing.kid };
+}

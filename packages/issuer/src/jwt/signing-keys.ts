@@ -1,0 +1,150 @@
+import type { SigningAlgorithm } from "@patgate/shared";
+import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { readKeyFile, type StoredKey, writeKeyFile } from "./key-file.js";
+
+/** A key ready to sign. */
+export interface ActiveKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly key: CryptoKey | Uint8Array;
+}
+
+/** The issuer's signing keys: which key signs now, and what the JWKS publishes. */
+export interface SigningKeys {
+  /** The key that signs at `nowSeconds`: the newest key whose activation time has come. */
+  signingKey(nowSeconds: number): ActiveKey;
+  /** The public JWKS at `nowSeconds`: keys being rotated in and keys whose JWTs may still be live. */
+  publicJwks(nowSeconds: number): { readonly keys: readonly JWK[] };
+  /** Adds a new key, published now, signing from `activatesAt`. Persists it. */
+  rotate(nowSeconds: number): Promise<{ readonly kid: string; readonly activatesAt: number }>;
+  /** Re-reads the key file if another process (CLI, another issuer) changed it. */
+  refresh(): Promise<void>;
+}
+
+export interface SigningKeysOptions {
+  /** Path of the private JWKS file. */
+  readonly path: string;
+  /** Create the file with a fresh key when it does not exist (the dev default); else a missing file is an error. */
+  readonly generate: boolean;
+  /** Algorithm of generated keys; default EdDSA (Ed25519). */
+  readonly algorithm?: SigningAlgorithm;
+  /** Longest JWT lifetime: an old key stays published this long after it stops signing. */
+  readonly jwtTtlSeconds: number;
+  /**
+   * Seconds between publishing a rotated-in key and signing with it, so every
+   * verifier has it before it sees a JWT signed with it (JWKS max-age plus
+   * jose's 30 s refetch cooldown). Default 120.
+   */
+  readonly publishDelaySeconds?: number;
+}
+
+/** Extra time an old key stays published beyond the JWT lifetime, for clock skew. */
+const RETIRE_MARGIN_SECONDS = 60;
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"] as const;
+
+/** Makes a new private JWK with a thumbprint `kid`. */
+export async function generateSigningJwk(algorithm: SigningAlgorithm): Promise<StoredKey["jwk"]> {
+  const { privateKey } = await generateKeyPair(algorithm, {
+    extractable: true,
+    ...(algorithm === "RS256" ? { modulusLength: 2048 } : {}),
+  });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  return { ...jwk, kid, alg: algorithm, use: "sig" };
+}
+
+function publicPart(jwk: JWK): JWK {
+  const copy: Record<string, unknown> = { ...jwk };
+  for (const member of PRIVATE_MEMBERS) delete copy[member];
+  delete copy.key_ops;
+  return copy as JWK;
+}
+
+/**
+ * Loads (or, in the dev default, generates) the signing keys. Keys signing
+ * order is by `activatesAt`; an old key is dropped from the JWKS once the key
+ * after it has been signing for longer than the JWT lifetime.
+ */
+export async function loadSigningKeys(options: SigningKeysOptions): Promise<SigningKeys> {
+  const { path, jwtTtlSeconds, algorithm = "EdDSA", publishDelaySeconds = 120 } = options;
+  let keys: StoredKey[] = [];
+  let mtimeMs = 0;
+  const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  const ready = new Map<string, CryptoKey | Uint8Array>();
+
+  async function adopt(next: StoredKey[]): Promise<void> {
+    const sorted = [...next].sort((a, b) => a.activatesAt - b.activatesAt);
+    for (const { jwk } of sorted) {
+      if (!imported.has(jwk.kid)) {
+        const pending = importJWK(jwk, jwk.alg);
+        imported.set(jwk.kid, pending);
+        ready.set(jwk.kid, await pending);
+      }
+    }
+    keys = sorted;
+  }
+
+  const existing = await readKeyFile(path);
+  if (existing) {
+    await adopt(existing.keys);
+    mtimeMs = existing.mtimeMs;
+  } else if (options.generate) {
+    const first: StoredKey = { jwk: await generateSigningJwk(algorithm), activatesAt: 0 };
+    await writeKeyFile(path, [first]);
+    await adopt([first]);
+  } else {
+    throw new Error(`signing keys file ${path} does not exist`);
+  }
+
+  /** Keys whose JWTs can no longer be live: the next key has signed for longer than the JWT lifetime. */
+  function live(nowSeconds: number): StoredKey[] {
+    return keys.filter((_key, i) => {
+      const successor = keys[i + 1];
+      return !successor || successor.activatesAt + jwtTtlSeconds + RETIRE_MARGIN_SECONDS > nowSeconds;
+    });
+  }
+
+  const signingKeys: SigningKeys = {
+    signingKey(nowSeconds) {
+      let chosen = keys[0];
+      for (const key of keys) if (key.activatesAt <= nowSeconds) chosen = key;
+      if (!chosen) throw new Error("no signing key");
+      const key = ready.get(chosen.jwk.kid);
+      if (!key) throw new Error(`signing key ${chosen.jwk.kid} is not imported`);
+      return { kid: chosen.jwk.kid, alg: chosen.jwk.alg, key };
+    },
+
+    publicJwks(nowSeconds) {
+      return { keys: live(nowSeconds).map((k) => publicPart(k.jwk)) };
+    },
+
+    async rotate(nowSeconds) {
+      await signingKeys.refresh();
+      const current = signingKeys.signingKey(nowSeconds);
+      const alg = (keys.find((k) => k.jwk.kid === current.kid)?.jwk.alg ?? algorithm) as SigningAlgorithm;
+      const added: StoredKey = { jwk: await generateSigningJwk(alg), activatesAt: nowSeconds + publishDelaySeconds };
+      const next = [...live(nowSeconds), added];
+      await writeKeyFile(path, next);
+      await adopt(next);
+      const written = await readKeyFile(path);
+      if (written) mtimeMs = written.mtimeMs;
+      return { kid: added.jwk.kid, activatesAt: added.activatesAt };
+    },
+
+    async refresh() {
+      const latest = await readKeyFile(path).catch(() => null);
+      if (latest && latest.mtimeMs !== mtimeMs) {
+        await adopt(latest.keys);
+        mtimeMs = latest.mtimeMs;
+      }
+    },
+  };
+  return signingKeys;
+}
+
+export { readKeyFile, type StoredKey } from "./key-file.js";
+
+/** Current epoch seconds of a clock in ms. */
+export function seconds(now: () => number = Date.now): number {
+  return Math.floor(now() / 1000);
+}

@@ -1,0 +1,43 @@
+import { type Counter, createRegistry, type Gauge, type Histogram, type MetricsRegistry } from "./registry.js";
+
+/** The issuer's metrics, created once per app. */
+export interface IssuerMetrics {
+  readonly registry: MetricsRegistry;
+  /** `POST /token` results by outcome: success, invalid_request, invalid_scope, rate_limited, unavailable, ... */
+  readonly exchanges: Counter;
+  /** Seconds spent on `POST /token`. */
+  readonly exchangeSeconds: Histogram;
+  readonly patCacheHits: Counter;
+  readonly patCacheMisses: Counter;
+  /** Revocations requested, by kind (token, owner, roles, jti). */
+  readonly revocations: Counter;
+  /** Seconds from a revocation's acceptance to its arrival on the deny-list stream. */
+  readonly propagationSeconds: Histogram;
+  /** Revocations accepted but not yet on the deny-list. */
+  readonly pendingRevocations: Gauge;
+}
+
+export function createIssuerMetrics(): IssuerMetrics {
+  const registry = createRegistry();
+  return {
+    registry,
+    exchanges: registry.counter("patgate_token_exchanges_total", "Token exchanges at POST /token by outcome."),
+    exchangeSeconds: registry.histogram(
+      "patgate_token_exchange_duration_seconds",
+      "Latency of POST /token.",
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    ),
+    patCacheHits: registry.counter("patgate_pat_cache_hits_total", "Exchanges served from the verified-PAT cache."),
+    patCacheMisses: registry.counter(
+      "patgate_pat_cache_misses_total",
+      "Exchanges that verified the PAT against the store.",
+    ),
+    revocations: registry.counter("patgate_revocations_total", "Revocations accepted, by kind."),
+    propagationSeconds: registry.histogram(
+      "patgate_revocation_propagation_seconds",
+      "Time from a revocation's acceptance to its arrival on the deny-list.",
+      [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 300],
+    ),
+    pendingRevocations: registry.gauge("patgate_revocations_pending", "Revocations accepted but not yet propagated."),
+  };
+}

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from "fastify";
+import type { IssuerContext } from "../context.js";
+
+function rejectAfter(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref());
+}
+
+function probe(check: Promise<unknown>): Promise<"ok" | "unavailable"> {
+  return check.then(
+    () => "ok" as const,
+    () => "unavailable" as const,
+  );
+}
+
+/** `/healthz` (the process is up), `/readyz` (the stores answer), `/metrics` (Prometheus). */
+export async function healthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  app.get("/healthz", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({ status: "ok" }));
+
+  app.get(
+    "/readyz",
+    { schema: { tags: ["operations"], summary: "Readiness: token store and Redis reachable" } },
+    async (request, reply) => {
+      const redis = ctx.redis;
+      const [store, redisState] = await Promise.all([
+        probe(ctx.store.ping()),
+        redis ? probe(Promise.race([redis.ping(), rejectAfter(2000)])) : undefined,
+      ]);
+      const checks = { store, ...(redisState ? { redis: redisState } : {}) };
+      const ready = Object.values(checks).every((c) => c === "ok");
+      if (!ready) request.log.warn({ checks }, "not ready");
+      return reply
+        .status(ready ? 200 : 503)
+        .header("cache-control", "no-store")
+        .send({ status: ready ? "ready" : "unavailable", checks });
+    },
+  );
+
+  app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics" } }, async (_request, reply) =>
+    reply.type("text/plain; version=0.0.4").header("cache-control", "no-store").send(ctx.metrics.registry.render()),
+  );
+}

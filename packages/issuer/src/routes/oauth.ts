@@ -1,0 +1,130 @@
+import { parsePat } from "@patgate/shared";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { IssuerContext } from "../context.js";
+import { checkAccessToken } from "../http/access-token-check.js";
+import { authenticate } from "../http/admin-auth.js";
+import { invalidRequest } from "../http/http-error.js";
+import { singleParam } from "../http/params.js";
+
+function tokenParam(request: FastifyRequest): string {
+  const body = request.body;
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw invalidRequest("the request body must be a form or a JSON object");
+  const token = singleParam(body as Record<string, unknown>, "token");
+  if (token === undefined) throw invalidRequest("token is required");
+  // The hint is optional and only a hint (RFC 7009 §2.1): check its shape, then ignore it.
+  singleParam(body as Record<string, unknown>, "token_type_hint");
+  return token;
+}
+
+function looksLikeJwt(token: string): boolean {
+  return token.split(".").length === 3;
+}
+
+/** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
+export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { config, store, revoker, audit, now } = ctx;
+
+  app.post(
+    "/revoke",
+    {
+      bodyLimit: 16 * 1024,
+      config: { rateLimit: { max: config.rateLimitPerMinute, timeWindow: "1 minute" } },
+      schema: { tags: ["token"], summary: "Revoke a PAT or a JWT you hold (RFC 7009); always 200" },
+    },
+    async (request, reply) => {
+      const token = tokenParam(request);
+      const at = Math.floor(now() / 1000);
+      if (parsePat(token, config.tokenPrefix).ok) {
+        // Whoever holds the full PAT may revoke it: holding the secret is the proof.
+        const result = await store.verify(token);
+        if (result.ok || result.reason === "expired") {
+          const record = result.record;
+          if (record) {
+            const outcome = await revoker.revokeToken(record.tokenId);
+            audit.record({
+              action: "token.revoke",
+              actor: `holder (${record.tokenId})`,
+              tokenId: record.tokenId,
+              ip: request.ip,
+              result: "success",
+              at,
+              details: { via: "rfc7009", propagation: outcome.propagation },
+            });
+          }
+        }
+      } else if (looksLikeJwt(token)) {
+        const checked = await checkAccessToken(ctx, token);
+        if (checked.ok) {
+          const outcome = await revoker.denyJti(checked.token.jti, checked.token.exp);
+          audit.record({
+            action: "jwt.deny",
+            actor: `holder (${checked.token.clientId})`,
+            tokenId: checked.token.clientId,
+            ip: request.ip,
+            result: "success",
+            at,
+            details: { jti: checked.token.jti, via: "rfc7009", propagation: outcome.propagation },
+          });
+        }
+      }
+      // RFC 7009 §2.2: 200 whether or not the token was valid, so nothing is learned from the answer.
+      return reply.header("cache-control", "no-store").send({});
+    },
+  );
+
+  app.post(
+    "/introspect",
+    {
+      bodyLimit: 16 * 1024,
+      schema: {
+        tags: ["token"],
+        summary: "Introspect a JWT or PAT (RFC 7662); needs an admin or introspect JWT",
+        security: [{ bearer: [] }],
+      },
+    },
+    async (request, reply) => {
+      await authenticate(ctx, request, "introspect");
+      const token = tokenParam(request);
+      reply.header("cache-control", "no-store");
+      if (looksLikeJwt(token)) {
+        const checked = await checkAccessToken(ctx, token);
+        if (!checked.ok) return { active: false };
+        const t = checked.token;
+        // A JWT whose PAT has since been revoked is inactive even before the deny entry arrives.
+        const pat = await store.get(t.clientId).catch(() => null);
+        if (!pat || pat.isRevoked) return { active: false };
+        return {
+          active: true,
+          scope: t.scope,
+          client_id: t.clientId,
+          sub: t.sub,
+          aud: t.aud,
+          iss: t.iss,
+          exp: t.exp,
+          iat: t.iat,
+          jti: t.jti,
+          token_type: "Bearer",
+          roles: t.roles,
+        };
+      }
+      if (parsePat(token, config.tokenPrefix).ok) {
+        const result = await store.verify(token);
+        if (!result.ok) return { active: false };
+        const r = result.record;
+        return {
+          active: true,
+          scope: r.roles.join(" "),
+          client_id: r.tokenId,
+          sub: r.owner,
+          iat: r.createdAt,
+          ...(r.expiresAt !== undefined ? { exp: r.expiresAt } : {}),
+          token_type: "pat",
+          roles: r.roles,
+          is_admin: r.isAdmin,
+        };
+      }
+      return { active: false };
+    },
+  );
+}

@@ -1,0 +1,99 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { createLocalJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { buildApp } from "../src/app.js";
+import type { AuditEvent } from "../src/audit/audit-event.js";
+import { type IssuerConfig, loadConfig } from "../src/config.js";
+import type { AppDeps } from "../src/context.js";
+import { loadSigningKeys, type SigningKeys } from "../src/jwt/signing-keys.js";
+import { createInProcessBus, type RevocationBus } from "../src/revocation/bus.js";
+import type { TokenStore } from "../src/tokens/types.js";
+import { freshStore } from "./tokens/store-fixture.js";
+
+export const ISSUER = "https://issuer.test";
+
+export interface TestIssuer {
+  readonly app: FastifyInstance;
+  readonly store: TokenStore;
+  readonly keys: SigningKeys;
+  readonly bus: RevocationBus;
+  readonly config: IssuerConfig;
+  readonly audit: AuditEvent[];
+  /** An admin PAT and a JWT for it. */
+  adminJwt(): Promise<string>;
+  /** Exchanges a PAT; returns the JWT or throws with the response body. */
+  exchange(pat: string, extra?: Record<string, string>): Promise<string>;
+  /** Verifies a JWT with plain jose against the served JWKS. */
+  verifyWithJwks(jwt: string): Promise<JWTPayload>;
+}
+
+/** The issuer app over a fresh table, fresh keys and an in-process bus, with overridable deps. */
+export async function testIssuer(
+  env: Record<string, string> = {},
+  overrides: Partial<AppDeps> & { storeNow?: () => number } = {},
+): Promise<TestIssuer> {
+  const dataDir = await mkdtemp(join(tmpdir(), "patgate-test-"));
+  const config = loadConfig({
+    PATGATE_ISSUER: ISSUER,
+    PATGATE_DATA_DIR: dataDir,
+    PATGATE_AUDIENCE: "patgate,billing",
+    ...env,
+  });
+  const { store } = await freshStore(overrides.storeNow ? { now: overrides.storeNow } : {});
+  const keys = await loadSigningKeys({
+    path: join(dataDir, "signing-keys.json"),
+    generate: true,
+    algorithm: config.signingAlgorithm,
+    jwtTtlSeconds: config.jwtTtlSeconds,
+    publishDelaySeconds: 0,
+    ...(overrides.now ? { now: overrides.now } : {}),
+  });
+  const bus = createInProcessBus();
+  const audit: AuditEvent[] = [];
+  const app = await buildApp({
+    config,
+    store: overrides.store ?? store,
+    keys,
+    bus,
+    logger: false,
+    audit: { record: (event) => audit.push(event) },
+    ...overrides,
+  });
+  await app.ready();
+
+  async function exchange(pat: string, extra: Record<string, string> = {}): Promise<string> {
+    const response = await app.inject({
+      method: "POST",
+      url: "/token",
+      payload: {
+        grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token: pat,
+        subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+        ...extra,
+      },
+    });
+    if (response.statusCode !== 200) throw new Error(`exchange failed: ${response.statusCode} ${response.body}`);
+    return response.json().access_token as string;
+  }
+
+  return {
+    app,
+    store,
+    keys,
+    bus,
+    config,
+    audit,
+    exchange,
+    async adminJwt() {
+      const { token } = await store.issue({ owner: "root", isAdmin: true, roles: ["admin"] });
+      return exchange(token);
+    },
+    async verifyWithJwks(jwt) {
+      const jwks = (await app.inject({ url: "/.well-known/jwks.json" })).json();
+      const { payload } = await jwtVerify(jwt, createLocalJWKSet(jwks), { issuer: ISSUER, typ: "at+jwt" });
+      return payload;
+    },
+  };
+}
