@@ -1,4 +1,4 @@
-import { open } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import type { TokenStore } from "../tokens/types.js";
 
@@ -27,6 +27,7 @@ export async function ensureInitialAdmin(store: TokenStore, dataDir: string): Pr
     roles: ["admin"],
     name: "initial admin token",
   });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, INITIAL_ADMIN_TOKEN_FILE);
   // "w" with mode 0600: the secret is never readable by other users, even briefly.
   const file = await open(path, "w", 0o600);

@@ -35,7 +35,7 @@ function parse(args: readonly string[]) {
   try {
     return parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError(`${(error as Error).message}\n${TOKENS_USAGE}`, 2);
+    throw new CliError(`${(error as Error).message} (see "patgate help")`, 2);
   }
 }
 
@@ -48,7 +48,8 @@ function expiresAt(text: string, nowSeconds: number): number {
 
 function onlyId(positionals: readonly string[], command: string): string {
   const [id, ...rest] = positionals;
-  if (!id || rest.length > 0) throw new CliError(`tokens ${command} takes exactly one token id\n${TOKENS_USAGE}`, 2);
+  if (!id || rest.length > 0)
+    throw new CliError(`tokens ${command} takes exactly one token id (see "patgate help")`, 2);
   return id;
 }
 
@@ -74,7 +75,8 @@ export async function runTokens(
 
   switch (command) {
     case "create": {
-      if (positionals.length > 0) throw new CliError(`tokens create takes no positional arguments\n${TOKENS_USAGE}`, 2);
+      if (positionals.length > 0)
+        throw new CliError(`tokens create takes no positional arguments (see "patgate help")`, 2);
       if (!values.owner) throw new CliError("tokens create needs --owner", 2);
       const input: IssueInput = {
         owner: values.owner,
@@ -95,7 +97,8 @@ export async function runTokens(
       return;
     }
     case "list": {
-      if (positionals.length > 0) throw new CliError(`tokens list takes no positional arguments\n${TOKENS_USAGE}`, 2);
+      if (positionals.length > 0)
+        throw new CliError(`tokens list takes no positional arguments (see "patgate help")`, 2);
       let limit: number | undefined;
       if (values.limit !== undefined) {
         limit = Number(values.limit);
@@ -136,7 +139,7 @@ export async function runTokens(
         ...(roles !== undefined ? { roles } : {}),
       };
       if (Object.keys(changes).length === 0)
-        throw new CliError(`tokens update needs at least one change\n${TOKENS_USAGE}`, 2);
+        throw new CliError(`tokens update needs at least one change (see "patgate help")`, 2);
       const changed = await admin.update(id, changes);
       print(changed, () => describeToken(changed.record, nowSeconds));
       return;
@@ -155,6 +158,6 @@ export async function runTokens(
       return;
     }
     default:
-      throw new CliError(`unknown tokens command ${JSON.stringify(command ?? "")}\n${TOKENS_USAGE}`, 2);
+      throw new CliError(`unknown tokens command ${JSON.stringify(command ?? "")} (see "patgate help")`, 2);
   }
 }

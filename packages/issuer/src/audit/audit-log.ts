@@ -1,0 +1,143 @@
+import { randomBytes } from "node:crypto";
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { patScannerRegExp } from "@patgate/shared";
+import { invalid } from "../tokens/errors.js";
+import { enableTtl } from "../tokens/table.js";
+import type { AuditEvent, AuditSink } from "./audit-event.js";
+
+/** How long audit lines are kept (DynamoDB TTL), in seconds: 400 days. */
+export const AUDIT_RETENTION_SECONDS = 400 * 86_400;
+/** Partition of events that name no valid token id (e.g. a garbage subject token). */
+const NO_TOKEN = "-";
+const SECRET_FIELDS = /token|secret|password|authorization|phc/i;
+
+/** The audit trail in DynamoDB: an {@link AuditSink} that writes, and a reader by token. */
+export interface AuditLog extends AuditSink {
+  list(
+    tokenId: string,
+    options: { readonly limit: number; readonly cursor?: string },
+  ): Promise<{ items: AuditEvent[]; nextCursor?: string }>;
+  /** Resolves once every write started so far has finished (tests, shutdown). */
+  flush(): Promise<void>;
+  /** Writes that failed (the request they belonged to still succeeded). */
+  readonly failedWrites: number;
+}
+
+/** Creates the audit table: partition key `tokenId`, sort key `sk` (time, then a random suffix), TTL on `expiresAt`. */
+export async function createAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "tokenId", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: "tokenId", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  await enableTtl(client, tableName, "expiresAt");
+}
+
+/** Removes anything that could be a secret before a line is stored: PAT-shaped text and secret-named fields. */
+export function scrubDetails(details: AuditEvent["details"]): AuditEvent["details"] {
+  if (!details) return undefined;
+  const clean: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (SECRET_FIELDS.test(key)) continue;
+    clean[key] = typeof value === "string" ? value.replace(patScannerRegExp(), "[redacted]").slice(0, 500) : value;
+  }
+  return clean;
+}
+
+function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify([key.tokenId, key.sk])).toString("base64url");
+}
+
+function decodeCursor(cursor: string, tokenId: string): Record<string, unknown> | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(value) && value[0] === tokenId && typeof value[1] === "string") return { tokenId, sk: value[1] };
+  } catch {
+    // fall through: not one of our cursors
+  }
+  return undefined;
+}
+
+export interface AuditLogOptions {
+  /** Called when a write fails; the default drops the error (it is counted). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The audit trail of patgate. `record` never throws into the request path: it
+ * writes in the background and counts failures.
+ */
+export function createAuditLog(client: DynamoDBClient, tableName: string, options: AuditLogOptions = {}): AuditLog {
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const inFlight = new Set<Promise<void>>();
+  let failedWrites = 0;
+
+  return {
+    record(event) {
+      const tokenId = event.tokenId && /^[0-9A-Za-z]{21}$/.test(event.tokenId) ? event.tokenId : NO_TOKEN;
+      const item = {
+        ...event,
+        tokenId,
+        details: scrubDetails(event.details),
+        sk: `${String(event.at).padStart(12, "0")}#${randomBytes(6).toString("hex")}`,
+        expiresAt: event.at + AUDIT_RETENTION_SECONDS,
+      };
+      const write = doc
+        .send(new PutCommand({ TableName: tableName, Item: item }))
+        .then(() => undefined)
+        .catch((error: unknown) => {
+          failedWrites += 1;
+          options.onError?.(error);
+        })
+        .finally(() => inFlight.delete(write));
+      inFlight.add(write);
+    },
+
+    async list(tokenId, { limit, cursor }) {
+      const start = cursor === undefined ? undefined : decodeCursor(cursor, tokenId);
+      if (cursor !== undefined && !start) {
+        throw invalid("cursor", "is not a cursor from a previous page");
+      }
+      const result = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: "tokenId = :id",
+          ExpressionAttributeValues: { ":id": tokenId },
+          ScanIndexForward: false,
+          Limit: limit,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const items = (result.Items ?? []).map(({ sk: _sk, expiresAt: _expiresAt, ...event }) => event as AuditEvent);
+      return { items, ...(result.LastEvaluatedKey ? { nextCursor: encodeCursor(result.LastEvaluatedKey) } : {}) };
+    },
+
+    async flush() {
+      await Promise.all([...inFlight]);
+    },
+
+    get failedWrites() {
+      return failedWrites;
+    },
+  };
+}

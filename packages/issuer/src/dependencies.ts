@@ -1,0 +1,94 @@
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DEFAULT_SCRYPT_PARAMS } from "@patgate/shared";
+import { Redis } from "ioredis";
+import { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
+import type { IssuerConfig } from "./config.js";
+import type { AppDeps } from "./context.js";
+import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
+import { loadSigningKeys } from "./jwt/signing-keys.js";
+import { createInProcessBus } from "./revocation/bus.js";
+import { createTokenStore, createTokenTable } from "./tokens/index.js";
+
+/** The issuer's dependencies, built from its configuration, and how to release them. */
+export interface Dependencies {
+  readonly deps: AppDeps;
+  readonly dynamo: DynamoDBClient;
+  readonly auditLog: AuditLog;
+  readonly auditTableName: string;
+  /** The embedded store, when there is one. */
+  readonly localDynamo?: LocalDynamo;
+  close(): Promise<void>;
+}
+
+/** Name of the audit table beside the token table. */
+export function auditTableName(config: IssuerConfig): string {
+  return `${config.tableName}-audit`;
+}
+
+/** A DynamoDB client for the configuration: the given endpoint, AWS, or the embedded store's endpoint. */
+export function dynamoClient(config: IssuerConfig, endpoint?: string): DynamoDBClient {
+  const target = endpoint ?? config.dynamoEndpoint;
+  return new DynamoDBClient({
+    ...(target ? { endpoint: target } : {}),
+    region: config.awsRegion ?? "us-east-1",
+    // Local emulators accept any credentials; AWS uses the default provider chain.
+    ...(target && !process.env.AWS_ACCESS_KEY_ID
+      ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } }
+      : {}),
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 2000, requestTimeout: 5000 },
+  });
+}
+
+/** Creates the token and audit tables if missing. */
+export async function createTables(client: DynamoDBClient, config: IssuerConfig): Promise<void> {
+  await createTokenTable(client, config.tableName);
+  await createAuditTable(client, auditTableName(config));
+}
+
+/**
+ * Builds everything the issuer needs from its configuration: the embedded
+ * store or DynamoDB, the signing keys, the revocation bus and Redis.
+ */
+export async function createDependencies(config: IssuerConfig): Promise<Dependencies> {
+  const localDynamo = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
+  const dynamo = dynamoClient(config, localDynamo?.endpoint);
+  // Embedded and local emulators get their tables made on start; on AWS, run `patgate table create` once.
+  if (config.embedded || config.dynamoEndpoint) await createTables(dynamo, config);
+
+  const store = createTokenStore(dynamo, {
+    tableName: config.tableName,
+    tokenPrefix: config.tokenPrefix,
+    scrypt: DEFAULT_SCRYPT_PARAMS,
+  });
+  const keys = await loadSigningKeys({
+    path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),
+    generate: config.signingKeysPath === undefined,
+    algorithm: config.signingAlgorithm,
+    jwtTtlSeconds: config.jwtTtlSeconds,
+  });
+  const auditLog = createAuditLog(dynamo, auditTableName(config));
+  const bus = createInProcessBus();
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    : undefined;
+  redis?.on("error", () => {
+    // Reconnects on its own; readiness reports it, rate limits skip it.
+  });
+
+  return {
+    deps: { config, store, keys, bus, audit: auditLog, auditTrail: auditLog, ...(redis ? { redis } : {}) },
+    dynamo,
+    auditLog,
+    auditTableName: auditTableName(config),
+    ...(localDynamo ? { localDynamo } : {}),
+    async close() {
+      await auditLog.flush();
+      await bus.close();
+      redis?.disconnect();
+      dynamo.destroy();
+      await localDynamo?.close();
+    },
+  };
+}

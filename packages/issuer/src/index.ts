@@ -1,0 +1,19 @@
+export { buildApp, REDACTED_LOG_PATHS } from "./app.js";
+export type { AuditEvent, AuditSink } from "./audit/audit-event.js";
+export { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
+export { ConfigError, type IssuerConfig, loadConfig } from "./config.js";
+export type { AppDeps } from "./context.js";
+export { createDependencies, createTables, type Dependencies } from "./dependencies.js";
+export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
+export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
+export { createInProcessBus, type RevocationBus } from "./revocation/bus.js";
+export { createRevoker, type Revoker } from "./revocation/revoker.js";
+export { type RunningServer, startServer } from "./server.js";
+export {
+  createTokenStore,
+  createTokenTable,
+  StoreUnavailableError,
+  type TokenRecord,
+  type TokenStore,
+  TokenStoreError,
+} from "./tokens/index.js";

@@ -1,0 +1,99 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import type { IssuerConfig } from "./config.js";
+import { createDependencies } from "./dependencies.js";
+import { ensureInitialAdmin } from "./embedded/initial-admin.js";
+
+/** File in the data dir telling local tools where the embedded issuer listens. */
+export const RUNNING_ISSUER_FILE = "issuer.json";
+/** How often a running issuer re-reads the signing-key file (rotations made by another process). */
+const KEY_REFRESH_MS = 5000;
+/** Longest wait for in-flight requests on shutdown. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Install SIGTERM / SIGINT handlers that close gracefully; default true. */
+  readonly handleSignals?: boolean;
+  /** Where the one-time initial admin token is printed; default stdout. */
+  readonly print?: (text: string) => void;
+}
+
+/**
+ * Starts the issuer: builds its dependencies from `config`, listens, creates
+ * the initial admin PAT on an empty table, and shuts down gracefully on
+ * SIGTERM / SIGINT (in-flight requests finish, stores close).
+ */
+export async function startServer(config: IssuerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const dependencies = await createDependencies(config);
+  const app = await buildApp(dependencies.deps);
+  const refresh = setInterval(() => void dependencies.deps.keys.refresh().catch(() => {}), KEY_REFRESH_MS);
+  refresh.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(refresh);
+      const timer = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      timer.unref();
+      await app.close();
+      clearTimeout(timer);
+      if (config.embedded) await rm(join(config.dataDir, RUNNING_ISSUER_FILE), { force: true });
+      await dependencies.close();
+    })();
+    return closing;
+  };
+
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await dependencies.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+
+  if (config.embedded) {
+    await writeFile(join(config.dataDir, RUNNING_ISSUER_FILE), JSON.stringify({ url, pid: process.pid }), {
+      mode: 0o600,
+    });
+  }
+  const admin = await ensureInitialAdmin(dependencies.deps.store, config.dataDir);
+  if (admin) {
+    // Printed once, never logged: this is the only time the token is shown.
+    print(
+      [
+        "",
+        "patgate: created the initial admin token (shown once; also saved, mode 0600, to",
+        `  ${admin.path}):`,
+        "",
+        `  ${admin.token}`,
+        "",
+      ].join("\n"),
+    );
+  }
+  app.log.info({ url, embedded: config.embedded, issuer: config.issuer }, "patgate issuer listening");
+
+  if (options.handleSignals ?? true) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      app.log.info({ signal }, "shutting down");
+      void close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { app, url, close };
+}
