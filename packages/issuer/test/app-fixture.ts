@@ -41,7 +41,7 @@ export async function testIssuer(
     PATGATE_AUDIENCE: "patgate,billing",
     ...env,
   });
-  const { store } = await freshStore(overrides.storeNow ? { now: overrides.storeNow } : {});
+  const store = overrides.store ?? (await freshStore(overrides.storeNow ? { now: overrides.storeNow } : {})).store;
   const keys = await loadSigningKeys({
     path: join(dataDir, "signing-keys.json"),
     generate: true,
@@ -54,7 +54,7 @@ export async function testIssuer(
   const audit: AuditEvent[] = [];
   const app = await buildApp({
     config,
-    store: overrides.store ?? store,
+    store,
     keys,
     bus,
     logger: false,
