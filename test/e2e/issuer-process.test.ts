@@ -1,0 +1,127 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { createRemoteJWKSet, jwtVerify } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
+import { freePort } from "../harness/free-port.js";
+
+// The built CLI (npm test builds first): this suite runs the real processes.
+const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
+const run = promisify(execFile);
+
+let server: ChildProcess;
+let baseUrl: string;
+let dataDir: string;
+let env: NodeJS.ProcessEnv;
+let output = "";
+
+beforeAll(async () => {
+  const port = await freePort();
+  dataDir = await mkdtemp(join(tmpdir(), "patgate-e2e-"));
+  baseUrl = `http://127.0.0.1:${port}`;
+  env = {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    DYNAMODB_ENDPOINT: dynamoEndpoint(),
+    AWS_REGION: "us-east-1",
+    PATGATE_TABLE: uniqueName("e2e"),
+    REDIS_URL: redisUrl(),
+    PATGATE_REDIS_PREFIX: uniqueName("e2e"),
+    PATGATE_DATA_DIR: dataDir,
+    PATGATE_LOG_LEVEL: "info",
+  };
+  server = spawn(process.execPath, [BIN, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  server.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  server.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${baseUrl}/readyz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 150 || server.exitCode !== null) throw new Error(`issuer did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    server.kill("SIGKILL");
+    await once(server, "exit");
+  }
+});
+
+async function cli(...args: string[]): Promise<string> {
+  const token = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+  const { stdout } = await run(process.execPath, [BIN, ...args], {
+    env: { ...env, PATGATE_URL: baseUrl, PATGATE_TOKEN: token },
+  });
+  return stdout;
+}
+
+async function exchange(pat: string): Promise<Response> {
+  return fetch(`${baseUrl}/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token: pat,
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+    }),
+  });
+}
+
+describe("the issuer as a real process", () => {
+  it("prints the initial admin token once and keeps it in a 0600 file", async () => {
+    const token = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+    expect((await stat(join(dataDir, "initial-admin-token"))).mode & 0o777).toBe(0o600);
+    expect(output.split(token).length - 1).toBe(1);
+  });
+
+  it("creates a PAT with the CLI, exchanges it, and the JWT verifies with plain jose against the served JWKS", async () => {
+    const created = JSON.parse(await cli("tokens", "create", "--owner", "e2e-user", "--role", "read", "--json"));
+    const response = await exchange(created.token);
+    expect(response.status).toBe(200);
+    const { access_token } = (await response.json()) as { access_token: string };
+    const jwks = createRemoteJWKSet(new URL(`${baseUrl}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await jwtVerify(access_token, jwks, {
+      issuer: baseUrl,
+      audience: "patgate",
+      typ: "at+jwt",
+    });
+    expect(protectedHeader.alg).toBe("EdDSA");
+    expect(payload).toMatchObject({
+      sub: "e2e-user",
+      client_id: created.record.tokenId,
+      roles: ["read"],
+      scope: "read",
+    });
+
+    await cli("tokens", "revoke", created.record.tokenId);
+    const after = await exchange(created.token);
+    expect(after.status).toBe(400);
+    expect(await after.json()).toEqual({ error: "invalid_request", error_description: "subject_token is revoked" });
+  });
+
+  it("never logs a token", async () => {
+    const token = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+    const logLines = output.split("\n").filter((line) => line.startsWith("{"));
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join("\n")).not.toContain(token);
+  });
+
+  it("shuts down cleanly on SIGTERM", async () => {
+    const exited = once(server, "exit");
+    server.kill("SIGTERM");
+    const [code] = await exited;
+    expect(code).toBe(0);
+  });
+});
