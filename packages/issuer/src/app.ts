@@ -12,6 +12,7 @@ import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createPatCache } from "./pat-cache/pat-cache.js";
 import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
 import { createDenyView } from "./revocation/deny-view.js";
+import { createMemoryOutbox } from "./revocation/outbox.js";
 import { createInProcessPropagator } from "./revocation/propagator.js";
 import { createRevoker } from "./revocation/revoker.js";
 import { adminRoutes } from "./routes/admin/index.js";
@@ -69,7 +70,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const now = deps.now ?? Date.now;
-  const metrics = createIssuerMetrics();
+  const metrics = deps.metrics ?? createIssuerMetrics();
+  const outbox = deps.outbox ?? createMemoryOutbox(now);
   const patCache = createPatCache({ ttlSeconds: deps.config.patCacheTtlSeconds });
   const denyView = createDenyView();
   const failures = deps.redis
@@ -83,7 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.revoker ??
     createRevoker({
       store: deps.store,
-      propagator: createInProcessPropagator(deps.bus),
+      propagator: createInProcessPropagator(deps.bus, outbox, now),
       jwtTtlSeconds: deps.config.jwtTtlSeconds,
       now,
     });
@@ -96,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     denyView,
     metrics,
     failures,
+    outbox,
   };
 
   // Every revocation event evicts cached PATs and feeds the issuer's own deny view.

@@ -40,6 +40,8 @@ export interface IssuerConfig {
   readonly rateLimitPerMinute: number;
   /** Failed exchanges per minute per token id before it is locked out for the minute. */
   readonly failuresPerTokenPerMinute: number;
+  /** Run the revocation worker inside the issuer (Redis mode); false when `patgate worker` runs apart. */
+  readonly embeddedWorker: boolean;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -71,6 +73,14 @@ function httpUrl(variable: string, raw: string): string {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") fail(variable, "must be an http(s) URL", raw);
   return raw.replace(/\/+$/, "");
+}
+
+function flag(env: Env, variable: string, fallback: boolean): boolean {
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "on", "yes"].includes(raw)) return true;
+  if (["0", "false", "off", "no"].includes(raw)) return false;
+  return fail(variable, "must be on or off", raw);
 }
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -170,5 +180,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       100_000,
       " (failures per minute per token)",
     ),
+    embeddedWorker: flag(env, "PATGATE_WORKER", true),
   };
 }

@@ -7,6 +7,7 @@ import type { PatCache } from "./pat-cache/pat-cache.js";
 import type { FailureLimiter } from "./rate-limit/failure-limiter.js";
 import type { RevocationBus } from "./revocation/bus.js";
 import type { DenyView } from "./revocation/deny-view.js";
+import type { Outbox } from "./revocation/outbox.js";
 import type { Revoker } from "./revocation/revoker.js";
 import type { TokenStore } from "./tokens/types.js";
 
@@ -28,6 +29,10 @@ export interface AppDeps {
   readonly logger?: boolean | Record<string, unknown>;
   /** Reads the audit trail of a token for the admin API. */
   readonly auditTrail?: AuditTrailReader;
+  /** Recent revocations and their propagation state, for `GET /admin/revocations`. */
+  readonly outbox?: Outbox;
+  /** Metrics; made by `buildApp` when absent (dependencies pass theirs to feed worker figures). */
+  readonly metrics?: IssuerMetrics;
 }
 
 /** Reads the audit trail of one token, newest first. */
@@ -47,4 +52,5 @@ export interface IssuerContext extends AppDeps {
   readonly denyView: DenyView;
   readonly metrics: IssuerMetrics;
   readonly failures: FailureLimiter;
+  readonly outbox: Outbox;
 }

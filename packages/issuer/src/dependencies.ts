@@ -1,13 +1,21 @@
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_SCRYPT_PARAMS } from "@patgate/shared";
+import { DEFAULT_SCRYPT_PARAMS, redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import type { AppDeps } from "./context.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
 import { loadSigningKeys } from "./jwt/signing-keys.js";
+import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createInProcessBus } from "./revocation/bus.js";
+import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
+import { startOutboxSweeper } from "./revocation/outbox-sweeper.js";
+import { createRevocationQueue } from "./revocation/queue.js";
+import { createRedisBus } from "./revocation/redis-bus.js";
+import { createRedisPropagator } from "./revocation/redis-propagator.js";
+import { createRevoker } from "./revocation/revoker.js";
+import { createRevocationWorker } from "./revocation/worker.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
 
 /** The issuer's dependencies, built from its configuration, and how to release them. */
@@ -41,10 +49,46 @@ export function dynamoClient(config: IssuerConfig, endpoint?: string): DynamoDBC
   });
 }
 
-/** Creates the token and audit tables if missing. */
+/** Creates the token, audit and revocation-outbox tables if missing. */
 export async function createTables(client: DynamoDBClient, config: IssuerConfig): Promise<void> {
   await createTokenTable(client, config.tableName);
   await createAuditTable(client, auditTableName(config));
+  await createOutboxTable(client, outboxTableName(config.tableName));
+}
+
+/** The Redis side of revocation: outbox, queue, sweeper, worker (unless it runs apart), and the follower bus. */
+async function redisRevocation(config: IssuerConfig, redisUrl: string, dynamo: DynamoDBClient, metrics: IssuerMetrics) {
+  const keys = redisKeys(config.redisPrefix);
+  // The base connection: commands fail fast while Redis is away, so requests never hang on it.
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on("error", () => {
+    // Reconnects on its own; readiness reports it, rate limits skip it, revocations wait in the outbox.
+  });
+  const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
+  const queue = createRevocationQueue(redis, keys);
+  const sweeper = startOutboxSweeper({ outbox, queue, onPending: (count) => metrics.pendingRevocations.set(count) });
+  const worker = config.embeddedWorker
+    ? createRevocationWorker({
+        connection: redis,
+        keys,
+        outbox,
+        onPropagated: (lag) => metrics.propagationSeconds.observe(lag / 1000),
+      })
+    : undefined;
+  const bus = createRedisBus(redis, keys);
+  return {
+    redis,
+    outbox,
+    bus,
+    propagator: createRedisPropagator({ outbox, queue }),
+    async close() {
+      sweeper.close();
+      await worker?.close();
+      await queue.close();
+      await bus.close();
+      redis.disconnect();
+    },
+  };
 }
 
 /**
@@ -69,16 +113,25 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     jwtTtlSeconds: config.jwtTtlSeconds,
   });
   const auditLog = createAuditLog(dynamo, auditTableName(config));
-  const bus = createInProcessBus();
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  const metrics = createIssuerMetrics();
+  const remote = config.redisUrl ? await redisRevocation(config, config.redisUrl, dynamo, metrics) : undefined;
+  const bus = remote?.bus ?? createInProcessBus();
+  const revoker = remote
+    ? createRevoker({ store, propagator: remote.propagator, jwtTtlSeconds: config.jwtTtlSeconds })
     : undefined;
-  redis?.on("error", () => {
-    // Reconnects on its own; readiness reports it, rate limits skip it.
-  });
 
   return {
-    deps: { config, store, keys, bus, audit: auditLog, auditTrail: auditLog, ...(redis ? { redis } : {}) },
+    deps: {
+      config,
+      store,
+      keys,
+      bus,
+      metrics,
+      audit: auditLog,
+      auditTrail: auditLog,
+      ...(remote ? { redis: remote.redis, outbox: remote.outbox } : {}),
+      ...(revoker ? { revoker } : {}),
+    },
     dynamo,
     auditLog,
     auditTableName: auditTableName(config),
@@ -86,7 +139,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     async close() {
       await auditLog.flush();
       await bus.close();
-      redis?.disconnect();
+      await remote?.close();
       dynamo.destroy();
       await localDynamo?.close();
     },

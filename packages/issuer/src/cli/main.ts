@@ -9,6 +9,7 @@ import { CliError } from "./cli-error.js";
 import { runKeys } from "./commands/keys.js";
 import { runTable } from "./commands/table.js";
 import { runTokens, TOKENS_USAGE } from "./commands/tokens.js";
+import { runWorker } from "./commands/worker.js";
 import { createHttpTokenAdmin } from "./http-token-admin.js";
 import { openLocalAdmin } from "./open-local-admin.js";
 import { type CliIO, processIO } from "./output.js";
@@ -18,6 +19,7 @@ const USAGE = `patgate: personal access tokens in, short-lived JWTs out
 
 usage:
   patgate serve                      run the issuer (what npm start runs)
+  patgate worker                     run the revocation worker on its own (Redis mode)
   patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore)
   patgate table create               create the DynamoDB tables
   patgate keys rotate [--json]       rotate the signing key
@@ -96,6 +98,9 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
         }
         return 0;
       }
+      case "worker":
+        await runWorker(loadConfig(env), io);
+        return -1; // keeps running until a signal
       case "table":
         await runTable(rest, loadConfig(env), io);
         return 0;

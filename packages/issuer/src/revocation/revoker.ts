@@ -1,4 +1,5 @@
 import { type DenyEntry, notBeforeMark, type RevocationEvent } from "@patgate/shared";
+import { TokenStoreError } from "../tokens/errors.js";
 import type { StateChange, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
 import type { Propagation, Propagator } from "./propagator.js";
 
@@ -48,50 +49,69 @@ function isDowngrade(before: TokenRecord, after: TokenRecord): boolean {
 export function createRevoker(options: RevokerOptions): Revoker {
   const { store, propagator, jwtTtlSeconds, now = Date.now } = options;
 
+  /** Records the event, applies the change to the source of truth, then delivers the event. */
+  async function withEvent<T>(event: RevocationEvent, change: () => Promise<T>): Promise<[T, Propagation]> {
+    const recorded = await propagator.record(event);
+    const result = await change();
+    return [result, await propagator.deliver(recorded)];
+  }
+
   function mark(kind: "client" | "sub", value: string): RevocationEvent {
     const notBefore = notBeforeMark(now());
     const entry: DenyEntry = { kind, value, notBefore, expiresAt: notBefore + jwtTtlSeconds + DENY_MARGIN_SECONDS };
     return { type: "deny", entry };
   }
 
+  /** A missing token fails before anything is recorded, so the outbox holds only real revocations. */
+  async function checkExists(tokenId: string): Promise<void> {
+    if ((await store.get(tokenId)) === null) throw new TokenStoreError("not_found", `no token with id ${tokenId}`);
+  }
+
   return {
     async revokeToken(tokenId) {
-      const change = await store.revoke(tokenId);
-      // Propagate even when already revoked: a retry after a lost propagation must get through.
-      return { ...change, propagation: await propagator.propagate(mark("client", tokenId)) };
+      await checkExists(tokenId);
+      // Delivered even when already revoked: a retry after a lost propagation must get through.
+      const [change, propagation] = await withEvent(mark("client", tokenId), () => store.revoke(tokenId));
+      return { ...change, propagation };
     },
 
     async restoreToken(tokenId) {
-      const change = await store.restore(tokenId);
+      await checkExists(tokenId);
       // The mark stays: JWTs minted before the revocation remain denied; new ones carry iat >= the mark.
-      return { ...change, propagation: await propagator.propagate({ type: "token_changed", tokenId }) };
+      const [change, propagation] = await withEvent({ type: "token_changed", tokenId }, () => store.restore(tokenId));
+      return { ...change, propagation };
     },
 
     async updateToken(tokenId, changes) {
       const before = await store.get(tokenId);
       const after = await store.update(tokenId, changes);
+      // Whether the change is a downgrade is known only once applied; the deny
+      // mark is recorded right after, timed after the change, so no JWT minted
+      // before it escapes. (A crash between the two leaves a downgraded PAT whose
+      // old JWTs live out their few minutes: the one window without an outbox.)
       const downgraded = before !== null && isDowngrade(before, after);
-      const events: RevocationEvent[] = downgraded ? [mark("client", tokenId)] : [{ type: "token_changed", tokenId }];
-      if (before && before.owner !== after.owner) events.push({ type: "token_changed", tokenId });
-      let propagation: Propagation = "confirmed";
-      for (const event of events) if ((await propagator.propagate(event)) === "pending") propagation = "pending";
+      const event: RevocationEvent = downgraded ? mark("client", tokenId) : { type: "token_changed", tokenId };
+      const propagation = await propagator.deliver(await propagator.record(event));
       return { record: after, changed: true, propagation };
     },
 
     async revokeOwner(owner) {
-      let revoked = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
-        for (const record of page.items) if ((await store.revoke(record.tokenId)).changed) revoked += 1;
-        cursor = page.nextCursor;
-      } while (cursor);
-      return { revoked, propagation: await propagator.propagate(mark("sub", owner)) };
+      const [revoked, propagation] = await withEvent(mark("sub", owner), async () => {
+        let count = 0;
+        let cursor: string | undefined;
+        do {
+          const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
+          for (const record of page.items) if ((await store.revoke(record.tokenId)).changed) count += 1;
+          cursor = page.nextCursor;
+        } while (cursor);
+        return count;
+      });
+      return { revoked, propagation };
     },
 
     async denyJti(jti, expiresAt) {
       const entry: DenyEntry = { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS };
-      return { propagation: await propagator.propagate({ type: "deny", entry }) };
+      return { propagation: await propagator.deliver(await propagator.record({ type: "deny", entry })) };
     },
   };
 }

@@ -319,6 +319,38 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     },
   );
 
+  app.get(
+    "/revocations",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Recent revocations and whether each has reached the deny-list",
+        security,
+        querystring: { type: "object", properties: { limit: { type: "string", description: "1-500, default 100" } } },
+      },
+    },
+    async (request) => {
+      const { limit } = request.query as { limit?: unknown };
+      const size =
+        limit === undefined ? 100 : typeof limit === "string" && /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
+      if (!Number.isInteger(size) || size < 1 || size > 500)
+        throw invalidRequest("limit must be an integer from 1 to 500", "limit");
+      const items = await ctx.outbox.recent(size);
+      return {
+        pending: items.filter((i) => i.state === "pending").length,
+        items: items.map((i) => ({
+          id: i.id,
+          state: i.state,
+          acceptedAt: i.createdAt,
+          ...(i.propagatedAt !== undefined
+            ? { propagatedAt: i.propagatedAt, lagMs: i.propagatedAt - i.createdAt }
+            : {}),
+          event: i.event,
+        })),
+      };
+    },
+  );
+
   app.post(
     "/keys/rotate",
     {

@@ -1,0 +1,39 @@
+import { redisKeys } from "@patgate/shared";
+import { Redis } from "ioredis";
+import type { IssuerConfig } from "../../config.js";
+import { dynamoClient } from "../../dependencies.js";
+import { createOutbox, outboxTableName } from "../../revocation/outbox.js";
+import { startOutboxSweeper } from "../../revocation/outbox-sweeper.js";
+import { createRevocationQueue } from "../../revocation/queue.js";
+import { createRevocationWorker } from "../../revocation/worker.js";
+import { CliError } from "../cli-error.js";
+import type { CliIO } from "../output.js";
+
+/**
+ * `patgate worker`: the revocation worker on its own (run issuers with
+ * PATGATE_WORKER=off). Also sweeps the outbox. Stops on SIGTERM / SIGINT.
+ */
+export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> {
+  if (!config.redisUrl) throw new CliError("patgate worker needs REDIS_URL", 2);
+  if (config.embedded)
+    throw new CliError("patgate worker needs DYNAMODB_ENDPOINT or AWS configuration (the outbox lives in DynamoDB)", 2);
+  const keys = redisKeys(config.redisPrefix);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on("error", () => {});
+  const dynamo = dynamoClient(config);
+  const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
+  const queue = createRevocationQueue(redis, keys);
+  const sweeper = startOutboxSweeper({ outbox, queue });
+  const worker = createRevocationWorker({ connection: redis, keys, outbox });
+  io.err("patgate: revocation worker running");
+  const stop = async () => {
+    sweeper.close();
+    await worker.close();
+    await queue.close();
+    redis.disconnect();
+    dynamo.destroy();
+    process.exit(0);
+  };
+  process.once("SIGTERM", () => void stop());
+  process.once("SIGINT", () => void stop());
+}

@@ -1,0 +1,72 @@
+import type { RedisKeys, RevocationEvent } from "@patgate/shared";
+import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+
+/** Name of the BullMQ queue that carries revocations from the API to the worker. */
+export const REVOCATION_QUEUE = "revocations";
+
+/** A job: the event and the outbox item to mark when it is on the deny-list. */
+export interface RevocationJob {
+  readonly outboxId: string;
+  readonly event: RevocationEvent;
+  /** Epoch ms the revocation was accepted, for the propagation-lag metric. */
+  readonly acceptedAt: number;
+}
+
+export interface RevocationQueue {
+  /** Adds the job (idempotent by outbox id). Rejects fast when Redis is unreachable. */
+  enqueue(job: RevocationJob): Promise<void>;
+  /** Adds the job and waits up to `timeoutMs` for the worker to finish it; false when it did not in time. */
+  enqueueAndWait(job: RevocationJob, timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * The producer side. Its connection fails fast (no offline queue, one retry)
+ * so an admin request is never held up by a Redis outage: the outbox keeps the
+ * revocation and the sweeper re-enqueues it.
+ */
+export function createRevocationQueue(connection: Redis, keys: RedisKeys): RevocationQueue {
+  const producer = connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  producer.on("error", () => {});
+  const queue = new Queue<RevocationJob>(REVOCATION_QUEUE, { connection: producer, prefix: keys.queuePrefix });
+  queue.on("error", () => {});
+  let events: QueueEvents | undefined;
+
+  const add = (job: RevocationJob) =>
+    queue.add("revocation", job, {
+      // The outbox id makes the job idempotent: a re-enqueue by the sweeper adds nothing new.
+      jobId: job.outboxId,
+      attempts: 10,
+      backoff: { type: "exponential", delay: 200 },
+      removeOnComplete: { age: 3600, count: 10_000 },
+      removeOnFail: { age: 86_400 },
+    });
+
+  return {
+    async enqueue(job) {
+      await add(job);
+    },
+    async enqueueAndWait(job, timeoutMs) {
+      if (!events) {
+        const listener = connection.duplicate({ maxRetriesPerRequest: null });
+        listener.on("error", () => {});
+        events = new QueueEvents(REVOCATION_QUEUE, { connection: listener, prefix: keys.queuePrefix });
+        events.on("error", () => {});
+        await events.waitUntilReady();
+      }
+      const added = await add(job);
+      try {
+        await added.waitUntilFinished(events, timeoutMs);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await events?.close();
+      await queue.close();
+      producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import {
+  type DenyEntry,
+  parseDenyEntry,
+  parseRevocationEvent,
+  type RedisKeys,
+  type RevocationEvent,
+} from "@patgate/shared";
+import type { Redis } from "ioredis";
+
+/** What a follower feeds: a full snapshot (at start, and after falling behind a trimmed stream), then each event. */
+export interface FollowerHandlers {
+  reset(entries: readonly DenyEntry[]): void;
+  event(event: RevocationEvent): void;
+}
+
+/** How current a follower is. */
+export interface FollowerStatus {
+  /** True once the first snapshot has loaded. */
+  readonly ready: boolean;
+  /** True while the last read from Redis succeeded. */
+  readonly connected: boolean;
+  /** Epoch ms of the last successful read (snapshot or stream); 0 before the first. */
+  readonly lastSyncAt: number;
+  /** The stream id the follower has applied up to. */
+  readonly lastId: string;
+  /** Snapshots loaded so far (1 at start; more after a trimmed stream or a long outage). */
+  readonly snapshots: number;
+}
+
+export interface StreamFollower {
+  /** Resolves when the first snapshot has loaded; rejects if `close` comes first. */
+  readonly ready: Promise<void>;
+  status(): FollowerStatus;
+  close(): Promise<void>;
+}
+
+export interface StreamFollowerOptions {
+  /** A connection to copy: the follower makes its own with `duplicate()` for the blocking reads, and closes it. */
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly handlers: FollowerHandlers;
+  /** Longest a blocking read waits before looping (and refreshing `lastSyncAt`); default 2000 ms. */
+  readonly blockMs?: number;
+  /** Events read per round trip; default 1000. */
+  readonly batchSize?: number;
+  /** Current time, epoch ms. */
+  readonly now?: () => number;
+}
+
+function compareIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split("-").map(Number);
+  const [bMs = 0, bSeq = 0] = b.split("-").map(Number);
+  return aMs === bMs ? aSeq - bSeq : aMs - bMs;
+}
+
+type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
+
+/**
+ * Follows the issuer's deny-list: loads the snapshot (the hash of live entries
+ * and the stream id it is current to, read in one MULTI so nothing falls
+ * between them), then reads the change stream with blocking XREADs from that id.
+ * After a disconnect it resumes from its last id; when the stream has been
+ * trimmed past that id, events may be lost, so it reloads the snapshot.
+ */
+export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
+  const { keys, handlers, blockMs = 2000, batchSize = 1000, now = Date.now } = options;
+  const redis = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  redis.on("error", () => {
+    // ioredis reconnects by itself; the loop reports the outage through status().
+  });
+
+  let closed = false;
+  let ready = false;
+  let connected = false;
+  let lastSyncAt = 0;
+  let lastId = "0-0";
+  let snapshots = 0;
+  let resolveReady: () => void = () => {};
+  let rejectReady: (error: Error) => void = () => {};
+  const readyPromise = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  readyPromise.catch(() => {});
+
+  async function loadSnapshot(): Promise<void> {
+    const results = await redis.multi().xrevrange(keys.events, "+", "-", "COUNT", 1).hgetall(keys.denyEntries).exec();
+    if (!results) throw new Error("snapshot transaction aborted");
+    const [[lastError, last], [hashError, hash]] = results as [
+      [Error | null, [string, string[]][]],
+      [Error | null, Record<string, string>],
+    ];
+    if (lastError || hashError) throw lastError ?? hashError;
+    const entries: DenyEntry[] = [];
+    for (const text of Object.values(hash ?? {})) {
+      try {
+        const entry = parseDenyEntry(JSON.parse(text));
+        if (entry) entries.push(entry);
+      } catch {
+        // A malformed entry is skipped; it cannot deny anything meaningful.
+      }
+    }
+    lastId = last[0]?.[0] ?? "0-0";
+    handlers.reset(entries);
+    snapshots += 1;
+  }
+
+  /** True when events after lastId may have been trimmed away. */
+  async function trimmedPast(): Promise<boolean> {
+    if (lastId === "0-0") return false;
+    const first = await redis.xrange(keys.events, "-", "+", "COUNT", 1);
+    const firstId = first[0]?.[0];
+    return firstId !== undefined && compareIds(firstId, lastId) > 0 && !(await idStillThere());
+  }
+
+  async function idStillThere(): Promise<boolean> {
+    const exact = await redis.xrange(keys.events, lastId, lastId);
+    return exact.length > 0;
+  }
+
+  async function run(): Promise<void> {
+    let backoff = 100;
+    let mustCheckTrim = false;
+    while (!closed) {
+      try {
+        if (!ready) {
+          await loadSnapshot();
+          ready = true;
+          resolveReady();
+        } else if (mustCheckTrim && (await trimmedPast())) {
+          await loadSnapshot();
+        }
+        mustCheckTrim = false;
+        const reply = (await redis.xread(
+          "COUNT",
+          batchSize,
+          "BLOCK",
+          blockMs,
+          "STREAMS",
+          keys.events,
+          lastId,
+        )) as StreamReply;
+        connected = true;
+        lastSyncAt = now();
+        backoff = 100;
+        const entries = reply?.[0]?.[1] ?? [];
+        for (const [id, fields] of entries) {
+          lastId = id;
+          const index = fields.indexOf("e");
+          if (index < 0) continue;
+          try {
+            const event = parseRevocationEvent(JSON.parse(fields[index + 1] ?? "null"));
+            if (event) handlers.event(event);
+          } catch {
+            // Skip a malformed event rather than stall the follower.
+          }
+        }
+        // A full batch means we are behind: check the stream was not trimmed past us.
+        mustCheckTrim = entries.length === batchSize;
+      } catch {
+        if (closed) break;
+        connected = false;
+        mustCheckTrim = true;
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+
+  void run();
+
+  return {
+    ready: readyPromise,
+    status: () => ({ ready, connected, lastSyncAt, lastId, snapshots }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      rejectReady(new Error("follower closed"));
+      redis.disconnect();
+    },
+  };
+}
