@@ -41,16 +41,17 @@ beforeAll(async () => {
   server.stderr?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
   });
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
     try {
-      if ((await fetch(`${baseUrl}/readyz`)).ok) break;
+      if ((await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(3000) })).ok) break;
     } catch {
       // not listening yet
     }
-    if (attempt > 150 || server.exitCode !== null) throw new Error(`issuer did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`issuer did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
   }
-});
+}, 90_000);
 
 afterAll(async () => {
   if (server && server.exitCode === null) {

@@ -91,6 +91,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string, option
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const inFlight = new Set<Promise<void>>();
   let failedWrites = 0;
+  let sequence = 0;
 
   return {
     record(event) {
@@ -99,7 +100,8 @@ export function createAuditLog(client: DynamoDBClient, tableName: string, option
         ...event,
         tokenId,
         details: scrubDetails(event.details),
-        sk: `${String(event.at).padStart(12, "0")}#${randomBytes(6).toString("hex")}`,
+        // Milliseconds and a per-process sequence keep lines of one second in the order they happened.
+        sk: `${String(Date.now()).padStart(15, "0")}#${String(sequence++ % 1_000_000).padStart(6, "0")}#${randomBytes(4).toString("hex")}`,
         expiresAt: event.at + AUDIT_RETENTION_SECONDS,
       };
       const write = doc
