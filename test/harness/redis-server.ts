@@ -1,5 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort } from "./free-port.js";
 
 /** A Redis the tests own: a URL, and a way to stop (and for fault tests, restart) it. */
@@ -21,22 +24,15 @@ export function hasRedisServer(): boolean {
   }
 }
 
-async function launch(port: number): Promise<ChildProcess> {
-  // noeviction, as BullMQ requires; no persistence, so runs share nothing.
+async function launch(port: number, dataDir?: string): Promise<ChildProcess> {
+  // noeviction, as BullMQ requires. Without a data dir nothing persists, so runs share nothing;
+  // with one, an append-only file fsynced on every write survives a restart, as production Redis does.
+  const persistence = dataDir
+    ? ["--dir", dataDir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""]
+    : ["--save", "", "--appendonly", "no"];
   const child = spawn(
     "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--maxmemory-policy",
-      "noeviction",
-    ],
+    ["--port", String(port), "--bind", "127.0.0.1", ...persistence, "--maxmemory-policy", "noeviction"],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";
@@ -54,10 +50,14 @@ async function launch(port: number): Promise<ChildProcess> {
   return child;
 }
 
-/** Starts a `redis-server` child on a free port. */
-export async function startRedisServer(): Promise<TestRedis> {
+/**
+ * Starts a `redis-server` child on a free port. `persistent` keeps its data
+ * across `restart()` (append-only file in a temp dir), for fault tests.
+ */
+export async function startRedisServer(options: { persistent?: boolean } = {}): Promise<TestRedis> {
   const port = await freePort();
-  let child: ChildProcess | null = await launch(port);
+  const dataDir = options.persistent ? await mkdtemp(join(tmpdir(), "patgate-redis-")) : undefined;
+  let child: ChildProcess | null = await launch(port, dataDir);
   const redis: TestRedis = {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -71,7 +71,7 @@ export async function startRedisServer(): Promise<TestRedis> {
     },
     async restart() {
       if (child) await redis.stop();
-      child = await launch(port);
+      child = await launch(port, dataDir);
     },
   };
   return redis;

@@ -7,8 +7,10 @@ export interface RedisKeys {
   readonly denyEntries: string;
   /** Sorted set: field → expiresAt, so expired entries are pruned without a scan. */
   readonly denyExpiry: string;
-  /** Stream of revocation events, trimmed to a bounded length. */
+  /** Stream of revocation events, trimmed to a bounded length; each carries a sequence number. */
   readonly events: string;
+  /** Counter numbering stream events, so a follower can tell it missed some (a gap) and reload. */
+  readonly eventSequence: string;
   /** BullMQ `prefix` option for the revocation queue. */
   readonly queuePrefix: string;
   /** Rate-limit counter key for a bucket name (spread over the cluster). */
@@ -31,6 +33,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     denyEntries: `${tag}:deny:entries`,
     denyExpiry: `${tag}:deny:expiry`,
     events: `${tag}:deny:events`,
+    eventSequence: `${tag}:deny:seq`,
     queuePrefix: `${tag}:queue`,
     rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
   });

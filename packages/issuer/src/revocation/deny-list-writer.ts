@@ -8,22 +8,30 @@ export const DEFAULT_STREAM_MAX_LENGTH = 100_000;
 const PRUNE_BATCH = 100;
 
 /**
- * Writes a deny entry and its event in one step: merge into the deny-list
- * hash (a mark's notBefore and expiresAt only ever grow), index its expiry,
- * append the event to the change stream, prune a few expired entries.
- * Atomic as a Lua script; every key shares one hash tag, so it runs on Redis Cluster.
+ * Applies one revocation event atomically: for a deny entry, merge it into the
+ * deny-list hash (a mark's notBefore and expiresAt only ever grow) and index
+ * its expiry; then number the event (INCR) and append it to the change
+ * stream, and prune a few expired entries. As one Lua script every step lands
+ * or none does; all keys share one hash tag, so it runs on Redis Cluster.
+ * KEYS: entries, expiry, events, sequence. ARGV: field ('' for a non-deny
+ * event), entry JSON, now, stream max length, prune batch, event JSON.
  */
-const WRITE_DENY = `
-local entry = cjson.decode(ARGV[2])
-local existing = redis.call('HGET', KEYS[1], ARGV[1])
-if existing then
-  local old = cjson.decode(existing)
-  if old.expiresAt and old.expiresAt > entry.expiresAt then entry.expiresAt = old.expiresAt end
-  if old.notBefore and entry.notBefore and old.notBefore > entry.notBefore then entry.notBefore = old.notBefore end
+const WRITE_EVENT = `
+local event = ARGV[6]
+if ARGV[1] ~= '' then
+  local entry = cjson.decode(ARGV[2])
+  local existing = redis.call('HGET', KEYS[1], ARGV[1])
+  if existing then
+    local old = cjson.decode(existing)
+    if old.expiresAt and old.expiresAt > entry.expiresAt then entry.expiresAt = old.expiresAt end
+    if old.notBefore and entry.notBefore and old.notBefore > entry.notBefore then entry.notBefore = old.notBefore end
+  end
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
+  redis.call('ZADD', KEYS[2], entry.expiresAt, ARGV[1])
+  event = cjson.encode({type = 'deny', entry = entry})
 end
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
-redis.call('ZADD', KEYS[2], entry.expiresAt, ARGV[1])
-local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'e', cjson.encode({type = 'deny', entry = entry}))
+local seq = redis.call('INCR', KEYS[4])
+local id = redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'e', event, 's', seq)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[3], 'LIMIT', 0, ARGV[5])
 for _, field in ipairs(expired) do
   redis.call('HDEL', KEYS[1], field)
@@ -37,16 +45,18 @@ export interface DenyListWriter {
   write(event: RevocationEvent, nowSeconds: number): Promise<string>;
 }
 
-type WithDenyCommand = Redis & {
-  patgateWriteDeny(
+type WithWriteCommand = Redis & {
+  patgateWriteEvent(
     entries: string,
     expiry: string,
     events: string,
+    sequence: string,
     field: string,
     entry: string,
     now: number,
     maxLen: number,
     prune: number,
+    event: string,
   ): Promise<string>;
 };
 
@@ -56,25 +66,23 @@ export function createDenyListWriter(
   keys: RedisKeys,
   maxStreamLength = DEFAULT_STREAM_MAX_LENGTH,
 ): DenyListWriter {
-  if (!("patgateWriteDeny" in redis)) redis.defineCommand("patgateWriteDeny", { numberOfKeys: 3, lua: WRITE_DENY });
-  const client = redis as WithDenyCommand;
+  if (!("patgateWriteEvent" in redis)) redis.defineCommand("patgateWriteEvent", { numberOfKeys: 4, lua: WRITE_EVENT });
+  const client = redis as WithWriteCommand;
   return {
-    async write(event, nowSeconds) {
-      if (event.type === "deny") {
-        const entry: DenyEntry = event.entry;
-        return client.patgateWriteDeny(
-          keys.denyEntries,
-          keys.denyExpiry,
-          keys.events,
-          denyEntryField(entry),
-          JSON.stringify(entry),
-          nowSeconds,
-          maxStreamLength,
-          PRUNE_BATCH,
-        );
-      }
-      const id = await redis.xadd(keys.events, "MAXLEN", "~", maxStreamLength, "*", "e", JSON.stringify(event));
-      return id ?? "";
+    write(event, nowSeconds) {
+      const entry: DenyEntry | undefined = event.type === "deny" ? event.entry : undefined;
+      return client.patgateWriteEvent(
+        keys.denyEntries,
+        keys.denyExpiry,
+        keys.events,
+        keys.eventSequence,
+        entry ? denyEntryField(entry) : "",
+        entry ? JSON.stringify(entry) : "",
+        nowSeconds,
+        maxStreamLength,
+        PRUNE_BATCH,
+        JSON.stringify(event),
+      );
     },
   };
 }

@@ -47,10 +47,16 @@ export interface StreamFollowerOptions {
   readonly now?: () => number;
 }
 
-function compareIds(a: string, b: string): number {
-  const [aMs = 0, aSeq = 0] = a.split("-").map(Number);
-  const [bMs = 0, bSeq = 0] = b.split("-").map(Number);
-  return aMs === bMs ? aSeq - bSeq : aMs - bMs;
+function fieldValue(fields: readonly string[] | undefined, name: string): string | undefined {
+  if (!fields) return undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
+  return undefined;
+}
+
+function sequenceOf(fields: readonly string[] | undefined): number | undefined {
+  const text = fieldValue(fields, "s");
+  const seq = text === undefined ? Number.NaN : Number(text);
+  return Number.isSafeInteger(seq) ? seq : undefined;
 }
 
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
@@ -59,19 +65,24 @@ type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | 
  * Follows the issuer's deny-list: loads the snapshot (the hash of live entries
  * and the stream id it is current to, read in one MULTI so nothing falls
  * between them), then reads the change stream with blocking XREADs from that id.
- * After a disconnect it resumes from its last id; when the stream has been
- * trimmed past that id, events may be lost, so it reloads the snapshot.
+ * After a disconnect it resumes from its last id. Events are numbered; a gap
+ * in the numbers means some were trimmed away (or Redis lost data) while it
+ * was behind or cut off, so it reloads the snapshot.
  */
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
   const { keys, handlers, blockMs = 2000, batchSize = 1000, now = Date.now } = options;
   const redis = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
-  redis.on("error", () => {
-    // ioredis reconnects by itself; the loop reports the outage through status().
-  });
-
   let closed = false;
   let ready = false;
   let connected = false;
+  /** Sequence number of the last event applied; undefined before the first numbered one. */
+  let lastSeq: number | undefined;
+  redis.on("error", () => {
+    // ioredis reconnects by itself; status() reports the outage.
+  });
+  redis.on("close", () => {
+    connected = false;
+  });
   let lastSyncAt = 0;
   let lastId = "0-0";
   let snapshots = 0;
@@ -101,36 +112,21 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
       }
     }
     lastId = last[0]?.[0] ?? "0-0";
+    lastSeq = sequenceOf(last[0]?.[1]);
     handlers.reset(entries);
     snapshots += 1;
   }
 
-  /** True when events after lastId may have been trimmed away. */
-  async function trimmedPast(): Promise<boolean> {
-    if (lastId === "0-0") return false;
-    const first = await redis.xrange(keys.events, "-", "+", "COUNT", 1);
-    const firstId = first[0]?.[0];
-    return firstId !== undefined && compareIds(firstId, lastId) > 0 && !(await idStillThere());
-  }
-
-  async function idStillThere(): Promise<boolean> {
-    const exact = await redis.xrange(keys.events, lastId, lastId);
-    return exact.length > 0;
-  }
-
   async function run(): Promise<void> {
     let backoff = 100;
-    let mustCheckTrim = false;
     while (!closed) {
       try {
         if (!ready) {
           await loadSnapshot();
           ready = true;
           resolveReady();
-        } else if (mustCheckTrim && (await trimmedPast())) {
-          await loadSnapshot();
+          lastSyncAt = now();
         }
-        mustCheckTrim = false;
         const reply = (await redis.xread(
           "COUNT",
           batchSize,
@@ -143,24 +139,28 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
         connected = true;
         lastSyncAt = now();
         backoff = 100;
-        const entries = reply?.[0]?.[1] ?? [];
-        for (const [id, fields] of entries) {
+        for (const [id, fields] of reply?.[0]?.[1] ?? []) {
+          const seq = sequenceOf(fields);
+          if (seq !== undefined && lastSeq !== undefined && seq !== lastSeq + 1) {
+            // A gap: events were trimmed away (or Redis lost data) while we were
+            // behind or cut off. What we missed is in the snapshot: start over from it.
+            await loadSnapshot();
+            break;
+          }
           lastId = id;
-          const index = fields.indexOf("e");
-          if (index < 0) continue;
+          if (seq !== undefined) lastSeq = seq;
+          const text = fieldValue(fields, "e");
+          if (text === undefined) continue;
           try {
-            const event = parseRevocationEvent(JSON.parse(fields[index + 1] ?? "null"));
+            const event = parseRevocationEvent(JSON.parse(text));
             if (event) handlers.event(event);
           } catch {
             // Skip a malformed event rather than stall the follower.
           }
         }
-        // A full batch means we are behind: check the stream was not trimmed past us.
-        mustCheckTrim = entries.length === batchSize;
       } catch {
         if (closed) break;
         connected = false;
-        mustCheckTrim = true;
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, 2000);
       }
