@@ -2,6 +2,28 @@ import type { RedisKeys, RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 
+/** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */
+const ENQUEUE_TIMEOUT_MS = 5000;
+
+/** Rejects when `promise` has not settled within `ms`. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => {});
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /** Name of the BullMQ queue that carries revocations from the API to the worker. */
 export const REVOCATION_QUEUE = "revocations";
 
@@ -43,29 +65,39 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
       removeOnFail: { age: 86_400 },
     });
 
+  async function queueEvents(): Promise<QueueEvents> {
+    if (!events) {
+      const listener = connection.duplicate({ maxRetriesPerRequest: null });
+      listener.on("error", () => {});
+      events = new QueueEvents(REVOCATION_QUEUE, { connection: listener, prefix: keys.queuePrefix });
+      events.on("error", () => {});
+    }
+    await events.waitUntilReady();
+    return events;
+  }
+
   return {
     async enqueue(job) {
-      await add(job);
+      await withTimeout(add(job), ENQUEUE_TIMEOUT_MS);
     },
     async enqueueAndWait(job, timeoutMs) {
-      if (!events) {
-        const listener = connection.duplicate({ maxRetriesPerRequest: null });
-        listener.on("error", () => {});
-        events = new QueueEvents(REVOCATION_QUEUE, { connection: listener, prefix: keys.queuePrefix });
-        events.on("error", () => {});
-        await events.waitUntilReady();
-      }
-      const added = await add(job);
-      try {
-        await added.waitUntilFinished(events, timeoutMs);
+      // Bounded as a whole: with Redis away, BullMQ calls can wait for a reconnect
+      // indefinitely, and an admin request must answer "pending" instead.
+      // The listener must be up before the job is added, or a fast worker's
+      // "completed" could pass unseen. If it cannot come up, the job is still
+      // added, so the queue (not only the sweeper) delivers it.
+      const finished = (async () => {
+        const listening = await queueEvents().catch(() => undefined);
+        const added = await add(job);
+        if (!listening) return false;
+        await added.waitUntilFinished(listening, timeoutMs);
         return true;
-      } catch {
-        return false;
-      }
+      })();
+      return withTimeout(finished, timeoutMs).catch(() => false);
     },
     async close() {
-      await events?.close();
-      await queue.close();
+      // Bounded: closing waits on Redis, which may be the thing that is down.
+      await withTimeout(Promise.all([events?.close(), queue.close()]), 3000).catch(() => {});
       producer.disconnect();
     },
   };

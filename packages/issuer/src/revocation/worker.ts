@@ -62,7 +62,9 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
 
   return {
     async close() {
-      await worker.close();
+      // Closing waits for the active job and for Redis; bounded, since Redis may be away.
+      // An unfinished job is not lost: its lock expires and another worker takes it.
+      await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
       connection.disconnect();
     },
   };
