@@ -8,7 +8,7 @@ import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../../../..
 import { startRedisServer } from "../../../../test/harness/redis-server.js";
 import { createOutbox, createOutboxTable, type Outbox } from "../../src/revocation/outbox.js";
 import { startOutboxSweeper } from "../../src/revocation/outbox-sweeper.js";
-import { createRevocationQueue, REVOCATION_QUEUE, type RevocationQueue } from "../../src/revocation/queue.js";
+import { createRevocationQueue, REVOCATION_QUEUE } from "../../src/revocation/queue.js";
 import { createRedisPropagator } from "../../src/revocation/redis-propagator.js";
 import { createRevoker } from "../../src/revocation/revoker.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";
