@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
+import fp from "fastify-plugin";
+import type { AuthContext } from "../auth-context.js";
+import { createVerifier, type Verifier, type VerifierOptions } from "../verifier.js";
+import { assertRoles, authErrorResponse, bearerToken } from "./http-auth.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who is calling: set by @patgate/verifier on authenticated routes, null elsewhere. */
+    auth: AuthContext | null;
+  }
+  interface FastifyInstance {
+    /** preHandler that authenticates a route (when the plugin is not `global`). */
+    authenticate: preHandlerAsyncHookHandler;
+  }
+  interface FastifyContextConfig {
+    /** `false` exempts a route from the plugin's global authentication. */
+    auth?: boolean;
+  }
+}
+
+/** Options of the Fastify plugin: a verifier, or the options to build one. */
+export type PatgateFastifyOptions = (VerifierOptions | { readonly verifier: Verifier }) & {
+  /** Authenticate every route (except those with `config: { auth: false }`); default true. */
+  readonly global?: boolean;
+  /** `realm` in WWW-Authenticate challenges. */
+  readonly realm?: string;
+};
+
+async function sendError(reply: FastifyReply, error: unknown, realm?: string): Promise<void> {
+  const response = authErrorResponse(error, realm);
+  if (!response) throw error;
+  await reply.code(response.status).headers(response.headers).send(response.body);
+}
+
+async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Promise<void> {
+  const { global = true, realm } = options;
+  const owned = !("verifier" in options);
+  const verifier = "verifier" in options ? options.verifier : createVerifier(options);
+
+  app.decorateRequest("auth", null);
+  const authenticate: preHandlerAsyncHookHandler = async function (
+    this: FastifyInstance,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    try {
+      const token = bearerToken(request.headers.authorization);
+      request.auth = await verifier.verify(token ?? "");
+    } catch (error) {
+      await sendError(reply, error, realm);
+    }
+  };
+  app.decorate("authenticate", authenticate);
+  if (global) {
+    app.addHook("onRequest", async function (this: FastifyInstance, request, reply) {
+      if (request.routeOptions.config?.auth === false) return;
+      await authenticate.call(this, request, reply);
+    });
+  }
+  if (owned) app.addHook("onClose", async () => verifier.close());
+}
+
+/**
+ * The Fastify plugin: verifies `Authorization: Bearer <JWT>` and sets `request.auth`.
+ *
+ * @example
+ * await app.register(patgate, { issuer, audience: "patgate", jwksUri });
+ * app.get("/orders", { preHandler: requireRoles("orders:read") }, (req) => list(req.auth.sub));
+ */
+export const patgate = fp(plugin, { name: "@patgate/verifier", fastify: "5.x" });
+
+/** preHandler answering 403 `insufficient_scope` unless the caller has every role. */
+export function requireRoles(...roles: string[]): preHandlerAsyncHookHandler {
+  return async (request, reply) => {
+    try {
+      assertRoles(request.auth, roles);
+    } catch (error) {
+      await sendError(reply, error);
+    }
+  };
+}

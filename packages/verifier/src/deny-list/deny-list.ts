@@ -1,0 +1,20 @@
+import type { DenyCheckClaims, DenyEntry } from "@patgate/shared";
+
+/**
+ * What `verify` asks on every call, cache hit or not: is this JWT denied?
+ * Implemented in memory ({@link createMemoryDenyList}) and by the Redis
+ * follower ({@link createRedisDenyList}) that mirrors the issuer's deny-list.
+ */
+export interface DenyList {
+  /** The entry denying these claims at `nowSeconds`, if any. */
+  check(claims: DenyCheckClaims, nowSeconds: number): DenyEntry | undefined;
+  /**
+   * False when the list cannot be trusted to be current (its source has been
+   * unreachable for longer than allowed): `verify` then fails closed with
+   * `deny_list_unavailable`. Absent means always available.
+   */
+  available?(nowMs: number): boolean;
+  /** Resolves once the list is loaded (the Redis snapshot); `verify` waits for it. */
+  readonly ready?: Promise<void>;
+  close?(): Promise<void>;
+}

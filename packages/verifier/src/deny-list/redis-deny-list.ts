@@ -1,0 +1,67 @@
+import { DEFAULT_REDIS_PREFIX, redisKeys } from "@patgate/shared";
+import type { Redis } from "ioredis";
+import type { DenyList } from "./deny-list.js";
+import { createMemoryDenyList } from "./memory-deny-list.js";
+import { type FollowerStatus, startStreamFollower } from "./stream-follower.js";
+
+export interface RedisDenyListOptions {
+  /** A Redis URL (`redis://…`), or an ioredis client to copy (it is not closed). */
+  readonly redis: string | Redis;
+  /** Key prefix; the issuer's default (`patgate`, `PATGATE_REDIS_PREFIX`). */
+  readonly keyPrefix?: string;
+  /**
+   * How long the list may go without news from Redis before `verify` fails
+   * closed (`deny_list_unavailable`, a 503). Default 300 s: the default JWT
+   * lifetime, so a revocation can never be missed for longer than a token lives.
+   */
+  readonly maxStalenessSeconds?: number;
+  readonly now?: () => number;
+}
+
+/** A deny-list that mirrors the issuer's Redis deny-list, following its change stream. */
+export interface RedisDenyList extends DenyList {
+  readonly ready: Promise<void>;
+  status(): FollowerStatus & { readonly size: number; readonly stalenessMs: number };
+}
+
+/**
+ * Loads the deny-list snapshot from Redis and follows every change after it
+ * (see `startStreamFollower`). `available()` turns false once Redis has been
+ * silent for longer than `maxStalenessSeconds`: the documented fail-closed policy.
+ */
+export async function createRedisDenyList(options: RedisDenyListOptions): Promise<RedisDenyList> {
+  const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, now = Date.now } = options;
+  let base: Redis;
+  let owned = false;
+  if (typeof options.redis === "string") {
+    // ioredis is an optional peer: loaded only by users of the Redis deny-list.
+    const { Redis: RedisClient } = await import("ioredis");
+    base = new RedisClient(options.redis, { lazyConnect: true, maxRetriesPerRequest: null });
+    owned = true;
+  } else {
+    base = options.redis;
+  }
+  const list = createMemoryDenyList();
+  const follower = startStreamFollower({
+    redis: base,
+    keys: redisKeys(keyPrefix),
+    now,
+    handlers: {
+      reset: (entries) => list.replace(entries),
+      event: (event) => {
+        if (event.type === "deny") list.add(event.entry);
+      },
+    },
+  });
+  if (owned) base.disconnect();
+  const stalenessMs = () =>
+    follower.status().lastSyncAt === 0 ? Number.POSITIVE_INFINITY : now() - follower.status().lastSyncAt;
+
+  return {
+    ready: follower.ready,
+    check: (claims, nowSeconds) => list.check(claims, nowSeconds),
+    available: () => follower.status().ready && stalenessMs() <= maxStalenessSeconds * 1000,
+    status: () => ({ ...follower.status(), size: list.size, stalenessMs: stalenessMs() }),
+    close: () => follower.close(),
+  };
+}

@@ -1,0 +1,71 @@
+/** Stable codes of every way `verify` (or building a verifier) can fail. */
+export type VerifierErrorCode =
+  | "token_missing"
+  | "token_malformed"
+  | "invalid_request"
+  | "invalid_signature"
+  | "algorithm_not_allowed"
+  | "invalid_typ"
+  | "invalid_issuer"
+  | "invalid_audience"
+  | "token_expired"
+  | "token_not_yet_valid"
+  | "claim_invalid"
+  | "unknown_kid"
+  | "token_denied"
+  | "insufficient_role"
+  | "jwks_unavailable"
+  | "deny_list_unavailable"
+  | "invalid_options";
+
+/** How a code is answered over HTTP (RFC 6750). */
+export interface HttpMapping {
+  readonly status: number;
+  /** The RFC 6750 `error`; absent when no token was sent (a bare `Bearer` challenge). */
+  readonly error?: "invalid_request" | "invalid_token" | "insufficient_scope" | "temporarily_unavailable";
+}
+
+/**
+ * One table for every code, used by both adapters. `satisfies` makes it
+ * exhaustive: a new code does not compile until it is mapped here.
+ */
+export const HTTP_MAPPING = {
+  token_missing: { status: 401 },
+  token_malformed: { status: 401, error: "invalid_token" },
+  invalid_request: { status: 400, error: "invalid_request" },
+  invalid_signature: { status: 401, error: "invalid_token" },
+  algorithm_not_allowed: { status: 401, error: "invalid_token" },
+  invalid_typ: { status: 401, error: "invalid_token" },
+  invalid_issuer: { status: 401, error: "invalid_token" },
+  invalid_audience: { status: 401, error: "invalid_token" },
+  token_expired: { status: 401, error: "invalid_token" },
+  token_not_yet_valid: { status: 401, error: "invalid_token" },
+  claim_invalid: { status: 401, error: "invalid_token" },
+  unknown_kid: { status: 401, error: "invalid_token" },
+  token_denied: { status: 401, error: "invalid_token" },
+  insufficient_role: { status: 403, error: "insufficient_scope" },
+  jwks_unavailable: { status: 503, error: "temporarily_unavailable" },
+  deny_list_unavailable: { status: 503, error: "temporarily_unavailable" },
+  invalid_options: { status: 500 },
+} as const satisfies Record<VerifierErrorCode, HttpMapping>;
+
+/** A failed verification (or a bad option), with a stable `code` and its HTTP status. */
+export class VerifierError extends Error {
+  override readonly name = "VerifierError";
+  /** HTTP status for this code; also read by Express's default error handler. */
+  readonly status: number;
+  constructor(
+    readonly code: VerifierErrorCode,
+    message: string,
+    options?: { cause?: unknown; readonly missingRoles?: readonly string[] },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.status = HTTP_MAPPING[code].status;
+    this.missingRoles = options?.missingRoles ?? [];
+  }
+  /** For `insufficient_role`: the roles the token lacks. */
+  readonly missingRoles: readonly string[];
+  get statusCode(): number {
+    return this.status;
+  }
+}

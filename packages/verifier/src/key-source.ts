@@ -1,0 +1,165 @@
+import { type CryptoKey, importJWK, type JWK } from "jose";
+import { VerifierError } from "./errors.js";
+
+/** Where verification keys come from: a JWKS given in options, or the issuer's JWKS URL. */
+export interface KeySource {
+  /** The key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
+  keyFor(header: { readonly kid?: string; readonly alg: string }): Promise<CryptoKey | Uint8Array>;
+}
+
+export interface RemoteKeySourceOptions {
+  /** Timeout of one JWKS request; default 5000 ms (Node's fetch has none of its own). */
+  readonly timeoutMs?: number;
+  /** Least time between two fetches triggered by an unknown `kid`; default 30 000 ms. */
+  readonly cooldownMs?: number;
+  /** How long fetched keys are fresh when the response has no `Cache-Control: max-age`; default 300 000 ms. */
+  readonly defaultMaxAgeMs?: number;
+  /** How long keys past their max-age are still used while the issuer cannot be reached; default 3 600 000 ms. */
+  readonly maxStaleMs?: number;
+  readonly now?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+/** The key type each algorithm needs, so a token cannot pick a key of another kind (algorithm confusion). */
+const KEY_TYPES: Readonly<Record<string, { kty: string; crv?: string }>> = {
+  EdDSA: { kty: "OKP", crv: "Ed25519" },
+  ES256: { kty: "EC", crv: "P-256" },
+  RS256: { kty: "RSA" },
+};
+
+function fits(jwk: JWK, alg: string): boolean {
+  const type = KEY_TYPES[alg];
+  if (!type || jwk.kty !== type.kty) return false;
+  if (type.crv && jwk.crv !== type.crv) return false;
+  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
+  return jwk.use === undefined || jwk.use === "sig";
+}
+
+function parseJwks(value: unknown): JWK[] {
+  const keys = (value as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new Error("not a JWKS: no keys array");
+  // Only public members are ever used: a JWKS that leaks private parts still verifies, it never signs.
+  return keys.filter((k): k is JWK => typeof k === "object" && k !== null && typeof (k as JWK).kty === "string");
+}
+
+/** Keys from a JWKS object, imported once per kid and algorithm. */
+function keyRing() {
+  const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  return {
+    find(keys: readonly JWK[], header: { kid?: string; alg: string }): JWK | undefined {
+      const candidates = keys.filter((k) => fits(k, header.alg));
+      if (header.kid !== undefined) return candidates.find((k) => k.kid === header.kid);
+      // No kid: only an unambiguous single key may be used.
+      return candidates.length === 1 ? candidates[0] : undefined;
+    },
+    import(jwk: JWK, alg: string): Promise<CryptoKey | Uint8Array> {
+      const id = `${jwk.kid ?? ""}|${alg}|${jwk.x ?? jwk.n ?? ""}`;
+      let key = imported.get(id);
+      if (!key) {
+        const { kty, crv, x, y, n, e } = jwk;
+        key = importJWK({ kty, crv, x, y, n, e, ...(jwk.kid ? { kid: jwk.kid } : {}) } as JWK, alg);
+        key.catch(() => imported.delete(id));
+        imported.set(id, key);
+      }
+      return key;
+    },
+  };
+}
+
+/** A key source over a fixed JWKS. */
+export function createLocalKeySource(jwks: { readonly keys: readonly JWK[] }): KeySource {
+  const keys = parseJwks(jwks);
+  const ring = keyRing();
+  return {
+    async keyFor(header) {
+      const jwk = ring.find(keys, header);
+      if (!jwk) throw new VerifierError("unknown_kid", "no key in the JWKS matches the token's kid and algorithm");
+      return ring.import(jwk, header.alg);
+    },
+  };
+}
+
+function maxAgeOf(cacheControl: string | null): number | undefined {
+  const match = cacheControl ? /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl) : null;
+  return match?.[1] ? Number(match[1]) * 1000 : undefined;
+}
+
+/**
+ * A key source over the issuer's JWKS URL. Unlike the popular libraries it
+ * honours the response's `Cache-Control: max-age`, keeps using keys a while
+ * when the issuer is unreachable (stale-if-error), refetches on an unknown
+ * `kid` at most once per cooldown (a flood of forged kids costs one request),
+ * and never lets a request hang (AbortSignal timeout).
+ */
+export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions = {}): KeySource {
+  const {
+    timeoutMs = 5000,
+    cooldownMs = 30_000,
+    defaultMaxAgeMs = 300_000,
+    maxStaleMs = 3_600_000,
+    now = Date.now,
+    fetch: fetchImpl = fetch,
+  } = options;
+  const ring = keyRing();
+  let keys: JWK[] | undefined;
+  let fetchedAt = 0;
+  let freshUntil = 0;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let inflight: Promise<void> | undefined;
+
+  function refresh(): Promise<void> {
+    inflight ??= (async () => {
+      lastAttemptAt = now();
+      try {
+        const response = await fetchImpl(url, {
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: "error",
+          headers: { accept: "application/json" },
+        });
+        if (!response.ok) throw new Error(`JWKS answered ${response.status}`);
+        keys = parseJwks(await response.json());
+        fetchedAt = now();
+        freshUntil =
+          fetchedAt + Math.min(maxAgeOf(response.headers.get("cache-control")) ?? defaultMaxAgeMs, 86_400_000);
+      } finally {
+        inflight = undefined;
+      }
+    })();
+    return inflight;
+  }
+
+  async function usableKeys(): Promise<JWK[]> {
+    if (!keys) {
+      // Nothing fetched yet: try, but not more than once a second while the issuer is down.
+      if (now() - lastAttemptAt < Math.min(cooldownMs, 1000) && !inflight) {
+        throw new VerifierError("jwks_unavailable", "the issuer's JWKS could not be fetched");
+      }
+      await refresh().catch((cause: unknown) => {
+        throw new VerifierError("jwks_unavailable", "the issuer's JWKS could not be fetched", { cause });
+      });
+    } else if (now() >= freshUntil && !inflight) {
+      // Stale: revalidate in the background and keep serving what we have.
+      refresh().catch(() => {});
+    }
+    if (!keys || now() > freshUntil + maxStaleMs) {
+      throw new VerifierError("jwks_unavailable", "the issuer's JWKS has been unreachable for too long");
+    }
+    return keys;
+  }
+
+  return {
+    async keyFor(header) {
+      let jwk = ring.find(await usableKeys(), header);
+      if (!jwk && now() - lastAttemptAt >= cooldownMs) {
+        // Maybe a key rotated in: refetch, once per cooldown whatever the kid.
+        await (inflight ?? refresh()).catch(() => {});
+        jwk = keys ? ring.find(keys, header) : undefined;
+      }
+      if (!jwk)
+        throw new VerifierError("unknown_kid", "no key in the issuer's JWKS matches the token's kid and algorithm");
+      return ring.import(jwk, header.alg);
+    },
+  };
+}
+
+export { fits as keyFitsAlgorithm };
