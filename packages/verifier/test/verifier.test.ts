@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { base64url, SignJWT, UnsecuredJWT } from "jose";
+import { base64url, type JWTPayload, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMemoryDenyList, createVerifier, type Verifier, VerifierError } from "../src/index.js";
 import { AUDIENCE, claims, ISSUER, makeKey, NOW, serveJwks, sign, type TestKey } from "./fixtures.js";
@@ -140,7 +140,7 @@ describe("verify: every rejection has its code", () => {
     ["no iat", { iat: undefined }, "claim_invalid"],
     ["iat a string", { iat: "yesterday" }, "claim_invalid"],
   ])("%s", async (_label, overrides, code) => {
-    expect(await codeOf(verifier.verify(await sign(key, claims(overrides))))).toBe(code);
+    expect(await codeOf(verifier.verify(await sign(key, claims(overrides as JWTPayload))))).toBe(code);
   });
 
   it.each([
