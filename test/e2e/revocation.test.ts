@@ -8,14 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 
-// The issuer, Redis and three verifier services as real processes.
+// The issuer, Redis and three instances of the example service as real processes.
 const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
-const SERVICE = resolve(import.meta.dirname, "verifier-service.mjs");
+const SERVICE = resolve(import.meta.dirname, "../../examples/fastify-service.mjs");
+const WALKTHROUGH = resolve(import.meta.dirname, "../../examples/walkthrough.mjs");
 const VERIFIERS = 3;
 
 const children: ChildProcess[] = [];
 let issuerUrl: string;
 let adminJwt: string;
+let adminPat: string;
+let redisPrefix: string;
 const serviceUrls: string[] = [];
 
 async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
@@ -85,6 +88,7 @@ beforeAll(async () => {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), "patgate-rev-"));
   const prefix = uniqueName("rev");
+  redisPrefix = prefix;
   issuerUrl = `http://127.0.0.1:${port}`;
   await startProcess(
     [BIN, "serve"],
@@ -99,10 +103,17 @@ beforeAll(async () => {
     },
     "patgate issuer listening",
   );
-  adminJwt = await exchange((await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim());
+  adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+  adminJwt = await exchange(adminPat);
   for (let i = 0; i < VERIFIERS; i++) {
     const servicePort = await freePort();
-    await startProcess([SERVICE, issuerUrl, redisUrl(), prefix, String(servicePort)], {}, "listening");
+    const env = {
+      PATGATE_ISSUER: issuerUrl,
+      REDIS_URL: redisUrl(),
+      PATGATE_REDIS_PREFIX: prefix,
+      PORT: String(servicePort),
+    };
+    await startProcess([SERVICE], env, "Server listening");
     serviceUrls.push(`http://127.0.0.1:${servicePort}`);
   }
 }, 120_000);
@@ -167,5 +178,32 @@ describe("revocation reaches every verifier process", () => {
     expect(items.length).toBeGreaterThanOrEqual(4);
     expect(pending).toBe(0);
     expect(items.every((item) => item.state === "propagated")).toBe(true);
+  });
+});
+
+describe("the README's walkthrough (examples/walkthrough.mjs)", () => {
+  it("creates a PAT, exchanges it, calls the service, revokes it and sees the call fail", async () => {
+    const child = spawn(process.execPath, [WALKTHROUGH], {
+      env: {
+        PATH: process.env.PATH,
+        PATGATE_URL: issuerUrl,
+        SERVICE_URL: serviceUrls[0],
+        PATGATE_TOKEN: adminPat,
+        PATGATE_REDIS_PREFIX: redisPrefix,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const [code] = await once(child, "exit");
+    expect(output).toContain("3. GET");
+    expect(output).toMatch(/5\. GET .* -> 401 invalid_token/);
+    expect(output).toMatch(/6\. exchanging the PAT again -> invalid_request: subject_token is revoked/);
+    expect(code).toBe(0);
   });
 });

@@ -76,8 +76,16 @@ async function redisRevocation(config: IssuerConfig, redisUrl: string, dynamo: D
       })
     : undefined;
   const bus = createRedisBus(redis, keys);
+  // Rate limits and readiness get their own connection with auto-pipelining: under load, the
+  // limit checks of one event-loop tick go out as one write instead of one write each.
+  const limits = new Redis(redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+  });
+  limits.on("error", () => {});
   return {
-    redis,
+    redis: limits,
     outbox,
     bus,
     propagator: createRedisPropagator({ outbox, queue }),
@@ -87,6 +95,7 @@ async function redisRevocation(config: IssuerConfig, redisUrl: string, dynamo: D
       await queue.close();
       await bus.close();
       redis.disconnect();
+      limits.disconnect();
     },
   };
 }
@@ -117,7 +126,12 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
   const remote = config.redisUrl ? await redisRevocation(config, config.redisUrl, dynamo, metrics) : undefined;
   const bus = remote?.bus ?? createInProcessBus();
   const revoker = remote
-    ? createRevoker({ store, propagator: remote.propagator, jwtTtlSeconds: config.jwtTtlSeconds })
+    ? createRevoker({
+        store,
+        propagator: remote.propagator,
+        jwtTtlSeconds: config.jwtTtlSeconds,
+        onChange: (event) => bus.deliverLocally(event),
+      })
     : undefined;
 
   return {

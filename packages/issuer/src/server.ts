@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import type { IssuerConfig } from "./config.js";
 import { createDependencies } from "./dependencies.js";
-import { ensureInitialAdmin } from "./embedded/initial-admin.js";
+import { ensureInitialAdmin, type InitialAdmin } from "./embedded/initial-admin.js";
 
 /** File in the data dir telling local tools where the embedded issuer listens. */
 export const RUNNING_ISSUER_FILE = "issuer.json";
@@ -53,9 +53,13 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
     return closing;
   };
 
+  // Minted before listening, so the file exists by the time /readyz answers.
+  let admin: InitialAdmin | null;
   try {
+    admin = await ensureInitialAdmin(dependencies.deps.store, config.dataDir);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
+    clearInterval(refresh);
     await dependencies.close();
     throw error;
   }
@@ -68,7 +72,6 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
       mode: 0o600,
     });
   }
-  const admin = await ensureInitialAdmin(dependencies.deps.store, config.dataDir);
   if (admin) {
     // Printed once, never logged: this is the only time the token is shown.
     print(

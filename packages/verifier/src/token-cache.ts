@@ -11,8 +11,38 @@ export interface TokenCache<T> {
   readonly size: number;
 }
 
+/**
+ * An approximate LRU ("second chance", as in CLOCK): a hit only flags its
+ * entry; eviction walks from the oldest, giving flagged entries another round
+ * at the back. Two costs of the textbook Map LRU are avoided: re-inserting on
+ * every hit (it churns V8's hash table), and starting an iterator at the front
+ * for every eviction (it walks over every entry deleted since the last
+ * rehash). Evictions here come in batches of 1/16 of the cache, one walk each.
+ */
 export function createTokenCache<T>(maxEntries: number): TokenCache<T> {
-  const entries = new Map<string, { value: T; expiresAt: number }>();
+  const entries = new Map<string, { value: T; expiresAt: number; used: boolean }>();
+  const batch = Math.max(1, Math.floor(maxEntries / 16));
+
+  function evict(): void {
+    let evicted = 0;
+    let visited = 0;
+    const limit = entries.size;
+    for (const [token, entry] of entries) {
+      if (evicted >= batch || visited++ >= limit) break;
+      entries.delete(token);
+      if (entry.used) {
+        entry.used = false;
+        entries.set(token, entry);
+      } else evicted += 1;
+    }
+    // Every entry had been used: the walk moved them all back; drop the oldest outright.
+    for (const token of entries.keys()) {
+      if (evicted >= batch) break;
+      entries.delete(token);
+      evicted += 1;
+    }
+  }
+
   return {
     get(token, nowSeconds) {
       const entry = entries.get(token);
@@ -21,18 +51,13 @@ export function createTokenCache<T>(maxEntries: number): TokenCache<T> {
         entries.delete(token);
         return undefined;
       }
-      // Re-insert: Map order is insertion order, so the oldest key is the least recently used.
-      entries.delete(token);
-      entries.set(token, entry);
+      entry.used = true;
       return entry.value;
     },
     set(token, value, expiresAt) {
       entries.delete(token);
-      entries.set(token, { value, expiresAt });
-      if (entries.size > maxEntries) {
-        const oldest = entries.keys().next();
-        if (!oldest.done) entries.delete(oldest.value);
-      }
+      entries.set(token, { value, expiresAt, used: false });
+      if (entries.size > maxEntries) evict();
     },
     get size() {
       return entries.size;

@@ -1,5 +1,4 @@
-import { ACCEPTED_TYPS, SIGNING_ALGORITHMS } from "@patgate/shared";
-import { createLocalJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { createVerifier, type Verifier, VerifierError } from "@patgate/verifier";
 import type { IssuerContext } from "../context.js";
 
 /** The claims of a verified patgate JWT. */
@@ -11,7 +10,7 @@ export interface VerifiedAccessToken {
   readonly exp: number;
   readonly roles: readonly string[];
   readonly scope: string;
-  readonly aud: string | string[];
+  readonly aud: string | readonly string[];
   readonly iss: string;
 }
 
@@ -19,70 +18,56 @@ export type AccessTokenCheck =
   | { readonly ok: true; readonly token: VerifiedAccessToken }
   | { readonly ok: false; readonly reason: "invalid" | "denied" };
 
+/** The verifier of one issuer, rebuilt when the set of published keys changes (a rotation). */
+interface OwnVerifier {
+  readonly kids: string;
+  readonly verifier: Verifier;
+}
+const verifiers = new WeakMap<IssuerContext, OwnVerifier>();
+
+function ownVerifier(ctx: IssuerContext): Verifier {
+  const jwks = ctx.keys.publicJwks(Math.floor(ctx.now() / 1000));
+  const kids = jwks.keys.map((k) => k.kid).join(" ");
+  const current = verifiers.get(ctx);
+  if (current?.kids === kids) return current.verifier;
+  // The same checks every service makes with @patgate/verifier, against this
+  // issuer's own keys and deny view: no JWKS fetch, no Redis follower.
+  const verifier = createVerifier({
+    issuer: ctx.config.issuer,
+    audience: ctx.config.audiences,
+    jwks,
+    denyList: ctx.denyView,
+    now: ctx.now,
+  });
+  verifiers.set(ctx, { kids, verifier });
+  return verifier;
+}
+
 /**
- * Verifies a JWT this issuer minted, with its own current keys and deny view:
- * signature, `typ`, `iss`, `aud` (any audience it serves), `exp`, required
- * claims, and no deny-list entry.
+ * Verifies a JWT this issuer minted: signature, `typ`, `iss`, `aud` (any
+ * audience it serves), `exp`, required claims, and no deny-list entry.
  */
 export async function checkAccessToken(ctx: IssuerContext, jwt: string): Promise<AccessTokenCheck> {
-  const nowMs = ctx.now();
-  let payload: JWTPayload;
   try {
-    const jwks = createLocalJWKSet(
-      ctx.keys.publicJwks(Math.floor(nowMs / 1000)) as Parameters<typeof createLocalJWKSet>[0],
-    );
-    ({ payload } = await jwtVerify(jwt, jwks, {
-      issuer: ctx.config.issuer,
-      audience: [...ctx.config.audiences],
-      algorithms: [...SIGNING_ALGORITHMS],
-      currentDate: new Date(nowMs),
-      clockTolerance: 5,
-      requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"],
-    }));
-    const header = JSON.parse(Buffer.from(jwt.split(".")[0] ?? "", "base64url").toString("utf8")) as { typ?: unknown };
-    if (typeof header.typ !== "string" || !ACCEPTED_TYPS.includes(header.typ.toLowerCase()))
-      return { ok: false, reason: "invalid" };
-  } catch {
-    return { ok: false, reason: "invalid" };
+    const auth = await ownVerifier(ctx).verify(jwt);
+    const { aud, iss } = auth.claims;
+    return {
+      ok: true,
+      token: {
+        sub: auth.sub,
+        clientId: auth.tokenId,
+        jti: auth.jti,
+        iat: auth.claims.iat,
+        exp: auth.expiresAt,
+        roles: auth.roles,
+        scope: auth.scope,
+        aud,
+        iss,
+      },
+    };
+  } catch (error) {
+    if (error instanceof VerifierError && error.code === "token_denied") return { ok: false, reason: "denied" };
+    if (error instanceof VerifierError) return { ok: false, reason: "invalid" };
+    throw error;
   }
-  const {
-    sub,
-    jti,
-    iat,
-    exp,
-    client_id: clientId,
-    roles,
-    scope,
-    aud,
-    iss,
-  } = payload as JWTPayload & Record<string, unknown>;
-  if (
-    typeof sub !== "string" ||
-    typeof jti !== "string" ||
-    typeof iat !== "number" ||
-    typeof exp !== "number" ||
-    typeof clientId !== "string" ||
-    typeof iss !== "string" ||
-    aud === undefined ||
-    !Array.isArray(roles) ||
-    !roles.every((r) => typeof r === "string")
-  ) {
-    return { ok: false, reason: "invalid" };
-  }
-  if (ctx.denyView.check({ jti, client_id: clientId, sub, iat }, Math.floor(nowMs / 1000)))
-    return { ok: false, reason: "denied" };
-  return {
-    ok: true,
-    token: {
-      sub,
-      clientId,
-      jti,
-      iat,
-      exp,
-      roles: roles as string[],
-      scope: typeof scope === "string" ? scope : "",
-      aud,
-      iss,
-    },
-  };
 }

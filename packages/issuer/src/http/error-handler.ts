@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
 import { errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "./http-error.js";
 
@@ -20,12 +20,23 @@ export function toHttpError(error: unknown): HttpError {
   const status = fastifyError.statusCode;
   if (status === 429) return rateLimited(Number(fastifyError.retryAfter ?? 60));
   if (status === 413) return new HttpError(413, "invalid_request", "request body too large");
+  if (status === 414) return new HttpError(414, "invalid_request", "a path segment is too long");
   if (status === 415)
     return invalidRequest("unsupported content type; use application/x-www-form-urlencoded or application/json");
   if (fastifyError.validation) return invalidRequest(`invalid request: ${fastifyError.message ?? "bad input"}`);
   if (typeof status === "number" && status >= 400 && status < 500)
     return invalidRequest(fastifyError.message ?? "bad request");
   return new HttpError(500, "server_error", "internal error");
+}
+
+/** Sends an error in the one shape every endpoint uses. */
+export function sendHttpError(reply: FastifyReply, error: unknown): void {
+  const httpError = toHttpError(error);
+  void reply
+    .status(httpError.statusCode)
+    .headers(httpError.headers)
+    .header("cache-control", "no-store")
+    .send(errorBody(httpError));
 }
 
 /** One error handler and one not-found handler for the whole app, so every error has the same shape. */
@@ -35,11 +46,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (httpError.statusCode >= 500 && httpError.statusCode !== 503)
       request.log.error({ err: error }, "unhandled error");
     else if (httpError.statusCode === 503) request.log.warn({ err: error }, "backing store unavailable");
-    void reply
-      .status(httpError.statusCode)
-      .headers(httpError.headers)
-      .header("cache-control", "no-store")
-      .send(errorBody(httpError));
+    sendHttpError(reply, httpError);
   });
   app.setNotFoundHandler((request, reply) => {
     void reply

@@ -15,6 +15,8 @@ export interface IssuerMetrics {
   readonly propagationSeconds: Histogram;
   /** Revocations accepted but not yet on the deny-list. */
   readonly pendingRevocations: Gauge;
+  /** HTTP requests received and not yet answered (or aborted). */
+  readonly requestsInFlight: Gauge;
 }
 
 export function createIssuerMetrics(): IssuerMetrics {
@@ -39,5 +41,6 @@ export function createIssuerMetrics(): IssuerMetrics {
       [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 300],
     ),
     pendingRevocations: registry.gauge("patgate_revocations_pending", "Revocations accepted but not yet propagated."),
+    requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
   };
 }

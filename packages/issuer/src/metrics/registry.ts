@@ -27,6 +27,8 @@ export interface Counter {
 
 export interface Gauge {
   set(value: number, labels?: Labels): void;
+  /** Adds `delta` (negative to subtract) to the current value. */
+  add(delta: number, labels?: Labels): void;
 }
 
 export interface Histogram {
@@ -79,6 +81,12 @@ export function createRegistry(): MetricsRegistry {
       return {
         set(value, labels = {}) {
           values.set(keyOf(labels), { labels, value });
+        },
+        add(delta, labels = {}) {
+          const key = keyOf(labels);
+          const current = values.get(key);
+          if (current) current.value += delta;
+          else values.set(key, { labels, value: delta });
         },
       };
     },

@@ -38,7 +38,12 @@ export function createMemoryFailureLimiter(limit: number, now: () => number = Da
   };
 }
 
-/** Redis-backed limiter shared by every issuer instance. */
+/**
+ * Redis-backed limiter shared by every issuer instance. While Redis is away it
+ * lets requests through, as the per-IP limit does (`skipOnError`): an outage
+ * of the limiter must not become an outage of `/token`. scrypt still makes
+ * each guess cost the guesser.
+ */
 export function createRedisFailureLimiter(
   redis: Redis,
   keyOf: (tokenId: string) => string,
@@ -46,12 +51,21 @@ export function createRedisFailureLimiter(
 ): FailureLimiter {
   return {
     async retryAfter(tokenId) {
-      const [count, ttl] = await Promise.all([redis.get(keyOf(tokenId)), redis.ttl(keyOf(tokenId))]);
-      return Number(count ?? 0) >= limit ? Math.max(1, ttl) : 0;
+      try {
+        const [count, ttl] = await Promise.all([redis.get(keyOf(tokenId)), redis.ttl(keyOf(tokenId))]);
+        return Number(count ?? 0) >= limit ? Math.max(1, ttl) : 0;
+      } catch {
+        return 0;
+      }
     },
     async recordFailure(tokenId) {
       const key = keyOf(tokenId);
-      await redis.multi().incr(key).expire(key, WINDOW_SECONDS, "NX").exec();
+      await redis
+        .multi()
+        .incr(key)
+        .expire(key, WINDOW_SECONDS, "NX")
+        .exec()
+        .catch(() => {});
     },
   };
 }

@@ -13,16 +13,22 @@ export interface RevocationBus {
   publish(event: RevocationEvent): Promise<void>;
   /** Adds a listener; returns the function that removes it. */
   subscribe(listener: RevocationListener): () => void;
+  /** Delivers an event to this process's subscribers only, at once (whatever Redis is doing). */
+  deliverLocally(event: RevocationEvent): void;
   close(): Promise<void>;
 }
 
 /** A bus within one process: publish delivers synchronously to every subscriber. */
 export function createInProcessBus(): RevocationBus {
   const listeners = new Set<RevocationListener>();
+  const deliverLocally = (event: RevocationEvent) => {
+    for (const listener of listeners) listener(event);
+  };
   return {
     async publish(event) {
-      for (const listener of listeners) listener(event);
+      deliverLocally(event);
     },
+    deliverLocally,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

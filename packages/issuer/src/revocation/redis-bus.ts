@@ -31,6 +31,7 @@ export function createRedisBus(redis: Redis, keys: RedisKeys): RevocationBus & {
     async publish(event) {
       await writer.write(event, Math.floor(Date.now() / 1000));
     },
+    deliverLocally: emit,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

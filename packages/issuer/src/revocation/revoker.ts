@@ -31,6 +31,11 @@ export interface RevokerOptions {
   readonly jwtTtlSeconds: number;
   /** Current time, epoch ms. */
   readonly now?: () => number;
+  /**
+   * Called once the source of truth has changed, before propagation: this
+   * issuer evicts its verified-PAT cache at once, even while Redis is away.
+   */
+  readonly onChange?: (event: RevocationEvent) => void;
 }
 
 /** Extra seconds a deny entry outlives the JWTs it matches, for verifiers' clock tolerance. */
@@ -47,12 +52,13 @@ function isDowngrade(before: TokenRecord, after: TokenRecord): boolean {
 }
 
 export function createRevoker(options: RevokerOptions): Revoker {
-  const { store, propagator, jwtTtlSeconds, now = Date.now } = options;
+  const { store, propagator, jwtTtlSeconds, now = Date.now, onChange } = options;
 
   /** Records the event, applies the change to the source of truth, then delivers the event. */
   async function withEvent<T>(event: RevocationEvent, change: () => Promise<T>): Promise<[T, Propagation]> {
     const recorded = await propagator.record(event);
     const result = await change();
+    onChange?.(event);
     return [result, await propagator.deliver(recorded)];
   }
 

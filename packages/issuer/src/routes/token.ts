@@ -102,15 +102,18 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
         const nowMs = now();
         const parsed = parsePat(exchange.token, config.tokenPrefix);
         const tokenId = parsed.ok ? parsed.tokenId : undefined;
-        if (tokenId !== undefined) {
-          const wait = await failures.retryAfter(tokenId);
-          if (wait > 0) throw rateLimited(wait);
-        }
 
         let record = patCache.get(exchange.token, nowMs);
         if (record) metrics.patCacheHits.inc();
         else {
           metrics.patCacheMisses.inc();
+          // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
+          // token, so only the real secret gets one: its holder is served even while someone
+          // else's guesses keep the token id locked out, and the hot path makes no Redis call.
+          if (tokenId !== undefined) {
+            const wait = await failures.retryAfter(tokenId);
+            if (wait > 0) throw rateLimited(wait);
+          }
           const result = await store.verify(exchange.token);
           if (!result.ok) {
             audit.record({

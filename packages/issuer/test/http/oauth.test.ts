@@ -125,6 +125,14 @@ describe("discovery and operations", () => {
     expect(metrics).toContain("patgate_pat_cache_misses_total");
   });
 
+  it("counts requests in flight: the /metrics request itself, and none left over from earlier ones", async () => {
+    await Promise.all([issuer.app.inject({ url: "/healthz" }), issuer.app.inject({ url: "/nope" })]);
+    for (let i = 0; i < 2; i++) {
+      const metrics = (await issuer.app.inject({ url: "/metrics" })).body;
+      expect(metrics).toMatch(/^patgate_http_requests_in_flight 1$/m);
+    }
+  });
+
   it("is not ready when the store is down", async () => {
     const down = await testIssuer({}, { store: { ...issuer.store, ping: () => Promise.reject(new Error("down")) } });
     const response = await down.app.inject({ url: "/readyz" });

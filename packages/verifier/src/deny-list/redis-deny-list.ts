@@ -15,6 +15,8 @@ export interface RedisDenyListOptions {
    * lifetime, so a revocation can never be missed for longer than a token lives.
    */
   readonly maxStalenessSeconds?: number;
+  /** Called after each change is applied (a new entry, or a snapshot reload): for metrics, or to react at once. */
+  readonly onChange?: () => void;
   readonly now?: () => number;
 }
 
@@ -30,7 +32,7 @@ export interface RedisDenyList extends DenyList {
  * silent for longer than `maxStalenessSeconds`: the documented fail-closed policy.
  */
 export async function createRedisDenyList(options: RedisDenyListOptions): Promise<RedisDenyList> {
-  const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, now = Date.now } = options;
+  const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, onChange, now = Date.now } = options;
   let base: Redis;
   let owned = false;
   if (typeof options.redis === "string") {
@@ -47,9 +49,17 @@ export async function createRedisDenyList(options: RedisDenyListOptions): Promis
     keys: redisKeys(keyPrefix),
     now,
     handlers: {
-      reset: (entries) => list.replace(entries),
+      // A snapshot is merged, not swapped in: entries only ever grow until they
+      // expire, so what this process already knows stays true even when Redis
+      // itself lost data (a restart without persistence).
+      reset: (entries) => {
+        for (const entry of entries) list.add(entry);
+        onChange?.();
+      },
       event: (event) => {
-        if (event.type === "deny") list.add(event.entry);
+        if (event.type !== "deny") return;
+        list.add(event.entry);
+        onChange?.();
       },
     },
   });

@@ -1,0 +1,105 @@
+import { type DenyEntry, denyEntryField, redisKeys } from "@patgate/shared";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { redisUrl, uniqueName } from "../../../test/harness/context.js";
+import { startRedisServer } from "../../../test/harness/redis-server.js";
+import { createRedisDenyList, createVerifier } from "../src/index.js";
+import { AUDIENCE, claims, ISSUER, makeKey, sign } from "./fixtures.js";
+
+const NOW_S = Math.floor(Date.now() / 1000);
+const cleanups: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** Writes an entry the way the issuer's worker does: hash, then a numbered stream event. */
+async function deny(redis: Redis, prefix: string, entry: DenyEntry): Promise<void> {
+  const keys = redisKeys(prefix);
+  const seq = await redis.incr(keys.eventSequence);
+  await redis
+    .multi()
+    .hset(keys.denyEntries, denyEntryField(entry), JSON.stringify(entry))
+    .xadd(keys.events, "*", "e", JSON.stringify({ type: "deny", entry }), "s", String(seq))
+    .exec();
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("the Redis deny-list", () => {
+  it("loads the snapshot and follows new entries; verify rejects them", async () => {
+    const redis = new Redis(redisUrl());
+    cleanups.push(() => redis.disconnect());
+    const prefix = uniqueName("vdeny");
+    await deny(redis, prefix, { kind: "jti", value: "early", expiresAt: NOW_S + 600 });
+    const key = await makeKey();
+    const verifier = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keys: [key.publicJwk] },
+      denyList: { redis: redisUrl(), keyPrefix: prefix },
+    });
+    cleanups.push(() => verifier.close());
+    const now = { iat: NOW_S - 5, exp: NOW_S + 290 };
+    await expect(verifier.verify(await sign(key, claims({ ...now, jti: "early" })))).rejects.toMatchObject({
+      code: "token_denied",
+    });
+    const later = await sign(key, claims({ ...now, jti: "later" }));
+    await expect(verifier.verify(later)).resolves.toBeDefined();
+    await deny(redis, prefix, { kind: "jti", value: "later", expiresAt: NOW_S + 600 });
+    await until(
+      async () =>
+        await verifier.verify(later).then(
+          () => false,
+          () => true,
+        ),
+      "the new entry",
+    );
+  });
+
+  it("keeps what it knows when Redis loses its data, and takes what comes after", async () => {
+    const redis = new Redis(redisUrl());
+    cleanups.push(() => redis.disconnect());
+    const prefix = uniqueName("vloss");
+    const list = await createRedisDenyList({ redis: redisUrl(), keyPrefix: prefix });
+    cleanups.push(() => list.close?.());
+    await list.ready;
+    const nowS = Math.floor(Date.now() / 1000);
+    const claims = (jti: string) => ({ jti, sub: "s", client_id: "c", iat: nowS });
+    await deny(redis, prefix, { kind: "jti", value: "before", expiresAt: nowS + 600 });
+    await until(() => list.check(claims("before"), nowS) !== undefined, "the first entry");
+    // Redis forgets everything (a restart without persistence): its numbering starts over.
+    const keys = redisKeys(prefix);
+    await redis.del(keys.denyEntries, keys.denyExpiry, keys.events, keys.eventSequence);
+    await deny(redis, prefix, { kind: "jti", value: "after", expiresAt: nowS + 600 });
+    await until(() => list.check(claims("after"), nowS) !== undefined, "the entry after the loss");
+    expect(list.status().snapshots).toBe(2);
+    expect(list.check(claims("before"), nowS)).toMatchObject({ value: "before" });
+    expect(list.check(claims("other"), nowS)).toBeUndefined();
+  });
+
+  it("fails closed once Redis has been silent for longer than maxStalenessSeconds", async () => {
+    const server = await startRedisServer();
+    cleanups.push(() => server.stop());
+    let clock = Date.now();
+    const list = await createRedisDenyList({
+      redis: server.url,
+      keyPrefix: uniqueName("stale"),
+      maxStalenessSeconds: 30,
+      now: () => clock,
+    });
+    cleanups.push(() => list.close?.());
+    await list.ready;
+    expect(list.available?.(clock)).toBe(true);
+    await server.stop();
+    await until(() => !list.status().connected, "disconnect");
+    clock += 31_000;
+    expect(list.available?.(clock)).toBe(false);
+    expect(list.status().stalenessMs).toBeGreaterThan(30_000);
+  });
+});

@@ -1,0 +1,195 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { dynamoEndpoint, uniqueName } from "../harness/context.js";
+import { freePort } from "../harness/free-port.js";
+import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
+
+// The real issuer process against Redis that is down at start, goes away
+// mid-run and comes back; and a SIGTERM in the middle of load.
+const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
+
+interface Issuer {
+  readonly url: string;
+  readonly process: ChildProcess;
+  readonly dataDir: string;
+  output(): string;
+}
+const children: ChildProcess[] = [];
+const secrets: string[] = [];
+const outputs: (() => string)[] = [];
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+  }
+});
+
+async function startIssuer(redis: TestRedis, table: string): Promise<Issuer> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), "patgate-faults-"));
+  const child = spawn(process.execPath, [BIN, "serve"], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      DYNAMODB_ENDPOINT: dynamoEndpoint(),
+      AWS_REGION: "us-east-1",
+      PATGATE_TABLE: table,
+      REDIS_URL: redis.url,
+      PATGATE_REDIS_PREFIX: table,
+      PATGATE_DATA_DIR: dataDir,
+      PATGATE_LOG_LEVEL: "debug",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  outputs.push(() => output);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const up = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the issuer did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, process: child, dataDir, output: () => output };
+}
+
+async function exchange(url: string, pat: string): Promise<Response> {
+  return fetch(`${url}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
+}
+
+async function adminClient(issuer: Issuer) {
+  // Written before the issuer starts listening.
+  const adminPat = (await readFile(join(issuer.dataDir, "initial-admin-token"), "utf8")).trim();
+  secrets.push(adminPat);
+  const jwt = ((await (await exchange(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  secrets.push(jwt);
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${issuer.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${jwt}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+}
+
+async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("Redis unreachable", () => {
+  it("at start and mid-run: exchanges keep working, revocations wait in the outbox and arrive", async () => {
+    const redis = await startRedisServer({ persistent: true });
+    await redis.stop();
+    const table = uniqueName("faults");
+    const issuer = await startIssuer(redis, table);
+    expect((await fetch(`${issuer.url}/readyz`)).status).toBe(503);
+    const admin = await adminClient(issuer);
+
+    const created = await admin("POST", "/admin/tokens", { owner: "outage", roles: ["read"] });
+    expect(created.status).toBe(201);
+    const pat = created.body.token as string;
+    secrets.push(pat);
+    expect((await exchange(issuer.url, pat)).status).toBe(200); // cold: rate limits fail open
+    expect((await exchange(issuer.url, pat)).status).toBe(200); // warm
+    const revoked = await admin("POST", "/admin/owners/nobody-yet/revoke");
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.propagation).toBe("pending");
+
+    await redis.restart();
+    await until(async () => (await fetch(`${issuer.url}/readyz`)).status === 200, "readiness");
+    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "the pending revocation");
+
+    // Mid-run: Redis goes away again; exchanges do not notice.
+    await redis.stop();
+    const second = await admin("POST", "/admin/tokens", { owner: "outage-2", roles: ["read"] });
+    secrets.push(second.body.token as string);
+    expect((await exchange(issuer.url, second.body.token as string)).status).toBe(200);
+    expect((await exchange(issuer.url, pat)).status).toBe(200);
+    const during = await admin("POST", `/admin/tokens/${(second.body.record as { tokenId: string }).tokenId}/revoke`);
+    expect(during.body.propagation).toBe("pending");
+    expect((await exchange(issuer.url, second.body.token as string)).status).toBe(400); // DynamoDB says revoked
+
+    await redis.restart();
+    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery after restart");
+    expect(issuer.process.exitCode).toBeNull();
+    await redis.stop();
+  }, 90_000);
+});
+
+describe("SIGTERM under load", () => {
+  it("finishes every request in flight, then exits 0", async () => {
+    const redis = await startRedisServer();
+    const issuer = await startIssuer(redis, uniqueName("sigterm"));
+    const admin = await adminClient(issuer);
+    const pats: string[] = [];
+    for (let i = 0; i < 32; i++) {
+      const created = await admin("POST", "/admin/tokens", { owner: `load-${i}` });
+      pats.push(created.body.token as string);
+    }
+    secrets.push(...pats);
+    // Cold exchanges (a scrypt each) and a revocation, all in flight when the signal lands.
+    let settled = 0;
+    const inFlight = [
+      ...pats.map((pat) => exchange(issuer.url, pat).then((r) => r.status)),
+      admin("POST", "/admin/owners/load-0/revoke").then((r) => r.status),
+    ].map((p) => p.finally(() => settled++));
+    // The signal lands once the issuer has received every request: each is either
+    // answered (counted before the poll is sent) or in flight (the gauge, which counts the poll too).
+    let inFlightAtSignal = 0;
+    for (;;) {
+      const answered = settled;
+      const metrics = await (await fetch(`${issuer.url}/metrics`)).text();
+      inFlightAtSignal = Number(/^patgate_http_requests_in_flight (\d+)$/m.exec(metrics)?.[1]) - 1;
+      if (answered + inFlightAtSignal >= inFlight.length) break;
+    }
+    expect(inFlightAtSignal).toBeGreaterThan(pats.length / 2);
+    const exited = once(issuer.process, "exit");
+    issuer.process.kill("SIGTERM");
+    const statuses = await Promise.all(inFlight.map((p) => p.catch((error: unknown) => String(error))));
+    const [code] = await exited;
+    expect(statuses).toEqual(Array(statuses.length).fill(200));
+    expect(code).toBe(0);
+    await redis.stop();
+  }, 60_000);
+});
+
+describe("the logs of these runs", () => {
+  it("hold no PAT and no JWT", () => {
+    // Every JSON log line; the one-time banner with the initial admin token is not a log line.
+    const all = outputs
+      .flatMap((output) => output().split("\n"))
+      .filter((line) => line.startsWith("{"))
+      .join("\n");
+    expect(all.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
+      // The secret part of a PAT, or a JWT's signature: either would be a leak.
+      const telling = secret.startsWith("pat_") ? (secret.split(".")[1] ?? secret) : (secret.split(".")[2] ?? secret);
+      expect(all).not.toContain(telling);
+    }
+  });
+});
