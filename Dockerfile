@@ -16,7 +16,7 @@ RUN npx tsc -b && npm prune --omit=dev --omit=optional --ignore-scripts \
 FROM node:20-bookworm-slim
 # glibc would keep scrypt's 16 MiB buffers in per-thread malloc arenas (RSS ~270 MB under load);
 # a fixed mmap threshold hands them back to the OS after each hash (~140 MB).
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 PATGATE_DATA_DIR=/data MALLOC_MMAP_THRESHOLD_=131072
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 PATGATE_DATA_DIR=/data GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=131072
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/packages packages

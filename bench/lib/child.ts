@@ -80,3 +80,15 @@ export async function rssOf(pid: number): Promise<number> {
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return kb ? Number(kb) * 1024 : Number.NaN;
 }
+
+/**
+ * CPU seconds (user + system) a process has used, or one of its threads when
+ * `tid` is given (the main thread's tid is the pid), from /proc (Linux).
+ */
+export async function cpuSecondsOf(pid: number, tid?: number): Promise<number> {
+  const { readFile } = await import("node:fs/promises");
+  const stat = await readFile(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may hold spaces: utime is 14th, stime 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -12,6 +12,7 @@ import { rateLimited } from "./http/http-error.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createPatCache } from "./pat-cache/pat-cache.js";
 import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
+import { createSharedRequestLimit } from "./rate-limit/shared-request-limit.js";
 import { createDenyView } from "./revocation/deny-view.js";
 import { createMemoryOutbox } from "./revocation/outbox.js";
 import { createInProcessPropagator } from "./revocation/propagator.js";
@@ -141,9 +142,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onClose", async () => unsubscribe());
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT_BYTES });
+  // With Redis, the per-IP limit is shared by every issuer, without a Redis round trip per request.
+  const requestLimit = deps.redis
+    ? createSharedRequestLimit(deps.redis, { keyPrefix: redisKeys(deps.config.redisPrefix).rateLimit("ip:") })
+    : undefined;
+  if (requestLimit) app.addHook("onClose", () => requestLimit.close());
   await app.register(rateLimit, {
     global: false,
-    ...(deps.redis ? { redis: deps.redis, nameSpace: redisKeys(deps.config.redisPrefix).rateLimit("ip:") } : {}),
+    ...(requestLimit ? { store: requestLimit.Store } : {}),
     skipOnError: true,
     // Under the limit, no x-ratelimit-* headers: three headers on every exchange cost more than
     // they tell. A 429 still carries Retry-After (and the x-ratelimit-* headers).

@@ -42,9 +42,10 @@ function parseJwks(value: unknown): JWK[] {
   return keys.filter((k): k is JWK => typeof k === "object" && k !== null && typeof (k as JWK).kty === "string");
 }
 
-/** Keys from a JWKS object, imported once per kid and algorithm. */
+/** Keys from a JWKS object, each imported once per algorithm (and again only when a refetch replaces it). */
 function keyRing() {
-  const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
+  // By the JWK object itself: no key string to build and hash on every verification.
+  const imported = new WeakMap<JWK, Map<string, Promise<CryptoKey | Uint8Array>>>();
   return {
     find(keys: readonly JWK[], header: { kid?: string; alg: string }): JWK | undefined {
       const candidates = keys.filter((k) => fits(k, header.alg));
@@ -53,13 +54,18 @@ function keyRing() {
       return candidates.length === 1 ? candidates[0] : undefined;
     },
     import(jwk: JWK, alg: string): Promise<CryptoKey | Uint8Array> {
-      const id = `${jwk.kid ?? ""}|${alg}|${jwk.x ?? jwk.n ?? ""}`;
-      let key = imported.get(id);
+      let byAlg = imported.get(jwk);
+      if (!byAlg) {
+        byAlg = new Map();
+        imported.set(jwk, byAlg);
+      }
+      let key = byAlg.get(alg);
       if (!key) {
         const { kty, crv, x, y, n, e } = jwk;
         key = importJWK({ kty, crv, x, y, n, e, ...(jwk.kid ? { kid: jwk.kid } : {}) } as JWK, alg);
-        key.catch(() => imported.delete(id));
-        imported.set(id, key);
+        const failed = byAlg;
+        key.catch(() => failed.delete(alg));
+        byAlg.set(alg, key);
       }
       return key;
     },

@@ -47,9 +47,15 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
+/** A token whose signature and claims checked out, as the cache holds it. */
+interface Verified {
+  readonly context: AuthContext;
+  /** The deny-list version at which it was last found not denied. */
+  notDeniedAt: number | undefined;
+}
+
 /** Longest token accepted: real ones are well under 2 kB. */
 const MAX_TOKEN_LENGTH = 8192;
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 function invalidOption(name: string, problem: string): VerifierError {
   return new VerifierError("invalid_options", `createVerifier: ${name} ${problem}`);
@@ -180,7 +186,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
           now,
         });
-  const cache = options.cache === false ? undefined : createTokenCache<AuthContext>(options.cache?.max ?? 10_000);
+  const cache = options.cache === false ? undefined : createTokenCache<Verified>(options.cache?.max ?? 10_000);
 
   const denyOption = options.denyList;
   let denyList: DenyList | undefined;
@@ -213,7 +219,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   /** Checks made on every call, cache hit or not: revocation and roles. */
-  async function authorize(context: AuthContext): Promise<AuthContext> {
+  async function authorize(verified: Verified): Promise<AuthContext> {
+    const { context } = verified;
     const list = denyListLoaded ? denyList : await loadedDenyList();
     if (list) {
       if (list.available && !list.available(now())) {
@@ -222,11 +229,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
           "the deny-list is out of date (its source is unreachable); failing closed",
         );
       }
-      const denial = list.check(
-        { jti: context.jti, sub: context.sub, client_id: context.tokenId, iat: context.claims.iat },
-        Math.floor(now() / 1000),
-      );
-      if (denial) throw new VerifierError("token_denied", "the token has been revoked");
+      // Not denied at this version means not denied until the version moves (see DenyList.version).
+      const version = list.version;
+      if (version === undefined || version !== verified.notDeniedAt) {
+        const denial = list.check(
+          { jti: context.jti, sub: context.sub, client_id: context.tokenId, iat: context.claims.iat },
+          Math.floor(now() / 1000),
+        );
+        if (denial) throw new VerifierError("token_denied", "the token has been revoked");
+        verified.notDeniedAt = version;
+      }
     }
     const missing = requiredRoles.filter((role) => !context.roles.includes(role));
     if (missing.length > 0)
@@ -274,16 +286,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     async verify(token) {
       if (typeof token !== "string" || token.length === 0) throw new VerifierError("token_missing", "no token");
-      if (token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token))
-        throw new VerifierError("token_malformed", "the token is not a compact JWS");
+      // The shape is jose's to check, on a cache miss; a cache hit is a string already verified.
+      if (token.length > MAX_TOKEN_LENGTH) throw new VerifierError("token_malformed", "the token is too long");
       const nowSeconds = Math.floor(now() / 1000);
-      let context = cache?.get(token, nowSeconds);
-      if (!context) {
-        context = await verifyFresh(token);
+      let verified = cache?.get(token, nowSeconds);
+      if (!verified) {
+        const context = await verifyFresh(token);
+        verified = { context, notDeniedAt: undefined };
         // Never cached past exp; the signature and claims of this exact string are what is cached.
-        cache?.set(token, context, context.expiresAt);
+        cache?.set(token, verified, context.expiresAt);
       }
-      return authorize(context);
+      return authorize(verified);
     },
     async close() {
       if (closed) return;

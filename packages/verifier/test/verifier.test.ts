@@ -89,7 +89,7 @@ describe("verify: every rejection has its code", () => {
   it("alg none", async () => {
     const token = new UnsecuredJWT(claims()).encode();
     const withTyp = `${base64url.encode(JSON.stringify({ alg: "none", typ: "at+jwt", kid: key.kid }))}.${token.split(".")[1]}.`;
-    expect(await codeOf(verifier.verify(withTyp))).toBe("token_malformed");
+    expect(await codeOf(verifier.verify(withTyp))).toBe("algorithm_not_allowed");
     const withSig = `${withTyp}AAAA`;
     expect(await codeOf(verifier.verify(withSig))).toBe("algorithm_not_allowed");
   });
@@ -189,6 +189,51 @@ describe("the deny-list", () => {
     expect(await codeOf(verifier.verify(before))).toBe("token_denied");
     await expect(verifier.verify(atMark)).resolves.toBeDefined();
     await expect(verifier.verify(after)).resolves.toBeDefined();
+  });
+
+  it("looks a cached token up again only when the list's version moves, and every time without one", async () => {
+    const denied: Set<string> = new Set();
+    let version: number | undefined = 1;
+    let lookups = 0;
+    const custom = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keys: [key.publicJwk] },
+      denyList: {
+        check: (c) => {
+          lookups += 1;
+          return denied.has(c.jti) ? { kind: "jti", value: c.jti, expiresAt: NOW + 300 } : undefined;
+        },
+        get version() {
+          return version;
+        },
+      },
+      now: () => NOW * 1000,
+    });
+    const token = await sign(key, claims({ jti: "versioned" }));
+    for (let i = 0; i < 3; i++) await custom.verify(token);
+    expect(lookups).toBe(1);
+    denied.add("versioned");
+    version = 2;
+    expect(await codeOf(custom.verify(token))).toBe("token_denied");
+    expect(await codeOf(custom.verify(token))).toBe("token_denied"); // a denial is never memoised
+    expect(lookups).toBe(3);
+    denied.clear();
+    version = undefined;
+    for (let i = 0; i < 3; i++) await custom.verify(token);
+    expect(lookups).toBe(6);
+  });
+
+  it("moves the memory list's version on every add and replace, not on a removal", () => {
+    const list = createMemoryDenyList();
+    const start = list.version;
+    list.add({ kind: "jti", value: "a", expiresAt: NOW + 60 });
+    expect(list.version).toBeGreaterThan(start);
+    const afterAdd = list.version;
+    list.remove("jti:a");
+    expect(list.version).toBe(afterAdd);
+    list.replace([{ kind: "sub", value: "eve", notBefore: NOW, expiresAt: NOW + 60 }]);
+    expect(list.version).toBeGreaterThan(afterAdd);
   });
 
   it("fails closed when the deny-list reports itself unavailable", async () => {

@@ -17,6 +17,18 @@ export interface IssuerMetrics {
   readonly pendingRevocations: Gauge;
   /** HTTP requests received and not yet answered (or aborted). */
   readonly requestsInFlight: Gauge;
+  /** Process memory, sampled at each scrape. */
+  readonly residentMemoryBytes: Gauge;
+  readonly heapUsedBytes: Gauge;
+  readonly externalMemoryBytes: Gauge;
+}
+
+/** Samples the process's memory into its gauges: called on each scrape, not on a timer. */
+export function sampleProcessMemory(metrics: IssuerMetrics): void {
+  const memory = process.memoryUsage();
+  metrics.residentMemoryBytes.set(memory.rss);
+  metrics.heapUsedBytes.set(memory.heapUsed);
+  metrics.externalMemoryBytes.set(memory.external + memory.arrayBuffers);
 }
 
 export function createIssuerMetrics(): IssuerMetrics {
@@ -42,5 +54,11 @@ export function createIssuerMetrics(): IssuerMetrics {
     ),
     pendingRevocations: registry.gauge("patgate_revocations_pending", "Revocations accepted but not yet propagated."),
     requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
+    residentMemoryBytes: registry.gauge("process_resident_memory_bytes", "Resident set size in bytes."),
+    heapUsedBytes: registry.gauge("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes."),
+    externalMemoryBytes: registry.gauge(
+      "nodejs_external_memory_bytes",
+      "Memory outside the V8 heap held by JavaScript objects (buffers), in bytes.",
+    ),
   };
 }

@@ -123,6 +123,9 @@ describe("discovery and operations", () => {
     expect(metrics).toMatch(/patgate_token_exchanges_total\{outcome="success"\} \d+/);
     expect(metrics).toMatch(/patgate_token_exchange_duration_seconds_bucket\{le="\+Inf"\} \d+/);
     expect(metrics).toContain("patgate_pat_cache_misses_total");
+    const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1]);
+    expect(rss).toBeGreaterThan(10 * 2 ** 20);
+    expect(Number(/^nodejs_heap_size_used_bytes (\d+)$/m.exec(metrics)?.[1])).toBeLessThan(rss);
   });
 
   it("counts requests in flight: the /metrics request itself, and none left over from earlier ones", async () => {

@@ -14,6 +14,14 @@ export interface DenyList {
    * `deny_list_unavailable`. Absent means always available.
    */
   available?(nowMs: number): boolean;
+  /**
+   * A number that changes whenever an entry is added or the list is replaced.
+   * Entries only ever stop denying on their own (they expire), so a token
+   * found not denied at one version stays not denied until the version moves:
+   * `verify` then skips the lookups for a cached token. Absent: it looks up on
+   * every call.
+   */
+  readonly version?: number;
   /** Resolves once the list is loaded (the Redis snapshot); `verify` waits for it. */
   readonly ready?: Promise<void>;
   close?(): Promise<void>;

@@ -10,6 +10,7 @@ export interface MemoryDenyList extends DenyList {
   /** Replaces every entry (a fresh snapshot). */
   replace(entries: readonly DenyEntry[]): void;
   readonly size: number;
+  readonly version: number;
 }
 
 /** How often, at most, expired entries are swept (seconds). */
@@ -18,8 +19,10 @@ const SWEEP_INTERVAL_SECONDS = 30;
 export function createMemoryDenyList(initial: readonly DenyEntry[] = []): MemoryDenyList {
   let entries = new Map<string, DenyEntry>();
   let nextSweep = 0;
+  let version = 0;
 
   function add(entry: DenyEntry): void {
+    version += 1;
     const field = denyEntryField(entry);
     const previous = entries.get(field);
     if (previous && previous.kind !== "jti" && entry.kind !== "jti") {
@@ -46,6 +49,7 @@ export function createMemoryDenyList(initial: readonly DenyEntry[] = []): Memory
     add,
     remove: (field) => void entries.delete(field),
     replace(next) {
+      version += 1;
       entries = new Map();
       for (const entry of next) add(entry);
     },
@@ -55,6 +59,10 @@ export function createMemoryDenyList(initial: readonly DenyEntry[] = []): Memory
     },
     get size() {
       return entries.size;
+    },
+    // Removals and sweeps leave it: they can only lift a denial, never add one.
+    get version() {
+      return version;
     },
   };
 }

@@ -70,6 +70,9 @@ export async function createRedisDenyList(options: RedisDenyListOptions): Promis
   return {
     ready: follower.ready,
     check: (claims, nowSeconds) => list.check(claims, nowSeconds),
+    get version() {
+      return list.version;
+    },
     available: () => follower.status().ready && stalenessMs() <= maxStalenessSeconds * 1000,
     status: () => ({ ...follower.status(), size: list.size, stalenessMs: stalenessMs() }),
     close: () => follower.close(),

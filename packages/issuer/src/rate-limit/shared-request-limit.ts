@@ -1,0 +1,167 @@
+import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
+import type { Redis } from "ioredis";
+
+/**
+ * A store for `@fastify/rate-limit` that several issuers share through Redis
+ * without a Redis round trip on every request.
+ *
+ * The first request of a window, and every request once a client has used
+ * half its limit, is counted in Redis (one script: INCRBY, and PEXPIRE on a
+ * new window), so the limit itself holds across instances. Below half, a
+ * request is counted in memory and the counts are added to Redis every
+ * `syncMs`. A client can therefore overshoot only by what it sends to other
+ * instances within one sync interval while it believes it is under half:
+ * nothing a client within its limit notices, and a flood still meets the
+ * exact count.
+ */
+export interface SharedRequestLimit {
+  /** The store class to pass as `store` to `@fastify/rate-limit`. */
+  readonly Store: FastifyRateLimitStoreCtor;
+  /** Adds the counts still held in memory to Redis (also done every `syncMs`). */
+  flush(): Promise<void>;
+  /** Stops the sync timer after a last flush. */
+  close(): Promise<void>;
+}
+
+export interface SharedRequestLimitOptions {
+  /** Prefix of every Redis key. */
+  readonly keyPrefix: string;
+  /** How often counts held in memory are added to Redis; default 100 ms. */
+  readonly syncMs?: number;
+  /** Most windows held in memory; beyond it, requests are counted in Redis directly. Default 50 000. */
+  readonly maxWindows?: number;
+  readonly now?: () => number;
+}
+
+interface Window {
+  /** The count in Redis as of the last answer, our own synced requests included. */
+  global: number;
+  /** Requests counted here and not yet added to Redis. */
+  pending: number;
+  resetAt: number;
+  syncing: boolean;
+}
+
+const COUNT_SCRIPT = `
+local current = redis.call('INCRBY', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {current, ttl}`;
+
+type CountingRedis = Redis & {
+  patgateCountRequests(key: string, by: number, windowMs: number): Promise<[number, number]>;
+};
+
+export function createSharedRequestLimit(redis: Redis, options: SharedRequestLimitOptions): SharedRequestLimit {
+  const { keyPrefix, syncMs = 100, maxWindows = 50_000, now = Date.now } = options;
+  const counting = redis as CountingRedis;
+  if (typeof counting.patgateCountRequests !== "function") {
+    redis.defineCommand("patgateCountRequests", { numberOfKeys: 1, lua: COUNT_SCRIPT });
+  }
+  const windows = new Map<string, Window>();
+  const windowMsOf = new Map<string, number>();
+
+  /** Adds `by` to the Redis count and folds the answer into the window held here. */
+  async function count(key: string, by: number, windowMs: number): Promise<{ current: number; ttl: number }> {
+    const [current, ttl] = await counting.patgateCountRequests(key, by, windowMs);
+    const at = now();
+    const window = windows.get(key);
+    if (window && window.resetAt > at) {
+      // Answers may arrive out of order; within a window the count only grows.
+      window.global = Math.max(window.global, current);
+      window.resetAt = at + ttl;
+    } else if (windows.size < maxWindows) {
+      windows.set(key, { global: current, pending: 0, resetAt: at + ttl, syncing: false });
+      windowMsOf.set(key, windowMs);
+    }
+    return { current, ttl };
+  }
+
+  async function flush(): Promise<void> {
+    const at = now();
+    const syncs: Promise<unknown>[] = [];
+    for (const [key, window] of windows) {
+      if (window.resetAt <= at) {
+        // A finished window: what it still holds counted toward a limit that no longer applies.
+        windows.delete(key);
+        windowMsOf.delete(key);
+        continue;
+      }
+      if (window.pending === 0 || window.syncing) continue;
+      const taken = window.pending;
+      window.pending = 0;
+      window.syncing = true;
+      syncs.push(
+        count(key, taken, windowMsOf.get(key) ?? 60_000).then(
+          () => {
+            window.syncing = false;
+          },
+          () => {
+            // Redis is away: keep the counts for the next round.
+            window.pending += taken;
+            window.syncing = false;
+          },
+        ),
+      );
+    }
+    await Promise.all(syncs);
+  }
+
+  const timer = setInterval(() => void flush(), syncMs);
+  timer.unref();
+
+  class Store implements FastifyRateLimitStore {
+    private readonly prefix: string;
+    // The plugin constructs the root store with its options object; children get their key prefix.
+    constructor(prefix?: unknown) {
+      this.prefix = typeof prefix === "string" ? prefix : keyPrefix;
+    }
+
+    incr(
+      id: string,
+      callback: (error: Error | null, result?: { current: number; ttl: number }) => void,
+      timeWindow: number,
+      max: number,
+    ): void {
+      const key = this.prefix + id;
+      const at = now();
+      const window = windows.get(key);
+      if (window && window.resetAt > at && window.global + window.pending + 1 <= max / 2) {
+        window.pending += 1;
+        callback(null, { current: window.global + window.pending, ttl: window.resetAt - at });
+        return;
+      }
+      // A new window, or a client past half its limit: count in Redis, with what is pending here.
+      let taken = 0;
+      if (window && window.resetAt > at) {
+        taken = window.pending;
+        window.pending = 0;
+      }
+      count(key, taken + 1, timeWindow).then(
+        (result) => callback(null, { current: result.current, ttl: result.ttl }),
+        (error: Error) => {
+          if (window) window.pending += taken;
+          callback(error);
+        },
+      );
+    }
+
+    child(routeOptions: Parameters<FastifyRateLimitStore["child"]>[0]): FastifyRateLimitStore {
+      // The plugin passes the route's merged options, with the route under `routeInfo` (its typings omit it).
+      const { routeInfo } = routeOptions as unknown as { routeInfo: { method: string; url: string } };
+      return new Store(`${this.prefix}${routeInfo.method}${routeInfo.url}-`);
+    }
+  }
+
+  return {
+    Store,
+    flush,
+    async close() {
+      clearInterval(timer);
+      await flush().catch(() => {});
+    },
+  };
+}
