@@ -1,4 +1,5 @@
 import autocannon, { type Request } from "autocannon";
+import { cpuSecondsOf } from "./child.js";
 
 export interface LoadResult {
   readonly requestsPerSecond: number;
@@ -6,6 +7,12 @@ export interface LoadResult {
   readonly p99Ms: number;
   readonly non2xx: number;
   readonly errors: number;
+  /**
+   * Requests per CPU-second of the server process (all its threads), when its
+   * pid was given: the cost per request, unaffected by the load generator and
+   * the neighbours sharing this machine's cores. NaN otherwise.
+   */
+  readonly perServerCpuSecond: number;
 }
 
 export interface LoadOptions {
@@ -15,6 +22,8 @@ export interface LoadOptions {
   /** Stop after this many requests instead of after a duration. */
   readonly amount?: number;
   readonly connections?: number;
+  /** The server's pid, to measure its CPU time during the run. */
+  readonly serverPid?: number;
   /** Request headers, or one set per request (cycled) for distinct tokens. */
   readonly headers?: Readonly<Record<string, string>> | readonly Readonly<Record<string, string>>[];
 }
@@ -23,6 +32,7 @@ export interface LoadOptions {
 export async function load(options: LoadOptions): Promise<LoadResult> {
   const perRequest = Array.isArray(options.headers) ? (options.headers as Record<string, string>[]) : undefined;
   let next = 0;
+  const cpuBefore = options.serverPid === undefined ? 0 : await cpuSecondsOf(options.serverPid);
   const result = await autocannon({
     url: options.url,
     method: options.method ?? "GET",
@@ -49,5 +59,9 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
+    perServerCpuSecond:
+      options.serverPid === undefined
+        ? Number.NaN
+        : result.requests.total / ((await cpuSecondsOf(options.serverPid)) - cpuBefore),
   };
 }
