@@ -13,14 +13,15 @@ afterAll(async () => {
 });
 
 /** Writes an entry the way the issuer's worker does: hash, then a numbered stream event. */
-async function deny(redis: Redis, prefix: string, entry: DenyEntry): Promise<void> {
+async function deny(redis: Redis, prefix: string, entry: DenyEntry, streamId = "*"): Promise<string> {
   const keys = redisKeys(prefix);
   const seq = await redis.incr(keys.eventSequence);
-  await redis
+  const results = await redis
     .multi()
     .hset(keys.denyEntries, denyEntryField(entry), JSON.stringify(entry))
-    .xadd(keys.events, "*", "e", JSON.stringify({ type: "deny", entry }), "s", String(seq))
+    .xadd(keys.events, streamId, "e", JSON.stringify({ type: "deny", entry }), "s", String(seq))
     .exec();
+  return results?.[1]?.[1] as string;
 }
 
 async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
@@ -81,6 +82,29 @@ describe("the Redis deny-list", () => {
     expect(list.status().snapshots).toBe(2);
     expect(list.check(claims("before"), nowS)).toMatchObject({ value: "before" });
     expect(list.check(claims("other"), nowS)).toBeUndefined();
+  });
+
+  it.each([
+    ["the same id (a restart within one millisecond)", (id: string) => id],
+    ["a lower id (a clock that went back)", (id: string) => `${Number(id.split("-")[0]) - 5000}-0`],
+  ])("notices a stream written again from scratch under %s", async (_case, idAfter) => {
+    const redis = new Redis(redisUrl());
+    cleanups.push(() => redis.disconnect());
+    const prefix = uniqueName("vrewind");
+    const list = await createRedisDenyList({ redis: redisUrl(), keyPrefix: prefix });
+    cleanups.push(() => list.close?.());
+    await list.ready;
+    const nowS = Math.floor(Date.now() / 1000);
+    const claims = (jti: string) => ({ jti, sub: "s", client_id: "c", iat: nowS });
+    const id = await deny(redis, prefix, { kind: "jti", value: "before", expiresAt: nowS + 600 });
+    await until(() => list.check(claims("before"), nowS) !== undefined, "the first entry");
+    const keys = redisKeys(prefix);
+    await redis.del(keys.denyEntries, keys.denyExpiry, keys.events, keys.eventSequence);
+    // Sequence 1 again, under an id a blocking read from the old one never returns.
+    await deny(redis, prefix, { kind: "jti", value: "after", expiresAt: nowS + 600 }, idAfter(id));
+    await until(() => list.check(claims("after"), nowS) !== undefined, "the entry written after the loss");
+    expect(list.status().snapshots).toBe(2);
+    expect(list.check(claims("before"), nowS)).toMatchObject({ value: "before" });
   });
 
   it("fails closed once Redis has been silent for longer than maxStalenessSeconds", async () => {

@@ -53,6 +53,13 @@ function fieldValue(fields: readonly string[] | undefined, name: string): string
   return undefined;
 }
 
+/** Orders two stream ids (`ms-seq`). */
+function compareIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split("-").map(Number);
+  const [bMs = 0, bSeq = 0] = b.split("-").map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}
+
 function sequenceOf(fields: readonly string[] | undefined): number | undefined {
   const text = fieldValue(fields, "s");
   const seq = text === undefined ? Number.NaN : Number(text);
@@ -77,6 +84,8 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   let connected = false;
   /** Sequence number of the last event applied; undefined before the first numbered one. */
   let lastSeq: number | undefined;
+  /** The event text at `lastId`, to tell a stream written again from scratch under the same id. */
+  let lastEvent: string | undefined;
   redis.on("error", () => {
     // ioredis reconnects by itself; status() reports the outage.
   });
@@ -113,8 +122,24 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
     }
     lastId = last[0]?.[0] ?? "0-0";
     lastSeq = sequenceOf(last[0]?.[1]);
+    lastEvent = fieldValue(last[0]?.[1], "e");
     handlers.reset(entries);
     snapshots += 1;
+  }
+
+  /**
+   * True when the stream no longer continues what we read: Redis lost it and
+   * new events were written under ids at or below ours (a restart within the
+   * same millisecond, or a clock that went back on failover). A blocking read
+   * from our id would never see them, so each quiet round checks the tail.
+   */
+  async function rewound(): Promise<boolean> {
+    const [last] = (await redis.xrevrange(keys.events, "+", "-", "COUNT", 1)) as [string, string[]][];
+    if (!last) return lastId !== "0-0";
+    const [id, fields] = last;
+    const order = compareIds(id, lastId);
+    if (order !== 0) return order < 0;
+    return sequenceOf(fields) !== lastSeq || fieldValue(fields, "e") !== lastEvent;
   }
 
   async function run(): Promise<void> {
@@ -139,6 +164,10 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
         connected = true;
         lastSyncAt = now();
         backoff = 100;
+        if (!reply && (await rewound())) {
+          await loadSnapshot();
+          continue;
+        }
         for (const [id, fields] of reply?.[0]?.[1] ?? []) {
           const seq = sequenceOf(fields);
           if (seq !== undefined && lastSeq !== undefined && seq !== lastSeq + 1) {
@@ -150,6 +179,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
           lastId = id;
           if (seq !== undefined) lastSeq = seq;
           const text = fieldValue(fields, "e");
+          lastEvent = text;
           if (text === undefined) continue;
           try {
             const event = parseRevocationEvent(JSON.parse(text));
