@@ -66,7 +66,13 @@ async function redisRevocation(config: IssuerConfig, redisUrl: string, dynamo: D
   });
   const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
   const queue = createRevocationQueue(redis, keys);
-  const sweeper = startOutboxSweeper({ outbox, queue, onPending: (count) => metrics.pendingRevocations.set(count) });
+  const sweeper = startOutboxSweeper({
+    outbox,
+    queue,
+    redis,
+    keys,
+    onPending: (count) => metrics.pendingRevocations.set(count),
+  });
   const worker = config.embeddedWorker
     ? createRevocationWorker({
         connection: redis,

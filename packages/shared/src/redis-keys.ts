@@ -11,6 +11,12 @@ export interface RedisKeys {
   readonly events: string;
   /** Counter numbering stream events, so a follower can tell it missed some (a gap) and reload. */
   readonly eventSequence: string;
+  /**
+   * Set once the deny-list holds every revocation still in force. Missing means
+   * Redis started empty or lost its data: the outbox sweeper then writes the
+   * revocations still in force again from DynamoDB, and sets it.
+   */
+  readonly denyComplete: string;
   /** BullMQ `prefix` option for the revocation queue. */
   readonly queuePrefix: string;
   /** Rate-limit counter key for a bucket name (spread over the cluster). */
@@ -34,6 +40,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     denyExpiry: `${tag}:deny:expiry`,
     events: `${tag}:deny:events`,
     eventSequence: `${tag}:deny:seq`,
+    denyComplete: `${tag}:deny:complete`,
     queuePrefix: `${tag}:queue`,
     rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
   });

@@ -1,8 +1,14 @@
+import type { RedisKeys } from "@patgate/shared";
+import type { Redis } from "ioredis";
 import type { Outbox } from "./outbox.js";
 import type { RevocationQueue } from "./queue.js";
 
 export interface OutboxSweeper {
-  /** One pass: re-enqueues every pending item older than the grace period; returns how many were pending. */
+  /**
+   * One pass: if Redis lost the deny-list, enqueues again every revocation
+   * still in force; then re-enqueues every pending item older than the grace
+   * period. Returns how many were pending.
+   */
   sweep(): Promise<number>;
   close(): void;
 }
@@ -15,6 +21,10 @@ export interface OutboxSweeperOptions {
   /** Items younger than this are left to the request that made them; default 3000 ms. */
   readonly graceMs?: number;
   readonly onPending?: (count: number) => void;
+  /** With Redis and its keys, the sweeper also restores a deny-list Redis lost (see `RedisKeys.denyComplete`). */
+  readonly redis?: Redis;
+  readonly keys?: RedisKeys;
+  readonly onRestored?: (count: number) => void;
   readonly now?: () => number;
 }
 
@@ -24,10 +34,40 @@ export interface OutboxSweeperOptions {
  * the outbox id, so several issuers sweeping at once add each job only once.
  */
 export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper {
-  const { outbox, queue, intervalMs = 2000, graceMs = 3000, onPending, now = Date.now } = options;
+  const {
+    outbox,
+    queue,
+    intervalMs = 2000,
+    graceMs = 3000,
+    onPending,
+    redis,
+    keys,
+    onRestored,
+    now = Date.now,
+  } = options;
   let running = false;
 
+  /**
+   * A Redis restarted without its data has an empty deny-list while JWTs it
+   * denied are still alive. The outbox (DynamoDB) keeps every revocation for a
+   * week: the deny entries not yet expired go through the worker again. Jobs
+   * and entries are idempotent, so two sweepers doing this at once are harmless.
+   */
+  async function restoreIfLost(): Promise<void> {
+    if (!redis || !keys || (await redis.exists(keys.denyComplete))) return;
+    const nowSeconds = Math.floor(now() / 1000);
+    const inForce = (await outbox.recent(Number.MAX_SAFE_INTEGER)).filter(
+      (item) => item.event.type === "deny" && item.event.entry.expiresAt > nowSeconds,
+    );
+    for (const item of inForce.reverse()) {
+      await queue.enqueue({ outboxId: item.id, event: item.event, acceptedAt: item.createdAt });
+    }
+    await redis.set(keys.denyComplete, String(now()));
+    onRestored?.(inForce.length);
+  }
+
   async function sweep(): Promise<number> {
+    await restoreIfLost();
     const pending = await outbox.pending(now() - graceMs);
     onPending?.(pending.length);
     for (const item of pending) {

@@ -125,6 +125,32 @@ describe("the revocation pipeline", () => {
     expect(lost).toEqual([]);
   });
 
+  it("writes the revocations still in force again when Redis comes back without its data", async () => {
+    const server = await startRedisServer(); // no persistence: a restart forgets everything
+    cleanups.push(() => server.stop());
+    const keys = redisKeys(uniqueName("amnesia"));
+    const { revoker, queue, redis } = pipeline(server.url, keys);
+    const issued = await Promise.all(Array.from({ length: 3 }, (_, i) => store.issue({ owner: `amnesia${i}` })));
+    for (const { record } of issued) expect((await revoker.revokeToken(record.tokenId)).propagation).toBe("confirmed");
+    const sweeper = startOutboxSweeper({ outbox, queue, redis, keys, intervalMs: 0, graceMs: 0 });
+    await sweeper.sweep();
+    expect(await redis.exists(keys.denyComplete)).toBe(1);
+    const onDenyList = async () => {
+      const present = [];
+      for (const { record } of issued) present.push(await redis.hexists(keys.denyEntries, `client:${record.tokenId}`));
+      return present;
+    };
+    expect(await onDenyList()).toEqual([1, 1, 1]);
+
+    await server.stop();
+    await server.restart();
+    await until(async () => redis.status === "ready" && (await redis.ping()) === "PONG", "reconnect");
+    expect(await onDenyList()).toEqual([0, 0, 0]);
+    await sweeper.sweep();
+    await until(async () => (await onDenyList()).every((present) => present === 1), "the deny-list restored");
+    expect(await redis.exists(keys.denyComplete)).toBe(1);
+  });
+
   it("a worker killed mid-job (SIGKILL) does not lose the job", async () => {
     const keys = redisKeys(uniqueName("kill"));
     const { revoker, redis } = pipeline(redisUrl(), keys, { worker: false, confirmTimeoutMs: 300 });

@@ -23,7 +23,15 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
   const dynamo = dynamoClient(config);
   const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
   const queue = createRevocationQueue(redis, keys);
-  const sweeper = startOutboxSweeper({ outbox, queue });
+  const sweeper = startOutboxSweeper({
+    outbox,
+    queue,
+    redis,
+    keys,
+    onRestored: (count) => {
+      if (count > 0) io.err(`patgate: Redis had lost the deny-list; ${count} revocations in force written again`);
+    },
+  });
   const worker = createRevocationWorker({ connection: redis, keys, outbox });
   io.err("patgate: revocation worker running");
   const stop = async () => {
