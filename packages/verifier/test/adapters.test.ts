@@ -97,6 +97,15 @@ describe.each(adapters)("the %s adapter", (_name, get) => {
     expect((await get("/me", `bearer ${await sign(key)}`)).status).toBe(200);
   });
 
+  it("serves a reused token from the verifier's cache, with the same answer", async () => {
+    const token = await sign(key, claims({ sub: `reused-${_name}` }));
+    expect(verifier.verifyCached(token)).toBeUndefined();
+    const first = await get("/me", `Bearer ${token}`);
+    expect(verifier.verifyCached(token)?.sub).toBe(`reused-${_name}`);
+    expect(await get("/me", `Bearer ${token}`)).toEqual(first);
+    expect(first).toMatchObject({ status: 200, body: { sub: `reused-${_name}` } });
+  });
+
   it("answers a missing token with 401 and a bare Bearer challenge", async () => {
     const answer = await get("/me");
     expect(answer.status).toBe(401);

@@ -270,6 +270,36 @@ describe("the verified-token cache", () => {
     expect(await codeOf(counting.verify(token))).toBe("token_expired");
   });
 
+  it("answers synchronously for a cached token, with every per-call check", async () => {
+    let clock = NOW * 1000;
+    const list = createMemoryDenyList();
+    const sync = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keys: [key.publicJwk] },
+      clockTolerance: 0,
+      denyList: list,
+      requiredRoles: ["read"],
+      now: () => clock,
+    });
+    const token = await sign(key, claims({ jti: "sync", exp: NOW + 60 }));
+    expect(sync.verifyCached(token)).toBeUndefined(); // never verified: call verify
+    const context = await sync.verify(token);
+    expect(sync.verifyCached(token)).toBe(context);
+    list.add({ kind: "jti", value: "sync", expiresAt: NOW + 300 });
+    expect(() => sync.verifyCached(token)).toThrow(expect.objectContaining({ code: "token_denied" }));
+    list.replace([]);
+    expect(sync.verifyCached(token)).toBe(context);
+    clock = (NOW + 60) * 1000;
+    expect(sync.verifyCached(token)).toBeUndefined(); // expired out of the cache: verify says why
+    expect(await codeOf(sync.verify(token))).toBe("token_expired");
+    const noRead = await sign(key, claims({ roles: ["write"], exp: NOW + 600 }));
+    clock = NOW * 1000;
+    expect(await codeOf(sync.verify(noRead))).toBe("insufficient_role");
+    // Its signature is cached; the role check still runs on the fast path.
+    expect(() => sync.verifyCached(noRead)).toThrow(expect.objectContaining({ code: "insufficient_role" }));
+  });
+
   it("can be turned off", async () => {
     const uncached = createVerifier({
       issuer: ISSUER,

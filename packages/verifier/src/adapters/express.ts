@@ -29,14 +29,21 @@ export function patgateAuth(options: PatgateExpressOptions): RequestHandler {
   const verifier = "verifier" in options ? options.verifier : createVerifier(options);
   return (req: Request, _res: Response, next: NextFunction) => {
     req.auth = null;
-    let token: string | null;
+    let token: string;
+    let cached: AuthContext | undefined;
     try {
-      token = bearerToken(req.headers.authorization);
+      token = bearerToken(req.headers.authorization) ?? "";
+      cached = verifier.verifyCached(token);
     } catch (error) {
       next(error);
       return;
     }
-    verifier.verify(token ?? "").then(
+    if (cached) {
+      req.auth = cached;
+      next();
+      return;
+    }
+    verifier.verify(token).then(
       (auth) => {
         req.auth = auth;
         next();
