@@ -15,6 +15,8 @@ app.post("/token", async (_request, reply) => {
     roles: ["read", "write"],
     ttlSeconds: 3600,
     nowMs: Date.now(),
+    revision: 1,
+    ownerRevision: 0,
   });
   reply.header("cache-control", "no-store");
   return {

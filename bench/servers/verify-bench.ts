@@ -74,7 +74,7 @@ for (let start = 0; start < denyCount; start += 5000) {
     const entry: DenyEntry =
       i % 2 === 0
         ? { kind: "jti", value: randomUUID(), expiresAt: nowS + 3600 }
-        : { kind: "client", value: `c${i}`.padEnd(21, "x"), notBefore: nowS, expiresAt: nowS + 3600 };
+        : { kind: "client", value: `c${i}`.padEnd(21, "x"), minRev: 2, expiresAt: nowS + 3600 };
     batch.hset(keys.denyEntries, denyEntryField(entry), JSON.stringify(entry));
   }
   await batch.exec();

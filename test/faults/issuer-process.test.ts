@@ -152,11 +152,13 @@ describe("SIGTERM under load", () => {
       pats.push(created.body.token as string);
     }
     secrets.push(...pats);
+    // An owner none of the exchanged PATs belongs to: its revocation must not race them.
+    await admin("POST", "/admin/tokens", { owner: "bystander" });
     // Cold exchanges (a scrypt each) and a revocation, all in flight when the signal lands.
     let settled = 0;
     const inFlight = [
       ...pats.map((pat) => exchange(issuer.url, pat).then((r) => r.status)),
-      admin("POST", "/admin/owners/load-0/revoke").then((r) => r.status),
+      admin("POST", "/admin/owners/bystander/revoke").then((r) => r.status),
     ].map((p) => p.finally(() => settled++));
     // The signal lands once the issuer has received every request: each is either
     // answered (counted before the poll is sent) or in flight (the gauge, which counts the poll too).

@@ -13,10 +13,6 @@ import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createPatCache } from "./pat-cache/pat-cache.js";
 import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
 import { createSharedRequestLimit } from "./rate-limit/shared-request-limit.js";
-import { createDenyView } from "./revocation/deny-view.js";
-import { createMemoryOutbox } from "./revocation/outbox.js";
-import { createInProcessPropagator } from "./revocation/propagator.js";
-import { createRevoker } from "./revocation/revoker.js";
 import { adminRoutes } from "./routes/admin/index.js";
 import { healthRoutes } from "./routes/health.js";
 import { oauthRoutes } from "./routes/oauth.js";
@@ -104,9 +100,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.raw.once("close", responseClosed);
     done();
   });
-  const outbox = deps.outbox ?? createMemoryOutbox(now);
-  const patCache = createPatCache({ ttlSeconds: deps.config.patCacheTtlSeconds });
-  const denyView = createDenyView();
+  const { revocation } = deps;
+  // Trusted only while every change reaches this process (see RevocationFeed.healthy).
+  const patCache = createPatCache({ ttlSeconds: deps.config.patCacheTtlSeconds, trusted: revocation.feed.healthy });
   const failures = deps.redis
     ? createRedisFailureLimiter(
         deps.redis,
@@ -114,30 +110,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         deps.config.failuresPerTokenPerMinute,
       )
     : createMemoryFailureLimiter(deps.config.failuresPerTokenPerMinute, now);
-  const revoker =
-    deps.revoker ??
-    createRevoker({
-      store: deps.store,
-      propagator: createInProcessPropagator(deps.bus, outbox, now),
-      jwtTtlSeconds: deps.config.jwtTtlSeconds,
-      now,
-    });
   const ctx: IssuerContext = {
     ...deps,
     now,
     audit: deps.audit ?? noAudit,
-    revoker,
+    revoker: revocation.revoker,
     patCache,
-    denyView,
+    denyView: revocation.denyView,
     metrics,
     failures,
-    outbox,
+    outbox: revocation.outbox,
   };
 
-  // Every revocation event evicts cached PATs and feeds the issuer's own deny view.
-  const unsubscribe = deps.bus.subscribe((event) => {
-    patCache.apply(event);
-    denyView.apply(event);
+  // Every revocation this process hears of evicts the cached PATs it covers.
+  const unsubscribe = revocation.feed.subscribe({
+    event: (event) => patCache.apply(event),
+    reset: () => patCache.clear(),
   });
   app.addHook("onClose", async () => unsubscribe());
 

@@ -5,20 +5,19 @@ import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
 import type { FailureLimiter } from "./rate-limit/failure-limiter.js";
-import type { RevocationBus } from "./revocation/bus.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
+import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
 import type { TokenStore } from "./tokens/types.js";
 
-/** What `buildApp` needs from outside: stores, keys, the bus. Built by `server.ts`, or by tests. */
+/** What `buildApp` needs from outside: stores, keys, revocation. Built by `server.ts`, or by tests. */
 export interface AppDeps {
   readonly config: IssuerConfig;
   readonly store: TokenStore;
   readonly keys: SigningKeys;
-  readonly bus: RevocationBus;
-  /** Applies revocations (DynamoDB first, then propagation); defaults to one over `store` and `bus`. */
-  readonly revoker?: Revoker;
+  /** The revoker, the feed of revocations and the deny view (see `createRevocation`). */
+  readonly revocation: Revocation;
   /** Audit trail; default drops events. */
   readonly audit?: AuditSink;
   /** Redis for shared rate limits and readiness; absent in the embedded default. */
@@ -29,8 +28,6 @@ export interface AppDeps {
   readonly logger?: boolean | Record<string, unknown>;
   /** Reads the audit trail of a token for the admin API. */
   readonly auditTrail?: AuditTrailReader;
-  /** Recent revocations and their propagation state, for `GET /admin/revocations`. */
-  readonly outbox?: Outbox;
   /** Metrics; made by `buildApp` when absent (dependencies pass theirs to feed worker figures). */
   readonly metrics?: IssuerMetrics;
 }

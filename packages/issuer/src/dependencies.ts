@@ -7,15 +7,10 @@ import type { IssuerConfig } from "./config.js";
 import type { AppDeps } from "./context.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
 import { loadSigningKeys } from "./jwt/signing-keys.js";
-import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
-import { createInProcessBus } from "./revocation/bus.js";
+import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
-import { startOutboxSweeper } from "./revocation/outbox-sweeper.js";
-import { createRevocationQueue } from "./revocation/queue.js";
-import { createRedisBus } from "./revocation/redis-bus.js";
-import { createRedisPropagator } from "./revocation/redis-propagator.js";
-import { createRevoker } from "./revocation/revoker.js";
-import { createRevocationWorker } from "./revocation/worker.js";
+import { createRevocation } from "./revocation/revocation.js";
+import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
 
 /** The issuer's dependencies, built from its configuration, and how to release them. */
@@ -56,56 +51,6 @@ export async function createTables(client: DynamoDBClient, config: IssuerConfig)
   await createOutboxTable(client, outboxTableName(config.tableName));
 }
 
-/** The Redis side of revocation: outbox, queue, sweeper, worker (unless it runs apart), and the follower bus. */
-async function redisRevocation(config: IssuerConfig, redisUrl: string, dynamo: DynamoDBClient, metrics: IssuerMetrics) {
-  const keys = redisKeys(config.redisPrefix);
-  // The base connection: commands fail fast while Redis is away, so requests never hang on it.
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  redis.on("error", () => {
-    // Reconnects on its own; readiness reports it, rate limits skip it, revocations wait in the outbox.
-  });
-  const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
-  const queue = createRevocationQueue(redis, keys);
-  const sweeper = startOutboxSweeper({
-    outbox,
-    queue,
-    redis,
-    keys,
-    onPending: (count) => metrics.pendingRevocations.set(count),
-  });
-  const worker = config.embeddedWorker
-    ? createRevocationWorker({
-        connection: redis,
-        keys,
-        outbox,
-        onPropagated: (lag) => metrics.propagationSeconds.observe(lag / 1000),
-      })
-    : undefined;
-  const bus = createRedisBus(redis, keys);
-  // Rate limits and readiness get their own connection with auto-pipelining: under load, the
-  // limit checks of one event-loop tick go out as one write instead of one write each.
-  const limits = new Redis(redisUrl, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    enableAutoPipelining: true,
-  });
-  limits.on("error", () => {});
-  return {
-    redis: limits,
-    outbox,
-    bus,
-    propagator: createRedisPropagator({ outbox, queue }),
-    async close() {
-      sweeper.close();
-      await worker?.close();
-      await queue.close();
-      await bus.close();
-      redis.disconnect();
-      limits.disconnect();
-    },
-  };
-}
-
 /**
  * Builds everything the issuer needs from its configuration: the embedded
  * store or DynamoDB, the signing keys, the revocation bus and Redis.
@@ -129,28 +74,47 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
   });
   const auditLog = createAuditLog(dynamo, auditTableName(config));
   const metrics = createIssuerMetrics();
-  const remote = config.redisUrl ? await redisRevocation(config, config.redisUrl, dynamo, metrics) : undefined;
-  const bus = remote?.bus ?? createInProcessBus();
-  const revoker = remote
-    ? createRevoker({
-        store,
-        propagator: remote.propagator,
-        jwtTtlSeconds: config.jwtTtlSeconds,
-        onChange: (event) => bus.deliverLocally(event),
-      })
+  const keyNames = redisKeys(config.redisPrefix);
+  // The base connection: commands fail fast while Redis is away, so requests never hang on it.
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
     : undefined;
+  // Reconnects on its own; readiness reports it, rate limits skip it, revocations wait in the outbox.
+  redis?.on("error", () => {});
+  // Rate limits and readiness get their own connection with auto-pipelining: under load, the
+  // limit checks of one event-loop tick go out as one write instead of one write each.
+  const limits = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true })
+    : undefined;
+  limits?.on("error", () => {});
+  const revocation = await createRevocation({
+    store,
+    outbox: createOutbox(dynamo, outboxTableName(config.tableName)),
+    jwtTtlSeconds: config.jwtTtlSeconds,
+    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+    ...(redis
+      ? {
+          redis: {
+            connection: redis,
+            keys: keyNames,
+            worker: config.embeddedWorker,
+            onPending: (count: number) => metrics.pendingRevocations.set(count),
+            onPropagated: (lag: number) => metrics.propagationSeconds.observe(lag / 1000),
+          },
+        }
+      : {}),
+  });
 
   return {
     deps: {
       config,
       store,
       keys,
-      bus,
       metrics,
       audit: auditLog,
       auditTrail: auditLog,
-      ...(remote ? { redis: remote.redis, outbox: remote.outbox } : {}),
-      ...(revoker ? { revoker } : {}),
+      revocation,
+      ...(limits ? { redis: limits } : {}),
     },
     dynamo,
     auditLog,
@@ -158,8 +122,9 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     ...(localDynamo ? { localDynamo } : {}),
     async close() {
       await auditLog.flush();
-      await bus.close();
-      await remote?.close();
+      await revocation.close();
+      redis?.disconnect();
+      limits?.disconnect();
       dynamo.destroy();
       await localDynamo?.close();
     },

@@ -6,8 +6,9 @@ export type { AppDeps } from "./context.js";
 export { createDependencies, createTables, type Dependencies } from "./dependencies.js";
 export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
 export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
-export { createInProcessBus, type RevocationBus } from "./revocation/bus.js";
-export { createRevoker, type Revoker } from "./revocation/revoker.js";
+export { createMemoryOutbox, createOutbox, type Outbox } from "./revocation/outbox.js";
+export { createRevocation, type Revocation, type RevocationOptions } from "./revocation/revocation.js";
+export type { Revoker } from "./revocation/revoker.js";
 export { type RunningServer, startServer } from "./server.js";
 export {
   createTokenStore,

@@ -8,7 +8,9 @@ import type { AuditEvent } from "../src/audit/audit-event.js";
 import { type IssuerConfig, loadConfig } from "../src/config.js";
 import type { AppDeps } from "../src/context.js";
 import { loadSigningKeys, type SigningKeys } from "../src/jwt/signing-keys.js";
-import { createInProcessBus, type RevocationBus } from "../src/revocation/bus.js";
+import { createMemoryOutbox } from "../src/revocation/outbox.js";
+import { createRevocation, type Revocation } from "../src/revocation/revocation.js";
+import { stateMaxAgeSeconds } from "../src/tokens/exchange-pat.js";
 import type { TokenStore } from "../src/tokens/types.js";
 import { freshStore } from "./tokens/store-fixture.js";
 
@@ -18,7 +20,7 @@ export interface TestIssuer {
   readonly app: FastifyInstance;
   readonly store: TokenStore;
   readonly keys: SigningKeys;
-  readonly bus: RevocationBus;
+  readonly revocation: Revocation;
   readonly config: IssuerConfig;
   readonly audit: AuditEvent[];
   /** An admin PAT and a JWT for it. */
@@ -29,7 +31,7 @@ export interface TestIssuer {
   verifyWithJwks(jwt: string): Promise<JWTPayload>;
 }
 
-/** The issuer app over a fresh table, fresh keys and an in-process bus, with overridable deps. */
+/** The issuer app over a fresh table, fresh keys and in-process revocation, with overridable deps. */
 export async function testIssuer(
   env: Record<string, string> = {},
   overrides: Partial<AppDeps> & { storeNow?: () => number } = {},
@@ -50,13 +52,21 @@ export async function testIssuer(
     publishDelaySeconds: 0,
     ...(overrides.now ? { now: overrides.now } : {}),
   });
-  const bus = createInProcessBus();
+  const revocation =
+    overrides.revocation ??
+    (await createRevocation({
+      store,
+      outbox: createMemoryOutbox(overrides.now),
+      jwtTtlSeconds: config.jwtTtlSeconds,
+      stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+      ...(overrides.now ? { now: overrides.now } : {}),
+    }));
   const audit: AuditEvent[] = [];
   const app = await buildApp({
     config,
     store,
     keys,
-    bus,
+    revocation,
     logger: false,
     audit: { record: (event) => audit.push(event) },
     ...overrides,
@@ -82,7 +92,7 @@ export async function testIssuer(
     app,
     store,
     keys,
-    bus,
+    revocation,
     config,
     audit,
     exchange,

@@ -36,6 +36,10 @@ export interface AccessTokenClaims {
   readonly client_id: string;
   readonly roles: readonly string[];
   readonly scope: string;
+  /** Revision of the PAT record the token was derived from (see the deny-list contract); absent in older tokens. */
+  readonly client_rev?: number;
+  /** Revision of the owner the token was derived from; absent in older tokens. */
+  readonly sub_rev?: number;
 }
 
 /** Claims every patgate access token carries; a verifier rejects a token missing any. */

@@ -2,20 +2,21 @@
  * The deny-list contract between the issuer (which writes entries) and every
  * verifier (which follows them).
  *
- * - `jti`: one JWT is denied, whatever its `iat`.
- * - `client` / `sub`: a not-before mark on a PAT (its token id, the JWT's
- *   `client_id`) or on an owner (the JWT's `sub`): every JWT with
- *   `iat < notBefore` is denied, later ones pass.
+ * - `jti`: one JWT is denied.
+ * - `client` / `sub`: a revision mark on a PAT (its token id, the JWT's
+ *   `client_id`) or on an owner (the JWT's `sub`): every JWT derived from a
+ *   revision below `minRev` is denied, later ones pass.
  *
- * `iat` has one-second granularity, so a mark made at time t (ms) gets
- * `notBefore = floor(t / 1000) + 1`: every JWT minted before the change has
- * `iat <= floor(t / 1000)` and is denied. The issuer mints JWTs for a marked
- * PAT or owner with `iat >= notBefore`, so one minted just after the change
- * is never denied.
+ * Marks compare revisions, not times. Every change to a PAT record bumps its
+ * revision (and revoking an owner bumps the owner's), and a JWT carries the
+ * revisions it was derived from (`client_rev`, `sub_rev`). An exchange that
+ * read revision 7 before a revocation (revision 8) was stored mints a JWT
+ * that "deny below 8" catches, however long its scrypt took and whatever the
+ * issuers' clocks say; a restore (revision 9) mints JWTs that pass.
  */
 export type DenyEntry =
   | { readonly kind: "jti"; readonly value: string; readonly expiresAt: number }
-  | { readonly kind: "client" | "sub"; readonly value: string; readonly notBefore: number; readonly expiresAt: number };
+  | { readonly kind: "client" | "sub"; readonly value: string; readonly minRev: number; readonly expiresAt: number };
 
 export type DenyKind = DenyEntry["kind"];
 
@@ -26,17 +27,18 @@ export type RevocationEvent =
   /** A PAT changed (update, restore, role added); issuers drop it from their verified-PAT cache. */
   | { readonly type: "token_changed"; readonly tokenId: string };
 
-/** The claims a deny-list decision reads. */
+/**
+ * The claims a deny-list decision reads. A JWT without a revision claim (one
+ * minted before revisions existed) counts as revision 0: any mark denies it.
+ */
 export interface DenyCheckClaims {
   readonly jti: string;
   readonly client_id: string;
   readonly sub: string;
-  readonly iat: number;
-}
-
-/** The not-before mark for a change made at `changedAtMs` (epoch ms). */
-export function notBeforeMark(changedAtMs: number): number {
-  return Math.floor(changedAtMs / 1000) + 1;
+  /** Revision of the PAT record the JWT was derived from. */
+  readonly client_rev?: number;
+  /** Revision of the owner the JWT was derived from. */
+  readonly sub_rev?: number;
 }
 
 /** The hash field an entry is stored under: `jti:<id>`, `client:<tokenId>`, `sub:<owner>`. */
@@ -44,8 +46,24 @@ export function denyEntryField(entry: Pick<DenyEntry, "kind" | "value">): string
   return `${entry.kind}:${entry.value}`;
 }
 
+/**
+ * The one merge rule, wherever entries meet (the Redis script, every
+ * verifier's list, the issuer's view): a mark and a lifetime only ever grow,
+ * so a replayed or reordered older event never weakens what is known.
+ */
+export function mergeDenyEntry(previous: DenyEntry | undefined, next: DenyEntry): DenyEntry {
+  if (!previous || previous.kind !== next.kind) return next;
+  const expiresAt = Math.max(previous.expiresAt, next.expiresAt);
+  if (previous.kind === "jti" || next.kind === "jti") return { ...next, expiresAt };
+  return { ...next, minRev: Math.max(previous.minRev, next.minRev), expiresAt };
+}
+
 /** Looks up the current entry for a field, or undefined. */
 export type DenyLookup = (field: string) => DenyEntry | undefined;
+
+function revisionOf(value: number | undefined): number {
+  return typeof value === "number" && Number.isSafeInteger(value) ? value : 0;
+}
 
 /**
  * Which entry denies these claims at `nowSeconds`, if any. Expired entries
@@ -54,10 +72,16 @@ export type DenyLookup = (field: string) => DenyEntry | undefined;
 export function findDenial(claims: DenyCheckClaims, lookup: DenyLookup, nowSeconds: number): DenyEntry | undefined {
   const byJti = lookup(`jti:${claims.jti}`);
   if (byJti && byJti.expiresAt > nowSeconds) return byJti;
-  for (const field of [`client:${claims.client_id}`, `sub:${claims.sub}`]) {
-    const entry = lookup(field);
-    if (entry && entry.kind !== "jti" && entry.expiresAt > nowSeconds && claims.iat < entry.notBefore) return entry;
-  }
+  const client = lookup(`client:${claims.client_id}`);
+  if (
+    client &&
+    client.kind === "client" &&
+    client.expiresAt > nowSeconds &&
+    revisionOf(claims.client_rev) < client.minRev
+  )
+    return client;
+  const sub = lookup(`sub:${claims.sub}`);
+  if (sub && sub.kind === "sub" && sub.expiresAt > nowSeconds && revisionOf(claims.sub_rev) < sub.minRev) return sub;
   return undefined;
 }
 
@@ -76,8 +100,8 @@ export function parseDenyEntry(value: unknown): DenyEntry | null {
   if (typeof v.value !== "string" || v.value.length === 0 || v.value.length > MAX_VALUE_LENGTH) return null;
   if (!isEpoch(v.expiresAt)) return null;
   if (v.kind === "jti") return { kind: "jti", value: v.value, expiresAt: v.expiresAt };
-  if (!isEpoch(v.notBefore)) return null;
-  return { kind: v.kind as "client" | "sub", value: v.value, notBefore: v.notBefore, expiresAt: v.expiresAt };
+  if (!isEpoch(v.minRev)) return null;
+  return { kind: v.kind as "client" | "sub", value: v.value, minRev: v.minRev, expiresAt: v.expiresAt };
 }
 
 /** Validates an event read from the change stream; null when malformed. */

@@ -21,7 +21,7 @@ export {
   type DenyLookup,
   denyEntryField,
   findDenial,
-  notBeforeMark,
+  mergeDenyEntry,
   parseDenyEntry,
   parseRevocationEvent,
   type RevocationEvent,

@@ -3,13 +3,13 @@ import {
   type DenyEntry,
   denyEntryField,
   findDenial,
-  notBeforeMark,
+  mergeDenyEntry,
   parseDenyEntry,
   parseRevocationEvent,
 } from "../src/index.js";
 
 const now = 1_800_000_000;
-const claims = { jti: "j1", client_id: "tok1", sub: "alice", iat: now - 10 };
+const claims = { jti: "j1", client_id: "tok1", sub: "alice", client_rev: 4, sub_rev: 2 };
 
 function lookupOf(entries: DenyEntry[]) {
   const map = new Map(entries.map((entry) => [denyEntryField(entry), entry]));
@@ -23,12 +23,19 @@ describe("findDenial", () => {
     expect(findDenial({ ...claims, jti: "j2" }, lookupOf([entry]), now)).toBeUndefined();
   });
 
-  it.each(["client", "sub"] as const)("denies a %s mark only for JWTs issued before notBefore", (kind) => {
-    const value = kind === "client" ? "tok1" : "alice";
-    const entry: DenyEntry = { kind, value, notBefore: now - 5, expiresAt: now + 300 };
-    expect(findDenial(claims, lookupOf([entry]), now)).toEqual(entry);
-    expect(findDenial({ ...claims, iat: now - 5 }, lookupOf([entry]), now)).toBeUndefined();
-    expect(findDenial({ ...claims, iat: now }, lookupOf([entry]), now)).toBeUndefined();
+  it.each([
+    ["client", "tok1", "client_rev"],
+    ["sub", "alice", "sub_rev"],
+  ] as const)("denies a %s mark for JWTs derived from a revision below it, and only those", (kind, value, claim) => {
+    const entry: DenyEntry = { kind, value, minRev: 5, expiresAt: now + 300 };
+    expect(findDenial({ ...claims, [claim]: 4 }, lookupOf([entry]), now)).toEqual(entry);
+    expect(findDenial({ ...claims, [claim]: 5 }, lookupOf([entry]), now)).toBeUndefined();
+    expect(findDenial({ ...claims, [claim]: 6 }, lookupOf([entry]), now)).toBeUndefined();
+  });
+
+  it("counts a JWT without revision claims (minted before revisions) as revision 0: any mark denies it", () => {
+    const entry: DenyEntry = { kind: "client", value: "tok1", minRev: 1, expiresAt: now + 300 };
+    expect(findDenial({ jti: "j1", client_id: "tok1", sub: "alice" }, lookupOf([entry]), now)).toEqual(entry);
   });
 
   it("ignores expired entries", () => {
@@ -36,17 +43,24 @@ describe("findDenial", () => {
     expect(findDenial(claims, lookupOf([entry]), now)).toBeUndefined();
   });
 
-  it("marks make every JWT minted before a change fail and none minted after", () => {
-    for (const changedAtMs of [now * 1000, now * 1000 + 1, now * 1000 + 999]) {
-      const mark = notBeforeMark(changedAtMs);
-      const entry: DenyEntry = { kind: "client", value: "tok1", notBefore: mark, expiresAt: mark + 300 };
-      const mintedBefore = Math.floor((changedAtMs - 1) / 1000);
-      expect(findDenial({ ...claims, iat: mintedBefore }, lookupOf([entry]), now)).toEqual(entry);
-      // The issuer mints JWTs for a marked PAT with iat >= notBefore.
-      expect(
-        findDenial({ ...claims, iat: Math.max(Math.floor(changedAtMs / 1000), mark) }, lookupOf([entry]), now),
-      ).toBeUndefined();
-    }
+  it("does not let a mark of one kind match the other", () => {
+    const entry: DenyEntry = { kind: "client", value: "alice", minRev: 99, expiresAt: now + 300 };
+    expect(findDenial(claims, lookupOf([entry]), now)).toBeUndefined();
+  });
+});
+
+describe("mergeDenyEntry", () => {
+  it("only ever grows a mark and a lifetime, whatever order events arrive in", () => {
+    const a: DenyEntry = { kind: "client", value: "t", minRev: 8, expiresAt: now + 100 };
+    const b: DenyEntry = { kind: "client", value: "t", minRev: 5, expiresAt: now + 400 };
+    expect(mergeDenyEntry(a, b)).toEqual({ ...a, expiresAt: now + 400 });
+    expect(mergeDenyEntry(b, a)).toEqual({ ...a, expiresAt: now + 400 });
+    expect(mergeDenyEntry(undefined, a)).toEqual(a);
+  });
+
+  it("keeps a jti denial for its longest lifetime", () => {
+    const a: DenyEntry = { kind: "jti", value: "j", expiresAt: now + 100 };
+    expect(mergeDenyEntry(a, { ...a, expiresAt: now + 50 })).toEqual(a);
   });
 });
 
@@ -58,17 +72,19 @@ describe("parsing untrusted entries and events", () => {
     [{ kind: "jti", value: "x", expiresAt: -1 }],
     [{ kind: "jti", value: "x", expiresAt: "1" }],
     [{ kind: "client", value: "x", expiresAt: 1 }],
-    [{ kind: "owner", value: "x", notBefore: 1, expiresAt: 1 }],
-    [{ kind: "sub", value: "x".repeat(600), notBefore: 1, expiresAt: 1 }],
+    [{ kind: "client", value: "x", notBefore: 1, expiresAt: 1 }],
+    [{ kind: "client", value: "x", minRev: -1, expiresAt: 1 }],
+    [{ kind: "owner", value: "x", minRev: 1, expiresAt: 1 }],
+    [{ kind: "sub", value: "x".repeat(600), minRev: 1, expiresAt: 1 }],
   ])("rejects %j", (value) => {
     expect(parseDenyEntry(value)).toBeNull();
   });
 
   it("keeps only the known fields of a valid entry", () => {
-    expect(parseDenyEntry({ kind: "sub", value: "a", notBefore: 2, expiresAt: 3, extra: true })).toEqual({
+    expect(parseDenyEntry({ kind: "sub", value: "a", minRev: 2, expiresAt: 3, extra: true })).toEqual({
       kind: "sub",
       value: "a",
-      notBefore: 2,
+      minRev: 2,
       expiresAt: 3,
     });
   });

@@ -243,7 +243,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const version = list.version;
       if (version === undefined || version !== verified.notDeniedAt) {
         const denial = list.check(
-          { jti: context.jti, sub: context.sub, client_id: context.tokenId, iat: context.claims.iat },
+          {
+            jti: context.jti,
+            sub: context.sub,
+            client_id: context.tokenId,
+            client_rev: context.claims.client_rev,
+            sub_rev: context.claims.sub_rev,
+          },
           Math.floor(now() / 1000),
         );
         if (denial) throw new VerifierError("token_denied", "the token has been revoked");

@@ -148,7 +148,7 @@ describe.each(adapters)("the %s adapter", (_name, get) => {
     const subToken = await sign(key, claims({ sub: `gone-${_name}` }));
     expect((await get("/me", `Bearer ${jtiToken}`)).status).toBe(200);
     denyList.add({ kind: "jti", value: `denied-${_name}`, expiresAt: NOW + 300 });
-    denyList.add({ kind: "sub", value: `gone-${_name}`, notBefore: NOW, expiresAt: NOW + 300 });
+    denyList.add({ kind: "sub", value: `gone-${_name}`, minRev: 1, expiresAt: NOW + 300 });
     expect((await get("/me", `Bearer ${jtiToken}`)).body.error).toBe("invalid_token");
     expect((await get("/me", `Bearer ${subToken}`)).status).toBe(401);
   });

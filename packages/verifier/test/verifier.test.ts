@@ -180,12 +180,15 @@ describe("the deny-list", () => {
   it.each([
     ["client", { client_id: "BBBBBBBBBBBBBBBBBBBBB" }, "BBBBBBBBBBBBBBBBBBBBB"],
     ["sub", { sub: "mallory" }, "mallory"],
-  ] as const)("a %s mark denies JWTs issued before it and accepts those after", async (kind, who, value) => {
-    const before = await sign(key, claims({ ...who, iat: NOW - 5 }));
-    const atMark = await sign(key, claims({ ...who, iat: NOW }));
-    const after = await sign(key, claims({ ...who, iat: NOW + 1 }));
+  ] as const)("a %s mark denies JWTs derived from older revisions and accepts later ones", async (kind, who, value) => {
+    const claim = kind === "client" ? "client_rev" : "sub_rev";
+    const before = await sign(key, claims({ ...who, [claim]: 6 }));
+    const legacy = await sign(key, claims({ ...who }));
+    const atMark = await sign(key, claims({ ...who, [claim]: 7 }));
+    const after = await sign(key, claims({ ...who, [claim]: 9 }));
     await verifier.verify(before);
-    denyList.add({ kind, value, notBefore: NOW, expiresAt: NOW + 400 });
+    denyList.add({ kind, value, minRev: 7, expiresAt: NOW + 400 });
+    expect(await codeOf(verifier.verify(legacy))).toBe("token_denied");
     expect(await codeOf(verifier.verify(before))).toBe("token_denied");
     await expect(verifier.verify(atMark)).resolves.toBeDefined();
     await expect(verifier.verify(after)).resolves.toBeDefined();
@@ -232,7 +235,7 @@ describe("the deny-list", () => {
     const afterAdd = list.version;
     list.remove("jti:a");
     expect(list.version).toBe(afterAdd);
-    list.replace([{ kind: "sub", value: "eve", notBefore: NOW, expiresAt: NOW + 60 }]);
+    list.replace([{ kind: "sub", value: "eve", minRev: 1, expiresAt: NOW + 60 }]);
     expect(list.version).toBeGreaterThan(afterAdd);
   });
 

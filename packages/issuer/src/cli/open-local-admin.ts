@@ -5,20 +5,16 @@ import type { IssuerConfig } from "../config.js";
 import { createTables, dynamoClient } from "../dependencies.js";
 import { startLocalDynamo } from "../embedded/local-dynamo.js";
 import { loadSigningKeys } from "../jwt/signing-keys.js";
-import { createInProcessBus } from "../revocation/bus.js";
 import { createOutbox, outboxTableName } from "../revocation/outbox.js";
-import { createInProcessPropagator } from "../revocation/propagator.js";
-import { createRevocationQueue } from "../revocation/queue.js";
-import { createRedisPropagator } from "../revocation/redis-propagator.js";
-import { createRevoker } from "../revocation/revoker.js";
+import { createRevocation } from "../revocation/revocation.js";
+import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 import { createTokenStore } from "../tokens/index.js";
 import { createLocalTokenAdmin } from "./local-token-admin.js";
 import type { TokenAdmin } from "./token-admin.js";
 
 /**
- * Opens the configured store for the CLI. In the embedded default, no issuer
- * is running (it would hold the store's files), so nobody needs to hear about
- * revocations: the next start reads them from the store.
+ * Opens the configured store for the CLI, with the same revocation path as
+ * the issuer (`createRevocation`).
  */
 export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> {
   const local = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
@@ -29,17 +25,23 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
   });
-  // With Redis, revocations made here go through the outbox and the queue like the API's;
-  // otherwise nothing is listening (an embedded issuer holding the store would have been used instead).
+  // With Redis, revocations made here go through the outbox and the queue like the API's.
+  // Embedded, no issuer is running (it would hold the store's files): the outbox keeps
+  // them on disk and the next start loads those still in force.
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
     : undefined;
   redis?.on("error", () => {});
-  const queue = redis ? createRevocationQueue(redis, redisKeys(config.redisPrefix)) : undefined;
-  const propagator = queue
-    ? createRedisPropagator({ outbox: createOutbox(client, outboxTableName(config.tableName)), queue })
-    : createInProcessPropagator(createInProcessBus());
-  const revoker = createRevoker({ store, propagator, jwtTtlSeconds: config.jwtTtlSeconds });
+  const revocation = await createRevocation({
+    store,
+    outbox: createOutbox(client, outboxTableName(config.tableName)),
+    jwtTtlSeconds: config.jwtTtlSeconds,
+    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+    ...(redis
+      ? { redis: { connection: redis, keys: redisKeys(config.redisPrefix), follow: false, sweeper: false } }
+      : {}),
+  });
+  const revoker = revocation.revoker;
   return createLocalTokenAdmin({
     store,
     revoker,
@@ -51,7 +53,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
         jwtTtlSeconds: config.jwtTtlSeconds,
       }),
     async close() {
-      await queue?.close();
+      await revocation.close();
       redis?.disconnect();
       client.destroy();
       await local?.close();

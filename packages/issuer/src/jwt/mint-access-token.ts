@@ -18,11 +18,10 @@ export interface MintInput {
   readonly ttlSeconds: number;
   /** Current time, epoch ms. */
   readonly nowMs: number;
-  /**
-   * Lowest `iat` allowed: the not-before mark of a recent change on this PAT or
-   * owner, so a JWT minted right after the change is not caught by the mark.
-   */
-  readonly minIat?: number;
+  /** Revision of the PAT record read: `client_rev`, compared with deny marks on the PAT. */
+  readonly revision: number;
+  /** Revision of the owner read with it: `sub_rev`, compared with deny marks on the owner. */
+  readonly ownerRevision: number;
 }
 
 export interface MintedToken {
@@ -41,12 +40,19 @@ export interface MintedToken {
  */
 export async function mintAccessToken(keys: SigningKeys, input: MintInput): Promise<MintedToken> {
   const nowSeconds = Math.floor(input.nowMs / 1000);
-  const iat = Math.max(nowSeconds, input.minIat ?? 0);
+  // iat is the real issue time: revocation compares revisions, never clocks.
+  const iat = nowSeconds;
   const exp = Math.min(iat + input.ttlSeconds, input.patExpiresAt ?? Number.POSITIVE_INFINITY);
   const jti = randomBytes(16).toString("base64url");
   const scope = input.roles.join(" ");
   const signing = keys.signingKey(nowSeconds);
-  const token = await new SignJWT({ client_id: input.tokenId, roles: [...input.roles], scope })
+  const token = await new SignJWT({
+    client_id: input.tokenId,
+    roles: [...input.roles],
+    scope,
+    client_rev: input.revision,
+    sub_rev: input.ownerRevision,
+  })
     .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: ACCESS_TOKEN_TYP })
     .setIssuer(input.issuer)
     .setSubject(input.owner)

@@ -2,17 +2,34 @@ import { createHash } from "node:crypto";
 import type { RevocationEvent } from "@patgate/shared";
 import type { TokenRecord } from "../tokens/types.js";
 
+/** A verified PAT as the cache serves it. */
+export interface CachedPat {
+  readonly record: TokenRecord;
+  /** Epoch ms the record was read from the store. */
+  readonly readAtMs: number;
+}
+
 /**
  * Verified PATs kept in memory so that re-exchanging the same PAT skips the
  * DynamoDB read and the scrypt check. Keyed by a SHA-256 of the full token,
- * never the token itself. Every revocation or change of a token evicts it.
+ * never the token itself.
+ *
+ * It never holds state older than a change it has been told of:
+ * - every event evicts what it covers (a token id, or an owner);
+ * - a fill carries the ticket taken before its store read, and is dropped if
+ *   anything it covers was evicted since (the read may predate the change);
+ * - while the feed of changes is not trusted (`trusted()` false: Redis down
+ *   or silent), nothing is served or kept, and what was kept is dropped.
  */
 export interface PatCache {
-  get(token: string, nowMs: number): TokenRecord | undefined;
-  set(token: string, record: TokenRecord, nowMs: number): void;
+  /** Taken before reading the store; pass it to `set`. */
+  ticket(): number;
+  get(token: string, nowMs: number): CachedPat | undefined;
+  set(token: string, record: TokenRecord, readAtMs: number, ticket: number): void;
   /** Drops whatever the event could have made stale. */
   apply(event: RevocationEvent): void;
-  evictToken(tokenId: string): void;
+  /** Drops everything (and every fill in flight). */
+  clear(): void;
   readonly size: number;
 }
 
@@ -21,12 +38,16 @@ export interface PatCacheOptions {
   readonly ttlSeconds?: number;
   /** Most entries kept; the least recently used go first. Default 10 000. */
   readonly maxEntries?: number;
+  /** Whether this process is hearing every change right now; default always. */
+  readonly trusted?: () => boolean;
 }
 
-interface Entry {
-  readonly record: TokenRecord;
+interface Entry extends CachedPat {
   readonly expiresAtMs: number;
 }
+
+/** Eviction stamps kept before they are folded into one "everything before" stamp. */
+const MAX_EVICTION_STAMPS = 100_000;
 
 function keyOf(token: string): string {
   return createHash("sha256").update(token).digest("base64url");
@@ -35,10 +56,17 @@ function keyOf(token: string): string {
 export function createPatCache(options: PatCacheOptions = {}): PatCache {
   const ttlMs = (options.ttlSeconds ?? 60) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
+  const trusted = options.trusted ?? (() => true);
   // Map iteration order is insertion order: re-inserting on a hit makes it an LRU.
   const entries = new Map<string, Entry>();
   const byTokenId = new Map<string, Set<string>>();
   const byOwner = new Map<string, Set<string>>();
+  /** Counts evictions; a ticket is its value when a read began. */
+  let clock = 0;
+  /** Clock value of the last eviction of `client:<id>` / `sub:<owner>`. */
+  const evictedAt = new Map<string, number>();
+  /** Every fill with a ticket below this is dropped (a clear, or stamps folded). */
+  let clearedAt = 0;
 
   function index(map: Map<string, Set<string>>, id: string, key: string): void {
     const keys = map.get(id);
@@ -61,13 +89,50 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
     unindex(byOwner, entry.record.owner, key);
   }
 
-  function removeAll(keys: Set<string> | undefined): void {
+  function evict(stamp: string, keys: Set<string> | undefined): void {
+    clock += 1;
+    if (evictedAt.size >= MAX_EVICTION_STAMPS) {
+      evictedAt.clear();
+      clearedAt = clock;
+    }
+    evictedAt.set(stamp, clock);
     if (keys) for (const key of [...keys]) remove(key);
   }
 
+  function clear(): void {
+    clock += 1;
+    clearedAt = clock;
+    evictedAt.clear();
+    entries.clear();
+    byTokenId.clear();
+    byOwner.clear();
+  }
+
+  /** True when something the record depends on was evicted after the ticket was taken. */
+  function staleSince(record: TokenRecord, ticket: number): boolean {
+    return (
+      ticket < clearedAt ||
+      ticket < (evictedAt.get(`client:${record.tokenId}`) ?? 0) ||
+      ticket < (evictedAt.get(`sub:${record.owner}`) ?? 0)
+    );
+  }
+
+  let wasTrusted = true;
+  /** Whether the feed is trusted now; a change either way drops everything (events may have been missed). */
+  function trustedNow(): boolean {
+    const now = trusted();
+    if (now !== wasTrusted) {
+      wasTrusted = now;
+      clear();
+    }
+    return now;
+  }
+
   return {
+    ticket: () => clock,
+
     get(token, nowMs) {
-      if (ttlMs === 0) return undefined;
+      if (ttlMs === 0 || !trustedNow()) return undefined;
       const key = keyOf(token);
       const entry = entries.get(key);
       if (!entry) return undefined;
@@ -77,16 +142,16 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
       }
       entries.delete(key);
       entries.set(key, entry);
-      return entry.record;
+      return entry;
     },
 
-    set(token, record, nowMs) {
-      if (ttlMs === 0) return;
+    set(token, record, readAtMs, ticket) {
+      if (ttlMs === 0 || !trustedNow() || staleSince(record, ticket)) return;
       const key = keyOf(token);
       remove(key);
       // Never serve past the PAT's own expiry.
       const patExpiryMs = record.expiresAt === undefined ? Number.POSITIVE_INFINITY : record.expiresAt * 1000;
-      entries.set(key, { record, expiresAtMs: Math.min(nowMs + ttlMs, patExpiryMs) });
+      entries.set(key, { record, readAtMs, expiresAtMs: Math.min(readAtMs + ttlMs, patExpiryMs) });
       index(byTokenId, record.tokenId, key);
       index(byOwner, record.owner, key);
       while (entries.size > maxEntries) {
@@ -97,14 +162,12 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
     },
 
     apply(event) {
-      if (event.type === "token_changed") removeAll(byTokenId.get(event.tokenId));
-      else if (event.entry.kind === "client") removeAll(byTokenId.get(event.entry.value));
-      else if (event.entry.kind === "sub") removeAll(byOwner.get(event.entry.value));
+      if (event.type === "token_changed") evict(`client:${event.tokenId}`, byTokenId.get(event.tokenId));
+      else if (event.entry.kind === "client") evict(`client:${event.entry.value}`, byTokenId.get(event.entry.value));
+      else if (event.entry.kind === "sub") evict(`sub:${event.entry.value}`, byOwner.get(event.entry.value));
     },
 
-    evictToken(tokenId) {
-      removeAll(byTokenId.get(tokenId));
-    },
+    clear,
 
     get size() {
       return entries.size;

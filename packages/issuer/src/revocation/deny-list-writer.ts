@@ -9,7 +9,7 @@ const PRUNE_BATCH = 100;
 
 /**
  * Applies one revocation event atomically: for a deny entry, merge it into the
- * deny-list hash (a mark's notBefore and expiresAt only ever grow) and index
+ * deny-list hash (a mark's minRev and expiresAt only ever grow: mergeDenyEntry's rule) and index
  * its expiry; then number the event (INCR) and append it to the change
  * stream, and prune a few expired entries. As one Lua script every step lands
  * or none does; all keys share one hash tag, so it runs on Redis Cluster.
@@ -24,7 +24,7 @@ if ARGV[1] ~= '' then
   if existing then
     local old = cjson.decode(existing)
     if old.expiresAt and old.expiresAt > entry.expiresAt then entry.expiresAt = old.expiresAt end
-    if old.notBefore and entry.notBefore and old.notBefore > entry.notBefore then entry.notBefore = old.notBefore end
+    if old.minRev and entry.minRev and old.minRev > entry.minRev then entry.minRev = old.minRev end
   end
   redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(entry))
   redis.call('ZADD', KEYS[2], entry.expiresAt, ARGV[1])

@@ -1,5 +1,4 @@
 import type { RevocationEvent } from "@patgate/shared";
-import type { RevocationBus } from "./bus.js";
 import type { Outbox } from "./outbox.js";
 
 /** Whether an event is on the deny-list ("confirmed") or recorded and waiting to be delivered ("pending"). */
@@ -26,22 +25,19 @@ export interface Propagator {
 }
 
 /**
- * Embedded default: the in-process bus is the deny-list, so delivery is
- * immediate; an (in-memory) outbox, when given, lists recent revocations.
+ * Embedded default: this process is the only follower, and the revoker has
+ * already applied the event to it, so delivery is immediate. The outbox (in
+ * the embedded store, on disk) keeps every revocation, so the deny state is
+ * loaded again at the next start.
  */
-export function createInProcessPropagator(
-  bus: RevocationBus,
-  outbox?: Outbox,
-  now: () => number = Date.now,
-): Propagator {
+export function createInProcessPropagator(outbox: Outbox, now: () => number = Date.now): Propagator {
   return {
     async record(event) {
-      const item = await outbox?.add(event);
-      return { event, acceptedAt: item?.createdAt ?? now(), ...(item ? { id: item.id } : {}) };
+      const item = await outbox.add(event);
+      return { event, id: item.id, acceptedAt: item.createdAt };
     },
-    async deliver({ event, id }) {
-      await bus.publish(event);
-      if (id) await outbox?.markPropagated(id, now());
+    async deliver({ id }) {
+      if (id) await outbox.markPropagated(id, now());
       return "confirmed";
     },
     async close() {},

@@ -1,7 +1,9 @@
-import { type DenyEntry, notBeforeMark, type RevocationEvent } from "@patgate/shared";
-import { TokenStoreError } from "../tokens/errors.js";
+import type { DenyEntry, RevocationEvent } from "@patgate/shared";
+import { backOff, notFound, RevisionConflictError } from "../tokens/errors.js";
+import { changeFor, isRestricting } from "../tokens/record-update.js";
 import type { StateChange, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
-import type { Propagation, Propagator } from "./propagator.js";
+import { checkTokenId, checkUpdate } from "../tokens/validation.js";
+import type { Propagation, Propagator, RecordedEvent } from "./propagator.js";
 
 /** A change to a token and how far its revocation got. */
 export interface RevocationOutcome extends StateChange {
@@ -9,16 +11,19 @@ export interface RevocationOutcome extends StateChange {
 }
 
 /**
- * Applies revocations: DynamoDB first (the source of truth), then a deny
- * event through the propagator. Entries live as long as the longest JWT they
- * could match, so the deny-list stays small.
+ * Applies revocations. For each: record the deny event durably (the outbox),
+ * change the source of truth with a write conditional on the revision the
+ * event was computed from, apply it to this process at once, then deliver it
+ * to every verifier. A concurrent change makes the write fail and the whole
+ * step start again from a fresh read; an event recorded for a lost attempt
+ * only ever denies less than the retry's.
  */
 export interface Revoker {
   revokeToken(tokenId: string): Promise<RevocationOutcome>;
   restoreToken(tokenId: string): Promise<RevocationOutcome>;
-  /** Updates a token; a downgrade (role removed, admin dropped, owner changed, expiry brought forward) marks it. */
+  /** Updates a token; a restricting change (role, admin flag, owner or time taken away) marks it. */
   updateToken(tokenId: string, changes: TokenUpdate): Promise<RevocationOutcome>;
-  /** Revokes every token of an owner and marks the owner. */
+  /** Revokes every token of an owner: its revision moves on (which kills them all at once), then each is flagged. */
   revokeOwner(owner: string): Promise<{ readonly revoked: number; readonly propagation: Propagation }>;
   /** Denies one JWT by `jti` until `expiresAt` (its `exp`). */
   denyJti(jti: string, expiresAt: number): Promise<{ readonly propagation: Propagation }>;
@@ -27,97 +32,159 @@ export interface Revoker {
 export interface RevokerOptions {
   readonly store: TokenStore;
   readonly propagator: Propagator;
-  /** Longest JWT lifetime, seconds: how long a mark must live. */
-  readonly jwtTtlSeconds: number;
+  /**
+   * How long a mark must live, seconds: the longest a JWT derived from the old
+   * state can live after the change (see `markLifetimeSeconds`).
+   */
+  readonly markLifetimeSeconds: number;
+  /** Applies an event to this process (its PAT cache, its deny view) before the request answers. */
+  readonly applyLocally: (event: RevocationEvent) => void;
+  /**
+   * When an event could not be confirmed on the stream, the answer waits until
+   * this many ms after it was recorded: every other issuer has stopped trusting
+   * its PAT cache by then (its feed went stale too), so "answered" means no
+   * issuer mints from the old state. 0 in the embedded default.
+   */
+  readonly pendingSettleMs?: number;
   /** Current time, epoch ms. */
   readonly now?: () => number;
-  /**
-   * Called once the source of truth has changed, before propagation: this
-   * issuer evicts its verified-PAT cache at once, even while Redis is away.
-   */
-  readonly onChange?: (event: RevocationEvent) => void;
 }
 
-/** Extra seconds a deny entry outlives the JWTs it matches, for verifiers' clock tolerance. */
+/** Extra seconds a deny entry outlives the JWTs it matches: verifiers' clock tolerance and issuers' skew. */
 export const DENY_MARGIN_SECONDS = 60;
+/** Attempts of a change that keeps meeting concurrent changes. */
+const ATTEMPTS = 20;
 
-function isDowngrade(before: TokenRecord, after: TokenRecord): boolean {
-  const kept = new Set(after.roles);
-  return (
-    before.roles.some((role) => !kept.has(role)) ||
-    (before.isAdmin && !after.isAdmin) ||
-    before.owner !== after.owner ||
-    (after.expiresAt !== undefined && (before.expiresAt === undefined || after.expiresAt < before.expiresAt))
-  );
+/**
+ * How long a revision mark must live. A JWT derived from the old state was
+ * minted from a record read at most `stateMaxAgeSeconds` before (the PAT cache
+ * bounds it; the exchange refuses older state) and lives `jwtTtlSeconds`.
+ */
+export function markLifetimeSeconds(jwtTtlSeconds: number, stateMaxAgeSeconds: number): number {
+  return jwtTtlSeconds + stateMaxAgeSeconds + DENY_MARGIN_SECONDS;
 }
 
 export function createRevoker(options: RevokerOptions): Revoker {
-  const { store, propagator, jwtTtlSeconds, now = Date.now, onChange } = options;
+  const {
+    store,
+    propagator,
+    markLifetimeSeconds: lifetime,
+    applyLocally,
+    pendingSettleMs = 0,
+    now = Date.now,
+  } = options;
 
-  /** Records the event, applies the change to the source of truth, then delivers the event. */
-  async function withEvent<T>(event: RevocationEvent, change: () => Promise<T>): Promise<[T, Propagation]> {
-    const recorded = await propagator.record(event);
-    const result = await change();
-    onChange?.(event);
-    return [result, await propagator.deliver(recorded)];
-  }
-
-  function mark(kind: "client" | "sub", value: string): RevocationEvent {
-    const notBefore = notBeforeMark(now());
-    const entry: DenyEntry = { kind, value, notBefore, expiresAt: notBefore + jwtTtlSeconds + DENY_MARGIN_SECONDS };
+  function mark(kind: "client" | "sub", value: string, minRev: number): RevocationEvent {
+    const entry: DenyEntry = { kind, value, minRev, expiresAt: Math.floor(now() / 1000) + lifetime };
     return { type: "deny", entry };
   }
 
-  /** A missing token fails before anything is recorded, so the outbox holds only real revocations. */
-  async function checkExists(tokenId: string): Promise<void> {
-    if ((await store.get(tokenId)) === null) throw new TokenStoreError("not_found", `no token with id ${tokenId}`);
+  async function deliver(recorded: RecordedEvent): Promise<Propagation> {
+    const propagation = await propagator.deliver(recorded);
+    if (propagation === "pending" && pendingSettleMs > 0) {
+      const wait = recorded.acceptedAt + pendingSettleMs - now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    return propagation;
+  }
+
+  /** Runs one read-record-write step again while it meets concurrent changes. */
+  async function retrying<T>(step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!(error instanceof RevisionConflictError) || attempt >= ATTEMPTS) throw error;
+      }
+      await backOff(attempt);
+    }
+  }
+
+  async function current(tokenId: string): Promise<TokenRecord> {
+    const record = await store.get(tokenId);
+    // A missing token fails before anything is recorded, so the outbox holds only real revocations.
+    if (!record) throw notFound(tokenId);
+    return record;
+  }
+
+  /** Records `event`, writes the change, applies it here, then delivers it. */
+  async function apply<T extends StateChange>(event: RevocationEvent, write: () => Promise<T>) {
+    const recorded = await propagator.record(event);
+    const result = await write();
+    applyLocally(event);
+    return { ...result, propagation: await deliver(recorded) };
   }
 
   return {
-    async revokeToken(tokenId) {
-      await checkExists(tokenId);
-      // Delivered even when already revoked: a retry after a lost propagation must get through.
-      const [change, propagation] = await withEvent(mark("client", tokenId), () => store.revoke(tokenId));
-      return { ...change, propagation };
-    },
+    revokeToken: (tokenId) =>
+      retrying(async () => {
+        const before = await current(tokenId);
+        // Already revoked: the mark is delivered again (a retry after a lost propagation must get through).
+        if (before.isRevoked) {
+          const event = mark("client", tokenId, before.revision);
+          return apply(event, async () => ({ record: before, changed: false }));
+        }
+        return apply(mark("client", tokenId, before.revision + 1), () =>
+          store.revoke(tokenId, { expectedRevision: before.revision }),
+        );
+      }),
 
-    async restoreToken(tokenId) {
-      await checkExists(tokenId);
-      // The mark stays: JWTs minted before the revocation remain denied; new ones carry iat >= the mark.
-      const [change, propagation] = await withEvent({ type: "token_changed", tokenId }, () => store.restore(tokenId));
-      return { ...change, propagation };
-    },
+    restoreToken: (tokenId) =>
+      retrying(async () => {
+        const before = await current(tokenId);
+        // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
+        return apply({ type: "token_changed", tokenId }, () =>
+          store.restore(tokenId, { expectedRevision: before.revision }),
+        );
+      }),
 
-    async updateToken(tokenId, changes) {
-      const before = await store.get(tokenId);
-      const after = await store.update(tokenId, changes);
-      // Whether the change is a downgrade is known only once applied; the deny
-      // mark is recorded right after, timed after the change, so no JWT minted
-      // before it escapes. (A crash between the two leaves a downgraded PAT whose
-      // old JWTs live out their few minutes: the one window without an outbox.)
-      const downgraded = before !== null && isDowngrade(before, after);
-      const event: RevocationEvent = downgraded ? mark("client", tokenId) : { type: "token_changed", tokenId };
-      const propagation = await propagator.deliver(await propagator.record(event));
-      return { record: after, changed: true, propagation };
+    updateToken: (tokenId, changes) => {
+      // Bad input is refused before a missing token is.
+      checkTokenId(tokenId);
+      checkUpdate(changes, Math.floor(now() / 1000));
+      return retrying(async () => {
+        const before = await current(tokenId);
+        const restricting = isRestricting(before, changeFor(before, checkUpdate(changes, Math.floor(now() / 1000))));
+        const event = restricting
+          ? mark("client", tokenId, before.revision + 1)
+          : { type: "token_changed" as const, tokenId };
+        return apply(event, async () => ({
+          record: await store.update(tokenId, changes, { expectedRevision: before.revision }),
+          changed: true,
+        }));
+      });
     },
 
     async revokeOwner(owner) {
-      const [revoked, propagation] = await withEvent(mark("sub", owner), async () => {
-        let count = 0;
-        let cursor: string | undefined;
-        do {
-          const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
-          for (const record of page.items) if ((await store.revoke(record.tokenId)).changed) count += 1;
-          cursor = page.nextCursor;
-        } while (cursor);
-        return count;
+      const propagation = await retrying(async () => {
+        const revision = await store.owners.get(owner);
+        const event = mark("sub", owner, revision + 1);
+        const recorded = await propagator.record(event);
+        // From here every PAT of the owner is revoked, listed or not: an exchange
+        // reads the owner's revision after the PAT and refuses a PAT from before.
+        if (!(await store.owners.advance(owner, revision, now()))) throw new RevisionConflictError(owner);
+        applyLocally(event);
+        return deliver(recorded);
       });
+      // Flag each PAT too, so listings and the PATs' own state say so.
+      let revoked = 0;
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
+        for (const record of page.items) if ((await store.revoke(record.tokenId)).changed) revoked += 1;
+        cursor = page.nextCursor;
+      } while (cursor);
       return { revoked, propagation };
     },
 
     async denyJti(jti, expiresAt) {
-      const entry: DenyEntry = { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS };
-      return { propagation: await propagator.deliver(await propagator.record({ type: "deny", entry })) };
+      const event: RevocationEvent = {
+        type: "deny",
+        entry: { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS },
+      };
+      const recorded = await propagator.record(event);
+      applyLocally(event);
+      return { propagation: await deliver(recorded) };
     },
   };
 }

@@ -1,16 +1,13 @@
-import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, parsePat, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
+import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { HttpError, invalidRequest, rateLimited } from "../http/http-error.js";
+import { HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
 import { bearerFromHeader, singleParam } from "../http/params.js";
-import { mintAccessToken } from "../jwt/mint-access-token.js";
-import type { TokenRecord } from "../tokens/types.js";
+import { createPatExchange, type ExchangeFailure, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 
 const SUBJECT_TOKEN_TYPES = new Set([ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE]);
 /** The same words for every PAT a client cannot prove it holds, so a stranger learns nothing. */
 const INVALID_SUBJECT = "subject_token is invalid";
-/** Seconds between two `lastUsedAt` writes of one token. */
-const TOUCH_INTERVAL_MS = 60_000;
 
 interface ExchangeRequest {
   readonly token: string;
@@ -57,31 +54,48 @@ function readExchange(request: FastifyRequest): ExchangeRequest {
   return { token, ...(scope !== undefined ? { scope } : {}), ...(audience !== undefined ? { audience } : {}) };
 }
 
-/** Down-scoping: the requested roles must all be roles of the PAT. */
-function grantedRoles(record: TokenRecord, scope: string | undefined): string[] {
-  if (scope === undefined) return [...record.roles];
-  const requested = [...new Set(scope.split(" ").filter((s) => s.length > 0))];
-  if (requested.length === 0) throw new HttpError(400, "invalid_scope", "scope must name at least one role");
-  const held = new Set(record.roles);
-  const missing = requested.filter((role) => !held.has(role));
-  if (missing.length > 0)
-    throw new HttpError(400, "invalid_scope", `scope exceeds the token's roles: ${missing.join(" ").slice(0, 200)}`);
-  return requested.sort();
+/** The RFC 6749 error for each way an exchange fails. */
+function errorFor(failure: ExchangeFailure): HttpError {
+  switch (failure.reason) {
+    case "subject_invalid":
+      return invalidRequest(INVALID_SUBJECT);
+    case "subject_revoked":
+      return invalidRequest("subject_token is revoked");
+    case "subject_expired":
+      return invalidRequest("subject_token is expired");
+    case "locked_out":
+      return rateLimited(failure.retryAfterSeconds);
+    case "scope_empty":
+      return new HttpError(400, "invalid_scope", "scope must name at least one role");
+    case "scope_exceeded":
+      return new HttpError(
+        400,
+        "invalid_scope",
+        `scope exceeds the token's roles: ${failure.missing.join(" ").slice(0, 200)}`,
+      );
+    case "audience_unknown":
+      return new HttpError(400, "invalid_target", "audience is not one this issuer serves");
+    case "state_too_old":
+      return unavailable(1);
+  }
 }
 
 /** `POST /token`: RFC 8693 token exchange of a PAT for an RFC 9068 JWT. */
 export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
-  const { config, store, keys, patCache, denyView, metrics, failures, audit, now } = ctx;
-  const lastTouched = new Map<string, number>();
-
-  function touch(record: TokenRecord, ip: string, nowMs: number): void {
-    const last = lastTouched.get(record.tokenId);
-    if (last !== undefined && nowMs - last < TOUCH_INTERVAL_MS) return;
-    lastTouched.set(record.tokenId, nowMs);
-    if (lastTouched.size > 100_000) lastTouched.clear();
-    // Fire and forget: the exchange does not wait on a bookkeeping write.
-    store.touch(record.tokenId, { at: Math.floor(nowMs / 1000), ip }).catch(() => {});
-  }
+  const { config, metrics, now } = ctx;
+  const exchange = createPatExchange({
+    store: ctx.store,
+    keys: ctx.keys,
+    cache: ctx.patCache,
+    failures: ctx.failures,
+    audit: ctx.audit,
+    issuer: config.issuer,
+    audiences: config.audiences,
+    tokenPrefix: config.tokenPrefix,
+    jwtTtlSeconds: config.jwtTtlSeconds,
+    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+    now,
+  });
 
   app.post(
     "/token",
@@ -98,64 +112,16 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
       const started = process.hrtime.bigint();
       let outcome = "success";
       try {
-        const exchange = readExchange(request);
-        const nowMs = now();
-        const parsed = parsePat(exchange.token, config.tokenPrefix);
-        const tokenId = parsed.ok ? parsed.tokenId : undefined;
-
-        let record = patCache.get(exchange.token, nowMs);
-        if (record) metrics.patCacheHits.inc();
-        else {
-          metrics.patCacheMisses.inc();
-          // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
-          // token, so only the real secret gets one: its holder is served even while someone
-          // else's guesses keep the token id locked out, and the hot path makes no Redis call.
-          if (tokenId !== undefined) {
-            const wait = await failures.retryAfter(tokenId);
-            if (wait > 0) throw rateLimited(wait);
-          }
-          const result = await store.verify(exchange.token);
-          if (!result.ok) {
-            audit.record({
-              action: "token.exchange",
-              actor: "anonymous",
-              ...(tokenId !== undefined ? { tokenId } : {}),
-              ip: request.ip,
-              result: "failure",
-              reason: result.reason,
-              at: Math.floor(nowMs / 1000),
-            });
-            if (tokenId !== undefined) await failures.recordFailure(tokenId);
-            // Revoked and expired are told only to a client that proved it holds the secret.
-            if (result.reason === "revoked") throw invalidRequest("subject_token is revoked");
-            if (result.reason === "expired") throw invalidRequest("subject_token is expired");
-            throw invalidRequest(INVALID_SUBJECT);
-          }
-          record = result.record;
-          patCache.set(exchange.token, record, nowMs);
-        }
-
-        const nowSeconds = Math.floor(nowMs / 1000);
-        if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds)
-          throw invalidRequest("subject_token is expired");
-        const roles = grantedRoles(record, exchange.scope);
-        const audience = exchange.audience ?? config.audiences[0];
-        if (!config.audiences.includes(audience))
-          throw new HttpError(400, "invalid_target", "audience is not one this issuer serves");
-
-        const minIat = denyView.minIatFor(record.tokenId, record.owner, nowSeconds);
-        const minted = await mintAccessToken(keys, {
-          issuer: config.issuer,
-          audience,
-          owner: record.owner,
-          tokenId: record.tokenId,
-          roles,
-          ttlSeconds: config.jwtTtlSeconds,
-          nowMs,
-          ...(record.expiresAt !== undefined ? { patExpiresAt: record.expiresAt } : {}),
-          ...(minIat !== undefined ? { minIat } : {}),
+        const { token, scope, audience } = readExchange(request);
+        const result = await exchange({
+          token,
+          ip: request.ip,
+          ...(scope !== undefined ? { scope } : {}),
+          ...(audience !== undefined ? { audience } : {}),
         });
-        touch(record, request.ip, nowMs);
+        if (!result.ok) throw errorFor(result);
+        (result.cached ? metrics.patCacheHits : metrics.patCacheMisses).inc();
+        const { minted } = result;
         return reply
           .header("cache-control", "no-store")
           .header("pragma", "no-cache")
@@ -163,7 +129,7 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
             access_token: minted.token,
             issued_token_type: ACCESS_TOKEN_TYPE,
             token_type: "Bearer",
-            expires_in: Math.max(0, minted.exp - nowSeconds),
+            expires_in: Math.max(0, minted.exp - minted.iat),
             scope: minted.scope,
           });
       } catch (error) {

@@ -30,3 +30,16 @@ export function invalid(field: string, problem: string): TokenStoreError {
 export function notFound(tokenId: string): TokenStoreError {
   return new TokenStoreError("not_found", `no token with id ${tokenId}`);
 }
+
+/** A conditional write found the record at another revision: read it again and retry. */
+export class RevisionConflictError extends TokenStoreError {
+  constructor(tokenId: string) {
+    super("conflict", `token ${tokenId} changed concurrently; retry`);
+  }
+}
+
+/** A short random pause before retrying a conditional write, so that writers in contention spread out. */
+export function backOff(attempt: number): Promise<void> {
+  const ms = Math.random() * Math.min(2 ** attempt, 50);
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

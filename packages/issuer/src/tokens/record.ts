@@ -56,6 +56,8 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
     updatedAt: epoch(item.updatedAt) ?? created,
     ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
     ...(typeof lastUsedIp === "string" ? { lastUsedIp } : {}),
+    revision: epoch(item.rev) ?? 0,
+    ownerRevision: epoch(item.ownerRev) ?? 0,
   };
   return { record, secretPhc: item.secretPhc };
 }
@@ -73,5 +75,7 @@ export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
     ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    rev: record.revision,
+    ownerRev: record.ownerRevision,
   };
 }

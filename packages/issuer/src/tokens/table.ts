@@ -7,13 +7,16 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 
+import { createOwnerTable, ownerTableName } from "./owner-revisions.js";
+
 /** Name of the global secondary index that lists an owner's tokens without a scan. */
 export const OWNER_INDEX = "owner-index";
 
 /**
  * Creates the token table: partition key `tokenId`, GSI `owner-index` on
  * `owner` (projecting everything, so a list by owner needs no second read),
- * on-demand billing, and TTL on `expiresAt`. An existing table is left as it is.
+ * on-demand billing, and TTL on `expiresAt`; and the owner table beside it
+ * (see `OwnerRevisions`). An existing table is left as it is.
  */
 export async function createTokenTable(client: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -40,6 +43,7 @@ export async function createTokenTable(client: DynamoDBClient, tableName: string
   }
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
   await enableTtl(client, tableName, "expiresAt");
+  await createOwnerTable(client, ownerTableName(tableName));
 }
 
 /** Turns on TTL; emulators that lack the API (dynalite) or a table that already has it are fine. */

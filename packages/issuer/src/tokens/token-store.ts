@@ -20,6 +20,7 @@ import {
   hashSecret,
   isTokenId,
   newTokenId,
+  type ParsePatResult,
   parsePat,
   parsePhc,
   SECRET_BYTES,
@@ -27,8 +28,10 @@ import {
   verifySecret as scryptVerify,
 } from "@patgate/shared";
 import { decodeCursor, encodeCursor } from "./cursor.js";
-import { invalid, notFound, StoreUnavailableError, TokenStoreError } from "./errors.js";
+import { backOff, invalid, notFound, RevisionConflictError, StoreUnavailableError, TokenStoreError } from "./errors.js";
+import { createOwnerRevisions, ownerTableName } from "./owner-revisions.js";
 import { itemToStored, newItem, type TokenItem } from "./record.js";
+import { changeFor } from "./record-update.js";
 import { describeTable, OWNER_INDEX } from "./table.js";
 import type {
   BatchLoadResult,
@@ -43,15 +46,9 @@ import type {
   TokenStore,
   TokenStoreOptions,
   TokenUpdate,
+  WriteOptions,
 } from "./types.js";
-import {
-  type CheckedIssue,
-  checkIssueInput,
-  checkListOptions,
-  checkTokenId,
-  checkUpdate,
-  MAX_ROLES,
-} from "./validation.js";
+import { type CheckedIssue, checkIssueInput, checkListOptions, checkTokenId, checkUpdate } from "./validation.js";
 
 /** Seams for tests; production code never passes these. */
 export interface TokenStoreInternals {
@@ -62,7 +59,8 @@ export interface TokenStoreInternals {
 const BATCH_GET_SIZE = 100;
 const BATCH_GET_ATTEMPTS = 5;
 const TOUCH_INTERVAL_SECONDS = 60;
-const ROLE_CAS_ATTEMPTS = 5;
+/** Attempts of a conditional write that keeps meeting concurrent changes. */
+const WRITE_ATTEMPTS = 20;
 
 /** Names SDK errors that mean "the store is not serving", as opposed to a bug in our request. */
 function unavailable(error: unknown): never {
@@ -99,6 +97,7 @@ export function createTokenStore(
   const verifySecret = internals.verifySecret ?? scryptVerify;
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor(now() / 1000);
+  const owners = createOwnerRevisions(client, options.ownerTableName ?? ownerTableName(tableName));
 
   // Hashed once, lazily, with the store's own parameters: verifying a missing
   // token against it costs what a wrong secret costs, so response time does
@@ -117,16 +116,6 @@ export function createTokenStore(
     }
   }
 
-  /**
-   * The item as it was when a condition failed: DynamoDB returns it
-   * (ReturnValuesOnConditionCheckFailure), emulators such as dynalite do not,
-   * so fall back to a consistent read.
-   */
-  async function itemAfterConditionFailure(error: ConditionalCheckFailedException, tokenId: string) {
-    const returned = (error as { Item?: TokenItem }).Item;
-    return returned ? itemToStored(returned) : load(tokenId);
-  }
-
   async function load(tokenId: string) {
     const result = await send(() =>
       doc.send(new GetCommand({ TableName: tableName, Key: { tokenId }, ConsistentRead: true })),
@@ -135,6 +124,7 @@ export function createTokenStore(
   }
 
   async function put(checked: CheckedIssue, tokenId: string, secretPhc: string): Promise<TokenRecord> {
+    const ownerRevision = await send(() => owners.get(checked.owner));
     const at = nowSeconds();
     const record: TokenRecord = {
       tokenId,
@@ -146,6 +136,8 @@ export function createTokenStore(
       ...(checked.expiresAt === undefined ? {} : { expiresAt: checked.expiresAt }),
       createdAt: at,
       updatedAt: at,
+      revision: 1,
+      ownerRevision,
     };
     try {
       await doc.send(
@@ -170,111 +162,40 @@ export function createTokenStore(
     return { token: formatPat(tokenPrefix, tokenId, secret), tokenId, secretPhc };
   }
 
-  /** Applies a conditional state flip (revoke / restore) and reports whether it changed anything. */
-  async function flip(
+  /**
+   * Writes a change computed from the record at `expected`, only if the record
+   * is still there (its revision unchanged), and bumps the revision. Names are
+   * all aliased, so any attribute (reserved word or not) can be set or removed.
+   */
+  async function writeRevision(
     tokenId: string,
-    condition: string,
-    update: string,
-    values: Record<string, unknown>,
-  ): Promise<StateChange> {
-    checkTokenId(tokenId);
+    expected: number,
+    set: Record<string, unknown>,
+    remove: readonly string[] = [],
+  ): Promise<TokenRecord> {
+    const names: Record<string, string> = { "#rev": "rev" };
+    const values: Record<string, unknown> = { ":next": expected + 1, ":expected": expected };
+    const assignments = ["#rev = :next"];
+    Object.entries(set).forEach(([attribute, value], i) => {
+      names[`#s${i}`] = attribute;
+      values[`:s${i}`] = value;
+      assignments.push(`#s${i} = :s${i}`);
+    });
+    const removals = remove.map((attribute, i) => {
+      names[`#r${i}`] = attribute;
+      return `#r${i}`;
+    });
+    const revision = expected === 0 ? "(attribute_not_exists(#rev) OR #rev = :expected)" : "#rev = :expected";
     try {
       const result = await doc.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { tokenId },
-          ConditionExpression: `attribute_exists(tokenId) AND ${condition}`,
-          UpdateExpression: update,
+          UpdateExpression: `SET ${assignments.join(", ")}${removals.length ? ` REMOVE ${removals.join(", ")}` : ""}`,
+          ConditionExpression: `attribute_exists(tokenId) AND ${revision}`,
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }),
-      );
-      const stored = itemToStored(result.Attributes);
-      if (!stored) throw new StoreUnavailableError(`token ${tokenId} is stored in an unreadable form`);
-      return { record: stored.record, changed: true };
-    } catch (error) {
-      if (!isConditionFailure(error)) unavailable(error);
-      const stored = await itemAfterConditionFailure(error, tokenId);
-      if (!stored) throw notFound(tokenId);
-      return { record: stored.record, changed: false };
-    }
-  }
-
-  async function update(tokenId: string, changes: TokenUpdate): Promise<TokenRecord> {
-    checkTokenId(tokenId);
-    const checked = checkUpdate(changes, nowSeconds());
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ":now": nowSeconds() };
-    const set = ["updatedAt = :now"];
-    const remove: string[] = [];
-    const clauses: string[] = [];
-    const conditions = ["attribute_exists(tokenId)"];
-
-    if (checked.owner !== undefined) {
-      names["#owner"] = "owner";
-      values[":owner"] = checked.owner;
-      set.push("#owner = :owner");
-    }
-    if (checked.isAdmin !== undefined) {
-      values[":isAdmin"] = checked.isAdmin;
-      set.push("isAdmin = :isAdmin");
-    }
-    if (checked.name !== undefined) {
-      names["#name"] = "name";
-      if (checked.name === null) remove.push("#name");
-      else {
-        values[":name"] = checked.name;
-        set.push("#name = :name");
-      }
-    }
-    if (checked.expiresAt !== undefined) {
-      if (checked.expiresAt === null) remove.push("expiresAt");
-      else {
-        values[":expiresAt"] = checked.expiresAt;
-        set.push("expiresAt = :expiresAt");
-      }
-    }
-    const roles = checked.roles;
-    if (roles) {
-      names["#roles"] = "roles";
-      if (roles.kind === "replace") {
-        if (roles.roles.length === 0) remove.push("#roles");
-        else {
-          values[":roles"] = new Set(roles.roles);
-          set.push("#roles = :roles");
-        }
-      } else if (roles.kind === "add") {
-        // ADD is atomic, so concurrent adds and removes lose nothing. The
-        // condition keeps the set within MAX_ROLES even if every added role is new;
-        // when that bound is too strict (some roles already present), the
-        // compare-and-swap path below decides with the real union.
-        values[":addRoles"] = new Set(roles.roles);
-        values[":roleBound"] = MAX_ROLES - roles.roles.length;
-        clauses.push("ADD #roles :addRoles");
-        conditions.push("(attribute_not_exists(#roles) OR size(#roles) <= :roleBound)");
-      } else {
-        values[":removeRoles"] = new Set(roles.roles);
-        clauses.push("DELETE #roles :removeRoles");
-      }
-    }
-
-    const expression = [
-      `SET ${set.join(", ")}`,
-      ...(remove.length ? [`REMOVE ${remove.join(", ")}`] : []),
-      ...clauses,
-    ].join(" ");
-    try {
-      const result = await doc.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { tokenId },
-          UpdateExpression: expression,
-          ConditionExpression: conditions.join(" AND "),
-          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-          ExpressionAttributeValues: values,
-          ReturnValues: "ALL_NEW",
-          ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         }),
       );
       const stored = itemToStored(result.Attributes);
@@ -282,50 +203,59 @@ export function createTokenStore(
       return stored.record;
     } catch (error) {
       if (!isConditionFailure(error)) unavailable(error);
-      const old = await itemAfterConditionFailure(error, tokenId);
-      if (!old) throw notFound(tokenId);
-      if (roles?.kind !== "add") throw error;
-      return addRolesNearLimit(tokenId, changes, roles.roles);
+      if (!(await load(tokenId))) throw notFound(tokenId);
+      throw new RevisionConflictError(tokenId);
     }
   }
 
   /**
-   * The rare path of an add near the role limit: compute the real union and
-   * write it only if the set is still what was read (compare-and-swap), retrying
-   * on a concurrent change.
+   * Reads the record, computes a change from it and writes it conditionally.
+   * With `expectedRevision` one attempt (the caller recorded something for that
+   * revision and retries itself); without, a few attempts from fresh reads.
    */
-  async function addRolesNearLimit(
+  async function change<T>(
     tokenId: string,
-    changes: TokenUpdate,
-    add: readonly string[],
-  ): Promise<TokenRecord> {
-    for (let attempt = 0; attempt < ROLE_CAS_ATTEMPTS; attempt++) {
+    options: WriteOptions | undefined,
+    apply: (record: TokenRecord) => Promise<T>,
+  ): Promise<T> {
+    checkTokenId(tokenId);
+    const attempts = options?.expectedRevision === undefined ? WRITE_ATTEMPTS : 1;
+    for (let attempt = 1; ; attempt++) {
       const current = await load(tokenId);
       if (!current) throw notFound(tokenId);
-      const union = [...new Set([...current.record.roles, ...add])].sort();
-      if (union.length > MAX_ROLES) throw invalid("roles.add", `would give the token more than ${MAX_ROLES} roles`);
-      const { roles: _roles, ...rest } = changes;
-      const others = Object.keys(rest).length > 0 ? checkUpdate(rest, nowSeconds()) : undefined;
-      const values: Record<string, unknown> = { ":now": nowSeconds(), ":union": new Set(union) };
-      const condition = current.record.roles.length === 0 ? "attribute_not_exists(#roles)" : "#roles = :seen";
-      if (current.record.roles.length > 0) values[":seen"] = new Set(current.record.roles);
+      if (options?.expectedRevision !== undefined && current.record.revision !== options.expectedRevision)
+        throw new RevisionConflictError(tokenId);
       try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { tokenId },
-            UpdateExpression: "SET #roles = :union, updatedAt = :now",
-            ConditionExpression: `attribute_exists(tokenId) AND ${condition}`,
-            ExpressionAttributeNames: { "#roles": "roles" },
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return others ? update(tokenId, rest) : ((await load(tokenId))?.record ?? Promise.reject(notFound(tokenId)));
+        return await apply(current.record);
       } catch (error) {
-        if (!isConditionFailure(error)) unavailable(error);
+        if (!(error instanceof RevisionConflictError) || attempt >= attempts) throw error;
       }
+      await backOff(attempt);
     }
-    throw new StoreUnavailableError(`roles of token ${tokenId} changed concurrently too often; retry`);
+  }
+
+  async function update(tokenId: string, changes: TokenUpdate, options?: WriteOptions): Promise<TokenRecord> {
+    checkTokenId(tokenId);
+    const checked = checkUpdate(changes, nowSeconds());
+    return change(tokenId, options, async (before) => {
+      const next = changeFor(before, checked);
+      const set: Record<string, unknown> = { updatedAt: nowSeconds() };
+      const remove: string[] = [];
+      if (next.owner !== undefined) {
+        set.owner = next.owner;
+        // A PAT moved to another owner joins that owner's current revision.
+        if (next.owner !== before.owner) set.ownerRev = await send(() => owners.get(next.owner as string));
+      }
+      if (next.isAdmin !== undefined) set.isAdmin = next.isAdmin;
+      if (next.name === null) remove.push("name");
+      else if (next.name !== undefined) set.name = next.name;
+      if (next.expiresAt === null) remove.push("expiresAt");
+      else if (next.expiresAt !== undefined) set.expiresAt = next.expiresAt;
+      // DynamoDB stores no empty set: no roles means no attribute.
+      if (next.roles !== undefined && next.roles.length === 0) remove.push("roles");
+      else if (next.roles !== undefined) set.roles = new Set(next.roles);
+      return writeRevision(tokenId, before.revision, set, remove);
+    });
   }
 
   async function list(options?: ListOptions): Promise<ListPage> {
@@ -452,8 +382,8 @@ export function createTokenStore(
       return { token, record };
     },
 
-    async verify(token: string): Promise<PatVerifyResult> {
-      const parsed = parsePat(token, tokenPrefix);
+    async verify(token: string | ParsePatResult): Promise<PatVerifyResult> {
+      const parsed = typeof token === "object" && token !== null ? token : parsePat(token, tokenPrefix);
       if (!parsed.ok) return { ok: false, reason: parsed.reason };
       const stored = await load(parsed.tokenId);
       if (!stored) {
@@ -463,12 +393,18 @@ export function createTokenStore(
       const phc = typeof stored.secretPhc === "string" ? stored.secretPhc : "";
       const check = await verifySecret(parsed.secret, phc);
       if (!check.ok) return { ok: false, reason: check.reason };
+      const { record } = stored;
       // Only a holder of the secret learns that the token is revoked or expired.
-      if (stored.record.isRevoked) return { ok: false, reason: "revoked", record: stored.record };
-      if (stored.record.expiresAt !== undefined && stored.record.expiresAt <= nowSeconds()) {
-        return { ok: false, reason: "expired", record: stored.record };
+      if (record.isRevoked) return { ok: false, reason: "revoked", record };
+      if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds()) {
+        return { ok: false, reason: "expired", record };
       }
-      return { ok: true, record: stored.record };
+      // Read after the record: an owner revocation that landed before this read
+      // is seen here; one that lands after it is caught by its mark (sub_rev).
+      if (record.ownerRevision < (await send(() => owners.get(record.owner)))) {
+        return { ok: false, reason: "revoked", record };
+      }
+      return { ok: true, record };
     },
 
     generate,
@@ -488,28 +424,32 @@ export function createTokenStore(
 
     update,
 
-    revoke(tokenId: string) {
-      const at = nowSeconds();
-      // revokedAt is set once; expiresAt is left alone: revocation is not an expiry.
-      return flip(
-        tokenId,
-        "attribute_not_exists(revokedAt)",
-        "SET isRevoked = :true, revokedAt = :now, updatedAt = :now",
-        {
-          ":true": true,
-          ":now": at,
-        },
-      );
+    revoke(tokenId: string, options?: WriteOptions) {
+      return change(tokenId, options, async (before): Promise<StateChange> => {
+        if (before.isRevoked) return { record: before, changed: false };
+        const at = nowSeconds();
+        // revokedAt is set once; expiresAt is left alone: revocation is not an expiry.
+        const record = await writeRevision(tokenId, before.revision, { isRevoked: true, revokedAt: at, updatedAt: at });
+        return { record, changed: true };
+      });
     },
 
-    restore(tokenId: string) {
-      return flip(
-        tokenId,
-        "(attribute_exists(revokedAt) OR isRevoked = :true)",
-        "SET isRevoked = :false, updatedAt = :now REMOVE revokedAt",
-        { ":true": true, ":false": false, ":now": nowSeconds() },
-      );
+    restore(tokenId: string, options?: WriteOptions) {
+      return change(tokenId, options, async (before): Promise<StateChange> => {
+        const ownerRevision = await send(() => owners.get(before.owner));
+        if (!before.isRevoked && before.ownerRevision >= ownerRevision) return { record: before, changed: false };
+        // Restoring a PAT revoked with its owner brings it back alone: it joins the owner's current revision.
+        const record = await writeRevision(
+          tokenId,
+          before.revision,
+          { isRevoked: false, updatedAt: nowSeconds(), ownerRev: ownerRevision },
+          ["revokedAt"],
+        );
+        return { record, changed: true };
+      });
     },
+
+    owners,
 
     list,
     batchLoad,

@@ -1,4 +1,5 @@
-import type { PatVerifyFailure, ScryptParams } from "@patgate/shared";
+import type { ParsePatResult, PatVerifyFailure, ScryptParams } from "@patgate/shared";
+import type { OwnerRevisions } from "./owner-revisions.js";
 
 /**
  * A PAT as stored in DynamoDB, without its secret hash. Times are epoch
@@ -18,6 +19,20 @@ export interface TokenRecord {
   readonly updatedAt: number;
   readonly lastUsedAt?: number;
   readonly lastUsedIp?: string;
+  /**
+   * Bumped by every change to the record (0 for records written before
+   * revisions existed). A JWT carries it as `client_rev`; a deny mark
+   * "below N" denies every JWT derived from an older state.
+   */
+  readonly revision: number;
+  /** The owner's revision when this PAT was created, restored or moved: below the owner's current one means revoked with the owner. */
+  readonly ownerRevision: number;
+}
+
+/** A conditional write: applied only if the record is still at `expectedRevision`. */
+export interface WriteOptions {
+  /** The revision the change was computed from; a `RevisionConflictError` when the record moved on. */
+  readonly expectedRevision?: number;
 }
 
 /** Input of `issue`: a new token with a random id and secret. */
@@ -108,8 +123,12 @@ export interface TokenStore {
   readonly tableName: string;
   /** Creates a token with a random secret; the full PAT is returned once. */
   issue(input: IssueInput): Promise<{ readonly token: string; readonly record: TokenRecord }>;
-  /** Checks a PAT: format, lookup, hash, secret, then revoked / expired. Expected failures are values. */
-  verify(token: string): Promise<PatVerifyResult>;
+  /**
+   * Checks a PAT (the string, or what `parsePat` made of it): format, lookup,
+   * hash, secret, then revoked (the token, or its owner since) / expired.
+   * Expected failures are values.
+   */
+  verify(token: string | ParsePatResult): Promise<PatVerifyResult>;
   /** Makes a token id, secret and PHC without storing anything. */
   generate(options?: { readonly tokenId?: string }): Promise<GenerateResult>;
   /** Stores a token whose PHC was made elsewhere. */
@@ -117,11 +136,13 @@ export interface TokenStore {
   /** The record, or null when no token has this id. */
   get(tokenId: string): Promise<TokenRecord | null>;
   /** Applies changes and returns the record after them. Throws not_found for a missing id. */
-  update(tokenId: string, changes: TokenUpdate): Promise<TokenRecord>;
+  update(tokenId: string, changes: TokenUpdate, options?: WriteOptions): Promise<TokenRecord>;
   /** Marks revoked, keeping the original expiry. Idempotent. */
-  revoke(tokenId: string): Promise<StateChange>;
-  /** Lifts a revocation. Idempotent. */
-  restore(tokenId: string): Promise<StateChange>;
+  revoke(tokenId: string, options?: WriteOptions): Promise<StateChange>;
+  /** Lifts a revocation (and one of its owner's, for this PAT). Idempotent. */
+  restore(tokenId: string, options?: WriteOptions): Promise<StateChange>;
+  /** Owner revisions: read by `verify`, advanced by an owner revocation. */
+  readonly owners: OwnerRevisions;
   /** A page of tokens, newest last, with a cursor for the next. */
   list(options?: ListOptions): Promise<ListPage>;
   /** Loads many tokens by id (100 per BatchGet, unprocessed keys retried). */
@@ -141,4 +162,6 @@ export interface TokenStoreOptions {
   readonly scrypt?: ScryptParams;
   /** Current time in epoch ms; default `Date.now`. */
   readonly now?: () => number;
+  /** The owner table; default `<tableName>-owners`. */
+  readonly ownerTableName?: string;
 }

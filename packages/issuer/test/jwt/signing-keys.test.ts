@@ -87,6 +87,8 @@ describe("signing keys", () => {
         roles: ["r"],
         ttlSeconds: TTL,
         nowMs: nowS * 1000,
+        revision: 1,
+        ownerRevision: 0,
       });
     const before = await mint(T0);
     await keys.rotate(T0);
@@ -98,7 +100,7 @@ describe("signing keys", () => {
     }
   });
 
-  it("mints with iat raised to a not-before mark and exp capped by the PAT", async () => {
+  it("mints with the real iat, the revisions it was derived from, and exp capped by the PAT", async () => {
     const keys = await loadSigningKeys({ path: await tempPath(), generate: true, jwtTtlSeconds: TTL });
     const minted = await mintAccessToken(keys, {
       issuer: "https://i",
@@ -108,9 +110,12 @@ describe("signing keys", () => {
       roles: ["b", "a"],
       ttlSeconds: TTL,
       nowMs: T0 * 1000 + 500,
-      minIat: T0 + 1,
+      revision: 7,
+      ownerRevision: 3,
       patExpiresAt: T0 + 100,
     });
-    expect(minted).toMatchObject({ iat: T0 + 1, exp: T0 + 100, scope: "b a" });
+    expect(minted).toMatchObject({ iat: T0, exp: T0 + 100, scope: "b a" });
+    const [, payload = ""] = minted.token.split(".");
+    expect(JSON.parse(Buffer.from(payload, "base64url").toString())).toMatchObject({ client_rev: 7, sub_rev: 3 });
   });
 });

@@ -25,7 +25,7 @@ async function streamEvents(key: string) {
 describe("the deny-list writer", () => {
   it("writes the entry, indexes its expiry and appends the event, in one step", async () => {
     const { keys, writer } = setup();
-    const entry: DenyEntry = { kind: "client", value: "tok", notBefore: NOW, expiresAt: NOW + 360 };
+    const entry: DenyEntry = { kind: "client", value: "tok", minRev: 1, expiresAt: NOW + 360 };
     const id = await writer.write({ type: "deny", entry }, NOW);
     expect(id).toMatch(/^\d+-\d+$/);
     expect(JSON.parse((await redis.hget(keys.denyEntries, "client:tok")) ?? "null")).toEqual(entry);
@@ -33,35 +33,26 @@ describe("the deny-list writer", () => {
     expect(await streamEvents(keys.events)).toEqual([{ type: "deny", entry }]);
   });
 
-  it("never shrinks a mark: notBefore and expiresAt only grow", async () => {
+  it("never shrinks a mark: minRev and expiresAt only grow", async () => {
     const { keys, writer } = setup();
-    await writer.write(
-      { type: "deny", entry: { kind: "sub", value: "al", notBefore: NOW + 10, expiresAt: NOW + 400 } },
-      NOW,
-    );
-    await writer.write(
-      { type: "deny", entry: { kind: "sub", value: "al", notBefore: NOW + 5, expiresAt: NOW + 300 } },
-      NOW,
-    );
+    await writer.write({ type: "deny", entry: { kind: "sub", value: "al", minRev: 10, expiresAt: NOW + 400 } }, NOW);
+    await writer.write({ type: "deny", entry: { kind: "sub", value: "al", minRev: 5, expiresAt: NOW + 300 } }, NOW);
     expect(JSON.parse((await redis.hget(keys.denyEntries, "sub:al")) ?? "null")).toEqual({
       kind: "sub",
       value: "al",
-      notBefore: NOW + 10,
+      minRev: 10,
       expiresAt: NOW + 400,
     });
-    await writer.write(
-      { type: "deny", entry: { kind: "sub", value: "al", notBefore: NOW + 20, expiresAt: NOW + 500 } },
-      NOW,
-    );
+    await writer.write({ type: "deny", entry: { kind: "sub", value: "al", minRev: 20, expiresAt: NOW + 500 } }, NOW);
     expect(JSON.parse((await redis.hget(keys.denyEntries, "sub:al")) ?? "null")).toMatchObject({
-      notBefore: NOW + 20,
+      minRev: 20,
       expiresAt: NOW + 500,
     });
     // The streamed event carries the merged entry, so followers converge on the same mark.
     const events = await streamEvents(keys.events);
     expect(events[1]).toEqual({
       type: "deny",
-      entry: { kind: "sub", value: "al", notBefore: NOW + 10, expiresAt: NOW + 400 },
+      entry: { kind: "sub", value: "al", minRev: 10, expiresAt: NOW + 400 },
     });
   });
 

@@ -58,7 +58,8 @@ function pipeline(url: string, keys: RedisKeys, options: { worker?: boolean; con
   const revoker = createRevoker({
     store,
     propagator: createRedisPropagator({ outbox, queue, confirmTimeoutMs: options.confirmTimeoutMs ?? 5000 }),
-    jwtTtlSeconds: 300,
+    markLifetimeSeconds: 360,
+    applyLocally: () => {},
   });
   cleanups.push(async () => {
     await worker?.close();
@@ -76,8 +77,10 @@ describe("the revocation pipeline", () => {
     const result = await revoker.revokeToken(record.tokenId);
     expect(result).toMatchObject({ changed: true, propagation: "confirmed", record: { isRevoked: true } });
     const entry = JSON.parse((await redis.hget(keys.denyEntries, `client:${record.tokenId}`)) ?? "null");
-    expect(entry).toMatchObject({ kind: "client", value: record.tokenId });
-    expect(entry.expiresAt - entry.notBefore).toBe(360);
+    // The mark denies every JWT derived from the revisions before the revocation.
+    expect(entry).toMatchObject({ kind: "client", value: record.tokenId, minRev: record.revision + 1 });
+    expect(result.record.revision).toBe(record.revision + 1);
+    expect(entry.expiresAt - Math.floor(Date.now() / 1000)).toBeGreaterThan(350);
     expect(await redis.xlen(keys.events)).toBe(1);
     const [item] = await outbox.recent(1);
     expect(item).toMatchObject({ state: "propagated" });

@@ -1,9 +1,9 @@
-import { type DenyEntry, denyEntryField, findDenial } from "@patgate/shared";
+import { type DenyEntry, denyEntryField, findDenial, mergeDenyEntry } from "@patgate/shared";
 import type { DenyList } from "./deny-list.js";
 
 /** A deny-list held in memory: fed by hand, or by the Redis follower. */
 export interface MemoryDenyList extends DenyList {
-  /** Adds an entry; a mark already present only ever grows (notBefore, expiresAt). */
+  /** Adds an entry; a mark already present only ever grows (minRev, expiresAt). */
   add(entry: DenyEntry): void;
   /** Removes the entry under a field such as `jti:abc`. */
   remove(field: string): void;
@@ -24,16 +24,7 @@ export function createMemoryDenyList(initial: readonly DenyEntry[] = []): Memory
   function add(entry: DenyEntry): void {
     version += 1;
     const field = denyEntryField(entry);
-    const previous = entries.get(field);
-    if (previous && previous.kind !== "jti" && entry.kind !== "jti") {
-      entries.set(field, {
-        ...entry,
-        notBefore: Math.max(previous.notBefore, entry.notBefore),
-        expiresAt: Math.max(previous.expiresAt, entry.expiresAt),
-      });
-    } else {
-      entries.set(field, previous ? { ...entry, expiresAt: Math.max(previous.expiresAt, entry.expiresAt) } : entry);
-    }
+    entries.set(field, mergeDenyEntry(entries.get(field), entry));
   }
 
   // Expired entries can match no live JWT: drop them now and then so the list stays small.

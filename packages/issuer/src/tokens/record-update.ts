@@ -1,0 +1,55 @@
+import { invalid } from "./errors.js";
+import type { TokenRecord } from "./types.js";
+import { type CheckedUpdate, MAX_ROLES } from "./validation.js";
+
+/** What an update sets on the record, computed from the record it applies to. */
+export interface RecordChange {
+  readonly owner?: string;
+  readonly isAdmin?: boolean;
+  /** null removes the name. */
+  readonly name?: string | null;
+  /** null removes the expiry. */
+  readonly expiresAt?: number | null;
+  readonly roles?: readonly string[];
+}
+
+/**
+ * Applies a checked update to the record it was read with. Role additions and
+ * removals are resolved here against that record; the write is conditional on
+ * the record's revision, so a concurrent change makes it retry from a fresh
+ * read and nothing is lost.
+ */
+export function changeFor(before: TokenRecord, update: CheckedUpdate): RecordChange {
+  let roles: readonly string[] | undefined;
+  if (update.roles?.kind === "replace") roles = [...new Set(update.roles.roles)].sort();
+  else if (update.roles?.kind === "add") {
+    roles = [...new Set([...before.roles, ...update.roles.roles])].sort();
+    if (roles.length > MAX_ROLES) throw invalid("roles.add", `would give the token more than ${MAX_ROLES} roles`);
+  } else if (update.roles?.kind === "remove") {
+    const removed = new Set(update.roles.roles);
+    roles = before.roles.filter((role) => !removed.has(role));
+  }
+  return {
+    ...(update.owner === undefined ? {} : { owner: update.owner }),
+    ...(update.isAdmin === undefined ? {} : { isAdmin: update.isAdmin }),
+    ...(update.name === undefined ? {} : { name: update.name }),
+    ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
+    ...(roles === undefined ? {} : { roles }),
+  };
+}
+
+/**
+ * True when the change takes something away: a role, the admin flag, the
+ * owner, or time (an expiry brought forward or set). JWTs minted from the
+ * record before such a change must be denied.
+ */
+export function isRestricting(before: TokenRecord, change: RecordChange): boolean {
+  const kept = new Set(change.roles ?? before.roles);
+  const expiresAt = change.expiresAt === undefined ? before.expiresAt : (change.expiresAt ?? undefined);
+  return (
+    before.roles.some((role) => !kept.has(role)) ||
+    (before.isAdmin && change.isAdmin === false) ||
+    (change.owner !== undefined && change.owner !== before.owner) ||
+    (expiresAt !== undefined && (before.expiresAt === undefined || expiresAt < before.expiresAt))
+  );
+}
