@@ -47,7 +47,8 @@ export async function createOwnerTable(client: DynamoDBClient, tableName: string
   await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
 }
 
-function revisionOf(value: unknown): number {
+/** A stored revision, or 0 when absent or malformed. */
+export function revisionOf(value: unknown): number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }
 

@@ -29,7 +29,7 @@ import {
 } from "@patgate/shared";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { backOff, invalid, notFound, RevisionConflictError, StoreUnavailableError, TokenStoreError } from "./errors.js";
-import { createOwnerRevisions, ownerTableName } from "./owner-revisions.js";
+import { createOwnerRevisions, ownerTableName, revisionOf } from "./owner-revisions.js";
 import { itemToStored, newItem, type TokenItem } from "./record.js";
 import { changeFor } from "./record-update.js";
 import { describeTable, OWNER_INDEX } from "./table.js";
@@ -97,7 +97,8 @@ export function createTokenStore(
   const verifySecret = internals.verifySecret ?? scryptVerify;
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor(now() / 1000);
-  const owners = createOwnerRevisions(client, options.ownerTableName ?? ownerTableName(tableName));
+  const ownersTable = options.ownerTableName ?? ownerTableName(tableName);
+  const owners = createOwnerRevisions(client, ownersTable);
 
   // Hashed once, lazily, with the store's own parameters: verifying a missing
   // token against it costs what a wrong secret costs, so response time does
@@ -121,6 +122,29 @@ export function createTokenStore(
       doc.send(new GetCommand({ TableName: tableName, Key: { tokenId }, ConsistentRead: true })),
     );
     return itemToStored(result.Item);
+  }
+
+  /** The token and its owner's current revision, read consistently in one BatchGet. */
+  async function stateAfterCheck(tokenId: string, owner: string) {
+    const result = await send(() =>
+      doc.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: { Keys: [{ tokenId }], ConsistentRead: true },
+            [ownersTable]: { Keys: [{ owner }], ConsistentRead: true },
+          },
+        }),
+      ),
+    );
+    const unprocessed = Object.keys(result.UnprocessedKeys ?? {}).length > 0;
+    const stored = unprocessed ? await load(tokenId) : itemToStored(result.Responses?.[tableName]?.[0]);
+    if (!stored) return null;
+    // The owner's item may be under another name if the token moved owner since the first read.
+    const ownerRevision =
+      unprocessed || stored.record.owner !== owner
+        ? await send(() => owners.get(stored.record.owner))
+        : revisionOf(result.Responses?.[ownersTable]?.[0]?.rev);
+    return { ...stored, ownerRevision };
   }
 
   async function put(checked: CheckedIssue, tokenId: string, secretPhc: string): Promise<TokenRecord> {
@@ -393,16 +417,17 @@ export function createTokenStore(
       const phc = typeof stored.secretPhc === "string" ? stored.secretPhc : "";
       const check = await verifySecret(parsed.secret, phc);
       if (!check.ok) return { ok: false, reason: check.reason };
-      const { record } = stored;
+      // scrypt took tens of milliseconds: a revocation may have landed meanwhile.
+      // The state returned is read again after it, with the owner's revision, in
+      // one round trip; what lands after this read is caught by its mark.
+      const fresh = await stateAfterCheck(parsed.tokenId, stored.record.owner);
+      if (!fresh || fresh.secretPhc !== stored.secretPhc) return { ok: false, reason: "invalid_secret" };
+      const { record } = fresh;
       // Only a holder of the secret learns that the token is revoked or expired.
-      if (record.isRevoked) return { ok: false, reason: "revoked", record };
+      if (record.isRevoked || record.ownerRevision < fresh.ownerRevision)
+        return { ok: false, reason: "revoked", record };
       if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds()) {
         return { ok: false, reason: "expired", record };
-      }
-      // Read after the record: an owner revocation that landed before this read
-      // is seen here; one that lands after it is caught by its mark (sub_rev).
-      if (record.ownerRevision < (await send(() => owners.get(record.owner)))) {
-        return { ok: false, reason: "revoked", record };
       }
       return { ok: true, record };
     },
