@@ -31,18 +31,27 @@ afterAll(async () => {
   }
 });
 
-async function startIssuer(redis: TestRedis, table: string): Promise<Issuer> {
+/** An issuer process on the shared DynamoDB and `redis`; with neither (`embedded`), on its own store in `dataDir`. */
+async function startIssuer(redis: TestRedis | "embedded", table: string, dataDir?: string): Promise<Issuer> {
   const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), "patgate-faults-"));
+  dataDir ??= await mkdtemp(join(tmpdir(), "patgate-faults-"));
+  const services =
+    redis === "embedded"
+      ? {}
+      : {
+          DYNAMODB_ENDPOINT: dynamoEndpoint(),
+          AWS_REGION: "us-east-1",
+          REDIS_URL: redis.url,
+          PATGATE_REDIS_PREFIX: table,
+        };
   const child = spawn(process.execPath, [BIN, "serve"], {
     env: {
       PATH: process.env.PATH,
       PORT: String(port),
-      DYNAMODB_ENDPOINT: dynamoEndpoint(),
-      AWS_REGION: "us-east-1",
+      ...services,
       PATGATE_TABLE: table,
-      REDIS_URL: redis.url,
-      PATGATE_REDIS_PREFIX: table,
+      // One issuer name across restarts (the port changes): JWTs from before stay this issuer's.
+      PATGATE_ISSUER: `https://${table}.test`,
       PATGATE_DATA_DIR: dataDir,
       PATGATE_LOG_LEVEL: "debug",
     },
@@ -74,9 +83,9 @@ async function exchange(url: string, pat: string): Promise<Response> {
   return fetch(`${url}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
 }
 
-async function adminClient(issuer: Issuer) {
+async function adminClient(issuer: Issuer, dataDir = issuer.dataDir) {
   // Written before the issuer starts listening.
-  const adminPat = (await readFile(join(issuer.dataDir, "initial-admin-token"), "utf8")).trim();
+  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
   secrets.push(adminPat);
   const jwt = ((await (await exchange(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
   secrets.push(jwt);
@@ -140,6 +149,87 @@ describe("Redis unreachable", () => {
     await redis.stop();
   }, 90_000);
 });
+
+describe("two issuers sharing the store, with Redis stopped", () => {
+  it("a PAT revoked through one is no longer exchanged by the other, cached or not", async () => {
+    const redis = await startRedisServer({ persistent: true });
+    const table = uniqueName("pair");
+    const first = await startIssuer(redis, table);
+    const second = await startIssuer(redis, table);
+    const admin = await adminClient(first);
+    for (let i = 0; i < 3; i++) {
+      const created = await admin("POST", "/admin/tokens", { owner: `pair-${i}`, roles: ["read"] });
+      const pat = created.body.token as string;
+      secrets.push(pat);
+      // The second issuer has the PAT in its cache.
+      expect((await exchange(second.url, pat)).status).toBe(200);
+      expect((await exchange(second.url, pat)).status).toBe(200);
+      await redis.stop();
+      const tokenId = (created.body.record as { tokenId: string }).tokenId;
+      const revoked = await admin("POST", `/admin/tokens/${tokenId}/revoke`);
+      expect(revoked.body.propagation).toBe("pending");
+      // Answered: no issuer exchanges it any more, whatever Redis says.
+      expect((await exchange(second.url, pat)).status).toBe(400);
+      expect((await exchange(first.url, pat)).status).toBe(400);
+      await redis.restart();
+      await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery");
+    }
+    await redis.stop();
+  }, 90_000);
+});
+
+describe("the embedded default, restarted", () => {
+  it("keeps jti denials and revision marks: a denied admin JWT stays denied, a pre-downgrade JWT inactive", async () => {
+    const table = uniqueName("embedded");
+    const first = await startIssuer("embedded", table);
+    const admin = await adminClient(first);
+    const created = await admin("POST", "/admin/tokens", { owner: "eve", roles: ["read", "write"] });
+    const pat = created.body.token as string;
+    secrets.push(pat);
+    const tokenId = (created.body.record as { tokenId: string }).tokenId;
+    const before = ((await (await exchange(first.url, pat)).json()) as { access_token: string }).access_token;
+    secrets.push(before);
+    expect((await admin("PATCH", `/admin/tokens/${tokenId}`, { roles: { remove: ["write"] } })).status).toBe(200);
+    // A second admin JWT, denied by its jti.
+    const adminPat = (await readFile(join(first.dataDir, "initial-admin-token"), "utf8")).trim();
+    const denied = ((await (await exchange(first.url, adminPat)).json()) as { access_token: string }).access_token;
+    secrets.push(denied);
+    const jti = JSON.parse(Buffer.from(denied.split(".")[1] ?? "", "base64url").toString()).jti as string;
+    expect((await admin("POST", "/admin/jwts/revoke", { jti })).status).toBe(200);
+    const adminWith = (jwt: string) =>
+      fetch(`${first.url}/admin/tokens/${tokenId}`, { headers: { authorization: `Bearer ${jwt}` } });
+    expect((await adminWith(denied)).status).toBe(401);
+
+    first.process.kill("SIGTERM");
+    await once(first.process, "exit");
+    const again = await startIssuer("embedded", table, first.dataDir);
+    const deniedAgain = await fetch(`${again.url}/admin/tokens/${tokenId}`, {
+      headers: { authorization: `Bearer ${denied}` },
+    });
+    expect(deniedAgain.status).toBe(401);
+    const adminAgain = await adminClient(again, first.dataDir);
+    const introspected = await fetch(`${again.url}/introspect`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await adminJwtOf(again, first.dataDir)}`,
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ token: before }),
+    });
+    expect(await introspected.json()).toEqual({ active: false });
+    expect((await adminAgain("GET", `/admin/tokens/${tokenId}`)).status).toBe(200);
+    again.process.kill("SIGTERM");
+    await once(again.process, "exit");
+  }, 60_000);
+});
+
+/** A fresh admin JWT from the initial admin PAT in `dataDir`. */
+async function adminJwtOf(issuer: Issuer, dataDir: string): Promise<string> {
+  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+  const jwt = ((await (await exchange(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  secrets.push(jwt);
+  return jwt;
+}
 
 describe("SIGTERM under load", () => {
   it("finishes every request in flight, then exits 0", async () => {
