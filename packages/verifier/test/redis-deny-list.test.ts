@@ -1,6 +1,7 @@
 import { type DenyEntry, denyEntryField, redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { startBlackholeProxy } from "../../../test/harness/blackhole-proxy.js";
 import { redisUrl, uniqueName } from "../../../test/harness/context.js";
 import { startRedisServer } from "../../../test/harness/redis-server.js";
 import { createRedisDenyList, createVerifier } from "../src/index.js";
@@ -24,8 +25,8 @@ async function deny(redis: Redis, prefix: string, entry: DenyEntry, streamId = "
   return results?.[1]?.[1] as string;
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -125,5 +126,33 @@ describe("the Redis deny-list", () => {
     clock += 31_000;
     expect(list.available?.(clock)).toBe(false);
     expect(list.status().stalenessMs).toBeGreaterThan(30_000);
+  });
+
+  it("notices a connection that died silently, fails closed, and catches up once the path heals", async () => {
+    const proxy = await startBlackholeProxy(redisUrl());
+    cleanups.push(() => proxy.close());
+    const redis = new Redis(redisUrl());
+    cleanups.push(() => redis.disconnect());
+    const prefix = uniqueName("vsilent");
+    // One second of staleness allowed: the follower blocks 250 ms per read, so its deadline is 1.25 s.
+    const list = await createRedisDenyList({ redis: proxy.url, keyPrefix: prefix, maxStalenessSeconds: 1 });
+    cleanups.push(() => list.close?.());
+    await list.ready;
+    await until(() => list.status().connected, "the first read");
+    expect(list.available?.(Date.now())).toBe(true);
+    const nowS = Math.floor(Date.now() / 1000);
+    const during = { jti: "during", sub: "s", client_id: "c", iat: nowS };
+
+    // The path dies without a reset, and a revocation lands in Redis meanwhile.
+    proxy.blackhole();
+    await deny(redis, prefix, { kind: "jti", value: "during", expiresAt: nowS + 600 });
+    await until(() => !list.status().connected, "the follower to notice the dead connection", 5000);
+    await until(() => !list.available?.(Date.now()), "the list to fail closed", 5000);
+    expect(list.check(during, nowS)).toBeUndefined();
+
+    proxy.heal();
+    await until(() => list.check(during, nowS) !== undefined, "the entry written during the outage");
+    expect(list.status()).toMatchObject({ connected: true, snapshots: 1 });
+    expect(list.available?.(Date.now())).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
 /**
  * Counts failed exchanges per token id in a fixed one-minute window, so a
@@ -38,21 +39,30 @@ export function createMemoryFailureLimiter(limit: number, now: () => number = Da
   };
 }
 
+export interface RedisFailureLimiterOptions {
+  /** Longest each call waits on Redis before it fails open; default {@link RATE_LIMIT_WAIT_MS} (500 ms). */
+  readonly waitMs?: number;
+}
+
 /**
- * Redis-backed limiter shared by every issuer instance. While Redis is away it
- * lets requests through, as the per-IP limit does (`skipOnError`): an outage
- * of the limiter must not become an outage of `/token`. scrypt still makes
- * each guess cost the guesser.
+ * Redis-backed limiter shared by every issuer instance. While Redis is away,
+ * or silent for longer than `waitMs`, it lets requests through, as the per-IP
+ * limit does (`skipOnError`): an outage of the limiter must not become an
+ * outage (or a hang) of `/token`. scrypt still makes each guess cost the guesser.
  */
 export function createRedisFailureLimiter(
   redis: Redis,
   keyOf: (tokenId: string) => string,
   limit: number,
+  options: RedisFailureLimiterOptions = {},
 ): FailureLimiter {
+  const { waitMs = RATE_LIMIT_WAIT_MS } = options;
+  if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
   return {
     async retryAfter(tokenId) {
       try {
-        const [count, ttl] = await Promise.all([redis.get(keyOf(tokenId)), redis.ttl(keyOf(tokenId))]);
+        const key = keyOf(tokenId);
+        const [count, ttl] = await boundedWait(Promise.all([redis.get(key), redis.ttl(key)]), waitMs);
         return Number(count ?? 0) >= limit ? Math.max(1, ttl) : 0;
       } catch {
         return 0;
@@ -60,12 +70,7 @@ export function createRedisFailureLimiter(
     },
     async recordFailure(tokenId) {
       const key = keyOf(tokenId);
-      await redis
-        .multi()
-        .incr(key)
-        .expire(key, WINDOW_SECONDS, "NX")
-        .exec()
-        .catch(() => {});
+      await boundedWait(redis.multi().incr(key).expire(key, WINDOW_SECONDS, "NX").exec(), waitMs).catch(() => {});
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
+import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
 /**
  * A store for `@fastify/rate-limit` that several issuers share through Redis
@@ -30,6 +31,12 @@ export interface SharedRequestLimitOptions {
   readonly syncMs?: number;
   /** Most windows held in memory; beyond it, requests are counted in Redis directly. Default 50 000. */
   readonly maxWindows?: number;
+  /**
+   * Longest a count waits on Redis; past it the request is let through, as on
+   * an error (the plugin's `skipOnError`), so a silent Redis never hangs a
+   * request. Default {@link RATE_LIMIT_WAIT_MS} (500 ms).
+   */
+  readonly waitMs?: number;
   readonly now?: () => number;
 }
 
@@ -56,7 +63,8 @@ type CountingRedis = Redis & {
 };
 
 export function createSharedRequestLimit(redis: Redis, options: SharedRequestLimitOptions): SharedRequestLimit {
-  const { keyPrefix, syncMs = 100, maxWindows = 50_000, now = Date.now } = options;
+  const { keyPrefix, syncMs = 100, maxWindows = 50_000, waitMs = RATE_LIMIT_WAIT_MS, now = Date.now } = options;
+  if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
   const counting = redis as CountingRedis;
   if (typeof counting.patgateCountRequests !== "function") {
     redis.defineCommand("patgateCountRequests", { numberOfKeys: 1, lua: COUNT_SCRIPT });
@@ -64,7 +72,12 @@ export function createSharedRequestLimit(redis: Redis, options: SharedRequestLim
   const windows = new Map<string, Window>();
   const windowMsOf = new Map<string, number>();
 
-  /** Adds `by` to the Redis count and folds the answer into the window held here. */
+  /**
+   * Adds `by` to the Redis count and folds the answer into the window held
+   * here, whenever it comes. Not bounded itself: a request bounds its wait
+   * for it (`incr`), and a sync keeps its window marked as syncing until it
+   * settles, so a silent Redis is not sent the same counts again and again.
+   */
   async function count(key: string, by: number, windowMs: number): Promise<{ current: number; ttl: number }> {
     const [current, ttl] = await counting.patgateCountRequests(key, by, windowMs);
     const at = now();
@@ -80,6 +93,7 @@ export function createSharedRequestLimit(redis: Redis, options: SharedRequestLim
     return { current, ttl };
   }
 
+  /** Starts a sync of every window with pending counts; resolves when they settle, or after `waitMs`. */
   async function flush(): Promise<void> {
     const at = now();
     const syncs: Promise<unknown>[] = [];
@@ -107,7 +121,8 @@ export function createSharedRequestLimit(redis: Redis, options: SharedRequestLim
         ),
       );
     }
-    await Promise.all(syncs);
+    // Bounded for close(): a sync Redis never answers must not hold up a shutdown.
+    if (syncs.length > 0) await boundedWait(Promise.all(syncs), waitMs).catch(() => {});
   }
 
   const timer = setInterval(() => void flush(), syncMs);
@@ -140,7 +155,10 @@ export function createSharedRequestLimit(redis: Redis, options: SharedRequestLim
         taken = window.pending;
         window.pending = 0;
       }
-      count(key, taken + 1, timeWindow).then(
+      // Bounded: past `waitMs` the plugin lets the request through (skipOnError), as on an error.
+      // The increment may still land, so the counts put back can be counted twice: after Redis
+      // was that slow a client may meet its limit a little early, never late.
+      boundedWait(count(key, taken + 1, timeWindow), waitMs).then(
         (result) => callback(null, { current: result.current, ttl: result.ttl }),
         (error: Error) => {
           if (window) window.pending += taken;

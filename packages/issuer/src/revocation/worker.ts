@@ -1,12 +1,16 @@
 import { type RedisKeys, redisKeys } from "@patgate/shared";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
 import type { Outbox } from "./outbox.js";
 import { REVOCATION_QUEUE, type RevocationJob } from "./queue.js";
 
 export interface RevocationWorkerOptions {
-  /** A connection to copy; the worker's own is blocking (`maxRetriesPerRequest: null`, as BullMQ requires). */
+  /**
+   * A connection to copy; the worker's own is blocking ({@link blockingConnectionOptions}:
+   * `maxRetriesPerRequest: null` as BullMQ requires, no command timeout, a socket timeout).
+   */
   readonly connection: Redis;
   readonly keys?: RedisKeys;
   readonly outbox: Outbox;
@@ -35,7 +39,8 @@ export interface RevocationWorker {
 export function createRevocationWorker(options: RevocationWorkerOptions): RevocationWorker {
   const { outbox, concurrency = 4, lockDurationMs = 5000, onPropagated, now = Date.now } = options;
   const keys = options.keys ?? redisKeys();
-  const connection = options.connection.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true });
+  // Not the copied connection's timeouts: a command timeout would abort BullMQ's BZPOPMIN.
+  const connection = options.connection.duplicate(blockingConnectionOptions());
   connection.on("error", () => {});
   const writer = createDenyListWriter(connection, keys);
 

@@ -27,6 +27,17 @@ export interface RedisDenyList extends DenyList {
 }
 
 /**
+ * Block time of the follower's reads: 2 s, or a quarter of the staleness
+ * allowed when that is shorter. A quiet stream refreshes `lastSyncAt` once per
+ * read, so several reads must fit in `maxStalenessSeconds` or the list would
+ * fail closed between two of them; and the follower's deadline (block time
+ * plus 1 s) then notices a connection that died silently in about as long.
+ */
+function followerBlockMs(maxStalenessSeconds: number): number {
+  return Math.min(2000, Math.max(100, Math.floor((maxStalenessSeconds * 1000) / 4)));
+}
+
+/**
  * Loads the deny-list snapshot from Redis and follows every change after it
  * (see `startStreamFollower`). `available()` turns false once Redis has been
  * silent for longer than `maxStalenessSeconds`: the documented fail-closed policy.
@@ -47,6 +58,7 @@ export async function createRedisDenyList(options: RedisDenyListOptions): Promis
   const follower = startStreamFollower({
     redis: base,
     keys: redisKeys(keyPrefix),
+    blockMs: followerBlockMs(maxStalenessSeconds),
     now,
     handlers: {
       // A snapshot is merged, not swapped in: entries only ever grow until they

@@ -5,7 +5,7 @@ import {
   type RedisKeys,
   type RevocationEvent,
 } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 
 /** What a follower feeds: a full snapshot (at start, and after falling behind a trimmed stream), then each event. */
 export interface FollowerHandlers {
@@ -35,11 +35,21 @@ export interface StreamFollower {
 }
 
 export interface StreamFollowerOptions {
-  /** A connection to copy: the follower makes its own with `duplicate()` for the blocking reads, and closes it. */
+  /**
+   * A connection to copy: the follower makes its own with `duplicate()` for
+   * the blocking reads (a new one whenever a read misses its deadline), and
+   * closes it. Its command, socket and blocking timeouts are not copied: the
+   * follower bounds every read itself.
+   */
   readonly redis: Redis;
   readonly keys: RedisKeys;
   readonly handlers: FollowerHandlers;
-  /** Longest a blocking read waits before looping (and refreshing `lastSyncAt`); default 2000 ms. */
+  /**
+   * Longest a blocking read waits before looping (and refreshing `lastSyncAt`);
+   * default 2000 ms. A read still unanswered 1 s after that means the
+   * connection died silently: the follower drops it and connects again, so a
+   * dead path is noticed within `blockMs` + 1 s.
+   */
   readonly blockMs?: number;
   /** Events read per round trip; default 1000. */
   readonly batchSize?: number;
@@ -69,16 +79,62 @@ function sequenceOf(fields: readonly string[] | undefined): number | undefined {
 type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 
 /**
+ * How much longer than its block time a read may take before the connection
+ * is presumed dead. A connection can die without a reset (a NAT entry timed
+ * out, a failover, a dropped route): the socket stays open, nothing arrives,
+ * and TCP takes hours to give up. Redis answers a blocking read when its block
+ * time ends, so silence past it and this margin means the path is gone.
+ */
+const DEADLINE_GRACE_MS = 1000;
+
+/**
+ * TCP keep-alive on the follower's connection (initial delay, ms): keeps NAT
+ * and firewall entries from expiring, and lets the kernel find a dead peer
+ * even where the follower's own deadline does not apply (a connection at rest).
+ */
+const KEEP_ALIVE_MS = 10_000;
+
+/** A read that got no answer in time: its connection is presumed dead. */
+class ReadDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer from Redis within ${ms} ms`);
+    this.name = "ReadDeadlineError";
+  }
+}
+
+/**
+ * Options of each connection the follower makes. The follower's deadline is
+ * the only timeout: a command, socket or blocking timeout copied from the
+ * given connection could cut a blocking read short (or, for ioredis's own
+ * blocking timeout, answer it with an empty reply and hide the dead link).
+ */
+function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
+  return {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+    commandTimeout: undefined,
+    socketTimeout: undefined,
+    blockingTimeout: undefined,
+    keepAlive: KEEP_ALIVE_MS,
+    // A connect that takes longer than a whole read may is as dead as a silent read.
+    connectTimeout: deadlineMs,
+  };
+}
+
+/**
  * Follows the issuer's deny-list: loads the snapshot (the hash of live entries
  * and the stream id it is current to, read in one MULTI so nothing falls
  * between them), then reads the change stream with blocking XREADs from that id.
- * After a disconnect it resumes from its last id. Events are numbered; a gap
- * in the numbers means some were trimmed away (or Redis lost data) while it
- * was behind or cut off, so it reloads the snapshot.
+ * After a disconnect it resumes from its last id. A read left unanswered past
+ * its deadline counts as one (a connection that died without a reset): it goes
+ * on over a new connection. Events are numbered; a gap in the numbers means
+ * some were trimmed away (or Redis lost data) while it was behind or cut off,
+ * so it reloads the snapshot.
  */
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
   const { keys, handlers, blockMs = 2000, batchSize = 1000, now = Date.now } = options;
-  const redis = options.redis.duplicate({ maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false });
+  const deadlineMs = blockMs + DEADLINE_GRACE_MS;
   let closed = false;
   let ready = false;
   let connected = false;
@@ -86,12 +142,53 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   let lastSeq: number | undefined;
   /** The event text at `lastId`, to tell a stream written again from scratch under the same id. */
   let lastEvent: string | undefined;
-  redis.on("error", () => {
-    // ioredis reconnects by itself; status() reports the outage.
-  });
-  redis.on("close", () => {
+
+  /** A new connection of our own; only the current one's close counts as an outage. */
+  function connect(): Redis {
+    const connection = options.redis.duplicate(followerConnectionOptions(deadlineMs));
+    connection.on("error", () => {
+      // ioredis reconnects by itself after a reset; status() reports the outage.
+    });
+    connection.on("close", () => {
+      if (connection === redis) connected = false;
+    });
+    return connection;
+  }
+
+  let redis = connect();
+
+  /**
+   * Drops a connection that missed a deadline and starts a new one. Not
+   * `disconnect(true)`: the dead one's queued reads would be sent again after
+   * the reconnect and block it for their full time. Closing it for good
+   * rejects whatever was pending on it, and nothing of it is reused.
+   */
+  function replaceConnection(): void {
     connected = false;
-  });
+    const dead = redis;
+    redis = connect();
+    dead.disconnect();
+  }
+
+  /** `command`, or a {@link ReadDeadlineError} once `deadlineMs` has passed without its answer. */
+  function withinDeadline<T>(command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ReadDeadlineError(deadlineMs)), deadlineMs);
+      // The follower's socket keeps the process alive while it runs; a deadline must not after close().
+      timer.unref();
+      command.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
   let lastSyncAt = 0;
   let lastId = "0-0";
   let snapshots = 0;
@@ -104,7 +201,9 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   readyPromise.catch(() => {});
 
   async function loadSnapshot(): Promise<void> {
-    const results = await redis.multi().xrevrange(keys.events, "+", "-", "COUNT", 1).hgetall(keys.denyEntries).exec();
+    const results = await withinDeadline(
+      redis.multi().xrevrange(keys.events, "+", "-", "COUNT", 1).hgetall(keys.denyEntries).exec(),
+    );
     if (!results) throw new Error("snapshot transaction aborted");
     const [[lastError, last], [hashError, hash]] = results as [
       [Error | null, [string, string[]][]],
@@ -134,7 +233,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
    * from our id would never see them, so each quiet round checks the tail.
    */
   async function rewound(): Promise<boolean> {
-    const [last] = (await redis.xrevrange(keys.events, "+", "-", "COUNT", 1)) as [string, string[]][];
+    const [last] = (await withinDeadline(redis.xrevrange(keys.events, "+", "-", "COUNT", 1))) as [string, string[]][];
     if (!last) return lastId !== "0-0";
     const [id, fields] = last;
     const order = compareIds(id, lastId);
@@ -152,14 +251,8 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
           resolveReady();
           lastSyncAt = now();
         }
-        const reply = (await redis.xread(
-          "COUNT",
-          batchSize,
-          "BLOCK",
-          blockMs,
-          "STREAMS",
-          keys.events,
-          lastId,
+        const reply = (await withinDeadline(
+          redis.xread("COUNT", batchSize, "BLOCK", blockMs, "STREAMS", keys.events, lastId),
         )) as StreamReply;
         connected = true;
         lastSyncAt = now();
@@ -188,9 +281,15 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
             // Skip a malformed event rather than stall the follower.
           }
         }
-      } catch {
+      } catch (error) {
         if (closed) break;
         connected = false;
+        if (error instanceof ReadDeadlineError) {
+          // The connection died silently. Resume from lastId on a new one at once:
+          // the deadline itself already spaced the attempts.
+          replaceConnection();
+          continue;
+        }
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, 2000);
       }
