@@ -8,6 +8,7 @@ import type { AppDeps } from "./context.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
 import { loadSigningKeys } from "./jwt/signing-keys.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
+import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation } from "./revocation/revocation.js";
 import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
@@ -76,15 +77,13 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
   const metrics = createIssuerMetrics();
   const keyNames = redisKeys(config.redisPrefix);
   // The base connection: commands fail fast while Redis is away, so requests never hang on it.
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    : undefined;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;
   // Reconnects on its own; readiness reports it, rate limits skip it, revocations wait in the outbox.
   redis?.on("error", () => {});
   // Rate limits and readiness get their own connection with auto-pipelining: under load, the
   // limit checks of one event-loop tick go out as one write instead of one write each.
   const limits = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, enableAutoPipelining: true })
+    ? new Redis(config.redisUrl, { ...commandConnectionOptions(), enableAutoPipelining: true })
     : undefined;
   limits?.on("error", () => {});
   const revocation = await createRevocation({

@@ -5,6 +5,7 @@ import type { IssuerConfig } from "../config.js";
 import { createTables, dynamoClient } from "../dependencies.js";
 import { startLocalDynamo } from "../embedded/local-dynamo.js";
 import { loadSigningKeys } from "../jwt/signing-keys.js";
+import { commandConnectionOptions } from "../redis/connection-options.js";
 import { createOutbox, outboxTableName } from "../revocation/outbox.js";
 import { createRevocation } from "../revocation/revocation.js";
 import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
@@ -28,9 +29,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   // With Redis, revocations made here go through the outbox and the queue like the API's.
   // Embedded, no issuer is running (it would hold the store's files): the outbox keeps
   // them on disk and the next start loads those still in force.
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
-    : undefined;
+  const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;
   redis?.on("error", () => {});
   const revocation = await createRevocation({
     store,

@@ -1,6 +1,7 @@
 import type { RedisKeys, RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
+import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 
 /** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */
 const ENQUEUE_TIMEOUT_MS = 5000;
@@ -49,7 +50,7 @@ export interface RevocationQueue {
  * revocation and the sweeper re-enqueues it.
  */
 export function createRevocationQueue(connection: Redis, keys: RedisKeys): RevocationQueue {
-  const producer = connection.duplicate({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const producer = connection.duplicate(commandConnectionOptions());
   producer.on("error", () => {});
   const queue = new Queue<RevocationJob>(REVOCATION_QUEUE, { connection: producer, prefix: keys.queuePrefix });
   queue.on("error", () => {});
@@ -67,7 +68,7 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
 
   async function queueEvents(): Promise<QueueEvents> {
     if (!events) {
-      const listener = connection.duplicate({ maxRetriesPerRequest: null });
+      const listener = connection.duplicate(blockingConnectionOptions());
       listener.on("error", () => {});
       events = new QueueEvents(REVOCATION_QUEUE, { connection: listener, prefix: keys.queuePrefix });
       events.on("error", () => {});

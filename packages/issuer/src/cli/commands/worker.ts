@@ -2,6 +2,7 @@ import { redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import type { IssuerConfig } from "../../config.js";
 import { dynamoClient } from "../../dependencies.js";
+import { commandConnectionOptions } from "../../redis/connection-options.js";
 import { createOutbox, outboxTableName } from "../../revocation/outbox.js";
 import { startOutboxSweeper } from "../../revocation/outbox-sweeper.js";
 import { createRevocationQueue } from "../../revocation/queue.js";
@@ -18,7 +19,7 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
   if (config.embedded)
     throw new CliError("patgate worker needs DYNAMODB_ENDPOINT or AWS configuration (the outbox lives in DynamoDB)", 2);
   const keys = redisKeys(config.redisPrefix);
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const redis = new Redis(config.redisUrl, commandConnectionOptions());
   redis.on("error", () => {});
   const dynamo = dynamoClient(config);
   const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
