@@ -3,11 +3,13 @@ import { createVerifier, type Verifier, VerifierError } from "@patgate/verifier"
 import { Redis } from "ioredis";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { commandConnectionOptions } from "../../packages/issuer/src/redis/connection-options.js";
 import { createOutbox, createOutboxTable } from "../../packages/issuer/src/revocation/outbox.js";
 import { createRevocation, type Revocation } from "../../packages/issuer/src/revocation/revocation.js";
 import { createTokenStore, createTokenTable } from "../../packages/issuer/src/tokens/index.js";
 import type { TokenStore } from "../../packages/issuer/src/tokens/types.js";
 import { ISSUER, type TestIssuer, testIssuer } from "../../packages/issuer/test/app-fixture.js";
+import { startBlackholeProxy } from "../harness/blackhole-proxy.js";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../harness/context.js";
 
 // Revocations racing exchanges, against real Redis (queue, deny-list, stream)
@@ -52,14 +54,14 @@ interface Node {
 }
 
 /** One issuer over the shared store and Redis, with its own PAT cache, feed and (optionally) clock. */
-async function startNode(options: { now?: () => number; store?: TokenStore } = {}): Promise<Node> {
-  const connection = new Redis(redisUrl(), { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+async function startNode(options: { now?: () => number; store?: TokenStore; redisUrl?: string } = {}): Promise<Node> {
+  const connection = new Redis(options.redisUrl ?? redisUrl(), commandConnectionOptions());
   connection.on("error", () => {});
   const nodeStore = options.store ?? store;
   const revocation = await createRevocation({
     store: nodeStore,
     outbox: createOutbox(client, outboxTable),
-    redis: { connection, keys: redisKeys(prefix), worker: true },
+    redis: { connection, keys: redisKeys(prefix), worker: options.redisUrl === undefined },
     jwtTtlSeconds: 300,
     stateMaxAgeSeconds: 60,
     ...(options.now ? { now: options.now } : {}),
@@ -253,4 +255,38 @@ describe("an issuer whose clock runs a second ahead", () => {
       expect(await verdict(restored.jwt ?? "")).toBe("accepted");
     }
   }, 60_000);
+});
+
+describe("an issuer whose Redis connection dies silently (no RST)", () => {
+  it("stops serving its cached PATs within seconds, so a revocation made elsewhere holds there too", async () => {
+    const proxy = await startBlackholeProxy(redisUrl());
+    closers.push(() => proxy.close());
+    const cut = await startNode({ redisUrl: proxy.url });
+    const { token, record } = await store.issue({ owner: uniqueName("silent"), roles: ["read"] });
+    const pending = [];
+    for (let waited = 0; !cut.revocation.feed.healthy(); waited += 20) {
+      if (waited > 5000) throw new Error("the issuer never started following the stream");
+      await sleep(20);
+    }
+    expect((await exchange(cut.issuer, token)).status).toBe(200);
+    expect((await exchange(cut.issuer, token)).status).toBe(200); // cached
+    proxy.blackhole();
+    const cutAt = Date.now();
+    await primary().revocation.revoker.revokeToken(record.tokenId); // through a healthy Redis
+    // The cut issuer hears nothing; within a few seconds it stops trusting its cache and reads the store.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const answer = await exchange(cut.issuer, token);
+      if (answer.status === 400) {
+        // It served from its cache for a moment (a few seconds at most), not at once: the cache was in use.
+        expect(Date.now() - cutAt).toBeGreaterThan(100);
+        break;
+      }
+      if (answer.jwt) pending.push(answer.jwt);
+      if (Date.now() > deadline) throw new Error("the cut issuer still serves the revoked PAT from its cache");
+      await sleep(100);
+    }
+    // Whatever it minted meanwhile carries the old revision: every verifier denies it.
+    for (const jwt of pending) await deniedSoon(jwt);
+  }, 30_000);
 });
