@@ -48,9 +48,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     else if (httpError.statusCode === 503) request.log.warn({ err: error }, "backing store unavailable");
     sendHttpError(reply, httpError);
   });
-  app.setNotFoundHandler((request, reply) => {
-    void reply
-      .status(404)
-      .send({ error: "not_found", error_description: `no route ${request.method} ${request.url.split("?")[0]}` });
+  // The path is the client's input (it may even hold a pasted PAT): never echoed back.
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.status(404).send({ error: "not_found", error_description: "no such endpoint" });
   });
 }

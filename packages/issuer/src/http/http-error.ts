@@ -55,7 +55,20 @@ export function rateLimited(retryAfterSeconds: number): HttpError {
   });
 }
 
+/**
+ * RFC 6749 §5.2: `error_description` holds only %x20-21 / %x23-5B / %x5D-7E.
+ * Anything else (quotes, backslashes, non-ASCII, controls) becomes "?", so a
+ * description can never carry markup or break a header it is copied into.
+ */
+export function safeDescription(text: string): string {
+  return text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, "?").slice(0, 500);
+}
+
 /** The JSON body of an error. */
 export function errorBody(error: HttpError): { error: OAuthErrorCode; error_description: string; field?: string } {
-  return { error: error.error, error_description: error.description, ...(error.field ? { field: error.field } : {}) };
+  return {
+    error: error.error,
+    error_description: safeDescription(error.description),
+    ...(error.field ? { field: error.field } : {}),
+  };
 }

@@ -49,7 +49,8 @@ export async function mintAccessToken(keys: SigningKeys, input: MintInput): Prom
   const token = await new SignJWT({
     client_id: input.tokenId,
     roles: [...input.roles],
-    scope,
+    // RFC 9068 §2.2.3: no roles, no scope claim (never an empty one).
+    ...(scope ? { scope } : {}),
     client_rev: input.revision,
     sub_rev: input.ownerRevision,
   })

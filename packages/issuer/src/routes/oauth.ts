@@ -96,7 +96,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         if (!pat || pat.isRevoked) return { active: false };
         return {
           active: true,
-          scope: t.scope,
+          ...(t.scope ? { scope: t.scope } : {}),
           client_id: t.clientId,
           sub: t.sub,
           aud: t.aud,
@@ -114,7 +114,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         const r = result.record;
         return {
           active: true,
-          scope: r.roles.join(" "),
+          ...(r.roles.length > 0 ? { scope: r.roles.join(" ") } : {}),
           client_id: r.tokenId,
           sub: r.owner,
           iat: r.createdAt,

@@ -15,43 +15,63 @@ interface ExchangeRequest {
   readonly audience?: string;
 }
 
-/** Reads the RFC 8693 parameters from a form or JSON body, or the `Authorization: Bearer <PAT>` shortcut. */
+/** 401 `invalid_client` for a client that authenticates: patgate's clients are public (RFC 6749 §5.2). */
+function clientAuthenticationRefused(): HttpError {
+  return new HttpError(401, "invalid_client", "client authentication is not supported; send only the PAT", {
+    "www-authenticate": 'Basic realm="patgate"',
+  });
+}
+
+/** One audience parameter; repeated is a request for several audiences, which no token can serve. */
+function singleTarget(params: Record<string, unknown>, name: "audience" | "resource"): string | undefined {
+  if (Array.isArray(params[name])) throw new HttpError(400, "invalid_target", `only one ${name} may be requested`);
+  return singleParam(params, name);
+}
+
+/**
+ * Reads the RFC 8693 parameters from a form or JSON body, or the
+ * `Authorization: Bearer <PAT>` shortcut. `grant_type` is checked first
+ * (RFC 6749 §5.2), and no parameter value is ever echoed back.
+ */
 function readExchange(request: FastifyRequest): ExchangeRequest {
   const body = request.body ?? {};
   if (typeof body !== "object" || Array.isArray(body))
     throw invalidRequest("the request body must be a form or a JSON object");
   const params = body as Record<string, unknown>;
+  if (/^Basic\b/i.test(request.headers.authorization ?? "")) throw clientAuthenticationRefused();
+  const grantType = singleParam(params, "grant_type");
+  if (grantType !== undefined && grantType !== TOKEN_EXCHANGE_GRANT_TYPE) {
+    throw new HttpError(400, "unsupported_grant_type", `grant_type must be ${TOKEN_EXCHANGE_GRANT_TYPE}`);
+  }
+  if (params.client_secret !== undefined || params.client_assertion !== undefined) throw clientAuthenticationRefused();
   const bearer = bearerFromHeader(request.headers.authorization);
   const subjectToken = singleParam(params, "subject_token");
   const scope = singleParam(params, "scope");
-  const audience = singleParam(params, "audience");
+  const audience = singleTarget(params, "audience");
+  const resource = singleTarget(params, "resource");
 
   if (bearer !== undefined && subjectToken !== undefined) {
     throw invalidRequest("send the PAT either as subject_token or in the Authorization header, not both");
   }
   if (subjectToken === undefined && bearer === undefined) throw invalidRequest("subject_token is required");
-
-  const grantType = singleParam(params, "grant_type");
-  if (subjectToken !== undefined || grantType !== undefined) {
-    if (grantType === undefined) throw invalidRequest("grant_type is required");
-    if (grantType !== TOKEN_EXCHANGE_GRANT_TYPE) {
-      throw new HttpError(400, "unsupported_grant_type", `grant_type must be ${TOKEN_EXCHANGE_GRANT_TYPE}`);
-    }
-  }
+  if (subjectToken !== undefined && grantType === undefined) throw invalidRequest("grant_type is required");
   if (subjectToken !== undefined) {
     const type = singleParam(params, "subject_token_type");
     if (type === undefined) throw invalidRequest("subject_token_type is required");
     if (!SUBJECT_TOKEN_TYPES.has(type)) throw invalidRequest(`subject_token_type must be ${ACCESS_TOKEN_TYPE}`);
   }
-  for (const unsupported of ["actor_token", "requested_token_type"] as const) {
-    const value = singleParam(params, unsupported);
-    if (unsupported === "actor_token" && value !== undefined) throw invalidRequest("actor_token is not supported");
-    if (unsupported === "requested_token_type" && value !== undefined && value !== ACCESS_TOKEN_TYPE) {
-      throw invalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
-    }
+  if (singleParam(params, "actor_token") !== undefined) throw invalidRequest("actor_token is not supported");
+  const requested = singleParam(params, "requested_token_type");
+  if (requested !== undefined && requested !== ACCESS_TOKEN_TYPE) {
+    throw invalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
   }
+  // RFC 8707 `resource` names the audience too; asking for two different ones is asking for two tokens.
+  if (audience !== undefined && resource !== undefined && audience !== resource) {
+    throw new HttpError(400, "invalid_target", "audience and resource name different targets");
+  }
+  const target = audience ?? resource;
   const token = (subjectToken ?? bearer) as string;
-  return { token, ...(scope !== undefined ? { scope } : {}), ...(audience !== undefined ? { audience } : {}) };
+  return { token, ...(scope !== undefined ? { scope } : {}), ...(target !== undefined ? { audience: target } : {}) };
 }
 
 /** The RFC 6749 error for each way an exchange fails. */
@@ -68,11 +88,8 @@ function errorFor(failure: ExchangeFailure): HttpError {
     case "scope_empty":
       return new HttpError(400, "invalid_scope", "scope must name at least one role");
     case "scope_exceeded":
-      return new HttpError(
-        400,
-        "invalid_scope",
-        `scope exceeds the token's roles: ${failure.missing.join(" ").slice(0, 200)}`,
-      );
+      // The roles asked for are the client's input: never echoed back.
+      return new HttpError(400, "invalid_scope", "scope names roles the token does not hold");
     case "audience_unknown":
       return new HttpError(400, "invalid_target", "audience is not one this issuer serves");
     case "state_too_old":
@@ -96,6 +113,14 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
     stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
     now,
   });
+
+  // RFC 6749 §3.2: the token endpoint is POST only.
+  app.get("/token", { schema: { hide: true } }, async (_request, reply) =>
+    reply
+      .status(405)
+      .header("allow", "POST")
+      .send({ error: "invalid_request", error_description: "the token endpoint accepts only POST" }),
+  );
 
   app.post(
     "/token",
@@ -130,7 +155,8 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
             issued_token_type: ACCESS_TOKEN_TYPE,
             token_type: "Bearer",
             expires_in: Math.max(0, minted.exp - minted.iat),
-            scope: minted.scope,
+            // RFC 6749 §3.3: a token with no roles has no scope, not an empty one.
+            ...(minted.scope ? { scope: minted.scope } : {}),
           });
       } catch (error) {
         outcome = error instanceof HttpError ? error.error : "error";

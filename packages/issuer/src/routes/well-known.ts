@@ -37,7 +37,6 @@ export async function wellKnownRoutes(app: FastifyInstance, ctx: IssuerContext):
         token_endpoint_auth_methods_supported: ["none"],
         revocation_endpoint_auth_methods_supported: ["none"],
         introspection_endpoint_auth_methods_supported: ["bearer"],
-        token_endpoint_auth_signing_alg_values_supported: [config.signingAlgorithm],
         service_documentation: `${base}/docs`,
         audiences_supported: config.audiences,
       });

@@ -203,9 +203,9 @@ function tokenCases(): Case[] {
       audience: "patgate",
     };
     const value = values[field] as string;
-    cases.push(
-      post(`a repeated ${field}`, exchangeForm(pat, { [field]: [value, value] }), FORM, 400, "invalid_request"),
-    );
+    // Two audiences are two targets (RFC 8707): invalid_target; any other repeat is malformed.
+    const error = field === "audience" ? "invalid_target" : "invalid_request";
+    cases.push(post(`a repeated ${field}`, exchangeForm(pat, { [field]: [value, value] }), FORM, 400, error));
   }
   // Down-scoping and audience, with a valid PAT.
   cases.push(post("a scope the PAT lacks", exchangeForm(pat, { scope: "admin" }), FORM, 400, "invalid_scope"));
@@ -218,7 +218,7 @@ function tokenCases(): Case[] {
       JSON.stringify({ grant_type: GRANT, subject_token: pat, subject_token_type: AT, audience: ["patgate"] }),
       JSON_TYPE,
       400,
-      "invalid_request",
+      "invalid_target",
     ),
   );
   cases.push(
@@ -234,8 +234,11 @@ function tokenCases(): Case[] {
     ),
   );
   // The Authorization shortcut.
+  // Client authentication: patgate's clients are public (RFC 6749 §5.2).
+  cases.push(
+    post("Authorization: Basic credentials", "", { authorization: "Basic dXNlcjpwYXNz" }, 401, "invalid_client"),
+  );
   for (const [name, value] of [
-    ["Basic credentials", "Basic dXNlcjpwYXNz"],
     ["a bare Bearer", "Bearer"],
     ["an empty Bearer", "Bearer "],
     ["two tokens", `Bearer ${pat} ${pat}`],
@@ -260,7 +263,8 @@ function tokenCases(): Case[] {
   cases.push(
     post("a 100 kB JSON body", JSON.stringify({ pad: "x".repeat(100_000) }), JSON_TYPE, 413, "invalid_request"),
   );
-  for (const method of ["GET", "PUT", "PATCH", "DELETE"] as const) {
+  cases.push({ name: "/token: GET", method: "GET", url: "/token", status: 405, error: "invalid_request" });
+  for (const method of ["PUT", "PATCH", "DELETE"] as const) {
     cases.push({ name: `/token: ${method}`, method, url: "/token", status: 404, error: "not_found" });
   }
   return cases;
@@ -426,7 +430,8 @@ function adminBodyCases(): Case[] {
   call("a revocations limit of 0", "GET", "/admin/revocations?limit=0", undefined, 400, "invalid_request");
   call("a revocations limit of abc", "GET", "/admin/revocations?limit=abc", undefined, 400, "invalid_request");
   call("an unknown admin route", "GET", "/admin/nothing", undefined, 404, "not_found");
-  call("a path traversal", "GET", "/admin/tokens/../../token", undefined, 404, "not_found");
+  // Normalised to GET /token, which is POST only.
+  call("a path traversal", "GET", "/admin/tokens/../../token", undefined, 405, "invalid_request");
   return cases;
 }
 
@@ -450,7 +455,9 @@ describe("bad input", () => {
     expect(typeof body.error_description).toBe("string");
     expect(response.headers["content-type"]).toMatch(/^application\/json/);
     expect(response.body).not.toMatch(/\bat .*:\d+:\d+|node_modules|\/src\//);
-    if (c.status === 401) expect(String(response.headers["www-authenticate"])).toMatch(/^Bearer/);
+    // RFC 6750 for bearer tokens, RFC 6749 §5.2 (a Basic challenge) for client authentication.
+    if (c.status === 401)
+      expect(String(response.headers["www-authenticate"])).toMatch(c.error === "invalid_client" ? /^Basic/ : /^Bearer/);
   });
 
   it("leaves the issuer healthy and serving", async () => {
