@@ -2,7 +2,7 @@ import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { redisKeys } from "@patgate/shared";
+import { redactTokens, redisKeys } from "@patgate/shared";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { pino } from "pino";
 import { noAudit } from "./audit/audit-event.js";
@@ -81,7 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     request.log.info(
       {
         method: request.method,
-        path: request.url.split("?", 1)[0],
+        // A PAT or JWT pasted into a URL (a path segment, a query) never reaches the log.
+        path: redactTokens(request.url.split("?", 1)[0] ?? "", deps.config.tokenPrefix),
         statusCode: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         ip: request.ip,

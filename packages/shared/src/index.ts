@@ -61,5 +61,6 @@ export {
   SCRYPT_LIMITS,
   type ScryptParams,
 } from "./phc.js";
+export { redactTokens } from "./redact.js";
 export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";

@@ -6,7 +6,7 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { patScannerRegExp } from "@patgate/shared";
+import { redactTokens } from "@patgate/shared";
 import { invalid } from "../tokens/errors.js";
 import { enableTtl } from "../tokens/table.js";
 import type { AuditEvent, AuditSink } from "./audit-event.js";
@@ -59,7 +59,7 @@ export function scrubDetails(details: AuditEvent["details"]): AuditEvent["detail
   const clean: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(details)) {
     if (SECRET_FIELDS.test(key)) continue;
-    clean[key] = typeof value === "string" ? value.replace(patScannerRegExp(), "[redacted]").slice(0, 500) : value;
+    clean[key] = typeof value === "string" ? redactTokens(value).slice(0, 500) : value;
   }
   return clean;
 }
