@@ -16,6 +16,7 @@ import { createSharedRequestLimit } from "./rate-limit/shared-request-limit.js";
 import { adminRoutes } from "./routes/admin/index.js";
 import { healthRoutes } from "./routes/health.js";
 import { oauthRoutes } from "./routes/oauth.js";
+import { selfRotateRoute } from "./routes/self-rotate.js";
 import { tokenRoute } from "./routes/token.js";
 import { wellKnownRoutes } from "./routes/well-known.js";
 
@@ -159,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
 
   await app.register(async (scope) => tokenRoute(scope, ctx));
+  await app.register(async (scope) => selfRotateRoute(scope, ctx));
   await app.register(async (scope) => oauthRoutes(scope, ctx));
   await app.register(async (scope) => wellKnownRoutes(scope, ctx));
   await app.register(async (scope) => healthRoutes(scope, ctx));

@@ -25,7 +25,8 @@ export interface PatCache {
   /** Taken before reading the store; pass it to `set`. */
   ticket(): number;
   get(token: string, nowMs: number): CachedPat | undefined;
-  set(token: string, record: TokenRecord, readAtMs: number, ticket: number): void;
+  /** `notAfterMs`: never served past it (a secret in a rotation's grace period). */
+  set(token: string, record: TokenRecord, readAtMs: number, ticket: number, notAfterMs?: number): void;
   /** Drops whatever the event could have made stale. */
   apply(event: RevocationEvent): void;
   /** Drops everything (and every fill in flight). */
@@ -145,13 +146,13 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
       return entry;
     },
 
-    set(token, record, readAtMs, ticket) {
+    set(token, record, readAtMs, ticket, notAfterMs = Number.POSITIVE_INFINITY) {
       if (ttlMs === 0 || !trustedNow() || staleSince(record, ticket)) return;
       const key = keyOf(token);
       remove(key);
       // Never serve past the PAT's own expiry.
       const patExpiryMs = record.expiresAt === undefined ? Number.POSITIVE_INFINITY : record.expiresAt * 1000;
-      entries.set(key, { record, readAtMs, expiresAtMs: Math.min(readAtMs + ttlMs, patExpiryMs) });
+      entries.set(key, { record, readAtMs, expiresAtMs: Math.min(readAtMs + ttlMs, patExpiryMs, notAfterMs) });
       index(byTokenId, record.tokenId, key);
       index(byOwner, record.owner, key);
       while (entries.size > maxEntries) {

@@ -2,7 +2,7 @@ import type { DenyEntry, RevocationEvent } from "@patgate/shared";
 import { backOff, notFound, RevisionConflictError } from "../tokens/errors.js";
 import { changeFor, isRestricting } from "../tokens/record-update.js";
 import type { StateChange, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
-import { checkTokenId, checkUpdate } from "../tokens/validation.js";
+import { checkGraceSeconds, checkTokenId, checkUpdate } from "../tokens/validation.js";
 import type { Propagation, Propagator, RecordedEvent } from "./propagator.js";
 
 /** A change to a token and how far its revocation got. */
@@ -23,6 +23,8 @@ export interface Revoker {
   restoreToken(tokenId: string): Promise<RevocationOutcome>;
   /** Updates a token; a restricting change (role, admin flag, owner or time taken away) marks it. */
   updateToken(tokenId: string, changes: TokenUpdate): Promise<RevocationOutcome>;
+  /** A new secret for the token, the old one working for `graceSeconds` more (see `TokenStore.rotate`). */
+  rotateToken(tokenId: string, graceSeconds: number): Promise<RevocationOutcome & { readonly token: string }>;
   /** Revokes every token of an owner: its revision moves on (which kills them all at once), then each is flagged. */
   revokeOwner(owner: string): Promise<{ readonly revoked: number; readonly propagation: Propagation }>;
   /** Denies one JWT by `jti` until `expiresAt` (its `exp`). */
@@ -137,6 +139,20 @@ export function createRevoker(options: RevokerOptions): Revoker {
           store.restore(tokenId, { expectedRevision: before.revision }),
         );
       }),
+
+    rotateToken: (tokenId, graceSeconds) => {
+      checkTokenId(tokenId);
+      checkGraceSeconds(graceSeconds);
+      return retrying(async () => {
+        const before = await current(tokenId);
+        // Not restricting: JWTs already minted live out their lifetime. Caches drop the PAT,
+        // so the old secret is checked again (and honoured only within the grace period).
+        return apply({ type: "token_changed", tokenId }, async () => ({
+          ...(await store.rotate(tokenId, { graceSeconds, expectedRevision: before.revision })),
+          changed: true,
+        }));
+      });
+    },
 
     updateToken: (tokenId, changes) => {
       // Bad input is refused before a missing token is.

@@ -125,8 +125,10 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
       if (result.reason === "expired") return { reason: "subject_expired" };
       return { reason: "subject_invalid" };
     }
-    // Dropped by the cache if a change to this PAT or owner was heard since the ticket.
-    cache.set(request.token, result.record, readAtMs, ticket);
+    // Dropped by the cache if a change to this PAT or owner was heard since the ticket; an old
+    // secret in a rotation's grace period is never served from it past the end of the grace.
+    const notAfterMs = result.secretValidUntil === undefined ? undefined : result.secretValidUntil * 1000;
+    cache.set(request.token, result.record, readAtMs, ticket, notAfterMs);
     return { record: result.record, readAtMs, cached: false };
   }
 

@@ -8,6 +8,8 @@ export type TokenItem = Record<string, unknown>;
 export interface StoredToken {
   readonly record: TokenRecord;
   readonly secretPhc: unknown;
+  /** The secret replaced by a rotation, accepted until `record.previousSecretExpiresAt`. */
+  readonly previousSecretPhc: unknown;
 }
 
 function epoch(value: unknown): number | undefined {
@@ -42,6 +44,8 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
   const revokedAt = epoch(item.revokedAt);
   const expiresAt = epoch(item.expiresAt);
   const lastUsedAt = epoch(item.lastUsedAt);
+  const previousSecretExpiresAt =
+    typeof item.previousSecretPhc === "string" ? epoch(item.previousSecretExpiresAt) : undefined;
   const record: TokenRecord = {
     tokenId,
     owner,
@@ -56,10 +60,11 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
     updatedAt: epoch(item.updatedAt) ?? created,
     ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
     ...(typeof lastUsedIp === "string" ? { lastUsedIp } : {}),
+    ...(previousSecretExpiresAt === undefined ? {} : { previousSecretExpiresAt }),
     revision: epoch(item.rev) ?? 0,
     ownerRevision: epoch(item.ownerRev) ?? 0,
   };
-  return { record, secretPhc: item.secretPhc };
+  return { record, secretPhc: item.secretPhc, previousSecretPhc: item.previousSecretPhc };
 }
 
 /** The item written for a new token. DynamoDB stores no empty sets, so no roles means no attribute. */

@@ -48,7 +48,14 @@ import type {
   TokenUpdate,
   WriteOptions,
 } from "./types.js";
-import { type CheckedIssue, checkIssueInput, checkListOptions, checkTokenId, checkUpdate } from "./validation.js";
+import {
+  type CheckedIssue,
+  checkGraceSeconds,
+  checkIssueInput,
+  checkListOptions,
+  checkTokenId,
+  checkUpdate,
+} from "./validation.js";
 
 /** Seams for tests; production code never passes these. */
 export interface TokenStoreInternals {
@@ -416,12 +423,27 @@ export function createTokenStore(
       }
       const phc = typeof stored.secretPhc === "string" ? stored.secretPhc : "";
       const check = await verifySecret(parsed.secret, phc);
-      if (!check.ok) return { ok: false, reason: check.reason };
+      // Within a rotation's grace period the secret it replaced still works.
+      const graceUntil = stored.record.previousSecretExpiresAt;
+      const inGrace =
+        graceUntil !== undefined && graceUntil > nowSeconds() && typeof stored.previousSecretPhc === "string";
+      const previous =
+        !check.ok && check.reason === "invalid_secret" && inGrace
+          ? await verifySecret(parsed.secret, stored.previousSecretPhc as string)
+          : undefined;
+      if (!check.ok && !previous?.ok) return { ok: false, reason: check.reason };
+      const viaPrevious = previous?.ok === true;
       // scrypt took tens of milliseconds: a revocation may have landed meanwhile.
       // The state returned is read again after it, with the owner's revision, in
       // one round trip; what lands after this read is caught by its mark.
       const fresh = await stateAfterCheck(parsed.tokenId, stored.record.owner);
-      if (!fresh || fresh.secretPhc !== stored.secretPhc) return { ok: false, reason: "invalid_secret" };
+      if (!fresh) return { ok: false, reason: "invalid_secret" };
+      // The secret that matched must still be the token's (not rotated away, grace not over).
+      const sameSecret = viaPrevious
+        ? fresh.previousSecretPhc === stored.previousSecretPhc &&
+          (fresh.record.previousSecretExpiresAt ?? 0) > nowSeconds()
+        : fresh.secretPhc === stored.secretPhc;
+      if (!sameSecret) return { ok: false, reason: "invalid_secret" };
       const { record } = fresh;
       // Only a holder of the secret learns that the token is revoked or expired.
       if (record.isRevoked || record.ownerRevision < fresh.ownerRevision)
@@ -429,7 +451,35 @@ export function createTokenStore(
       if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds()) {
         return { ok: false, reason: "expired", record };
       }
-      return { ok: true, record };
+      return {
+        ok: true,
+        record,
+        ...(viaPrevious && record.previousSecretExpiresAt !== undefined
+          ? { secretValidUntil: record.previousSecretExpiresAt }
+          : {}),
+      };
+    },
+
+    async rotate(tokenId, options) {
+      const grace = checkGraceSeconds(options.graceSeconds);
+      return change(tokenId, options, async (before) => {
+        const item = await load(tokenId);
+        const { token, secretPhc } = await generate({ tokenId });
+        const at = nowSeconds();
+        // Only the secret just replaced survives, and only for the grace period.
+        const keepPrevious = grace > 0 && typeof item?.secretPhc === "string";
+        const record = await writeRevision(
+          tokenId,
+          before.revision,
+          {
+            secretPhc,
+            updatedAt: at,
+            ...(keepPrevious ? { previousSecretPhc: item?.secretPhc, previousSecretExpiresAt: at + grace } : {}),
+          },
+          keepPrevious ? [] : ["previousSecretPhc", "previousSecretExpiresAt"],
+        );
+        return { token, record };
+      });
     },
 
     generate,

@@ -25,6 +25,8 @@ export interface TokenRecord {
    * "below N" denies every JWT derived from an older state.
    */
   readonly revision: number;
+  /** After a rotation with a grace period: when the previous secret stops working (epoch s). */
+  readonly previousSecretExpiresAt?: number;
   /** The owner's revision when this PAT was created, restored or moved: below the owner's current one means revoked with the owner. */
   readonly ownerRevision: number;
 }
@@ -71,7 +73,12 @@ export interface TokenUpdate {
 }
 
 export type PatVerifyResult =
-  | { readonly ok: true; readonly record: TokenRecord }
+  | {
+      readonly ok: true;
+      readonly record: TokenRecord;
+      /** Set when the PAT matched the secret a rotation replaced: it works until then (epoch s). */
+      readonly secretValidUntil?: number;
+    }
   | {
       readonly ok: false;
       readonly reason: PatVerifyFailure;
@@ -139,6 +146,15 @@ export interface TokenStore {
   update(tokenId: string, changes: TokenUpdate, options?: WriteOptions): Promise<TokenRecord>;
   /** Marks revoked, keeping the original expiry. Idempotent. */
   revoke(tokenId: string, options?: WriteOptions): Promise<StateChange>;
+  /**
+   * A new secret for the same token id (the full PAT returned once). The old
+   * secret keeps working for `graceSeconds` (0 to 7 days) and never after; a
+   * rotation during a grace period ends the older secret at once.
+   */
+  rotate(
+    tokenId: string,
+    options: WriteOptions & { readonly graceSeconds: number },
+  ): Promise<{ readonly token: string; readonly record: TokenRecord }>;
   /** Lifts a revocation (and one of its owner's, for this PAT). Idempotent. */
   restore(tokenId: string, options?: WriteOptions): Promise<StateChange>;
   /** Owner revisions: read by `verify`, advanced by an owner revocation. */

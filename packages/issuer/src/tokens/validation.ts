@@ -175,3 +175,14 @@ export function checkListOptions(options: ListOptions | unknown = {}): CheckedLi
     includeExpired,
   };
 }
+
+/** Longest grace period of a rotation: the old secret works at most a week longer. */
+export const MAX_GRACE_SECONDS = 7 * 86_400;
+
+/** A rotation's grace period in seconds: an integer from 0 to 7 days. */
+export function checkGraceSeconds(value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_GRACE_SECONDS) {
+    throw invalid("graceSeconds", `must be an integer from 0 to ${MAX_GRACE_SECONDS} (7 days)`);
+  }
+  return value;
+}

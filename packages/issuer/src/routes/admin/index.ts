@@ -9,6 +9,7 @@ import {
   createBody,
   listQuery,
   propagationSchema,
+  rotateBody,
   tokenIdParams,
   tokenRecordSchema,
   updateBody,
@@ -223,6 +224,36 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     async (request) => {
       const { tokenId } = request.params as { tokenId: string };
       return audited(request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId));
+    },
+  );
+
+  app.post(
+    "/tokens/:tokenId/rotate",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Rotate a PAT: a new secret (shown once); the old one works for graceSeconds more",
+        security,
+        params: tokenIdParams,
+        body: rotateBody,
+        response: {
+          200: {
+            type: "object",
+            properties: { token: { type: "string" }, record: tokenRecordSchema, propagation: propagationSchema },
+          },
+          ...adminErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tokenId } = request.params as { tokenId: string };
+      const { graceSeconds = 0 } = objectBody(request) as { graceSeconds?: number };
+      const rotated = await audited(request, "token.rotate", { tokenId, details: { graceSeconds } }, () =>
+        revoker.rotateToken(tokenId, graceSeconds),
+      );
+      return reply
+        .header("cache-control", "no-store")
+        .send({ token: rotated.token, record: rotated.record, propagation: rotated.propagation });
     },
   );
 

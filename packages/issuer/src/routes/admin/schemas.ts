@@ -15,6 +15,23 @@ export const tokenRecordSchema = {
     updatedAt: { type: "integer" },
     lastUsedAt: { type: "integer" },
     lastUsedIp: { type: "string" },
+    previousSecretExpiresAt: {
+      type: "integer",
+      description: "after a rotation with a grace period: when the previous secret stops working (epoch seconds)",
+    },
+    revision: { type: "integer", description: "bumped by every change; JWTs carry it as client_rev" },
+  },
+} as const;
+
+/** Body of a rotation: how long the old secret keeps working. */
+export const rotateBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    graceSeconds: {
+      type: "integer",
+      description: "seconds the old secret keeps working, 0 to 604800 (7 days); default 0",
+    },
   },
 } as const;
 

@@ -1,0 +1,66 @@
+import { parsePat } from "@patgate/shared";
+import type { FastifyInstance } from "fastify";
+import type { IssuerContext } from "../context.js";
+import { invalidRequest, invalidToken, missingToken, rateLimited } from "../http/http-error.js";
+import { bearerFromHeader } from "../http/params.js";
+import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
+
+/**
+ * `POST /tokens/self/rotate`: the holder of a PAT rotates it with the PAT
+ * itself (as GitLab's self-rotation), `Authorization: Bearer <PAT>`. Holding
+ * the secret is the proof, as for RFC 7009 revocation.
+ */
+export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { config, store, revoker, failures, audit, now } = ctx;
+  app.post(
+    "/tokens/self/rotate",
+    {
+      bodyLimit: 1024,
+      config: { rateLimit: { max: config.rateLimitPerMinute, timeWindow: "1 minute" } },
+      schema: {
+        tags: ["token"],
+        summary: "Rotate the PAT sent as the bearer token: a new secret, shown once",
+        body: rotateBody,
+        response: { 200: { type: "object", properties: { token: { type: "string" }, record: tokenRecordSchema } } },
+      },
+    },
+    async (request, reply) => {
+      const pat = bearerFromHeader(request.headers.authorization);
+      if (pat === undefined) throw missingToken();
+      const parsed = parsePat(pat, config.tokenPrefix);
+      if (!parsed.ok) throw invalidToken("the bearer token is not a valid PAT");
+      const wait = await failures.retryAfter(parsed.tokenId);
+      if (wait > 0) throw rateLimited(wait);
+      const { graceSeconds = 0 } = (request.body ?? {}) as { graceSeconds?: number };
+      if (typeof graceSeconds !== "number") throw invalidRequest("graceSeconds must be a number", "graceSeconds");
+      const result = await store.verify(parsed);
+      const at = Math.floor(now() / 1000);
+      if (!result.ok) {
+        await failures.recordFailure(parsed.tokenId);
+        audit.record({
+          action: "token.rotate",
+          actor: "anonymous",
+          tokenId: parsed.tokenId,
+          ip: request.ip,
+          result: "failure",
+          reason: result.reason,
+          at,
+        });
+        throw invalidToken("the PAT is invalid, revoked or expired");
+      }
+      // A secret in its grace period cannot rotate the token: only the current one can.
+      if (result.secretValidUntil !== undefined) throw invalidToken("rotate with the current secret");
+      const rotated = await revoker.rotateToken(result.record.tokenId, graceSeconds);
+      audit.record({
+        action: "token.rotate",
+        actor: `holder (${result.record.tokenId})`,
+        tokenId: result.record.tokenId,
+        ip: request.ip,
+        result: "success",
+        at,
+        details: { graceSeconds, via: "self" },
+      });
+      return reply.header("cache-control", "no-store").send({ token: rotated.token, record: rotated.record });
+    },
+  );
+}
