@@ -15,6 +15,7 @@ import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-li
 import { createSharedRequestLimit } from "./rate-limit/shared-request-limit.js";
 import { adminRoutes } from "./routes/admin/index.js";
 import { healthRoutes } from "./routes/health.js";
+import { leakRoutes } from "./routes/leaks.js";
 import { oauthRoutes } from "./routes/oauth.js";
 import { selfRotateRoute } from "./routes/self-rotate.js";
 import { tokenRoute } from "./routes/token.js";
@@ -161,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (scope) => tokenRoute(scope, ctx));
   await app.register(async (scope) => selfRotateRoute(scope, ctx));
+  await app.register(async (scope) => leakRoutes(scope, ctx));
   await app.register(async (scope) => oauthRoutes(scope, ctx));
   await app.register(async (scope) => wellKnownRoutes(scope, ctx));
   await app.register(async (scope) => healthRoutes(scope, ctx));

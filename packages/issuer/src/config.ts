@@ -6,6 +6,7 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "@patgate/shared";
+import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -42,6 +43,8 @@ export interface IssuerConfig {
   readonly failuresPerTokenPerMinute: number;
   /** Run the revocation worker inside the issuer (Redis mode); false when `patgate worker` runs apart. */
   readonly embeddedWorker: boolean;
+  /** Where GitHub's secret-scanning public keys are fetched (`POST /leaks/github`). */
+  readonly githubKeysUrl: string;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -181,5 +184,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       " (failures per minute per token)",
     ),
     embeddedWorker: flag(env, "PATGATE_WORKER", true),
+    githubKeysUrl: env.PATGATE_GITHUB_KEYS_URL?.trim()
+      ? httpUrl("PATGATE_GITHUB_KEYS_URL", env.PATGATE_GITHUB_KEYS_URL.trim())
+      : GITHUB_SECRET_SCANNING_KEYS_URL,
   };
 }
