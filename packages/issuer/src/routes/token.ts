@@ -83,6 +83,8 @@ function errorFor(failure: ExchangeFailure): HttpError {
       return invalidRequest("subject_token is revoked");
     case "subject_expired":
       return invalidRequest("subject_token is expired");
+    case "address_not_allowed":
+      return invalidRequest("subject_token may not be used from this address");
     case "locked_out":
       return rateLimited(failure.retryAfterSeconds);
     case "scope_empty":

@@ -4,6 +4,7 @@ import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { FailureLimiter } from "../rate-limit/failure-limiter.js";
+import { addressAllowed, withRecentIp } from "./allowed-ips.js";
 import type { TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
@@ -20,7 +21,7 @@ export type ExchangeFailure =
   /** Not a PAT, unknown, wrong secret: the same for all, so a stranger learns nothing. */
   | { readonly reason: "subject_invalid" }
   /** Told only to a client that proved it holds the secret. */
-  | { readonly reason: "subject_revoked" | "subject_expired" }
+  | { readonly reason: "subject_revoked" | "subject_expired" | "address_not_allowed" }
   | { readonly reason: "locked_out"; readonly retryAfterSeconds: number }
   | { readonly reason: "scope_empty" }
   | { readonly reason: "scope_exceeded"; readonly missing: readonly string[] }
@@ -81,14 +82,30 @@ function grantedRoles(record: TokenRecord, scope: string | undefined): ExchangeF
 export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest) => Promise<ExchangeResult> {
   const { store, keys, cache, failures, audit, now } = deps;
   const lastTouched = new Map<string, number>();
+  /** Addresses each token was used from, as this process saw them (a cached record's list is stale). */
+  const recent = new Map<string, string[]>();
+  /** The bookkeeping write in flight per token, if any. */
+  const writes = new Map<string, Promise<void>>();
 
   function touch(record: TokenRecord, ip: string, nowMs: number): void {
-    const last = lastTouched.get(record.tokenId);
+    const key = `${record.tokenId} ${ip}`;
+    const last = lastTouched.get(key);
     if (last !== undefined && nowMs - last < TOUCH_INTERVAL_MS) return;
     if (lastTouched.size >= TOUCH_MEMORY) lastTouched.clear();
-    lastTouched.set(record.tokenId, nowMs);
-    // Fire and forget: the exchange does not wait on a bookkeeping write.
-    store.touch(record.tokenId, { at: Math.floor(nowMs / 1000), ip }).catch(() => {});
+    if (recent.size >= TOUCH_MEMORY) recent.clear();
+    lastTouched.set(key, nowMs);
+    const recentIps = withRecentIp(recent.get(record.tokenId) ?? record.recentIps, ip);
+    recent.set(record.tokenId, recentIps);
+    // Fire and forget: the exchange does not wait on a bookkeeping write. One token's writes
+    // go one after another, so the newest address list is the one that lands last.
+    const previous = writes.get(record.tokenId) ?? Promise.resolve();
+    const write = previous
+      .then(() => store.touch(record.tokenId, { at: Math.floor(nowMs / 1000), ip, recentIps }))
+      .catch(() => {})
+      .finally(() => {
+        if (writes.get(record.tokenId) === write) writes.delete(record.tokenId);
+      });
+    writes.set(record.tokenId, write);
   }
 
   /** The record from the cache, or from the store (scrypt) behind the lock-out. */
@@ -140,6 +157,19 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     const nowSeconds = Math.floor(nowMs / 1000);
     if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds)
       return { ok: false, reason: "subject_expired" };
+    // Told only now: the client proved it holds the secret.
+    if (!addressAllowed(record.allowedIps, request.ip)) {
+      audit.record({
+        action: "token.exchange",
+        actor: "anonymous",
+        tokenId: record.tokenId,
+        ip: request.ip,
+        result: "failure",
+        reason: "address_not_allowed",
+        at: nowSeconds,
+      });
+      return { ok: false, reason: "address_not_allowed" };
+    }
     const roles = grantedRoles(record, request.scope);
     if (!Array.isArray(roles)) return { ok: false, ...roles };
     const audience = request.audience ?? deps.audiences[0];

@@ -11,6 +11,8 @@ export interface RecordChange {
   /** null removes the expiry. */
   readonly expiresAt?: number | null;
   readonly roles?: readonly string[];
+  /** null removes the allow-list. */
+  readonly allowedIps?: readonly string[] | null;
 }
 
 /**
@@ -35,7 +37,12 @@ export function changeFor(before: TokenRecord, update: CheckedUpdate): RecordCha
     ...(update.name === undefined ? {} : { name: update.name }),
     ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
     ...(roles === undefined ? {} : { roles }),
+    ...(update.allowedIps === undefined ? {} : { allowedIps: update.allowedIps?.length ? update.allowedIps : null }),
   };
+}
+
+function sameList(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((entry) => b.includes(entry));
 }
 
 /**
@@ -49,6 +56,10 @@ export function isRestricting(before: TokenRecord, change: RecordChange): boolea
   return (
     before.roles.some((role) => !kept.has(role)) ||
     (before.isAdmin && change.isAdmin === false) ||
+    // Setting or narrowing an allow-list takes addresses away (a JWT minted elsewhere must die).
+    (change.allowedIps !== undefined &&
+      change.allowedIps !== null &&
+      !sameList(before.allowedIps, change.allowedIps)) ||
     (change.owner !== undefined && change.owner !== before.owner) ||
     (expiresAt !== undefined && (before.expiresAt === undefined || expiresAt < before.expiresAt))
   );

@@ -16,6 +16,12 @@ function epoch(value: unknown): number | undefined {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
+function stringList(value: unknown): string[] | undefined {
+  return Array.isArray(value) && value.length > 0 && value.every((entry) => typeof entry === "string")
+    ? (value as string[])
+    : undefined;
+}
+
 function roleList(value: unknown): string[] | null {
   if (value === undefined) return [];
   const items = value instanceof Set ? [...value] : Array.isArray(value) ? value : null;
@@ -61,6 +67,8 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
     ...(lastUsedAt === undefined ? {} : { lastUsedAt }),
     ...(typeof lastUsedIp === "string" ? { lastUsedIp } : {}),
     ...(previousSecretExpiresAt === undefined ? {} : { previousSecretExpiresAt }),
+    ...(stringList(item.allowedIps) ? { allowedIps: stringList(item.allowedIps) as string[] } : {}),
+    ...(stringList(item.recentIps) ? { recentIps: stringList(item.recentIps) as string[] } : {}),
     revision: epoch(item.rev) ?? 0,
     ownerRevision: epoch(item.ownerRev) ?? 0,
   };
@@ -80,6 +88,7 @@ export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
     ...(record.expiresAt === undefined ? {} : { expiresAt: record.expiresAt }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
+    ...(record.allowedIps?.length ? { allowedIps: [...record.allowedIps] } : {}),
     rev: record.revision,
     ownerRev: record.ownerRevision,
   };

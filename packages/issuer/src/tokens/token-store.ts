@@ -165,6 +165,7 @@ export function createTokenStore(
       ...(checked.name === undefined ? {} : { name: checked.name }),
       isRevoked: false,
       ...(checked.expiresAt === undefined ? {} : { expiresAt: checked.expiresAt }),
+      ...(checked.allowedIps?.length ? { allowedIps: checked.allowedIps } : {}),
       createdAt: at,
       updatedAt: at,
       revision: 1,
@@ -285,6 +286,8 @@ export function createTokenStore(
       // DynamoDB stores no empty set: no roles means no attribute.
       if (next.roles !== undefined && next.roles.length === 0) remove.push("roles");
       else if (next.roles !== undefined) set.roles = new Set(next.roles);
+      if (next.allowedIps === null) remove.push("allowedIps");
+      else if (next.allowedIps !== undefined) set.allowedIps = [...next.allowedIps];
       return writeRevision(tokenId, before.revision, set, remove);
     });
   }
@@ -529,19 +532,29 @@ export function createTokenStore(
     list,
     batchLoad,
 
-    async touch(tokenId: string, usage: { readonly at: number; readonly ip?: string }) {
+    async touch(tokenId, usage) {
       if (!isTokenId(tokenId)) return;
       const values: Record<string, unknown> = { ":at": usage.at, ":threshold": usage.at - TOUCH_INTERVAL_SECONDS };
-      if (usage.ip !== undefined) values[":ip"] = usage.ip;
+      const set = ["lastUsedAt = :at"];
+      // Written at most once a minute, or at once when the token is used from a new address.
+      let fresh = "attribute_not_exists(lastUsedAt) OR lastUsedAt <= :threshold";
+      if (usage.ip !== undefined) {
+        values[":ip"] = usage.ip;
+        set.push("lastUsedIp = :ip");
+        fresh += " OR attribute_not_exists(lastUsedIp) OR lastUsedIp <> :ip";
+      }
+      if (usage.recentIps?.length) {
+        values[":recent"] = [...usage.recentIps];
+        set.push("recentIps = :recent");
+      }
       try {
         await doc.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { tokenId },
-            UpdateExpression: `SET lastUsedAt = :at${usage.ip === undefined ? "" : ", lastUsedIp = :ip"}`,
+            UpdateExpression: `SET ${set.join(", ")}`,
             // attribute_exists: a touch never recreates a deleted token as a stub.
-            ConditionExpression:
-              "attribute_exists(tokenId) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt <= :threshold)",
+            ConditionExpression: `attribute_exists(tokenId) AND (${fresh})`,
             ExpressionAttributeValues: values,
           }),
         );

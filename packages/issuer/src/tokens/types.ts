@@ -25,6 +25,10 @@ export interface TokenRecord {
    * "below N" denies every JWT derived from an older state.
    */
   readonly revision: number;
+  /** Client addresses (IPv4/IPv6 CIDRs) the PAT may be exchanged from; absent: anywhere. */
+  readonly allowedIps?: readonly string[];
+  /** The last few addresses it was exchanged from, newest first. */
+  readonly recentIps?: readonly string[];
   /** After a rotation with a grace period: when the previous secret stops working (epoch s). */
   readonly previousSecretExpiresAt?: number;
   /** The owner's revision when this PAT was created, restored or moved: below the owner's current one means revoked with the owner. */
@@ -47,6 +51,8 @@ export interface IssueInput {
   readonly expiresAt?: number;
   /** A chosen id (21 base62 chars); random when omitted. */
   readonly tokenId?: string;
+  /** Client addresses (IPv4/IPv6 CIDRs, at most 32) it may be exchanged from; omit for anywhere. */
+  readonly allowedIps?: readonly string[];
 }
 
 /** Input of `register`: a token made elsewhere by `generate` (or `@access-tokens/core`). */
@@ -70,6 +76,8 @@ export interface TokenUpdate {
   /** Epoch seconds in the future, or null to remove the expiry. */
   readonly expiresAt?: number | null;
   readonly roles?: RolesUpdate;
+  /** Replaces the allow-list; null or [] removes it. */
+  readonly allowedIps?: readonly string[] | null;
 }
 
 export type PatVerifyResult =
@@ -164,7 +172,10 @@ export interface TokenStore {
   /** Loads many tokens by id (100 per BatchGet, unprocessed keys retried). */
   batchLoad(tokenIds: Iterable<string>): Promise<BatchLoadResult>;
   /** Records a successful use, at most once a minute per token; never recreates a deleted item. */
-  touch(tokenId: string, usage: { readonly at: number; readonly ip?: string }): Promise<void>;
+  touch(
+    tokenId: string,
+    usage: { readonly at: number; readonly ip?: string; readonly recentIps?: readonly string[] },
+  ): Promise<void>;
   /** Resolves when the table answers (for /readyz). */
   ping(): Promise<void>;
 }

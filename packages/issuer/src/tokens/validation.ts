@@ -1,4 +1,5 @@
 import { isTokenId } from "@patgate/shared";
+import { checkAllowedIps } from "./allowed-ips.js";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
 
@@ -74,9 +75,10 @@ export interface CheckedIssue {
   readonly name?: string;
   readonly expiresAt?: number;
   readonly tokenId?: string;
+  readonly allowedIps?: string[];
 }
 
-const ISSUE_KEYS = new Set(["owner", "isAdmin", "roles", "name", "expiresAt", "tokenId", "secretPhc"]);
+const ISSUE_KEYS = new Set(["owner", "isAdmin", "roles", "name", "expiresAt", "tokenId", "secretPhc", "allowedIps"]);
 
 export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number): CheckedIssue {
   if (!isRecord(input)) throw invalid("input", "must be an object");
@@ -89,6 +91,7 @@ export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number)
     ...(name === undefined ? {} : { name }),
     ...(input.expiresAt === undefined ? {} : { expiresAt: checkExpiresAt(input.expiresAt, nowSeconds) }),
     ...(input.tokenId === undefined ? {} : { tokenId: checkTokenId(input.tokenId) }),
+    ...(input.allowedIps === undefined ? {} : { allowedIps: checkAllowedIps(input.allowedIps) }),
   };
 }
 
@@ -120,9 +123,11 @@ export interface CheckedUpdate {
   /** null removes the expiry. */
   readonly expiresAt?: number | null;
   readonly roles?: CheckedRoles;
+  /** null (or an empty list) removes the allow-list. */
+  readonly allowedIps?: string[] | null;
 }
 
-const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles"]);
+const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles", "allowedIps"]);
 
 export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number): CheckedUpdate {
   if (!isRecord(changes)) throw invalid("changes", "must be an object");
@@ -138,6 +143,9 @@ export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number):
       ? {}
       : { expiresAt: changes.expiresAt === null ? null : checkExpiresAt(changes.expiresAt, nowSeconds) }),
     ...(changes.roles === undefined ? {} : { roles: checkRolesUpdate(changes.roles) }),
+    ...(changes.allowedIps === undefined
+      ? {}
+      : { allowedIps: changes.allowedIps === null ? null : checkAllowedIps(changes.allowedIps) }),
   };
 }
 

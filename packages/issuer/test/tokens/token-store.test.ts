@@ -274,12 +274,17 @@ describe("revoke / restore", () => {
 });
 
 describe("touch", () => {
-  it("writes at most once a minute and never recreates a deleted token", async () => {
+  it("writes at most once a minute per address and never recreates a deleted token", async () => {
     const { record } = await store.issue({ owner: "quinn" });
     const at = nowS();
     await store.touch(record.tokenId, { at, ip: "10.0.0.1" });
-    await store.touch(record.tokenId, { at: at + 30, ip: "10.0.0.2" });
+    await store.touch(record.tokenId, { at: at + 30, ip: "10.0.0.1" });
     expect(await store.get(record.tokenId)).toMatchObject({ lastUsedAt: at, lastUsedIp: "10.0.0.1" });
+    // A new address is recorded at once.
+    await store.touch(record.tokenId, { at: at + 31, ip: "10.0.0.2", recentIps: ["10.0.0.2", "10.0.0.1"] });
+    expect(await store.get(record.tokenId)).toMatchObject({ lastUsedAt: at + 31, recentIps: ["10.0.0.2", "10.0.0.1"] });
+    await store.touch(record.tokenId, { at: at + 40, ip: "10.0.0.2" });
+    expect(await store.get(record.tokenId)).toMatchObject({ lastUsedAt: at + 31 });
     await store.touch(record.tokenId, { at: at + 61, ip: "10.0.0.3" });
     expect(await store.get(record.tokenId)).toMatchObject({ lastUsedAt: at + 61, lastUsedIp: "10.0.0.3" });
     const ghost = newTokenId();

@@ -20,6 +20,8 @@ export const tokenRecordSchema = {
       description: "after a rotation with a grace period: when the previous secret stops working (epoch seconds)",
     },
     revision: { type: "integer", description: "bumped by every change; JWTs carry it as client_rev" },
+    allowedIps: { type: "array", items: { type: "string" }, description: "CIDRs it may be exchanged from" },
+    recentIps: { type: "array", items: { type: "string" }, description: "the last addresses it was used from" },
   },
 } as const;
 
@@ -68,6 +70,12 @@ export const createBody = {
     name: { type: "string" },
     expiresAt: { type: "integer", description: "epoch seconds" },
     expiresIn: { type: "integer", description: "seconds from now (instead of expiresAt)" },
+    allowedIps: {
+      type: "array",
+      maxItems: 32,
+      items: { type: "string" },
+      description: "IPv4/IPv6 CIDRs it may be exchanged from; omit for anywhere",
+    },
   },
 } as const;
 
@@ -81,6 +89,11 @@ export const updateBody = {
     roles: {
       description: "replace: an array; or {add: [...]}, or {remove: [...]} (atomic)",
       anyOf: [roles, { type: "object", properties: { add: roles } }, { type: "object", properties: { remove: roles } }],
+    },
+    allowedIps: {
+      type: ["array", "null"],
+      items: { type: "string" },
+      description: "replaces the allow-list; null or [] removes it",
     },
   },
 } as const;
