@@ -313,3 +313,42 @@ describe("an unreachable store", () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
 });
+
+describe("revisions", () => {
+  it("every change bumps the record's revision; a touch does not", async () => {
+    const { record } = await store.issue({ owner: "rev", roles: ["a"] });
+    expect(record.revision).toBe(1);
+    const updated = await store.update(record.tokenId, { roles: { add: ["b"] } });
+    expect(updated.revision).toBe(2);
+    await store.touch(record.tokenId, { at: nowS(), ip: "10.9.9.9" });
+    expect((await store.get(record.tokenId))?.revision).toBe(2);
+    expect((await store.revoke(record.tokenId)).record.revision).toBe(3);
+    expect((await store.revoke(record.tokenId)).changed).toBe(false);
+    expect((await store.restore(record.tokenId)).record.revision).toBe(4);
+  });
+
+  it("a write computed from an older revision is refused as a conflict", async () => {
+    const { record } = await store.issue({ owner: "rev2" });
+    await store.update(record.tokenId, { name: "moved on" });
+    await expect(store.revoke(record.tokenId, { expectedRevision: record.revision })).rejects.toMatchObject({
+      code: "conflict",
+    });
+  });
+
+  it("an owner's revocation kills the PATs it had, not later ones; a restore brings one back alone", async () => {
+    const owner = `owned-${nowS()}`;
+    const before = await store.issue({ owner });
+    const other = await store.issue({ owner });
+    const revision = await store.owners.get(owner);
+    expect(await store.owners.advance(owner, revision, Date.now())).toBe(true);
+    expect(await store.owners.advance(owner, revision, Date.now())).toBe(false); // someone got there first
+    expect(await store.verify(before.token)).toMatchObject({ ok: false, reason: "revoked" });
+    const after = await store.issue({ owner });
+    expect(after.record.ownerRevision).toBe(revision + 1);
+    expect(await store.verify(after.token)).toMatchObject({ ok: true });
+    const restored = await store.restore(before.record.tokenId);
+    expect(restored).toMatchObject({ changed: true, record: { ownerRevision: revision + 1 } });
+    expect(await store.verify(before.token)).toMatchObject({ ok: true });
+    expect(await store.verify(other.token)).toMatchObject({ ok: false, reason: "revoked" });
+  });
+});
