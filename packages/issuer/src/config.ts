@@ -45,6 +45,8 @@ export interface IssuerConfig {
   readonly embeddedWorker: boolean;
   /** Where GitHub's secret-scanning public keys are fetched (`POST /leaks/github`). */
   readonly githubKeysUrl: string;
+  /** The longest PAT lifetime, seconds; undefined (`none`) lets PATs never expire. */
+  readonly maxTokenLifetimeSeconds?: number;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -76,6 +78,19 @@ function httpUrl(variable: string, raw: string): string {
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") fail(variable, "must be an http(s) URL", raw);
   return raw.replace(/\/+$/, "");
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/** A lifetime such as `366d`, `12h`, `90m`, or `none`. */
+function lifetime(env: Env, variable: string, fallback: number): { maxTokenLifetimeSeconds?: number } {
+  const raw = env[variable]?.trim();
+  if (!raw) return { maxTokenLifetimeSeconds: fallback };
+  if (raw.toLowerCase() === "none") return {};
+  const match = /^(\d{1,7})([smhdw])$/.exec(raw);
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ""] ?? 0) : 0;
+  if (seconds <= 0) fail(variable, "must be a duration such as 366d, 30d or 12h, or none", raw);
+  return { maxTokenLifetimeSeconds: seconds };
 }
 
 function flag(env: Env, variable: string, fallback: boolean): boolean {
@@ -184,6 +199,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       " (failures per minute per token)",
     ),
     embeddedWorker: flag(env, "PATGATE_WORKER", true),
+    ...lifetime(env, "PATGATE_MAX_TOKEN_LIFETIME", 366 * 86_400),
     githubKeysUrl: env.PATGATE_GITHUB_KEYS_URL?.trim()
       ? httpUrl("PATGATE_GITHUB_KEYS_URL", env.PATGATE_GITHUB_KEYS_URL.trim())
       : GITHUB_SECRET_SCANNING_KEYS_URL,

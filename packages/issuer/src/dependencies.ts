@@ -66,6 +66,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     tableName: config.tableName,
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
+    ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
   });
   const keys = await loadSigningKeys({
     path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),

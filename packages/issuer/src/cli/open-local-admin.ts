@@ -25,6 +25,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
     tableName: config.tableName,
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
+    ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
   });
   // With Redis, revocations made here go through the outbox and the queue like the API's.
   // Embedded, no issuer is running (it would hold the store's files): the outbox keeps

@@ -69,6 +69,14 @@ const TOUCH_INTERVAL_SECONDS = 60;
 /** Attempts of a conditional write that keeps meeting concurrent changes. */
 const WRITE_ATTEMPTS = 20;
 
+/** `366d`, `12h`, `90m` or seconds: how the policy's limit reads in an error. */
+function describeLifetime(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
+
 /** Names SDK errors that mean "the store is not serving", as opposed to a bug in our request. */
 function unavailable(error: unknown): never {
   if (error instanceof TokenStoreError || error instanceof StoreUnavailableError) throw error;
@@ -104,6 +112,9 @@ export function createTokenStore(
   const verifySecret = internals.verifySecret ?? scryptVerify;
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor(now() / 1000);
+  const maxLifetime = options.maxLifetimeSeconds;
+  if (maxLifetime !== undefined && (!Number.isSafeInteger(maxLifetime) || maxLifetime <= 0))
+    throw new RangeError("maxLifetimeSeconds must be a positive integer");
   const ownersTable = options.ownerTableName ?? ownerTableName(tableName);
   const owners = createOwnerRevisions(client, ownersTable);
 
@@ -154,9 +165,21 @@ export function createTokenStore(
     return { ...stored, ownerRevision };
   }
 
-  async function put(checked: CheckedIssue, tokenId: string, secretPhc: string): Promise<TokenRecord> {
-    const ownerRevision = await send(() => owners.get(checked.owner));
+  /** A lifetime beyond the policy is refused; none at all gets the policy's longest. */
+  function expiryWithinPolicy(expiresAt: number | null | undefined, at: number): number | null | undefined {
+    if (maxLifetime === undefined) return expiresAt;
+    const limit = `${describeLifetime(maxLifetime)} from now (PATGATE_MAX_TOKEN_LIFETIME)`;
+    if (expiresAt === null) throw invalid("expiresAt", `cannot be removed: every PAT expires within ${limit}`);
+    if (expiresAt === undefined) return at + maxLifetime;
+    if (expiresAt > at + maxLifetime) throw invalid("expiresAt", `must be at most ${limit}`);
+    return expiresAt;
+  }
+
+  async function put(input: CheckedIssue, tokenId: string, secretPhc: string): Promise<TokenRecord> {
     const at = nowSeconds();
+    const expiresAt = expiryWithinPolicy(input.expiresAt, at) ?? undefined;
+    const checked: CheckedIssue = { ...input, ...(expiresAt === undefined ? {} : { expiresAt }) };
+    const ownerRevision = await send(() => owners.get(checked.owner));
     const record: TokenRecord = {
       tokenId,
       owner: checked.owner,
@@ -269,6 +292,7 @@ export function createTokenStore(
   async function update(tokenId: string, changes: TokenUpdate, options?: WriteOptions): Promise<TokenRecord> {
     checkTokenId(tokenId);
     const checked = checkUpdate(changes, nowSeconds());
+    if (checked.expiresAt !== undefined) expiryWithinPolicy(checked.expiresAt, nowSeconds());
     return change(tokenId, options, async (before) => {
       const next = changeFor(before, checked);
       const set: Record<string, unknown> = { updatedAt: nowSeconds() };
@@ -471,12 +495,19 @@ export function createTokenStore(
         const at = nowSeconds();
         // Only the secret just replaced survives, and only for the grace period.
         const keepPrevious = grace > 0 && typeof item?.secretPhc === "string";
+        // A token older than the policy comes out of its rotation within it.
+        const policyEnd = maxLifetime === undefined ? undefined : at + maxLifetime;
+        const expiresAt =
+          policyEnd !== undefined && (before.expiresAt === undefined || before.expiresAt > policyEnd)
+            ? policyEnd
+            : undefined;
         const record = await writeRevision(
           tokenId,
           before.revision,
           {
             secretPhc,
             updatedAt: at,
+            ...(expiresAt === undefined ? {} : { expiresAt }),
             ...(keepPrevious ? { previousSecretPhc: item?.secretPhc, previousSecretExpiresAt: at + grace } : {}),
           },
           keepPrevious ? [] : ["previousSecretPhc", "previousSecretExpiresAt"],

@@ -189,6 +189,12 @@ export interface TokenStoreOptions {
   readonly scrypt?: ScryptParams;
   /** Current time in epoch ms; default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * The longest lifetime a PAT may have, seconds (`PATGATE_MAX_TOKEN_LIFETIME`):
+   * a PAT created without an expiry gets it, and no create, update or rotation
+   * may go beyond it. Undefined: PATs may never expire.
+   */
+  readonly maxLifetimeSeconds?: number;
   /** The owner table; default `<tableName>-owners`. */
   readonly ownerTableName?: string;
 }
