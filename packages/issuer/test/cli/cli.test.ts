@@ -70,11 +70,16 @@ describe("patgate CLI against the configured store", () => {
       "--remove-role",
       "write",
       "--expires",
-      "never",
+      "30d",
       "--json",
     );
     expect(JSON.parse(updated.out).record).toMatchObject({ roles: ["read"] });
-    expect(JSON.parse(updated.out).record.expiresAt).toBeUndefined();
+    expect(JSON.parse(updated.out).record.expiresAt).toBeGreaterThan(Date.now() / 1000 + 29 * 86_400);
+    // The lifetime policy (366d by default): no PAT that never expires.
+    const never = await run("tokens", "update", record.tokenId, "--expires", "never");
+    expect(never.code).not.toBe(0);
+    expect(never.err.trim().split("\n")).toHaveLength(1);
+    expect(never.err).toMatch(/PATGATE_MAX_TOKEN_LIFETIME/);
 
     const revoked = await run("tokens", "revoke", record.tokenId, "--json");
     expect(JSON.parse(revoked.out).record.isRevoked).toBe(true);
