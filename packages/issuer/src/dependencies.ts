@@ -72,6 +72,7 @@ async function redisRevocation(config: IssuerConfig, redisUrl: string, dynamo: D
     redis,
     keys,
     onPending: (count) => metrics.pendingRevocations.set(count),
+    onFailed: (count) => metrics.failedRevocations.set(count),
   });
   const worker = config.embeddedWorker
     ? createRevocationWorker({

@@ -21,6 +21,8 @@ export {
   type DenyLookup,
   denyEntryField,
   findDenial,
+  isDenyValue,
+  MAX_DENY_VALUE_LENGTH,
   notBeforeMark,
   parseDenyEntry,
   parseRevocationEvent,
@@ -63,3 +65,4 @@ export {
 } from "./phc.js";
 export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";
+export { isWellFormedText } from "./text.js";

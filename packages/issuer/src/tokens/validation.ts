@@ -1,18 +1,18 @@
-import { isTokenId } from "@patgate/shared";
+import { isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
 
 /** At most this many roles on one token, each at most {@link MAX_ROLE_LENGTH} characters. */
 export const MAX_ROLES = 50;
 export const MAX_ROLE_LENGTH = 100;
-export const MAX_OWNER_LENGTH = 256;
+/** An owner is a deny-list value (a `sub` mark), so it stays within {@link MAX_DENY_VALUE_LENGTH}. */
+export const MAX_OWNER_LENGTH = Math.min(256, MAX_DENY_VALUE_LENGTH);
 export const MAX_NAME_LENGTH = 100;
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 50;
 
-// Control characters (C0, DEL, C1) never belong in an owner, a name or a role.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** What every owner, name and role must be; see `isWellFormedText`. */
+const NOT_WELL_FORMED = "must be well-formed text (no control characters or lone surrogates)";
 const WHITESPACE = /\s/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -27,14 +27,14 @@ export function checkTokenId(value: unknown, field = "tokenId"): string {
 export function checkOwner(value: unknown): string {
   if (typeof value !== "string" || value.length === 0) throw invalid("owner", "must be a non-empty string");
   if (value.length > MAX_OWNER_LENGTH) throw invalid("owner", `must be at most ${MAX_OWNER_LENGTH} characters`);
-  if (CONTROL.test(value)) throw invalid("owner", "must not contain control characters");
+  if (!isWellFormedText(value)) throw invalid("owner", NOT_WELL_FORMED);
   return value;
 }
 
 export function checkName(value: unknown): string {
   if (typeof value !== "string") throw invalid("name", "must be a string");
   if (value.length > MAX_NAME_LENGTH) throw invalid("name", `must be at most ${MAX_NAME_LENGTH} characters`);
-  if (CONTROL.test(value)) throw invalid("name", "must not contain control characters");
+  if (!isWellFormedText(value)) throw invalid("name", NOT_WELL_FORMED);
   return value;
 }
 
@@ -50,8 +50,8 @@ export function checkRoles(value: unknown, field = "roles"): string[] {
     if (typeof role !== "string" || role.length === 0) throw invalid(field, "must contain only non-empty strings");
     if (role.length > MAX_ROLE_LENGTH)
       throw invalid(field, `must contain roles of at most ${MAX_ROLE_LENGTH} characters`);
-    if (CONTROL.test(role) || WHITESPACE.test(role))
-      throw invalid(field, "must not contain whitespace or control characters");
+    if (!isWellFormedText(role)) throw invalid(field, `must contain roles that ${NOT_WELL_FORMED}`);
+    if (WHITESPACE.test(role)) throw invalid(field, "must not contain whitespace");
   }
   const roles = [...new Set(value as string[])].sort();
   if (roles.length > MAX_ROLES) throw invalid(field, `must hold at most ${MAX_ROLES} roles`);
