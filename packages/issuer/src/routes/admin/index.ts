@@ -42,6 +42,18 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
   app.addHook("onRequest", async (request) => {
     request.admin = await authenticate(ctx, request, "admin");
   });
+  // A query parameter the route does not know is a 400, never silently ignored: a client
+  // that misspells a filter (hasRole for role) must not get the unfiltered list as if filtered.
+  app.addHook("preValidation", async (request) => {
+    const schema = request.routeOptions.schema?.querystring as { properties?: object } | undefined;
+    const known = schema?.properties ?? {};
+    for (const key of Object.keys(request.query ?? {})) {
+      if (!Object.hasOwn(known, key)) {
+        const name = key.slice(0, 64);
+        throw invalidRequest(`unknown query parameter ${JSON.stringify(name)}`, name);
+      }
+    }
+  });
 
   /** Runs an admin action and writes its audit line, success or failure. */
   async function audited<T>(
@@ -237,7 +249,11 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         summary: "The audit trail of a PAT, newest first",
         security,
         params: tokenIdParams,
-        querystring: { type: "object", properties: { limit: { type: "string" }, cursor: { type: "string" } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { limit: { type: "string" }, cursor: { type: "string" } },
+        },
       },
     },
     async (request) => {
@@ -334,7 +350,11 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         description:
           "state: pending (on its way), propagated (on the deny-list) or failed (given up on, with the reason; kept a week).",
         security,
-        querystring: { type: "object", properties: { limit: { type: "string", description: "1-500, default 100" } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { limit: { type: "string", description: "1-500, default 100" } },
+        },
       },
     },
     async (request) => {
