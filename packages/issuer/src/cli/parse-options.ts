@@ -28,6 +28,35 @@ function oneLine(error: { code?: unknown; message: string }): string {
 }
 
 /**
+ * `--expires -5d` as `--expires=-5d`: `parseArgs` calls a value that starts
+ * with a dash ambiguous and answers with three lines, though only an option
+ * of ours can be mistaken for one. A value that is one of our options stays
+ * apart (`--name --json` is then "--name needs a value").
+ */
+function attachDashValues(args: readonly string[], options: Options): string[] {
+  const isOption = (arg: string) =>
+    arg === "--" ||
+    (arg.startsWith("--") && Object.hasOwn(options, arg.slice(2).split("=")[0] ?? "")) ||
+    Object.values(options).some((o) => o.short !== undefined && arg === `-${o.short}`);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const next = args[i + 1];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
+    const option = name !== undefined && Object.hasOwn(options, name) ? options[name] : undefined;
+    if (option?.type === "string" && next?.startsWith("-") && !isOption(next)) {
+      out.push(`${arg}=${next}`);
+      i += 1;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/**
  * `parseArgs` in strict mode, whose errors are one line naming the option and
  * pointing at `helpCommand`'s `--help`. With `positionals: false` (the
  * default is true) a positional argument is an error too.
@@ -43,7 +72,7 @@ export function parseOptions<T extends Options>(
   const fail = (problem: string) => new CliError(`${problem} (see "patgate ${helpCommand} --help")`, 2);
   let parsed: ParsedOptions<T>;
   try {
-    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: attachDashValues(args, options), options, allowPositionals: true, strict: true });
   } catch (error) {
     throw fail(oneLine(error as Error & { code?: unknown }));
   }

@@ -1,6 +1,6 @@
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "../../tokens/types.js";
 import { CliError } from "../cli-error.js";
-import { parseDuration } from "../durations.js";
+import { durationMessage, parseDuration } from "../durations.js";
 import { type CliIO, describeToken, tokenTable } from "../output.js";
 import { parseOptions } from "../parse-options.js";
 import type { TokenAdmin } from "../token-admin.js";
@@ -47,10 +47,9 @@ function parse(command: TokensCommand, args: readonly string[]) {
 }
 
 function expiresAt(text: string, nowSeconds: number): number {
-  const seconds = parseDuration(text);
-  if (seconds === null)
-    throw new CliError(`--expires takes a duration like 90d, 12h or 30m, got ${JSON.stringify(text)}`, 2);
-  return nowSeconds + seconds;
+  const duration = parseDuration(text);
+  if (!duration.ok) throw new CliError(durationMessage("--expires", text, duration.problem), 2);
+  return nowSeconds + duration.seconds;
 }
 
 function onlyId(positionals: readonly string[], command: string): string {
