@@ -65,4 +65,4 @@ export {
 } from "./phc.js";
 export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";
-export { isWellFormedText } from "./text.js";
+export { isScopeToken, isWellFormedText } from "./text.js";

@@ -27,3 +27,22 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 export function isWellFormedText(value: string): boolean {
   return !LONE_SURROGATE.test(value) && !CONTROL.test(value);
 }
+
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * Whether `value` is an OAuth scope token (RFC 6749 §3.3): one or more
+ * printable ASCII characters other than space, `"` and `\`. Every role is
+ * one, since a JWT's `scope` claim is its roles joined by spaces and a
+ * verifier's `WWW-Authenticate: ... scope="..."` quotes them.
+ *
+ * @example
+ * isScopeToken("billing:read") // true
+ * isScopeToken("read write") // false: a space
+ * isScopeToken('say"hi') // false: a quote
+ * isScopeToken("r\u00f4le") // false: not ASCII
+ */
+export function isScopeToken(value: string): boolean {
+  return SCOPE_TOKEN.test(value);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDenyValue, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "../src/index.js";
+import { isDenyValue, isScopeToken, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "../src/index.js";
 
 describe("isWellFormedText", () => {
   it.each(["", "alice", "alice@example.com", "café", "zoë-😀", "日本語", "a b"])("accepts %j", (value) => {
@@ -28,5 +28,15 @@ describe("isDenyValue", () => {
     expect(isDenyValue("")).toBe(false);
     expect(isDenyValue("x".repeat(MAX_DENY_VALUE_LENGTH + 1))).toBe(false);
     expect(isDenyValue("jti-\ud800")).toBe(false);
+  });
+});
+
+describe("isScopeToken", () => {
+  it.each(["read", "billing:write", "repo/admin", "!#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~"])("accepts %j", (value) => {
+    expect(isScopeToken(value)).toBe(true);
+  });
+
+  it.each(["", "a b", 'say"hi', "back\\slash", "café", "a\tb", "a\u007f", "😀"])("refuses %j", (value) => {
+    expect(isScopeToken(value)).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import { isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
+import { isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
 
@@ -43,8 +43,16 @@ export function checkIsAdmin(value: unknown): boolean {
   return value;
 }
 
-/** A role list: unique (duplicates dropped), sorted, each role a non-empty word. */
-export function checkRoles(value: unknown, field = "roles"): string[] {
+/**
+ * A role list: unique (duplicates dropped), sorted, each role an OAuth scope
+ * token (RFC 6749 §3.3: printable ASCII without space, `"` or `\`), since a
+ * JWT's `scope` is its roles joined by spaces.
+ *
+ * With `stored: true` a role only has to be one that may already be stored
+ * (well-formed text without whitespace, the rule before scope tokens): for
+ * removing such a role, or filtering by it. None is ever granted in a JWT.
+ */
+export function checkRoles(value: unknown, field = "roles", { stored = false } = {}): string[] {
   if (!Array.isArray(value)) throw invalid(field, "must be an array of strings");
   for (const role of value) {
     if (typeof role !== "string" || role.length === 0) throw invalid(field, "must contain only non-empty strings");
@@ -52,6 +60,8 @@ export function checkRoles(value: unknown, field = "roles"): string[] {
       throw invalid(field, `must contain roles of at most ${MAX_ROLE_LENGTH} characters`);
     if (!isWellFormedText(role)) throw invalid(field, `must contain roles that ${NOT_WELL_FORMED}`);
     if (WHITESPACE.test(role)) throw invalid(field, "must not contain whitespace");
+    if (!stored && !isScopeToken(role))
+      throw invalid(field, 'must contain OAuth scope tokens: printable ASCII without space, " or \\');
   }
   const roles = [...new Set(value as string[])].sort();
   if (roles.length > MAX_ROLES) throw invalid(field, `must hold at most ${MAX_ROLES} roles`);
@@ -106,7 +116,8 @@ function checkRolesUpdate(value: RolesUpdate | unknown): CheckedRoles {
     throw invalid("roles", "must be an array, {add: [...]} or {remove: [...]}");
   }
   const kind = keys[0];
-  const roles = checkRoles(value[kind], `roles.${kind}`);
+  // A role stored before roles had to be scope tokens can still be removed.
+  const roles = checkRoles(value[kind], `roles.${kind}`, { stored: kind === "remove" });
   if (roles.length === 0) throw invalid(`roles.${kind}`, "must name at least one role");
   return { kind, roles };
 }
@@ -163,7 +174,7 @@ export function checkListOptions(options: ListOptions | unknown = {}): CheckedLi
   if (cursor !== undefined && (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 1024)) {
     throw invalid("cursor", "is not a cursor from a previous page");
   }
-  if (hasRole !== undefined) checkRoles([hasRole], "hasRole");
+  if (hasRole !== undefined) checkRoles([hasRole], "hasRole", { stored: true });
   if (typeof includeRevoked !== "boolean") throw invalid("includeRevoked", "must be a boolean");
   if (typeof includeExpired !== "boolean") throw invalid("includeExpired", "must be a boolean");
   return {
