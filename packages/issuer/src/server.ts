@@ -5,9 +5,8 @@ import { buildApp } from "./app.js";
 import type { IssuerConfig } from "./config.js";
 import { createDependencies } from "./dependencies.js";
 import { ensureInitialAdmin, type InitialAdmin } from "./embedded/initial-admin.js";
+import { RUNNING_ISSUER_FILE } from "./embedded/running-issuer.js";
 
-/** File in the data dir telling local tools where the embedded issuer listens. */
-export const RUNNING_ISSUER_FILE = "issuer.json";
 /** How often a running issuer re-reads the signing-key file (rotations made by another process). */
 const KEY_REFRESH_MS = 5000;
 /** Longest wait for in-flight requests on shutdown. */

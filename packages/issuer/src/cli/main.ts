@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, type IssuerConfig, loadConfig } from "../config.js";
+import { DataDirInUseError } from "../embedded/data-dir-in-use.js";
 import { INITIAL_ADMIN_TOKEN_FILE } from "../embedded/initial-admin.js";
+import { readRunningIssuer } from "../embedded/running-issuer.js";
 import { KeyFileError } from "../jwt/key-file.js";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
 import { CliError } from "./cli-error.js";
@@ -22,8 +24,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 async function runningEmbeddedIssuer(config: IssuerConfig): Promise<{ url: string; token: string } | null> {
   try {
-    const { RUNNING_ISSUER_FILE } = await import("../server.js");
-    const { url } = JSON.parse(await readFile(join(config.dataDir, RUNNING_ISSUER_FILE), "utf8")) as { url: string };
+    const running = await readRunningIssuer(config.dataDir);
+    if (!running) return null;
+    const { url } = running;
     const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
     if (!health.ok) return null;
     const token = (await readFile(join(config.dataDir, INITIAL_ADMIN_TOKEN_FILE), "utf8")).trim();
@@ -50,7 +53,13 @@ async function adminFor(env: Env): Promise<TokenAdmin> {
 }
 
 function oneLine(error: unknown): string {
-  if (error instanceof CliError || error instanceof ConfigError || error instanceof KeyFileError) return error.message;
+  if (
+    error instanceof CliError ||
+    error instanceof ConfigError ||
+    error instanceof KeyFileError ||
+    error instanceof DataDirInUseError
+  )
+    return error.message;
   if (error instanceof TokenStoreError) return error.message;
   if (error instanceof StoreUnavailableError) return `the token store is unreachable (${error.message})`;
   const message = error instanceof Error ? error.message : String(error);
