@@ -121,6 +121,9 @@ export function createRevocationQueue(
       return withTimeout(finished, timeoutMs).catch(() => false);
     },
     async close() {
+      // A BullMQ connection closed while still starting up reports the aborted start as an
+      // unhandled rejection (its error listeners are gone by then): let it finish starting first.
+      await withTimeout(Promise.all([queue.waitUntilReady(), events?.waitUntilReady()]), 1000).catch(() => {});
       // Bounded: closing waits on Redis, which may be the thing that is down.
       await withTimeout(Promise.all([events?.close(), queue.close()]), 3000).catch(() => {});
       producer.disconnect();

@@ -25,6 +25,10 @@ export interface RevocationWorkerOptions {
   readonly now?: () => number;
 }
 
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 /** Whether BullMQ will move the job to failed rather than retry it. */
 function isLastAttempt(job: Job<RevocationJob>, error: unknown): boolean {
   return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -91,9 +95,12 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
 
   return {
     async close() {
+      // A worker closed while its connections are still starting up reports the aborted start
+      // as an unhandled rejection: let them finish starting first (briefly: Redis may be away).
+      await Promise.race([worker.waitUntilReady().catch(() => {}), delay(1000)]);
       // Closing waits for the active job and for Redis; bounded, since Redis may be away.
       // An unfinished job is not lost: its lock expires and another worker takes it.
-      await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      await Promise.race([worker.close(), delay(3000)]);
       connection.disconnect();
     },
   };
