@@ -81,10 +81,16 @@ async function exchange(pat: string): Promise<Response> {
 }
 
 describe("the issuer as a real process", () => {
-  it("prints the initial admin token once and keeps it in a 0600 file", async () => {
-    const token = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-    expect((await stat(join(dataDir, "initial-admin-token"))).mode & 0o777).toBe(0o600);
-    expect(output.split(token).length - 1).toBe(1);
+  it("keeps the initial admin token in a 0600 file and, stdout not being a terminal, logs where instead of printing it", async () => {
+    const path = join(dataDir, "initial-admin-token");
+    const token = (await readFile(path, "utf8")).trim();
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    expect(output).not.toContain(token);
+    const told = output
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { initialAdminTokenFile?: string });
+    expect(told.filter((line) => line.initialAdminTokenFile === path)).toHaveLength(1);
   });
 
   it("creates a PAT with the CLI, exchanges it, and the JWT verifies with plain jose against the served JWKS", async () => {

@@ -99,6 +99,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
             keys: keyNames,
             worker: config.embeddedWorker,
             onPending: (count: number) => metrics.pendingRevocations.set(count),
+            onFailed: (count: number) => metrics.failedRevocations.set(count),
             onPropagated: (lag: number) => metrics.propagationSeconds.observe(lag / 1000),
           },
         }

@@ -4,10 +4,9 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import type { IssuerConfig } from "./config.js";
 import { createDependencies } from "./dependencies.js";
-import { ensureInitialAdmin, type InitialAdmin } from "./embedded/initial-admin.js";
+import { ensureInitialAdmin, type InitialAdmin, initialAdminTokenFile } from "./embedded/initial-admin.js";
+import { RUNNING_ISSUER_FILE } from "./embedded/running-issuer.js";
 
-/** File in the data dir telling local tools where the embedded issuer listens. */
-export const RUNNING_ISSUER_FILE = "issuer.json";
 /** How often a running issuer re-reads the signing-key file (rotations made by another process). */
 const KEY_REFRESH_MS = 5000;
 /** Longest wait for in-flight requests on shutdown. */
@@ -23,7 +22,11 @@ export interface RunningServer {
 export interface StartOptions {
   /** Install SIGTERM / SIGINT handlers that close gracefully; default true. */
   readonly handleSignals?: boolean;
-  /** Where the one-time initial admin token is printed; default stdout. */
+  /**
+   * Where the one-time initial admin token is printed. Default: stdout when it
+   * is a terminal; otherwise nowhere, and a log line says which file (mode
+   * 0600) holds it, so the secret never lands among collected JSON log lines.
+   */
   readonly print?: (text: string) => void;
 }
 
@@ -33,7 +36,8 @@ export interface StartOptions {
  * SIGTERM / SIGINT (in-flight requests finish, stores close).
  */
 export async function startServer(config: IssuerConfig, options: StartOptions = {}): Promise<RunningServer> {
-  const print = options.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const print =
+    options.print ?? (process.stdout.isTTY ? (text: string) => process.stdout.write(`${text}\n`) : undefined);
   const dependencies = await createDependencies(config);
   const app = await buildApp(dependencies.deps);
   const refresh = setInterval(() => void dependencies.deps.keys.refresh().catch(() => {}), KEY_REFRESH_MS);
@@ -72,8 +76,8 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
       mode: 0o600,
     });
   }
-  if (admin) {
-    // Printed once, never logged: this is the only time the token is shown.
+  if (admin && print) {
+    // Printed once, to a terminal, never logged: this is the only time the token is shown.
     print(
       [
         "",
@@ -84,6 +88,18 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
         "",
       ].join("\n"),
     );
+  } else {
+    // Not a terminal (a log collector, a service manager), or made by a start that failed before
+    // showing it: say where the token is, never what it is.
+    const path = admin?.path ?? (await initialAdminTokenFile(config.dataDir));
+    if (path) {
+      app.log.info(
+        { initialAdminTokenFile: path },
+        admin
+          ? "created the initial admin token; it is in this file (mode 0600), not printed: stdout is not a terminal"
+          : "the initial admin token is in this file (mode 0600)",
+      );
+    }
   }
   app.log.info({ url, embedded: config.embedded, issuer: config.issuer }, "patgate issuer listening");
 

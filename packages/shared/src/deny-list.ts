@@ -14,6 +14,8 @@
  * that "deny below 8" catches, however long its scrypt took and whatever the
  * issuers' clocks say; a restore (revision 9) mints JWTs that pass.
  */
+import { isWellFormedText } from "./text.js";
+
 export type DenyEntry =
   | { readonly kind: "jti"; readonly value: string; readonly expiresAt: number }
   | { readonly kind: "client" | "sub"; readonly value: string; readonly minRev: number; readonly expiresAt: number };
@@ -86,7 +88,25 @@ export function findDenial(claims: DenyCheckClaims, lookup: DenyLookup, nowSecon
 }
 
 const KINDS: ReadonlySet<string> = new Set(["jti", "client", "sub"]);
-const MAX_VALUE_LENGTH = 512;
+
+/**
+ * Longest value (jti, token id, owner) a deny entry carries, in UTF-16 code
+ * units; the admin API refuses longer input before anything is recorded.
+ */
+export const MAX_DENY_VALUE_LENGTH = 512;
+
+/**
+ * Whether `value` can be a deny entry's value: 1 to {@link MAX_DENY_VALUE_LENGTH}
+ * characters of well-formed text ({@link isWellFormedText}), which the Lua
+ * `cjson` of the deny-list writer accepts and every follower reads back unchanged.
+ *
+ * @example
+ * isDenyValue("alice") // true
+ * isDenyValue("\ud800") // false
+ */
+export function isDenyValue(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_DENY_VALUE_LENGTH && isWellFormedText(value);
+}
 
 function isEpoch(value: unknown): value is number {
   return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
@@ -97,7 +117,8 @@ export function parseDenyEntry(value: unknown): DenyEntry | null {
   if (typeof value !== "object" || value === null) return null;
   const v = value as Record<string, unknown>;
   if (typeof v.kind !== "string" || !KINDS.has(v.kind)) return null;
-  if (typeof v.value !== "string" || v.value.length === 0 || v.value.length > MAX_VALUE_LENGTH) return null;
+  // Length only: a value read back from Redis went through cjson, so it is already well-formed.
+  if (typeof v.value !== "string" || v.value.length === 0 || v.value.length > MAX_DENY_VALUE_LENGTH) return null;
   if (!isEpoch(v.expiresAt)) return null;
   if (v.kind === "jti") return { kind: "jti", value: v.value, expiresAt: v.expiresAt };
   if (!isEpoch(v.minRev)) return null;

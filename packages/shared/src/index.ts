@@ -21,6 +21,8 @@ export {
   type DenyLookup,
   denyEntryField,
   findDenial,
+  isDenyValue,
+  MAX_DENY_VALUE_LENGTH,
   mergeDenyEntry,
   parseDenyEntry,
   parseRevocationEvent,
@@ -64,3 +66,4 @@ export {
 export { redactTokens } from "./redact.js";
 export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";
+export { isScopeToken, isWellFormedText } from "./text.js";

@@ -15,6 +15,24 @@ function looksLikeJwt(token: string): boolean {
 }
 
 /**
+ * The query of `GET /admin/tokens` for list options: the API names them
+ * `owner`, `role`, `limit`, `cursor` and `active` (neither revoked nor
+ * expired), and refuses any other parameter.
+ */
+function listQuery(options: ListOptions): URLSearchParams {
+  const { owner, hasRole, limit, cursor, includeRevoked = true, includeExpired = true } = options;
+  if (includeRevoked !== includeExpired)
+    throw new CliError("the admin API filters out revoked and expired tokens together (--active), not one of them");
+  const query = new URLSearchParams();
+  if (owner !== undefined) query.set("owner", owner);
+  if (hasRole !== undefined) query.set("role", hasRole);
+  if (limit !== undefined) query.set("limit", String(limit));
+  if (cursor !== undefined) query.set("cursor", cursor);
+  if (!includeRevoked) query.set("active", "true");
+  return query;
+}
+
+/**
  * The admin HTTP API as a {@link TokenAdmin}. `credential` is an admin PAT
  * (exchanged once at `/token` for a JWT) or an admin JWT used as it is.
  */
@@ -87,11 +105,7 @@ export function createHttpTokenAdmin(baseUrl: string, credential: string): Token
   return {
     create: (input: IssueInput) => admin("POST", "/tokens", input),
     list(options: ListOptions) {
-      const query = new URLSearchParams();
-      for (const [key, value] of Object.entries(options)) {
-        if (value !== undefined) query.set(key, String(value));
-      }
-      const qs = query.toString();
+      const qs = listQuery(options).toString();
       return admin<ListPage>("GET", `/tokens${qs ? `?${qs}` : ""}`);
     },
     show: (tokenId: string) => admin<TokenRecord>("GET", tokenPath(tokenId)),

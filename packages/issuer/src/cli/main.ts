@@ -1,33 +1,20 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ConfigError, type IssuerConfig, loadConfig } from "../config.js";
+import { DataDirInUseError } from "../embedded/data-dir-in-use.js";
 import { INITIAL_ADMIN_TOKEN_FILE } from "../embedded/initial-admin.js";
+import { readRunningIssuer } from "../embedded/running-issuer.js";
 import { KeyFileError } from "../jwt/key-file.js";
-import { RUNNING_ISSUER_FILE, startServer } from "../server.js";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
 import { CliError } from "./cli-error.js";
 import { runKeys } from "./commands/keys.js";
-import { runTable } from "./commands/table.js";
-import { runTokens, TOKENS_USAGE } from "./commands/tokens.js";
-import { runWorker } from "./commands/worker.js";
+import { runTokens } from "./commands/tokens.js";
 import { createHttpTokenAdmin } from "./http-token-admin.js";
-import { openLocalAdmin } from "./open-local-admin.js";
 import { type CliIO, processIO } from "./output.js";
 import type { TokenAdmin } from "./token-admin.js";
+import { cliVersion, helpRequest, USAGE, usageOf } from "./usage.js";
 
-const USAGE = `patgate: personal access tokens in, short-lived JWTs out
-
-usage:
-  patgate serve                      run the issuer (what npm start runs)
-  patgate worker                     run the revocation worker on its own (Redis mode)
-  patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore)
-  patgate table create               create the DynamoDB tables
-  patgate keys rotate [--json]       rotate the signing key
-
-Against a running issuer when PATGATE_URL and PATGATE_TOKEN (an admin PAT or JWT)
-are set; otherwise directly against the configured store.
-
-${TOKENS_USAGE}`;
+// The server, the worker and the stores load on demand: `--help` and `--version` stay instant.
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -37,7 +24,9 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 async function runningEmbeddedIssuer(config: IssuerConfig): Promise<{ url: string; token: string } | null> {
   try {
-    const { url } = JSON.parse(await readFile(join(config.dataDir, RUNNING_ISSUER_FILE), "utf8")) as { url: string };
+    const running = await readRunningIssuer(config.dataDir);
+    if (!running) return null;
+    const { url } = running;
     const health = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
     if (!health.ok) return null;
     const token = (await readFile(join(config.dataDir, INITIAL_ADMIN_TOKEN_FILE), "utf8")).trim();
@@ -59,57 +48,82 @@ async function adminFor(env: Env): Promise<TokenAdmin> {
     const running = await runningEmbeddedIssuer(config);
     if (running) return createHttpTokenAdmin(running.url, running.token);
   }
+  const { openLocalAdmin } = await import("./open-local-admin.js");
   return openLocalAdmin(config);
 }
 
 function oneLine(error: unknown): string {
-  if (error instanceof CliError || error instanceof ConfigError || error instanceof KeyFileError) return error.message;
+  if (
+    error instanceof CliError ||
+    error instanceof ConfigError ||
+    error instanceof KeyFileError ||
+    error instanceof DataDirInUseError
+  )
+    return error.message;
   if (error instanceof TokenStoreError) return error.message;
   if (error instanceof StoreUnavailableError) return `the token store is unreachable (${error.message})`;
   const message = error instanceof Error ? error.message : String(error);
   return message.split("\n")[0] ?? "unknown error";
 }
 
+/** Prints the usage of `words` (a command, maybe a subcommand); an unknown one is a usage error. */
+function printUsage(words: readonly string[], io: CliIO): number {
+  const found = usageOf(words);
+  if (found.ok) {
+    io.out(found.text);
+    return 0;
+  }
+  const what = found.parent ? `${found.parent} command` : "command";
+  throw new CliError(`unknown ${what} ${JSON.stringify(found.unknown)}; run "patgate help"`, 2);
+}
+
+/** `serve` and `worker` are configured by the environment alone. */
+function noArguments(command: string, rest: readonly string[]): void {
+  if (rest.length > 0)
+    throw new CliError(
+      `${command} takes no arguments, got ${JSON.stringify(rest[0])}: configure it with the environment (see "patgate ${command} --help")`,
+      2,
+    );
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[], env: Env = process.env, io: CliIO = processIO): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    // Help and version come first and do nothing else: no configuration read, no store opened.
+    const help = helpRequest(argv);
+    if (help) return printUsage(help, io);
+    if (command === "--version" && rest.length === 0) {
+      io.out(cliVersion());
+      return 0;
+    }
     switch (command) {
       case "serve": {
-        const server = await startServer(loadConfig(env));
+        noArguments(command, rest);
+        const config = loadConfig(env);
+        const { startServer } = await import("../server.js");
+        const server = await startServer(config);
         io.err(`patgate: issuer listening on ${server.url}`);
         return -1; // keeps running until a signal
       }
-      case "tokens": {
-        const admin = await adminFor(env);
-        try {
-          await runTokens(rest, admin, io, Math.floor(Date.now() / 1000));
-        } finally {
-          await admin.close();
-        }
+      case "tokens":
+        await runTokens(rest, () => adminFor(env), io, Math.floor(Date.now() / 1000));
         return 0;
-      }
-      case "keys": {
-        const admin = await adminFor(env);
-        try {
-          await runKeys(rest, admin, io);
-        } finally {
-          await admin.close();
-        }
+      case "keys":
+        await runKeys(rest, () => adminFor(env), io);
         return 0;
-      }
       case "worker":
-        await runWorker(loadConfig(env), io);
+        noArguments(command, rest);
+        await (await import("./commands/worker.js")).runWorker(loadConfig(env), io);
         return -1; // keeps running until a signal
       case "table":
-        await runTable(rest, loadConfig(env), io);
+        await (await import("./commands/table.js")).runTable(rest, loadConfig(env), io);
         return 0;
-      case undefined:
       case "help":
-      case "--help":
-      case "-h":
+        return printUsage(rest, io);
+      case undefined:
         io.out(USAGE);
-        return command === undefined ? 2 : 0;
+        return 2;
       default:
         throw new CliError(`unknown command ${JSON.stringify(command)}; run "patgate help"`, 2);
     }

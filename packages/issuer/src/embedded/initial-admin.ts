@@ -1,4 +1,4 @@
-import { mkdir, open } from "node:fs/promises";
+import { access, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import type { TokenStore } from "../tokens/types.js";
 
@@ -38,4 +38,17 @@ export async function ensureInitialAdmin(store: TokenStore, dataDir: string): Pr
     await file.close();
   }
   return { token, tokenId: record.tokenId, path };
+}
+
+/**
+ * The initial admin token file of `dataDir` when it is there, else null: a
+ * start that cannot print the token (stdout not a terminal, or a failure
+ * before it was shown) says where it is instead, and every later start too.
+ */
+export async function initialAdminTokenFile(dataDir: string): Promise<string | null> {
+  const path = join(dataDir, INITIAL_ADMIN_TOKEN_FILE);
+  return access(path).then(
+    () => path,
+    () => null,
+  );
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { ACCESS_TOKEN_TYP } from "@patgate/shared";
+import { ACCESS_TOKEN_TYP, isScopeToken } from "@patgate/shared";
 import { SignJWT } from "jose";
 import type { SigningKeys } from "./signing-keys.js";
 
@@ -11,7 +11,7 @@ export interface MintInput {
   readonly owner: string;
   /** The PAT's token id: `client_id`. */
   readonly tokenId: string;
-  /** Roles granted, already down-scoped. */
+  /** Roles granted, already down-scoped; any that is not an OAuth scope token is left out. */
   readonly roles: readonly string[];
   /** The PAT's own expiry (epoch s): the JWT never outlives it. */
   readonly patExpiresAt?: number;
@@ -44,11 +44,15 @@ export async function mintAccessToken(keys: SigningKeys, input: MintInput): Prom
   const iat = nowSeconds;
   const exp = Math.min(iat + input.ttlSeconds, input.patExpiresAt ?? Number.POSITIVE_INFINITY);
   const jti = randomBytes(16).toString("base64url");
-  const scope = input.roles.join(" ");
+  // Roles are OAuth scope tokens; one stored before that rule (a quote, a backslash,
+  // non-ASCII) is never granted: joined into `scope` it could split, or break the
+  // quoting of a verifier's WWW-Authenticate header. The PAT's other roles still are.
+  const roles = input.roles.filter(isScopeToken);
+  const scope = roles.join(" ");
   const signing = keys.signingKey(nowSeconds);
   const token = await new SignJWT({
     client_id: input.tokenId,
-    roles: [...input.roles],
+    roles,
     // RFC 9068 §2.2.3: no roles, no scope claim (never an empty one).
     ...(scope ? { scope } : {}),
     client_rev: input.revision,

@@ -15,6 +15,8 @@ export interface IssuerMetrics {
   readonly propagationSeconds: Histogram;
   /** Revocations accepted but not yet on the deny-list. */
   readonly pendingRevocations: Gauge;
+  /** Revocations whose delivery failed for good (listed as `failed` by `GET /admin/revocations`). */
+  readonly failedRevocations: Gauge;
   /** HTTP requests received and not yet answered (or aborted). */
   readonly requestsInFlight: Gauge;
   /** Process memory, sampled at each scrape. */
@@ -53,6 +55,10 @@ export function createIssuerMetrics(): IssuerMetrics {
       [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 300],
     ),
     pendingRevocations: registry.gauge("patgate_revocations_pending", "Revocations accepted but not yet propagated."),
+    failedRevocations: registry.gauge(
+      "patgate_revocations_failed",
+      "Revocations whose delivery to the deny-list failed for good (see GET /admin/revocations).",
+    ),
     requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
     residentMemoryBytes: registry.gauge("process_resident_memory_bytes", "Resident set size in bytes."),
     heapUsedBytes: registry.gauge("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes."),

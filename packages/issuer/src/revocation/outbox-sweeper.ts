@@ -7,7 +7,7 @@ export interface OutboxSweeper {
   /**
    * One pass: if Redis lost the deny-list, enqueues again every revocation
    * still in force; then re-enqueues every pending item older than the grace
-   * period. Returns how many were pending.
+   * period, and counts the failed ones. Returns how many were pending.
    */
   sweep(): Promise<number>;
   close(): void;
@@ -21,6 +21,8 @@ export interface OutboxSweeperOptions {
   /** Items younger than this are left to the request that made them; default 3000 ms. */
   readonly graceMs?: number;
   readonly onPending?: (count: number) => void;
+  /** Called on each pass with how many outbox items failed for good (kept a week, see the outbox). */
+  readonly onFailed?: (count: number) => void;
   /** With Redis and its keys, the sweeper also restores a deny-list Redis lost (see `RedisKeys.denyComplete`). */
   readonly redis?: Redis;
   readonly keys?: RedisKeys;
@@ -40,6 +42,7 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
     intervalMs = 2000,
     graceMs = 3000,
     onPending,
+    onFailed,
     redis,
     keys,
     onRestored,
@@ -68,8 +71,12 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
 
   async function sweep(): Promise<number> {
     await restoreIfLost();
-    const pending = await outbox.pending(now() - graceMs);
+    // One read for both: the pending items to deliver and the failed ones to report.
+    const undelivered = await outbox.undelivered();
+    const olderThan = now() - graceMs;
+    const pending = undelivered.filter((item) => item.state === "pending" && item.createdAt < olderThan);
     onPending?.(pending.length);
+    onFailed?.(undelivered.filter((item) => item.state === "failed").length);
     for (const item of pending) {
       await queue.enqueue({ outboxId: item.id, event: item.event, acceptedAt: item.createdAt });
     }

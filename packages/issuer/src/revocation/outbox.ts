@@ -9,15 +9,26 @@ import { DynamoDBDocumentClient, PutCommand, ScanCommand, UpdateCommand } from "
 import { parseRevocationEvent, type RevocationEvent } from "@patgate/shared";
 import { enableTtl } from "../tokens/table.js";
 
+/**
+ * Where a revocation is: waiting to be delivered, on the deny-list, or given
+ * up on (its job failed for good: every attempt spent, or an event the
+ * deny-list cannot carry).
+ */
+export type OutboxState = "pending" | "propagated" | "failed";
+
 /** A revocation on its way from DynamoDB to the deny-list. */
 export interface OutboxItem {
   readonly id: string;
   readonly event: RevocationEvent;
-  readonly state: "pending" | "propagated";
+  readonly state: OutboxState;
   /** Epoch ms the revocation was accepted. */
   readonly createdAt: number;
   /** Epoch ms it reached the deny-list stream. */
   readonly propagatedAt?: number;
+  /** Epoch ms its job failed for good. */
+  readonly failedAt?: number;
+  /** Why it failed, for `GET /admin/revocations` (an error message, at most 200 characters). */
+  readonly reason?: string;
 }
 
 /**
@@ -29,14 +40,27 @@ export interface OutboxItem {
 export interface Outbox {
   add(event: RevocationEvent): Promise<OutboxItem>;
   markPropagated(id: string, at: number): Promise<void>;
-  /** Pending items accepted before `olderThan` (epoch ms). */
-  pending(olderThan: number): Promise<OutboxItem[]>;
+  /**
+   * Records that the item's job failed for good, and why. An item already
+   * propagated stays propagated (a late failure of a duplicate changes nothing).
+   */
+  markFailed(id: string, at: number, reason: string): Promise<void>;
+  /** Every item not propagated: pending (any age) and failed, oldest first, in one read. */
+  undelivered(): Promise<OutboxItem[]>;
   /** The latest items, newest first, for `GET /admin/revocations`. */
   recent(limit: number): Promise<OutboxItem[]>;
 }
 
-/** Propagated items are kept this long (TTL), pending ones until delivered. */
+/**
+ * Propagated and failed items are kept this long (TTL), pending ones until
+ * delivered. A week outlives by far every JWT a failed deny entry could have
+ * matched, and leaves an operator time to see the failure.
+ */
 const PROPAGATED_RETENTION_SECONDS = 7 * 86_400;
+/** Longest failure reason stored. */
+const MAX_REASON_LENGTH = 200;
+
+const STATES: ReadonlySet<string> = new Set<OutboxState>(["pending", "propagated", "failed"]);
 
 /** Name of the outbox table beside the token table. */
 export function outboxTableName(tokenTable: string): string {
@@ -66,9 +90,11 @@ function toItem(raw: Record<string, unknown>): OutboxItem | null {
   return {
     id: raw.id,
     event,
-    state: raw.state === "propagated" ? "propagated" : "pending",
+    state: typeof raw.state === "string" && STATES.has(raw.state) ? (raw.state as OutboxState) : "pending",
     createdAt: raw.createdAt,
     ...(typeof raw.propagatedAt === "number" ? { propagatedAt: raw.propagatedAt } : {}),
+    ...(typeof raw.failedAt === "number" ? { failedAt: raw.failedAt } : {}),
+    ...(typeof raw.reason === "string" ? { reason: raw.reason } : {}),
   };
 }
 
@@ -143,11 +169,32 @@ export function createOutbox(client: DynamoDBClient, tableName: string, now: () 
         });
     },
 
-    async pending(olderThan) {
-      const items = await scanAll({
-        expression: "#state = :pending AND createdAt < :before",
-        values: { ":pending": "pending", ":before": olderThan },
-      });
+    async markFailed(id, at, reason) {
+      await doc
+        .send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { id },
+            UpdateExpression: "SET #state = :failed, failedAt = :at, #reason = :reason, expiresAt = :expires",
+            ConditionExpression: "attribute_exists(id) AND #state <> :propagated",
+            ExpressionAttributeNames: { "#state": "state", "#reason": "reason" },
+            ExpressionAttributeValues: {
+              ":failed": "failed",
+              ":propagated": "propagated",
+              ":at": at,
+              ":reason": reason.slice(0, MAX_REASON_LENGTH),
+              ":expires": Math.floor(at / 1000) + PROPAGATED_RETENTION_SECONDS,
+            },
+          }),
+        )
+        .catch((error: unknown) => {
+          // Gone (TTL) or already propagated: nothing to record.
+          if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+        });
+    },
+
+    async undelivered() {
+      const items = await scanAll({ expression: "#state <> :propagated", values: { ":propagated": "propagated" } });
       return items.sort((a, b) => a.createdAt - b.createdAt);
     },
 
@@ -182,8 +229,13 @@ export function createMemoryOutbox(now: () => number = Date.now): Outbox {
       const item = items.get(id);
       if (item) items.set(id, { ...item, state: "propagated", propagatedAt: at });
     },
-    async pending(olderThan) {
-      return [...items.values()].filter((i) => i.state === "pending" && i.createdAt < olderThan);
+    async markFailed(id, at, reason) {
+      const item = items.get(id);
+      if (item && item.state !== "propagated")
+        items.set(id, { ...item, state: "failed", failedAt: at, reason: reason.slice(0, MAX_REASON_LENGTH) });
+    },
+    async undelivered() {
+      return [...items.values()].filter((i) => i.state !== "propagated");
     },
     async recent(limit) {
       return [...items.values()].reverse().slice(0, limit);

@@ -37,11 +37,23 @@ export interface RevocationJob {
 }
 
 export interface RevocationQueue {
-  /** Adds the job (idempotent by outbox id). Rejects fast when Redis is unreachable. */
+  /**
+   * Adds the job (idempotent by outbox id); a job of that id that failed for
+   * good is retried instead, so an outbox item still pending (its worker could
+   * not record the failure) is never stuck behind it. Rejects fast when Redis
+   * is unreachable.
+   */
   enqueue(job: RevocationJob): Promise<void>;
   /** Adds the job and waits up to `timeoutMs` for the worker to finish it; false when it did not in time. */
   enqueueAndWait(job: RevocationJob, timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface RevocationQueueOptions {
+  /** Attempts per job before it fails for good; default 10. */
+  readonly attempts?: number;
+  /** First retry delay (ms), doubled on each attempt; default 200 (10 attempts span about 3.5 minutes). */
+  readonly backoffMs?: number;
 }
 
 /**
@@ -49,7 +61,12 @@ export interface RevocationQueue {
  * so an admin request is never held up by a Redis outage: the outbox keeps the
  * revocation and the sweeper re-enqueues it.
  */
-export function createRevocationQueue(connection: Redis, keys: RedisKeys): RevocationQueue {
+export function createRevocationQueue(
+  connection: Redis,
+  keys: RedisKeys,
+  options: RevocationQueueOptions = {},
+): RevocationQueue {
+  const { attempts = 10, backoffMs = 200 } = options;
   const producer = connection.duplicate(commandConnectionOptions());
   producer.on("error", () => {});
   const queue = new Queue<RevocationJob>(REVOCATION_QUEUE, { connection: producer, prefix: keys.queuePrefix });
@@ -60,8 +77,8 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
     queue.add("revocation", job, {
       // The outbox id makes the job idempotent: a re-enqueue by the sweeper adds nothing new.
       jobId: job.outboxId,
-      attempts: 10,
-      backoff: { type: "exponential", delay: 200 },
+      attempts,
+      backoff: { type: "exponential", delay: backoffMs },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 86_400 },
     });
@@ -79,7 +96,15 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
 
   return {
     async enqueue(job) {
-      await withTimeout(add(job), ENQUEUE_TIMEOUT_MS);
+      const added = async () => {
+        await add(job);
+        // The sweeper only enqueues items still pending in the outbox: a failed job behind one
+        // means its worker gave up without recording it (DynamoDB away, a stall limit hit).
+        // Another sweeper may have retried it first: then it is no longer failed, and that is fine.
+        if ((await queue.getJobState(job.outboxId)) === "failed")
+          await (await queue.getJob(job.outboxId))?.retry("failed").catch(() => {});
+      };
+      await withTimeout(added(), ENQUEUE_TIMEOUT_MS);
     },
     async enqueueAndWait(job, timeoutMs) {
       // Bounded as a whole: with Redis away, BullMQ calls can wait for a reconnect
@@ -97,6 +122,9 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
       return withTimeout(finished, timeoutMs).catch(() => false);
     },
     async close() {
+      // A BullMQ connection closed while still starting up reports the aborted start as an
+      // unhandled rejection (its error listeners are gone by then): let it finish starting first.
+      await withTimeout(Promise.all([queue.waitUntilReady(), events?.waitUntilReady()]), 1000).catch(() => {});
       // Bounded: closing waits on Redis, which may be the thing that is down.
       await withTimeout(Promise.all([events?.close(), queue.close()]), 3000).catch(() => {});
       producer.disconnect();

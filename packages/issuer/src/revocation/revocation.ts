@@ -25,6 +25,8 @@ export interface RedisRevocationOptions {
   readonly sweeper?: boolean;
   readonly onPropagated?: (lagMs: number) => void;
   readonly onPending?: (count: number) => void;
+  /** Revocations whose delivery failed for good (visible in /admin/revocations). */
+  readonly onFailed?: (count: number) => void;
   readonly onRestored?: (count: number) => void;
 }
 
@@ -79,6 +81,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
         redis: redis.connection,
         keys: redis.keys,
         ...(redis.onPending ? { onPending: redis.onPending } : {}),
+        ...(redis.onFailed ? { onFailed: redis.onFailed } : {}),
         ...(redis.onRestored ? { onRestored: redis.onRestored } : {}),
       });
       closers.push(() => sweeper.close());

@@ -1,5 +1,5 @@
-import { type RedisKeys, redisKeys } from "@patgate/shared";
-import { Worker } from "bullmq";
+import { isDenyValue, parseRevocationEvent, type RedisKeys, redisKeys } from "@patgate/shared";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
@@ -24,7 +24,18 @@ export interface RevocationWorkerOptions {
   readonly lockDurationMs?: number;
   /** Called with the propagation lag (ms) of each finished job. */
   readonly onPropagated?: (lagMs: number) => void;
+  /** Called when a job fails for good (its outbox item is then `failed`), with the reason. */
+  readonly onFailed?: (reason: string) => void;
   readonly now?: () => number;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/** Whether BullMQ will move the job to failed rather than retry it. */
+function isLastAttempt(job: Job<RevocationJob>, error: unknown): boolean {
+  return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 export interface RevocationWorker {
@@ -37,7 +48,7 @@ export interface RevocationWorker {
  * Runs inside the issuer by default and alone as `patgate worker`.
  */
 export function createRevocationWorker(options: RevocationWorkerOptions): RevocationWorker {
-  const { outbox, concurrency = 4, lockDurationMs = 5000, onPropagated, now = Date.now } = options;
+  const { outbox, concurrency = 4, lockDurationMs = 5000, onPropagated, onFailed, now = Date.now } = options;
   const keys = options.keys ?? redisKeys();
   // Not the copied connection's timeouts: a command timeout would abort BullMQ's BZPOPMIN.
   const connection = options.connection.duplicate(blockingConnectionOptions());
@@ -47,10 +58,20 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
   const worker = new Worker<RevocationJob>(
     REVOCATION_QUEUE,
     async (job) => {
-      const at = now();
-      await writer.write(job.data.event, Math.floor(at / 1000));
-      await outbox.markPropagated(job.data.outboxId, at);
-      onPropagated?.(at - job.data.acceptedAt);
+      try {
+        // Checked again here, not only at the edge: an event the deny-list cannot carry
+        // (a value Redis's cjson refuses) would fail every attempt the same way.
+        const event = parseRevocationEvent(job.data.event);
+        if (!event || (event.type === "deny" && !isDenyValue(event.entry.value)))
+          throw new UnrecoverableError("the event is not one the deny-list can carry");
+        const at = now();
+        await writer.write(event, Math.floor(at / 1000));
+        await outbox.markPropagated(job.data.outboxId, at);
+        onPropagated?.(at - job.data.acceptedAt);
+      } catch (error) {
+        if (isLastAttempt(job, error)) await giveUp(job, error);
+        throw error;
+      }
     },
     {
       connection,
@@ -61,15 +82,30 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
       maxStalledCount: 10,
     },
   );
+  /**
+   * The job will not run again: the outbox item becomes `failed` with the reason, so
+   * `GET /admin/revocations` and the metrics show it instead of a silent `pending`.
+   * If DynamoDB cannot take that either, the item stays pending and the sweeper
+   * retries the failed job (see `RevocationQueue.enqueue`).
+   */
+  async function giveUp(job: Job<RevocationJob>, error: unknown): Promise<void> {
+    const reason = error instanceof Error ? error.message : String(error);
+    await outbox.markFailed(job.data.outboxId, now(), reason).catch(() => {});
+    onFailed?.(reason);
+  }
+
   worker.on("error", () => {
     // Connection errors: BullMQ reconnects and retries on its own.
   });
 
   return {
     async close() {
+      // A worker closed while its connections are still starting up reports the aborted start
+      // as an unhandled rejection: let them finish starting first (briefly: Redis may be away).
+      await Promise.race([worker.waitUntilReady().catch(() => {}), delay(1000)]);
       // Closing waits for the active job and for Redis; bounded, since Redis may be away.
       // An unfinished job is not lost: its lock expires and another worker takes it.
-      await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      await Promise.race([worker.close(), delay(3000)]);
       connection.disconnect();
     },
   };

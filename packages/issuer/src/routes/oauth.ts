@@ -1,4 +1,4 @@
-import { parsePat } from "@patgate/shared";
+import { isScopeToken, parsePat } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { checkAccessToken } from "../http/access-token-check.js";
@@ -112,15 +112,17 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         const result = await store.verify(token);
         if (!result.ok) return { active: false };
         const r = result.record;
+        // What an exchange of this PAT grants: a stored role that is not a scope token never is.
+        const roles = r.roles.filter(isScopeToken);
         return {
           active: true,
-          ...(r.roles.length > 0 ? { scope: r.roles.join(" ") } : {}),
+          ...(roles.length > 0 ? { scope: roles.join(" ") } : {}),
           client_id: r.tokenId,
           sub: r.owner,
           iat: r.createdAt,
           ...(r.expiresAt !== undefined ? { exp: r.expiresAt } : {}),
           token_type: "pat",
-          roles: r.roles,
+          roles,
           is_admin: r.isAdmin,
         };
       }

@@ -1,4 +1,4 @@
-import { isTokenId } from "@patgate/shared";
+import { isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import { checkAllowedIps } from "./allowed-ips.js";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
@@ -6,14 +6,14 @@ import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.
 /** At most this many roles on one token, each at most {@link MAX_ROLE_LENGTH} characters. */
 export const MAX_ROLES = 50;
 export const MAX_ROLE_LENGTH = 100;
-export const MAX_OWNER_LENGTH = 256;
+/** An owner is a deny-list value (a `sub` mark), so it stays within {@link MAX_DENY_VALUE_LENGTH}. */
+export const MAX_OWNER_LENGTH = Math.min(256, MAX_DENY_VALUE_LENGTH);
 export const MAX_NAME_LENGTH = 100;
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 50;
 
-// Control characters (C0, DEL, C1) never belong in an owner, a name or a role.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** What every owner, name and role must be; see `isWellFormedText`. */
+const NOT_WELL_FORMED = "must be well-formed text (no control characters or lone surrogates)";
 const WHITESPACE = /\s/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -28,14 +28,14 @@ export function checkTokenId(value: unknown, field = "tokenId"): string {
 export function checkOwner(value: unknown): string {
   if (typeof value !== "string" || value.length === 0) throw invalid("owner", "must be a non-empty string");
   if (value.length > MAX_OWNER_LENGTH) throw invalid("owner", `must be at most ${MAX_OWNER_LENGTH} characters`);
-  if (CONTROL.test(value)) throw invalid("owner", "must not contain control characters");
+  if (!isWellFormedText(value)) throw invalid("owner", NOT_WELL_FORMED);
   return value;
 }
 
 export function checkName(value: unknown): string {
   if (typeof value !== "string") throw invalid("name", "must be a string");
   if (value.length > MAX_NAME_LENGTH) throw invalid("name", `must be at most ${MAX_NAME_LENGTH} characters`);
-  if (CONTROL.test(value)) throw invalid("name", "must not contain control characters");
+  if (!isWellFormedText(value)) throw invalid("name", NOT_WELL_FORMED);
   return value;
 }
 
@@ -44,15 +44,25 @@ export function checkIsAdmin(value: unknown): boolean {
   return value;
 }
 
-/** A role list: unique (duplicates dropped), sorted, each role a non-empty word. */
-export function checkRoles(value: unknown, field = "roles"): string[] {
+/**
+ * A role list: unique (duplicates dropped), sorted, each role an OAuth scope
+ * token (RFC 6749 §3.3: printable ASCII without space, `"` or `\`), since a
+ * JWT's `scope` is its roles joined by spaces.
+ *
+ * With `stored: true` a role only has to be one that may already be stored
+ * (well-formed text without whitespace, the rule before scope tokens): for
+ * removing such a role, or filtering by it. None is ever granted in a JWT.
+ */
+export function checkRoles(value: unknown, field = "roles", { stored = false } = {}): string[] {
   if (!Array.isArray(value)) throw invalid(field, "must be an array of strings");
   for (const role of value) {
     if (typeof role !== "string" || role.length === 0) throw invalid(field, "must contain only non-empty strings");
     if (role.length > MAX_ROLE_LENGTH)
       throw invalid(field, `must contain roles of at most ${MAX_ROLE_LENGTH} characters`);
-    if (CONTROL.test(role) || WHITESPACE.test(role))
-      throw invalid(field, "must not contain whitespace or control characters");
+    if (!isWellFormedText(role)) throw invalid(field, `must contain roles that ${NOT_WELL_FORMED}`);
+    if (WHITESPACE.test(role)) throw invalid(field, "must not contain whitespace");
+    if (!stored && !isScopeToken(role))
+      throw invalid(field, 'must contain OAuth scope tokens: printable ASCII without space, " or \\');
   }
   const roles = [...new Set(value as string[])].sort();
   if (roles.length > MAX_ROLES) throw invalid(field, `must hold at most ${MAX_ROLES} roles`);
@@ -109,7 +119,8 @@ function checkRolesUpdate(value: RolesUpdate | unknown): CheckedRoles {
     throw invalid("roles", "must be an array, {add: [...]} or {remove: [...]}");
   }
   const kind = keys[0];
-  const roles = checkRoles(value[kind], `roles.${kind}`);
+  // A role stored before roles had to be scope tokens can still be removed.
+  const roles = checkRoles(value[kind], `roles.${kind}`, { stored: kind === "remove" });
   if (roles.length === 0) throw invalid(`roles.${kind}`, "must name at least one role");
   return { kind, roles };
 }
@@ -171,7 +182,7 @@ export function checkListOptions(options: ListOptions | unknown = {}): CheckedLi
   if (cursor !== undefined && (typeof cursor !== "string" || cursor.length === 0 || cursor.length > 1024)) {
     throw invalid("cursor", "is not a cursor from a previous page");
   }
-  if (hasRole !== undefined) checkRoles([hasRole], "hasRole");
+  if (hasRole !== undefined) checkRoles([hasRole], "hasRole", { stored: true });
   if (typeof includeRevoked !== "boolean") throw invalid("includeRevoked", "must be a boolean");
   if (typeof includeExpired !== "boolean") throw invalid("includeExpired", "must be a boolean");
   return {

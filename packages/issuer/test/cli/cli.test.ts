@@ -105,7 +105,7 @@ describe("patgate CLI against the configured store", () => {
     [["tokens", "frobnicate"], /unknown tokens command/, 2],
     [["tokens", "list", "--bogus"], /bogus/, 2],
     [["nonsense"], /unknown command/, 2],
-    [["table", "drop"], /usage/, 2],
+    [["table", "drop"], /unknown table command/, 2],
   ])("%j fails with one line and a non-zero exit", async (argv, message, code) => {
     const result = await run(...argv);
     expect(result.code).toBe(code);

@@ -1,19 +1,21 @@
-import { parseArgs } from "node:util";
 import { CliError } from "../cli-error.js";
 import type { CliIO } from "../output.js";
+import { parseOptions } from "../parse-options.js";
 import type { TokenAdmin } from "../token-admin.js";
 
 /** `patgate keys rotate [--json]`. */
-export async function runKeys(args: readonly string[], admin: TokenAdmin, io: CliIO): Promise<void> {
+export async function runKeys(args: readonly string[], open: () => Promise<TokenAdmin>, io: CliIO): Promise<void> {
   const [command, ...rest] = args;
-  if (command !== "rotate") throw new CliError("usage: patgate keys rotate [--json]", 2);
-  let json = false;
+  if (command !== "rotate")
+    throw new CliError(`unknown keys command ${JSON.stringify(command ?? "")} (see "patgate keys --help")`, 2);
+  const json = parseOptions(rest, { json: { type: "boolean" } }, "keys rotate", false).values.json ?? false;
+  const admin = await open();
+  let rotated: Awaited<ReturnType<TokenAdmin["rotateKeys"]>>;
   try {
-    json = parseArgs({ args: rest, options: { json: { type: "boolean" } }, strict: true }).values.json ?? false;
-  } catch (error) {
-    throw new CliError(`${(error as Error).message}; usage: patgate keys rotate [--json]`, 2);
+    rotated = await admin.rotateKeys();
+  } finally {
+    await admin.close();
   }
-  const rotated = await admin.rotateKeys();
   io.out(
     json
       ? JSON.stringify(rotated, null, 2)

@@ -1,18 +1,10 @@
-import { parseArgs } from "node:util";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "../../tokens/types.js";
 import { CliError } from "../cli-error.js";
-import { parseDuration } from "../durations.js";
+import { durationMessage, parseDuration } from "../durations.js";
 import { type CliIO, describeToken, tokenTable } from "../output.js";
+import { parseOptions } from "../parse-options.js";
 import type { TokenAdmin } from "../token-admin.js";
-
-export const TOKENS_USAGE = `usage:
-  patgate tokens create --owner O [--role R]... [--admin] [--expires 90d] [--name N] [--json]
-  patgate tokens list [--owner O] [--role R] [--limit N] [--cursor C] [--active] [--json]
-  patgate tokens show ID [--json]
-  patgate tokens update ID [--owner O] [--name N] [--admin | --no-admin] [--expires 30d | --expires never]
-                          [--role R]... (replace) | [--add-role R]... | [--remove-role R]... [--json]
-  patgate tokens revoke ID [--json]
-  patgate tokens restore ID [--json]`;
+import type { TokensCommand } from "../usage.js";
 
 const OPTIONS = {
   owner: { type: "string" },
@@ -29,27 +21,41 @@ const OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
+/** The options each subcommand takes: any other is refused, never ignored. */
+const ALLOWED: Record<TokensCommand, readonly (keyof typeof OPTIONS)[]> = {
+  create: ["owner", "role", "admin", "expires", "name", "json"],
+  list: ["owner", "role", "limit", "cursor", "active", "json"],
+  show: ["json"],
+  update: ["owner", "name", "admin", "no-admin", "expires", "role", "add-role", "remove-role", "json"],
+  revoke: ["json"],
+  restore: ["json"],
+};
+
+function isCommand(command: string | undefined): command is TokensCommand {
+  return command !== undefined && Object.hasOwn(ALLOWED, command);
+}
+
 type Values = ReturnType<typeof parse>["values"];
 
-function parse(args: readonly string[]) {
-  try {
-    return parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new CliError(`${(error as Error).message} (see "patgate help")`, 2);
+function parse(command: TokensCommand, args: readonly string[]) {
+  const parsed = parseOptions(args, OPTIONS, `tokens ${command}`);
+  for (const key of Object.keys(parsed.values)) {
+    if (!(ALLOWED[command] as readonly string[]).includes(key))
+      throw new CliError(`tokens ${command} takes no --${key} (see "patgate tokens ${command} --help")`, 2);
   }
+  return parsed;
 }
 
 function expiresAt(text: string, nowSeconds: number): number {
-  const seconds = parseDuration(text);
-  if (seconds === null)
-    throw new CliError(`--expires takes a duration like 90d, 12h or 30m, got ${JSON.stringify(text)}`, 2);
-  return nowSeconds + seconds;
+  const duration = parseDuration(text);
+  if (!duration.ok) throw new CliError(durationMessage("--expires", text, duration.problem), 2);
+  return nowSeconds + duration.seconds;
 }
 
 function onlyId(positionals: readonly string[], command: string): string {
   const [id, ...rest] = positionals;
   if (!id || rest.length > 0)
-    throw new CliError(`tokens ${command} takes exactly one token id (see "patgate help")`, 2);
+    throw new CliError(`tokens ${command} takes exactly one token id (see "patgate tokens ${command} --help")`, 2);
   return id;
 }
 
@@ -62,21 +68,37 @@ function rolesUpdate(values: Values): RolesUpdate | undefined {
   return undefined;
 }
 
-/** Runs `patgate tokens <sub-command> ...` against a {@link TokenAdmin}. */
+/**
+ * Runs `patgate tokens <sub-command> ...`. The arguments are checked in full
+ * before `open` is called, so a usage error never opens (or creates) a store.
+ */
 export async function runTokens(
   args: readonly string[],
-  admin: TokenAdmin,
+  open: () => Promise<TokenAdmin>,
   io: CliIO,
   nowSeconds: number,
 ): Promise<void> {
+  async function withAdmin<T>(use: (admin: TokenAdmin) => Promise<T>): Promise<T> {
+    const admin = await open();
+    try {
+      return await use(admin);
+    } finally {
+      await admin.close();
+    }
+  }
+
   const [command, ...rest] = args;
-  const { values, positionals } = parse(rest);
+  if (command === undefined)
+    throw new CliError(`tokens needs a command: ${Object.keys(ALLOWED).join(", ")} (see "patgate tokens --help")`, 2);
+  if (!isCommand(command))
+    throw new CliError(`unknown tokens command ${JSON.stringify(command)} (see "patgate tokens --help")`, 2);
+  const { values, positionals } = parse(command, rest);
   const print = (value: unknown, text: () => string) => io.out(values.json ? JSON.stringify(value, null, 2) : text());
 
   switch (command) {
     case "create": {
       if (positionals.length > 0)
-        throw new CliError(`tokens create takes no positional arguments (see "patgate help")`, 2);
+        throw new CliError(`tokens create takes no positional arguments (see "patgate tokens create --help")`, 2);
       if (!values.owner) throw new CliError("tokens create needs --owner", 2);
       const input: IssueInput = {
         owner: values.owner,
@@ -85,7 +107,7 @@ export async function runTokens(
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(values.expires !== undefined ? { expiresAt: expiresAt(values.expires, nowSeconds) } : {}),
       };
-      const created = await admin.create(input);
+      const created = await withAdmin((admin) => admin.create(input));
       print(created, () =>
         [
           describeToken(created.record, nowSeconds),
@@ -98,7 +120,8 @@ export async function runTokens(
     }
     case "list": {
       if (positionals.length > 0)
-        throw new CliError(`tokens list takes no positional arguments (see "patgate help")`, 2);
+        throw new CliError(`tokens list takes no positional arguments (see "patgate tokens list --help")`, 2);
+      if ((values.role?.length ?? 0) > 1) throw new CliError("tokens list takes one --role", 2);
       let limit: number | undefined;
       if (values.limit !== undefined) {
         limit = Number(values.limit);
@@ -112,7 +135,7 @@ export async function runTokens(
         ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
         ...(values.active ? { includeRevoked: false, includeExpired: false } : {}),
       };
-      const page = await admin.list(options);
+      const page = await withAdmin((admin) => admin.list(options));
       print(page, () => {
         const table = page.items.length > 0 ? tokenTable(page.items, nowSeconds) : "no tokens";
         return page.nextCursor ? `${table}\n\nmore: --cursor ${page.nextCursor}` : table;
@@ -120,7 +143,8 @@ export async function runTokens(
       return;
     }
     case "show": {
-      const record = await admin.show(onlyId(positionals, "show"));
+      const id = onlyId(positionals, "show");
+      const record = await withAdmin((admin) => admin.show(id));
       print(record, () => describeToken(record, nowSeconds));
       return;
     }
@@ -139,15 +163,15 @@ export async function runTokens(
         ...(roles !== undefined ? { roles } : {}),
       };
       if (Object.keys(changes).length === 0)
-        throw new CliError(`tokens update needs at least one change (see "patgate help")`, 2);
-      const changed = await admin.update(id, changes);
+        throw new CliError(`tokens update needs at least one change (see "patgate tokens update --help")`, 2);
+      const changed = await withAdmin((admin) => admin.update(id, changes));
       print(changed, () => describeToken(changed.record, nowSeconds));
       return;
     }
     case "revoke":
     case "restore": {
       const id = onlyId(positionals, command);
-      const changed = command === "revoke" ? await admin.revoke(id) : await admin.restore(id);
+      const changed = await withAdmin((admin) => (command === "revoke" ? admin.revoke(id) : admin.restore(id)));
       print(changed, () => {
         const note =
           changed.propagation === "pending"
@@ -157,7 +181,5 @@ export async function runTokens(
       });
       return;
     }
-    default:
-      throw new CliError(`unknown tokens command ${JSON.stringify(command ?? "")} (see "patgate help")`, 2);
   }
 }

@@ -1,9 +1,11 @@
+import { isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditEvent } from "../../audit/audit-event.js";
 import type { IssuerContext } from "../../context.js";
 import { type AdminPrincipal, authenticate } from "../../http/admin-auth.js";
 import { HttpError, invalidRequest } from "../../http/http-error.js";
 import type { IssueInput, ListOptions, TokenUpdate } from "../../tokens/types.js";
+import { checkOwner } from "../../tokens/validation.js";
 import {
   adminErrors,
   createBody,
@@ -23,7 +25,8 @@ declare module "fastify" {
 }
 
 const security = [{ bearer: [] }];
-const MAX_JTI_LENGTH = 256;
+/** A jti is a deny-list value; ours are 22 characters, 256 leaves room for other issuers' formats. */
+const MAX_JTI_LENGTH = Math.min(256, MAX_DENY_VALUE_LENGTH);
 
 function objectBody(request: FastifyRequest): Record<string, unknown> {
   const body = request.body ?? {};
@@ -39,6 +42,18 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
   app.decorateRequest("admin", null);
   app.addHook("onRequest", async (request) => {
     request.admin = await authenticate(ctx, request, "admin");
+  });
+  // A query parameter the route does not know is a 400, never silently ignored: a client
+  // that misspells a filter (hasRole for role) must not get the unfiltered list as if filtered.
+  app.addHook("preValidation", async (request) => {
+    const schema = request.routeOptions.schema?.querystring as { properties?: object } | undefined;
+    const known = schema?.properties ?? {};
+    for (const key of Object.keys(request.query ?? {})) {
+      if (!Object.hasOwn(known, key)) {
+        const name = key.slice(0, 64);
+        throw invalidRequest("unknown query parameter (see field)", name);
+      }
+    }
   });
 
   /** Runs an admin action and writes its audit line, success or failure. */
@@ -265,7 +280,11 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         summary: "The audit trail of a PAT, newest first",
         security,
         params: tokenIdParams,
-        querystring: { type: "object", properties: { limit: { type: "string" }, cursor: { type: "string" } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { limit: { type: "string" }, cursor: { type: "string" } },
+        },
       },
     },
     async (request) => {
@@ -301,7 +320,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       },
     },
     async (request) => {
-      const { owner } = request.params as { owner: string };
+      // Checked before anything is recorded: an owner the deny-list cannot carry would sit in the outbox for ever.
+      const owner = checkOwner((request.params as { owner: string }).owner);
       ctx.metrics.revocations.inc({ kind: "owner" });
       const result = await audited(request, "owner.revoke", { details: { owner } }, () => revoker.revokeOwner(owner));
       return { owner, ...result };
@@ -335,6 +355,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
         throw invalidRequest(`jti must be a string of 1-${MAX_JTI_LENGTH} characters`, "jti");
       }
+      if (!isWellFormedText(jti))
+        throw invalidRequest("jti must be well-formed text (no control characters or lone surrogates)", "jti");
       const latestExp = nowSeconds() + config.jwtTtlSeconds;
       let expiresAt = latestExp;
       if (body.expiresAt !== undefined) {
@@ -356,8 +378,14 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       schema: {
         tags: ["admin"],
         summary: "Recent revocations and whether each has reached the deny-list",
+        description:
+          "state: pending (on its way), propagated (on the deny-list) or failed (given up on, with the reason; kept a week).",
         security,
-        querystring: { type: "object", properties: { limit: { type: "string", description: "1-500, default 100" } } },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { limit: { type: "string", description: "1-500, default 100" } },
+        },
       },
     },
     async (request) => {
@@ -369,6 +397,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const items = await ctx.outbox.recent(size);
       return {
         pending: items.filter((i) => i.state === "pending").length,
+        failed: items.filter((i) => i.state === "failed").length,
         items: items.map((i) => ({
           id: i.id,
           state: i.state,
@@ -376,6 +405,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
           ...(i.propagatedAt !== undefined
             ? { propagatedAt: i.propagatedAt, lagMs: i.propagatedAt - i.createdAt }
             : {}),
+          ...(i.failedAt !== undefined ? { failedAt: i.failedAt } : {}),
+          ...(i.reason !== undefined ? { reason: i.reason } : {}),
           event: i.event,
         })),
       };

@@ -100,6 +100,7 @@ export const updateBody = {
 
 export const listQuery = {
   type: "object",
+  additionalProperties: false,
   properties: {
     owner: { type: "string" },
     role: { type: "string" },

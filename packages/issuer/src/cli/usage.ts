@@ -1,0 +1,186 @@
+/**
+ * The usage text of every `patgate` command and subcommand, printed by
+ * `--help` (or `patgate help <command>`), and the version `--version` prints.
+ */
+
+import { readFileSync } from "node:fs";
+
+const BACKEND = `Against a running issuer when PATGATE_URL and PATGATE_TOKEN (an admin PAT or JWT)
+are set; otherwise directly against the configured store (in the embedded default,
+through the running \`npm start\` issuer when there is one).`;
+
+const DURATION = "a number with a unit: s, m, h, d, w or y (90d, 12h, 30m)";
+
+const TOKENS = {
+  create: `usage: patgate tokens create --owner O [--role R]... [--admin] [--expires 90d] [--name N] [--json]
+
+Creates a personal access token and prints it once: store it then, it cannot be recovered.
+
+  --owner O      who the token belongs to (the JWT's sub); required
+  --role R       a role the token carries (an OAuth scope token); repeat for several
+  --admin        an admin token: it may use the admin API
+  --expires D    lifetime, ${DURATION}; default: never expires
+  --name N       a label to recognise the token by
+  --json         print {"token", "record"} as JSON`,
+  list: `usage: patgate tokens list [--owner O] [--role R] [--limit N] [--cursor C] [--active] [--json]
+
+Lists tokens (never their secrets), a page at a time.
+
+  --owner O      only this owner's tokens
+  --role R       only tokens carrying this role
+  --active       only tokens neither revoked nor expired
+  --limit N      page size, 1 to 100; default 50
+  --cursor C     the next page, from "more: --cursor C" of the previous one
+  --json         print {"items", "nextCursor"} as JSON`,
+  show: `usage: patgate tokens show ID [--json]
+
+Shows one token: owner, roles, status, times, last use.
+
+  --json         print the record as JSON`,
+  update: `usage: patgate tokens update ID [--owner O] [--name N] [--admin | --no-admin] [--expires 30d | --expires never]
+                            [--role R]... | [--add-role R]... | [--remove-role R]... [--json]
+
+Changes a token. Removing a role or admin, changing the owner or bringing the
+expiry forward also denies every JWT already minted from it.
+
+  --owner O          a new owner
+  --name N           a new label ("" removes it)
+  --admin            make it an admin token
+  --no-admin         make it an ordinary token
+  --expires D        expire D from now (${DURATION}), or "never"
+  --role R           replace the roles with these; repeat for several
+  --add-role R       add a role; repeat for several
+  --remove-role R    remove a role; repeat for several
+  --json             print {"record", "propagation"} as JSON`,
+  revoke: `usage: patgate tokens revoke ID [--json]
+
+Revokes a token: it can no longer be exchanged, and every JWT minted from it is denied.
+
+  --json         print {"record", "propagation"} as JSON`,
+  restore: `usage: patgate tokens restore ID [--json]
+
+Restores a revoked token. JWTs minted before the revocation stay denied.
+
+  --json         print {"record", "propagation"} as JSON`,
+} as const;
+
+/** Names of the `patgate tokens` subcommands. */
+export type TokensCommand = keyof typeof TOKENS;
+
+const TOKENS_OVERVIEW = `usage: patgate tokens <command> [options]
+
+Manages personal access tokens.
+
+commands:
+  create     create a token (shown once)
+  list       list tokens, filtered by owner, role or status
+  show       show one token
+  update     change owner, name, admin flag, expiry or roles
+  revoke     revoke a token and every JWT minted from it
+  restore    restore a revoked token
+
+Run "patgate tokens <command> --help" for its options.
+
+${BACKEND}`;
+
+const KEYS_ROTATE = `usage: patgate keys rotate [--json]
+
+Adds a new signing key: published in the JWKS at once, used to sign once every
+verifier has had time to fetch it. The old key stays published until every JWT
+it signed has expired.
+
+  --json         print {"kid", "activatesAt"} as JSON`;
+
+const TABLE_CREATE = `usage: patgate table create [--json]
+
+Creates the DynamoDB tables (tokens, audit, revocation outbox) if missing.
+Run it once against AWS; local stores get them on start.
+
+  --json         print {"tables"} as JSON`;
+
+const SERVE = `usage: patgate serve
+
+Runs the issuer (what npm start runs) until SIGTERM or SIGINT. It takes no
+options: it is configured by the environment (PORT, HOST, REDIS_URL,
+DYNAMODB_ENDPOINT, PATGATE_*; see the README). With no external store it runs
+embedded, keeping everything under PATGATE_DATA_DIR (default .patgate).`;
+
+const WORKER = `usage: patgate worker
+
+Runs the revocation worker and outbox sweeper on their own, until SIGTERM or
+SIGINT (run the issuers with PATGATE_WORKER=off). Needs REDIS_URL and DynamoDB
+(DYNAMODB_ENDPOINT or AWS configuration). Takes no options.`;
+
+/** The top-level usage: `patgate`, `patgate help`, `patgate --help`. */
+export const USAGE = `patgate: personal access tokens in, short-lived JWTs out
+
+usage:
+  patgate serve                      run the issuer (what npm start runs)
+  patgate worker                     run the revocation worker on its own (Redis mode)
+  patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore)
+  patgate table create               create the DynamoDB tables
+  patgate keys rotate [--json]       rotate the signing key
+  patgate help [command]             this text, or a command's (same as --help)
+  patgate --version                  print the version
+
+Every command and subcommand takes --help.
+
+${BACKEND}
+
+tokens:
+${Object.values(TOKENS)
+  .map((text) => (text.split("\n\n")[0] ?? "").replace(/^usage: /, "  "))
+  .join("\n")}`;
+
+/** Commands, their usage, and the usage of each of their subcommands. */
+const COMMANDS: Record<string, { readonly usage: string; readonly sub?: Readonly<Record<string, string>> }> = {
+  serve: { usage: SERVE },
+  worker: { usage: WORKER },
+  tokens: { usage: TOKENS_OVERVIEW, sub: TOKENS },
+  keys: { usage: `usage: patgate keys rotate [--json]\n\nManages signing keys.`, sub: { rotate: KEYS_ROTATE } },
+  table: { usage: `usage: patgate table create [--json]\n\nManages DynamoDB tables.`, sub: { create: TABLE_CREATE } },
+};
+
+/** What a request for help asked about. */
+export type HelpLookup =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly unknown: string; readonly parent?: string };
+
+/**
+ * The usage for `words` (a command, then maybe a subcommand): the most
+ * specific one known. An unknown command or subcommand is named instead.
+ *
+ * @example usageOf(["tokens", "create"]) // { ok: true, text: "usage: patgate tokens create ..." }
+ */
+export function usageOf(words: readonly string[]): HelpLookup {
+  const [command, sub] = words;
+  if (command === undefined) return { ok: true, text: USAGE };
+  const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!entry) return { ok: false, unknown: command };
+  if (sub === undefined || !entry.sub) return { ok: true, text: entry.usage };
+  const text = Object.hasOwn(entry.sub, sub) ? entry.sub[sub] : undefined;
+  return text === undefined ? { ok: false, unknown: sub, parent: command } : { ok: true, text };
+}
+
+/**
+ * Where `argv` asks for help (`--help` or `-h` anywhere before a `--`): the
+ * command and subcommand in front of it, or null when it does not. Only the
+ * leading words count, so an option's value is never taken for a command.
+ */
+export function helpRequest(argv: readonly string[]): string[] | null {
+  const end = argv.indexOf("--");
+  const args = end === -1 ? argv : argv.slice(0, end);
+  if (!args.some((arg) => arg === "--help" || arg === "-h")) return null;
+  const words: string[] = [];
+  for (const arg of args) {
+    if (arg.startsWith("-") || words.length === 2) break;
+    words.push(arg);
+  }
+  return words;
+}
+
+/** The version of `@patgate/issuer`, from its package.json (two levels up from both src/cli and dist/cli). */
+export function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}

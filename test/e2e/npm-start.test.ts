@@ -1,0 +1,98 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../harness/free-port.js";
+
+// `npm start` as a user runs it, in the embedded default: SIGTERM to npm stops
+// the issuer too (the start script execs node), and a second issuer on the
+// same data dir stops at once with one line instead of a dynalite stack trace.
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const BIN = join(ROOT, "packages/issuer/dist/cli/bin.js");
+
+let npm: ChildProcess;
+let dataDir: string;
+let url: string;
+let output = "";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  dataDir = await mkdtemp(join(tmpdir(), "patgate-npm-start-"));
+  url = `http://127.0.0.1:${port}`;
+  npm = spawn("npm", ["start"], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), PATGATE_DATA_DIR: dataDir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  npm.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  npm.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const up = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    if (npm.exitCode !== null || Date.now() > deadline)
+      throw new Error(`npm start did not start the issuer:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 90_000);
+
+afterAll(async () => {
+  const running = JSON.parse(await readFile(join(dataDir, "issuer.json"), "utf8").catch(() => "{}")) as {
+    pid?: number;
+  };
+  if (running.pid && alive(running.pid)) process.kill(running.pid, "SIGKILL");
+  if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+});
+
+describe("npm start", () => {
+  it("a second issuer on the same data dir stops with one line", async () => {
+    const port = await freePort();
+    const second = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      execFile(
+        process.execPath,
+        [BIN, "serve"],
+        { env: { PATH: process.env.PATH, PORT: String(port), PATGATE_DATA_DIR: dataDir }, timeout: 30_000 },
+        (error, stdout, stderr) => done({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      );
+    });
+    expect(second.code).toBe(1);
+    expect(second.stdout).toBe("");
+    const lines = second.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^patgate: the data dir .* is in use by another patgate process \(the issuer at http/);
+    expect(second.stderr).not.toMatch(/Database is closed|\n\s+at /);
+    // The first one never noticed.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it("SIGTERM to npm stops the issuer as well", async () => {
+    const { pid } = JSON.parse(await readFile(join(dataDir, "issuer.json"), "utf8")) as { pid: number };
+    expect(alive(pid)).toBe(true);
+    const exited = once(npm, "exit");
+    npm.kill("SIGTERM");
+    await exited;
+    const deadline = Date.now() + 15_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(alive(pid)).toBe(false);
+    await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+  });
+});
