@@ -112,6 +112,8 @@ export function createHttpTokenAdmin(baseUrl: string, credential: string): Token
     update: (tokenId: string, changes: TokenUpdate) => admin<ChangedToken>("PATCH", tokenPath(tokenId), changes),
     revoke: (tokenId: string) => admin<ChangedToken>("POST", `${tokenPath(tokenId)}/revoke`),
     restore: (tokenId: string) => admin<ChangedToken>("POST", `${tokenPath(tokenId)}/restore`),
+    rotate: (tokenId: string, graceSeconds: number) =>
+      admin<ChangedToken & { token: string }>("POST", `${tokenPath(tokenId)}/rotate`, { graceSeconds }),
     rotateKeys: () => admin("POST", "/keys/rotate"),
     close: async () => {},
   };

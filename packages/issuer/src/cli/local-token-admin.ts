@@ -24,6 +24,7 @@ export function createLocalTokenAdmin(parts: {
     update: (tokenId, changes) => revoker.updateToken(tokenId, changes),
     revoke: (tokenId) => revoker.revokeToken(tokenId),
     restore: (tokenId) => revoker.restoreToken(tokenId),
+    rotate: (tokenId, graceSeconds) => revoker.rotateToken(tokenId, graceSeconds),
     async rotateKeys() {
       return (await parts.keys()).rotate(Math.floor(now() / 1000));
     },

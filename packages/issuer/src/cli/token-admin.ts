@@ -20,6 +20,8 @@ export interface TokenAdmin {
   update(tokenId: string, changes: TokenUpdate): Promise<ChangedToken>;
   revoke(tokenId: string): Promise<ChangedToken>;
   restore(tokenId: string): Promise<ChangedToken>;
+  /** A new secret (shown once); the old one works for `graceSeconds` more. */
+  rotate(tokenId: string, graceSeconds: number): Promise<ChangedToken & { readonly token: string }>;
   rotateKeys(): Promise<{ readonly kid: string; readonly activatesAt: number }>;
   close(): Promise<void>;
 }

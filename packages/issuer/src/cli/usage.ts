@@ -19,8 +19,9 @@ Creates a personal access token and prints it once: store it then, it cannot be 
   --owner O      who the token belongs to (the JWT's sub); required
   --role R       a role the token carries (an OAuth scope token); repeat for several
   --admin        an admin token: it may use the admin API
-  --expires D    lifetime, ${DURATION}; default: never expires
+  --expires D    lifetime, ${DURATION}; default: the longest allowed (PATGATE_MAX_TOKEN_LIFETIME, 366d)
   --name N       a label to recognise the token by
+  --allow-ip C   an IPv4/IPv6 address or CIDR it may be used from; repeat for several
   --json         print {"token", "record"} as JSON`,
   list: `usage: patgate tokens list [--owner O] [--role R] [--limit N] [--cursor C] [--active] [--json]
 
@@ -47,16 +48,25 @@ expiry forward also denies every JWT already minted from it.
   --name N           a new label ("" removes it)
   --admin            make it an admin token
   --no-admin         make it an ordinary token
-  --expires D        expire D from now (${DURATION}), or "never"
+  --expires D        expire D from now (${DURATION}), or "never" (only with PATGATE_MAX_TOKEN_LIFETIME=none)
   --role R           replace the roles with these; repeat for several
   --add-role R       add a role; repeat for several
   --remove-role R    remove a role; repeat for several
+  --allow-ip C       replace the allow-list with these addresses/CIDRs; repeat for several
+  --any-ip           remove the allow-list
   --json             print {"record", "propagation"} as JSON`,
   revoke: `usage: patgate tokens revoke ID [--json]
 
 Revokes a token: it can no longer be exchanged, and every JWT minted from it is denied.
 
   --json         print {"record", "propagation"} as JSON`,
+  rotate: `usage: patgate tokens rotate ID [--grace 1h] [--json]
+
+Gives the token a new secret, printed once; its id, roles and expiry stay.
+The old secret works for the grace period, then never again.
+
+  --grace D      how long the old secret keeps working: 0 (default) or up to 7d (${DURATION})
+  --json         print {"token", "record", "propagation"} as JSON`,
   restore: `usage: patgate tokens restore ID [--json]
 
 Restores a revoked token. JWTs minted before the revocation stay denied.
@@ -78,6 +88,7 @@ commands:
   update     change owner, name, admin flag, expiry or roles
   revoke     revoke a token and every JWT minted from it
   restore    restore a revoked token
+  rotate     give a token a new secret, with a grace period for the old one
 
 Run "patgate tokens <command> --help" for its options.
 
@@ -117,7 +128,7 @@ export const USAGE = `patgate: personal access tokens in, short-lived JWTs out
 usage:
   patgate serve                      run the issuer (what npm start runs)
   patgate worker                     run the revocation worker on its own (Redis mode)
-  patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore)
+  patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore, rotate)
   patgate table create               create the DynamoDB tables
   patgate keys rotate [--json]       rotate the signing key
   patgate help [command]             this text, or a command's (same as --help)

@@ -18,17 +18,33 @@ const OPTIONS = {
   limit: { type: "string" },
   cursor: { type: "string" },
   active: { type: "boolean" },
+  grace: { type: "string" },
+  "allow-ip": { type: "string", multiple: true },
+  "any-ip": { type: "boolean" },
   json: { type: "boolean" },
 } as const;
 
 /** The options each subcommand takes: any other is refused, never ignored. */
 const ALLOWED: Record<TokensCommand, readonly (keyof typeof OPTIONS)[]> = {
-  create: ["owner", "role", "admin", "expires", "name", "json"],
+  create: ["owner", "role", "admin", "expires", "name", "allow-ip", "json"],
   list: ["owner", "role", "limit", "cursor", "active", "json"],
   show: ["json"],
-  update: ["owner", "name", "admin", "no-admin", "expires", "role", "add-role", "remove-role", "json"],
+  update: [
+    "owner",
+    "name",
+    "admin",
+    "no-admin",
+    "expires",
+    "role",
+    "add-role",
+    "remove-role",
+    "allow-ip",
+    "any-ip",
+    "json",
+  ],
   revoke: ["json"],
   restore: ["json"],
+  rotate: ["grace", "json"],
 };
 
 function isCommand(command: string | undefined): command is TokensCommand {
@@ -52,11 +68,25 @@ function expiresAt(text: string, nowSeconds: number): number {
   return nowSeconds + duration.seconds;
 }
 
+/**
+ * The one token id a command acts on. A whole PAT pasted in its place is
+ * taken for its id (only the id leaves this process: the secret is never sent).
+ */
 function onlyId(positionals: readonly string[], command: string): string {
   const [id, ...rest] = positionals;
   if (!id || rest.length > 0)
     throw new CliError(`tokens ${command} takes exactly one token id (see "patgate tokens ${command} --help")`, 2);
-  return id;
+  const pasted = /^[A-Za-z][A-Za-z0-9]{0,15}_([0-9A-Za-z]{21})\./.exec(id);
+  return pasted?.[1] ?? id;
+}
+
+/** `--grace`: 0, or a duration up to 7 days. */
+function graceSeconds(text: string | undefined): number {
+  if (text === undefined || text.trim() === "0") return 0;
+  const duration = parseDuration(text);
+  if (!duration.ok) throw new CliError(durationMessage("--grace", text, duration.problem), 2);
+  if (duration.seconds > 7 * 86_400) throw new CliError("--grace is at most 7d", 2);
+  return duration.seconds;
 }
 
 function rolesUpdate(values: Values): RolesUpdate | undefined {
@@ -106,6 +136,7 @@ export async function runTokens(
         ...(values.admin ? { isAdmin: true } : {}),
         ...(values.name !== undefined ? { name: values.name } : {}),
         ...(values.expires !== undefined ? { expiresAt: expiresAt(values.expires, nowSeconds) } : {}),
+        ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
       };
       const created = await withAdmin((admin) => admin.create(input));
       print(created, () =>
@@ -161,11 +192,31 @@ export async function runTokens(
           ? { expiresAt: values.expires === "never" ? null : expiresAt(values.expires, nowSeconds) }
           : {}),
         ...(roles !== undefined ? { roles } : {}),
+        ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
+        ...(values["any-ip"] ? { allowedIps: null } : {}),
       };
+      if (values["allow-ip"] && values["any-ip"]) throw new CliError("use only one of --allow-ip and --any-ip", 2);
       if (Object.keys(changes).length === 0)
         throw new CliError(`tokens update needs at least one change (see "patgate tokens update --help")`, 2);
       const changed = await withAdmin((admin) => admin.update(id, changes));
       print(changed, () => describeToken(changed.record, nowSeconds));
+      return;
+    }
+    case "rotate": {
+      const id = onlyId(positionals, "rotate");
+      const grace = graceSeconds(values.grace);
+      const rotated = await withAdmin((admin) => admin.rotate(id, grace));
+      print(rotated, () =>
+        [
+          describeToken(rotated.record, nowSeconds),
+          "",
+          grace > 0
+            ? `the old secret works for ${values.grace} more, then never again`
+            : "the old secret no longer works",
+          "new token (shown once; store it now, it cannot be recovered):",
+          rotated.token,
+        ].join("\n"),
+      );
       return;
     }
     case "revoke":
