@@ -61,14 +61,18 @@ async function npm(args: string[], cwd: string): Promise<{ stdout: string; stder
   return execFileAsync("npm", args, { cwd, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 });
 }
 
+/** The registry install lines of a README: `npm install @patgate/...`, without comments. */
+function installLines(readme: string): string[] {
+  return [...readme.matchAll(/^npm install (@patgate\/[^#\n]*)/gm)].map(([, line = ""]) => line.trim());
+}
+
 /** Every package the libraries' READMEs tell a user to `npm install`, besides the libraries themselves. */
 async function readmeInstallLines(): Promise<string[]> {
   const names = new Set<string>();
   for (const library of LIBRARIES) {
     const readme = await readFile(join(ROOT, "packages", library, "README.md"), "utf8");
-    for (const [, line = ""] of readme.matchAll(/^npm install (@patgate\/[^#\n]*)/gm)) {
-      for (const word of line.trim().split(/\s+/))
-        if (!word.startsWith("-") && !word.startsWith("@patgate/")) names.add(word);
+    for (const line of installLines(readme)) {
+      for (const word of line.split(/\s+/)) if (!word.startsWith("-") && !word.startsWith("@patgate/")) names.add(word);
     }
   }
   return [...names].sort();
@@ -114,8 +118,13 @@ beforeAll(async () => {
   const tarballs = join(work, "tarballs");
   await Promise.all([mkdir(consumer), mkdir(tarballs)]);
 
-  // One npm for the three packs, one for the install: npm's start-up is most of the cost.
-  const workspaces = LIBRARIES.flatMap((library) => ["-w", `packages/${library}`]);
+  // The root README's pack command (one npm for the three packs, one for the install: npm's
+  // start-up is most of the cost), into our own folder.
+  const rootReadme = await readFile(join(ROOT, "README.md"), "utf8");
+  const packLine = /^npm pack (-w .*) --pack-destination \/tmp\/patgate$/m.exec(rootReadme)?.[1];
+  expect(packLine, "the root README's npm pack line").toBeDefined();
+  const workspaces = (packLine ?? "").split(/\s+/);
+  expect(workspaces.filter((word) => word !== "-w").sort()).toEqual(LIBRARIES.map((l) => `packages/${l}`).sort());
   packed = JSON.parse((await npm(["pack", "--json", "--pack-destination", tarballs, ...workspaces], ROOT)).stdout);
   await writeFile(join(consumer, "package.json"), JSON.stringify({ name: "service", private: true, type: "module" }));
   const peers = await readmeInstallLines();
@@ -209,6 +218,24 @@ describe("the packed libraries", () => {
     }
     // What the README does not name is not there: the Fastify adapter runs without fastify-plugin.
     expect(existsSync(join(consumer, "node_modules/fastify-plugin"))).toBe(false);
+  });
+
+  it("are installed, says the root README, with lines their own READMEs give", async () => {
+    const own = new Set<string>();
+    for (const library of LIBRARIES) {
+      for (const line of installLines(await readFile(join(ROOT, "packages", library, "README.md"), "utf8"))) {
+        own.add(line);
+      }
+    }
+    const root = installLines(await readFile(join(ROOT, "README.md"), "utf8"));
+    expect(root).toEqual(
+      expect.arrayContaining([
+        "@patgate/verifier fastify ioredis",
+        "@patgate/verifier express ioredis",
+        "@patgate/client",
+      ]),
+    );
+    for (const line of root) expect(own.has(line), line).toBe(true);
   });
 
   it("publish without a warning but the one about logging in", async () => {
