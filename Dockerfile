@@ -1,6 +1,6 @@
 # patgate: the issuer, the revocation worker (`worker`) and the example service
 # from one image. Multi-stage: build with dev dependencies, ship without them.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY packages/shared/package.json packages/shared/
@@ -13,7 +13,7 @@ COPY packages packages
 RUN npx tsc -b && npm prune --omit=dev --omit=optional --ignore-scripts \
  && rm -rf packages/*/src packages/*/test packages/*/tsconfig.json
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # glibc would keep scrypt's 16 MiB buffers in per-thread malloc arenas (RSS ~270 MB under load);
 # a fixed mmap threshold hands them back to the OS after each hash (~140 MB).
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 PATGATE_DATA_DIR=/data GLIBC_TUNABLES=glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=131072

@@ -79,7 +79,9 @@ describe("docker-compose.yml", () => {
 describe("Dockerfile", () => {
   it("builds in one stage and runs, as a non-root user with a health check, in another", () => {
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
-    expect(dockerfile).toMatch(/^FROM node:20[^\n]* AS build$/m);
+    // Node 24, the recommended one (Node 20 is past end of life), in both stages.
+    expect(dockerfile.match(/^FROM node:\d+/gm)).toEqual(["FROM node:24", "FROM node:24"]);
+    expect(dockerfile).toMatch(/^FROM node:24[^\n]* AS build$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/readyz/m);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);

@@ -5,6 +5,7 @@ import type { DenyList } from "./deny-list/deny-list.js";
 import { createRedisDenyList, type RedisDenyListOptions } from "./deny-list/redis-deny-list.js";
 import { VerifierError } from "./errors.js";
 import { createLocalKeySource, createRemoteKeySource, type KeySource } from "./key-source.js";
+import { errorText, resolveLogger, type VerifierLogger } from "./logger.js";
 import { createTokenCache } from "./token-cache.js";
 
 /** Options of {@link createVerifier}. */
@@ -35,6 +36,13 @@ export interface VerifierOptions {
   readonly jwksTimeoutMs?: number;
   /** Least time between JWKS refetches caused by unknown `kid`s; default 30 000 ms. */
   readonly jwksCooldownMs?: number;
+  /**
+   * Where the verifier says, once, why its deny-list cannot start (ioredis not
+   * installed, Redis refused or unreachable): any `{ warn(message) }`, such as
+   * `console`, a pino logger or Fastify's `app.log`. Default `console`; `false`
+   * for silence.
+   */
+  readonly logger?: VerifierLogger | false;
   /** Current time in epoch ms; default Date.now. For tests. */
   readonly now?: () => number;
 }
@@ -127,6 +135,9 @@ function checkOptions(options: VerifierOptions): void {
     if (max !== undefined && (!Number.isInteger(max) || max < 1))
       throw invalidOption("cache.max", "must be a positive integer");
   }
+  const logger = options.logger;
+  if (logger !== undefined && logger !== false && typeof (logger as VerifierLogger | null)?.warn !== "function")
+    throw invalidOption("logger", "must be an object with a warn(message) method, or false");
   const deny = options.denyList;
   if (deny !== undefined && !isDenyList(deny)) {
     const redis = (deny as RedisDenyListOptions).redis;
@@ -195,18 +206,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
         });
   const cache = options.cache === false ? undefined : createTokenCache<Verified>(options.cache?.max ?? 10_000);
 
+  const logger = resolveLogger(options.logger);
   const denyOption = options.denyList;
   let denyList: DenyList | undefined;
   let denyListReady: Promise<DenyList> | undefined;
+  /** Why the Redis deny-list could not be built (ioredis missing...), for the error `verify` throws. */
+  let denyListFailure: unknown;
   let ownsDenyList = false;
   if (isDenyList(denyOption)) denyList = denyOption;
   else if (denyOption !== undefined) {
     ownsDenyList = true;
-    denyListReady = createRedisDenyList({ now, ...denyOption }).then((list) => {
+    denyListReady = createRedisDenyList({ now, ...(logger ? { logger } : {}), ...denyOption }).then((list) => {
       denyList = list;
       return list;
     });
-    denyListReady.catch(() => {});
+    denyListReady.catch((error: unknown) => {
+      // Nothing awaits this promise at start-up: say it once here, or nobody learns why every verify fails.
+      denyListFailure = error;
+      logger?.warn(
+        `@patgate/verifier: the deny-list could not start (${errorText(error)}); ` +
+          "verify answers deny_list_unavailable (503)",
+      );
+    });
   }
 
   // Nothing to wait for without a deny-list, or with one given ready-made without a `ready` promise.
@@ -215,7 +236,11 @@ export function createVerifier(options: VerifierOptions): Verifier {
   async function loadedDenyList(): Promise<DenyList | undefined> {
     if (denyListLoaded || (!denyList && !denyListReady)) return denyList;
     const list = denyList ?? (await denyListReady?.catch(() => undefined));
-    if (!list) throw new VerifierError("deny_list_unavailable", "the deny-list could not be started");
+    if (!list) {
+      throw new VerifierError("deny_list_unavailable", "the deny-list could not be started", {
+        cause: denyListFailure,
+      });
+    }
     if (list.ready) {
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref());
       const loaded = await Promise.race([list.ready.then(() => true), timeout]).catch(() => false);

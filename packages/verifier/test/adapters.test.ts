@@ -167,6 +167,15 @@ describe.each(adapters)("the %s adapter", (_name, get) => {
   });
 });
 
+describe("the Fastify plugin without fastify-plugin", () => {
+  it("decorates the instance that registers it, under its name and with its Fastify range", async () => {
+    expect(fastify.hasPlugin("@patgate/verifier")).toBe(true);
+    expect(fastify.hasDecorator("authenticate")).toBe(true);
+    const meta = (patgate as unknown as Record<symbol, unknown>)[Symbol.for("plugin-meta")];
+    expect(meta).toEqual({ name: "@patgate/verifier", fastify: "5.x" });
+  });
+});
+
 describe("JWKS down through the adapters", () => {
   it("answers 503 with Retry-After", async () => {
     const down = Fastify();

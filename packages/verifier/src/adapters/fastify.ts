@@ -1,5 +1,10 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from "fastify";
-import fp from "fastify-plugin";
+import type {
+  FastifyInstance,
+  FastifyPluginAsync,
+  FastifyReply,
+  FastifyRequest,
+  preHandlerAsyncHookHandler,
+} from "fastify";
 import type { AuthContext } from "../auth-context.js";
 import { createVerifier, type Verifier, type VerifierOptions } from "../verifier.js";
 import { assertRoles, authErrorResponse, bearerToken } from "./http-auth.js";
@@ -26,6 +31,9 @@ export type PatgateFastifyOptions = (VerifierOptions | { readonly verifier: Veri
   /** `realm` in WWW-Authenticate challenges. */
   readonly realm?: string;
 };
+
+/** The plugin's name and the Fastify versions it supports, as Fastify reads them at `register`. */
+const PLUGIN_META = { name: "@patgate/verifier", fastify: "5.x" } as const;
 
 async function sendError(reply: FastifyReply, error: unknown, realm?: string): Promise<void> {
   const response = authErrorResponse(error, realm);
@@ -80,7 +88,14 @@ async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Pro
  * await app.register(patgate, { issuer, audience: "patgate", jwksUri });
  * app.get("/orders", { preHandler: requireRoles("orders:read") }, (req) => list(req.auth.sub));
  */
-export const patgate = fp(plugin, { name: "@patgate/verifier", fastify: "5.x" });
+export const patgate: FastifyPluginAsync<PatgateFastifyOptions> = Object.assign(plugin, {
+  // What `fastify-plugin` would set, without making every user install it: skip-override
+  // puts the hooks and decorators on the instance that registers the plugin (not an
+  // encapsulated child), and Fastify checks the plugin meta (name, version range) itself.
+  [Symbol.for("skip-override")]: true,
+  [Symbol.for("fastify.display-name")]: PLUGIN_META.name,
+  [Symbol.for("plugin-meta")]: PLUGIN_META,
+});
 
 /** preHandler answering 403 `insufficient_scope` unless the caller has every role. */
 export function requireRoles(...roles: string[]): preHandlerAsyncHookHandler {

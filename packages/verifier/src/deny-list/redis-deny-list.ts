@@ -1,5 +1,6 @@
 import { DEFAULT_REDIS_PREFIX, redisKeys } from "@patgate/shared";
 import type { Redis } from "ioredis";
+import { errorText, type VerifierLogger } from "../logger.js";
 import type { DenyList } from "./deny-list.js";
 import { createMemoryDenyList } from "./memory-deny-list.js";
 import { type FollowerStatus, startStreamFollower } from "./stream-follower.js";
@@ -17,6 +18,12 @@ export interface RedisDenyListOptions {
   readonly maxStalenessSeconds?: number;
   /** Called after each change is applied (a new entry, or a snapshot reload): for metrics, or to react at once. */
   readonly onChange?: () => void;
+  /**
+   * Told, once, why the first snapshot cannot be loaded (Redis refused or
+   * unreachable, credentials refused, ...) while the list keeps retrying.
+   * Default: none (`createVerifier` passes its `logger`).
+   */
+  readonly logger?: VerifierLogger;
   readonly now?: () => number;
 }
 
@@ -38,33 +45,61 @@ function followerBlockMs(maxStalenessSeconds: number): number {
 }
 
 /**
+ * ioredis is an optional peer, loaded only by users of the Redis deny-list; its
+ * absence gets a message that says what to install, not a bare module error.
+ */
+async function loadIoredis(): Promise<typeof Redis> {
+  try {
+    return (await import("ioredis")).Redis;
+  } catch (error) {
+    if ((error as { code?: string } | null)?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+    throw new Error("ioredis is not installed (`npm install ioredis`), and denyList.redis needs it", {
+      cause: error,
+    });
+  }
+}
+
+/**
  * Loads the deny-list snapshot from Redis and follows every change after it
  * (see `startStreamFollower`). `available()` turns false once Redis has been
  * silent for longer than `maxStalenessSeconds`: the documented fail-closed policy.
  */
 export async function createRedisDenyList(options: RedisDenyListOptions): Promise<RedisDenyList> {
-  const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, onChange, now = Date.now } = options;
+  const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, onChange, logger, now = Date.now } = options;
   let base: Redis;
   let owned = false;
   if (typeof options.redis === "string") {
-    // ioredis is an optional peer: loaded only by users of the Redis deny-list.
-    const { Redis: RedisClient } = await import("ioredis");
+    const RedisClient = await loadIoredis();
     base = new RedisClient(options.redis, { lazyConnect: true, maxRetriesPerRequest: null });
     owned = true;
   } else {
     base = options.redis;
   }
   const list = createMemoryDenyList();
+  /** Whether a snapshot has loaded, and whether the logger was told why it had not. */
+  let loaded = false;
+  let told = false;
   const follower = startStreamFollower({
     redis: base,
     keys: redisKeys(keyPrefix),
     blockMs: followerBlockMs(maxStalenessSeconds),
     now,
+    // Once, and only while the first snapshot is missing: every verify fails until it loads, and
+    // the follower retries in silence, so without this line nobody would know why.
+    onError: (error) => {
+      if (told || loaded) return;
+      told = true;
+      logger?.warn(
+        `@patgate/verifier: the deny-list cannot load from Redis (${errorText(error)}); ` +
+          "verify answers deny_list_unavailable (503) until it does, retrying",
+      );
+    },
     handlers: {
       // A snapshot is merged, not swapped in: entries only ever grow until they
       // expire, so what this process already knows stays true even when Redis
       // itself lost data (a restart without persistence).
       reset: (entries) => {
+        loaded = true;
         for (const entry of entries) list.add(entry);
         onChange?.();
       },

@@ -55,6 +55,12 @@ export interface StreamFollowerOptions {
   readonly batchSize?: number;
   /** Current time, epoch ms. */
   readonly now?: () => number;
+  /**
+   * Told each failure the follower recovers from by itself (a connection
+   * error, a refused or unanswered read), so that a caller can say why the
+   * list is not loading. The follower keeps retrying whatever this does.
+   */
+  readonly onError?: (error: unknown) => void;
 }
 
 function fieldValue(fields: readonly string[] | undefined, name: string): string | undefined {
@@ -133,7 +139,7 @@ function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
  * so it reloads the snapshot.
  */
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
-  const { keys, handlers, blockMs = 2000, batchSize = 1000, now = Date.now } = options;
+  const { keys, handlers, blockMs = 2000, batchSize = 1000, now = Date.now, onError } = options;
   const deadlineMs = blockMs + DEADLINE_GRACE_MS;
   let closed = false;
   let ready = false;
@@ -146,8 +152,9 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   /** A new connection of our own; only the current one's close counts as an outage. */
   function connect(): Redis {
     const connection = options.redis.duplicate(followerConnectionOptions(deadlineMs));
-    connection.on("error", () => {
+    connection.on("error", (error: unknown) => {
       // ioredis reconnects by itself after a reset; status() reports the outage.
+      if (connection === redis && !closed) onError?.(error);
     });
     connection.on("close", () => {
       if (connection === redis) connected = false;
@@ -284,6 +291,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
       } catch (error) {
         if (closed) break;
         connected = false;
+        onError?.(error);
         if (error instanceof ReadDeadlineError) {
           // The connection died silently. Resume from lastId on a new one at once:
           // the deadline itself already spaced the attempts.
