@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { AuditSink } from "./audit/audit-event.js";
+import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
@@ -32,12 +33,13 @@ export interface AppDeps {
   readonly metrics?: IssuerMetrics;
 }
 
-/** Reads the audit trail of one token, newest first. */
+/** Reads the audit trail, newest first: of one token, or all of it. */
 export interface AuditTrailReader {
   list(
     tokenId: string,
     options: { readonly limit: number; readonly cursor?: string },
   ): Promise<{ readonly items: readonly unknown[]; readonly nextCursor?: string }>;
+  listAll?(query: AuditQuery): Promise<{ readonly items: readonly unknown[]; readonly nextCursor?: string }>;
 }
 
 /** Everything routes share: the deps plus what `buildApp` derives from them. */

@@ -1,7 +1,8 @@
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
+import type { AuditQuery } from "../audit/audit-log.js";
 import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
 import { CliError } from "./cli-error.js";
-import type { ChangedToken, TokenAdmin } from "./token-admin.js";
+import type { AuditLine, ChangedToken, TokenAdmin } from "./token-admin.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -115,6 +116,11 @@ export function createHttpTokenAdmin(baseUrl: string, credential: string): Token
     rotate: (tokenId: string, graceSeconds: number) =>
       admin<ChangedToken & { token: string }>("POST", `${tokenPath(tokenId)}/rotate`, { graceSeconds }),
     rotateKeys: () => admin("POST", "/keys/rotate"),
+    audit(query: AuditQuery) {
+      const qs = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) if (value !== undefined) qs.set(name, String(value));
+      return admin<{ items: AuditLine[]; nextCursor?: string }>("GET", `/audit?${qs}`);
+    },
     close: async () => {},
   };
 }

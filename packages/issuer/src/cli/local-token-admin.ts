@@ -1,3 +1,4 @@
+import type { AuditLog } from "../audit/audit-log.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { Revoker } from "../revocation/revoker.js";
 import { TokenStoreError } from "../tokens/errors.js";
@@ -9,6 +10,7 @@ export function createLocalTokenAdmin(parts: {
   readonly store: TokenStore;
   readonly revoker: Revoker;
   readonly keys: () => Promise<SigningKeys>;
+  readonly auditLog: AuditLog;
   readonly now?: () => number;
   readonly close: () => Promise<void>;
 }): TokenAdmin {
@@ -25,6 +27,7 @@ export function createLocalTokenAdmin(parts: {
     revoke: (tokenId) => revoker.revokeToken(tokenId),
     restore: (tokenId) => revoker.restoreToken(tokenId),
     rotate: (tokenId, graceSeconds) => revoker.rotateToken(tokenId, graceSeconds),
+    audit: (query) => parts.auditLog.listAll(query),
     async rotateKeys() {
       return (await parts.keys()).rotate(Math.floor(now() / 1000));
     },

@@ -7,6 +7,7 @@ import { readRunningIssuer } from "../embedded/running-issuer.js";
 import { KeyFileError } from "../jwt/key-file.js";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
 import { CliError } from "./cli-error.js";
+import { runAudit } from "./commands/audit.js";
 import { runKeys } from "./commands/keys.js";
 import { runTokens } from "./commands/tokens.js";
 import { createHttpTokenAdmin } from "./http-token-admin.js";
@@ -111,6 +112,9 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
         return 0;
       case "keys":
         await runKeys(rest, () => adminFor(env), io);
+        return 0;
+      case "audit":
+        await runAudit(rest, () => adminFor(env), io, Math.floor(Date.now() / 1000));
         return 0;
       case "worker":
         noArguments(command, rest);

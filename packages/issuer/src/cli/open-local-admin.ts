@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { DEFAULT_SCRYPT_PARAMS, redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
+import { createAuditLog } from "../audit/audit-log.js";
 import type { IssuerConfig } from "../config.js";
-import { createTables, dynamoClient } from "../dependencies.js";
+import { auditTableName, createTables, dynamoClient } from "../dependencies.js";
 import { startLocalDynamo } from "../embedded/local-dynamo.js";
 import { loadSigningKeys } from "../jwt/signing-keys.js";
 import { commandConnectionOptions } from "../redis/connection-options.js";
@@ -45,6 +46,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   return createLocalTokenAdmin({
     store,
     revoker,
+    auditLog: createAuditLog(client, auditTableName(config)),
     keys: () =>
       loadSigningKeys({
         path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),

@@ -1,4 +1,9 @@
+import type { AuditEvent } from "../audit/audit-event.js";
+import type { AuditQuery } from "../audit/audit-log.js";
 import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
+
+/** One line of the audit trail, as the CLI prints it. */
+export type AuditLine = AuditEvent;
 
 /** Whether a revocation has reached Redis ("confirmed") or waits in the outbox ("pending"). */
 export type Propagation = "confirmed" | "pending";
@@ -23,5 +28,7 @@ export interface TokenAdmin {
   /** A new secret (shown once); the old one works for `graceSeconds` more. */
   rotate(tokenId: string, graceSeconds: number): Promise<ChangedToken & { readonly token: string }>;
   rotateKeys(): Promise<{ readonly kid: string; readonly activatesAt: number }>;
+  /** The global audit trail, newest first. */
+  audit(query: AuditQuery): Promise<{ readonly items: readonly AuditLine[]; readonly nextCursor?: string }>;
   close(): Promise<void>;
 }

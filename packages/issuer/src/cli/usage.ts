@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 
-const BACKEND = `Against a running issuer when PATGATE_URL and PATGATE_TOKEN (an admin PAT or JWT)
+const BACKEND = `Against a running issuer when PATGATE_URL and PATGATE_TOKEN (an admin PAT, or an admin JWT)
 are set; otherwise directly against the configured store (in the embedded default,
 through the running \`npm start\` issuer when there is one).`;
 
@@ -109,6 +109,18 @@ Run it once against AWS; local stores get them on start.
 
   --json         print {"tables"} as JSON`;
 
+const AUDIT = `usage: patgate audit [--actor A] [--action X] [--since 7d] [--limit N] [--cursor C] [--json]
+
+Prints the audit trail of every token and admin action, newest first: token
+changes, failed exchanges, owner revocations, jti denials, key rotations.
+
+  --actor A      only lines by this actor, e.g. "root (AbC…)" or github
+  --action X     only this action, e.g. owner.revoke, jwt.deny, token.exchange
+  --since D      only lines from D back (7d, 12h) or since a date (2026-11-01)
+  --limit N      page size, 1 to 100; default 50
+  --cursor C     the next page, from "more: --cursor C" of the previous one
+  --json         print {"items", "nextCursor"} as JSON`;
+
 const SERVE = `usage: patgate serve
 
 Runs the issuer (what npm start runs) until SIGTERM or SIGINT. It takes no
@@ -131,6 +143,7 @@ usage:
   patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore, rotate)
   patgate table create               create the DynamoDB tables
   patgate keys rotate [--json]       rotate the signing key
+  patgate audit [--actor A] [--action X] [--since 7d] [--json]   the audit trail, newest first
   patgate help [command]             this text, or a command's (same as --help)
   patgate --version                  print the version
 
@@ -149,6 +162,7 @@ const COMMANDS: Record<string, { readonly usage: string; readonly sub?: Readonly
   worker: { usage: WORKER },
   tokens: { usage: TOKENS_OVERVIEW, sub: TOKENS },
   keys: { usage: `usage: patgate keys rotate [--json]\n\nManages signing keys.`, sub: { rotate: KEYS_ROTATE } },
+  audit: { usage: AUDIT },
   table: { usage: `usage: patgate table create [--json]\n\nManages DynamoDB tables.`, sub: { create: TABLE_CREATE } },
 };
 

@@ -6,6 +6,7 @@ import { type AdminPrincipal, authenticate } from "../../http/admin-auth.js";
 import { HttpError, invalidRequest } from "../../http/http-error.js";
 import type { IssueInput, ListOptions, TokenUpdate } from "../../tokens/types.js";
 import { checkOwner } from "../../tokens/validation.js";
+import { auditRoutes } from "./audit.js";
 import {
   adminErrors,
   createBody,
@@ -301,6 +302,8 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       return ctx.auditTrail.list(tokenId, { limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) });
     },
   );
+
+  await app.register(async (scope) => auditRoutes(scope, ctx));
 
   app.post(
     "/owners/:owner/revoke",
