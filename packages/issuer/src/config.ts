@@ -1,6 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import {
   assertTokenPrefix,
+  DEFAULT_ADMIN_AUDIENCE,
   DEFAULT_AUDIENCE,
   DEFAULT_TOKEN_PREFIX,
   SIGNING_ALGORITHMS,
@@ -15,6 +16,11 @@ export interface IssuerConfig {
   readonly issuer: string;
   /** Allowed audiences; the first is the default `aud`. */
   readonly audiences: readonly [string, ...string[]];
+  /**
+   * The audience of JWTs the admin API accepts (`PATGATE_ADMIN_AUDIENCE`):
+   * minted only for admin PATs, never one of `audiences`. Default `patgate-admin`.
+   */
+  readonly adminAudience: string;
   /** JWT lifetime in seconds. */
   readonly jwtTtlSeconds: number;
   /** DynamoDB endpoint; undefined means AWS (when configured) or the embedded store. */
@@ -106,6 +112,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     fail("PATGATE_AUDIENCE", "must be a comma-separated list of non-empty audiences", audienceText);
   }
 
+  // Kept apart from the service audiences: a JWT a service accepts must never be an admin credential.
+  const adminAudience = env.PATGATE_ADMIN_AUDIENCE?.trim() || DEFAULT_ADMIN_AUDIENCE;
+  if (/\s|,/.test(adminAudience) || adminAudience.length > 256)
+    fail("PATGATE_ADMIN_AUDIENCE", "must be one audience (no spaces or commas, at most 256 characters)", adminAudience);
+  if (audiences.includes(adminAudience))
+    fail("PATGATE_ADMIN_AUDIENCE", `must not be one of PATGATE_AUDIENCE (${audiences.join(",")})`, adminAudience);
+
   const jwtTtlSeconds = integer(env, "PATGATE_JWT_TTL", 300, 30, 86_400, " number of seconds");
 
   const dynamoEndpoint = env.DYNAMODB_ENDPOINT ? httpUrl("DYNAMODB_ENDPOINT", env.DYNAMODB_ENDPOINT) : undefined;
@@ -158,6 +171,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     host,
     issuer,
     audiences: audiences as [string, ...string[]],
+    adminAudience,
     jwtTtlSeconds,
     ...(dynamoEndpoint === undefined ? {} : { dynamoEndpoint }),
     ...(awsRegion === undefined ? {} : { awsRegion }),

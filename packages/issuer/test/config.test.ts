@@ -9,6 +9,7 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       issuer: "http://127.0.0.1:8080",
       audiences: ["patgate"],
+      adminAudience: "patgate-admin",
       jwtTtlSeconds: 300,
       tableName: "patgate-tokens",
       embedded: true,
@@ -26,6 +27,7 @@ describe("loadConfig", () => {
         HOST: "0.0.0.0",
         PATGATE_ISSUER: "https://auth.example.com/",
         PATGATE_AUDIENCE: "api, billing",
+        PATGATE_ADMIN_AUDIENCE: "ops-console",
         PATGATE_JWT_TTL: "600",
         DYNAMODB_ENDPOINT: "http://localhost:8000",
         AWS_REGION: "eu-west-1",
@@ -42,6 +44,7 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       issuer: "https://auth.example.com",
       audiences: ["api", "billing"],
+      adminAudience: "ops-console",
       jwtTtlSeconds: 600,
       dynamoEndpoint: "http://localhost:8000",
       awsRegion: "eu-west-1",
@@ -73,6 +76,8 @@ describe("loadConfig", () => {
     ["PATGATE_SIGNING_ALG", "HS256"],
     ["PATGATE_LOG_LEVEL", "loud"],
     ["AWS_REGION", "Mars 1"],
+    ["PATGATE_ADMIN_AUDIENCE", "patgate"],
+    ["PATGATE_ADMIN_AUDIENCE", "a b"],
   ])("a bad %s stops start-up with one line naming it", (variable, value) => {
     let error: unknown;
     try {
@@ -84,6 +89,13 @@ describe("loadConfig", () => {
     const message = (error as Error).message;
     expect(message.startsWith(variable)).toBe(true);
     expect(message).not.toContain("\n");
+  });
+
+  it("refuses an admin audience that is also a service audience", () => {
+    expect(() => loadConfig({ PATGATE_AUDIENCE: "api,ops", PATGATE_ADMIN_AUDIENCE: "ops" })).toThrow(
+      /^PATGATE_ADMIN_AUDIENCE must not be one of PATGATE_AUDIENCE/,
+    );
+    expect(() => loadConfig({ PATGATE_AUDIENCE: "patgate-admin" })).toThrow(/^PATGATE_ADMIN_AUDIENCE/);
   });
 
   it("does not echo a Redis password in its error", () => {

@@ -25,6 +25,10 @@ export type ExchangeFailure =
   | { readonly reason: "scope_empty" }
   | { readonly reason: "scope_exceeded"; readonly missing: readonly string[] }
   | { readonly reason: "audience_unknown" }
+  /** The admin audience, asked for with a PAT that is not an admin. */
+  | { readonly reason: "audience_forbidden" }
+  /** The admin audience with a `scope` that leaves out some of the admin PAT's roles. */
+  | { readonly reason: "admin_scope_narrowed" }
   /** The state read is too old to mint from (a stalled exchange): try again. */
   | { readonly reason: "state_too_old" };
 
@@ -41,6 +45,8 @@ export interface ExchangeDeps {
   readonly issuer: string;
   /** Allowed audiences; the first is the default. */
   readonly audiences: readonly string[];
+  /** The admin API's audience: only admin PATs get it, and never down-scoped (see `admin-auth.ts`). */
+  readonly adminAudience: string;
   readonly tokenPrefix: string;
   readonly jwtTtlSeconds: number;
   /** Oldest state a JWT may be minted from, seconds (see `stateMaxAgeSeconds`). */
@@ -71,6 +77,17 @@ function grantedRoles(record: TokenRecord, scope: string | undefined): ExchangeF
   const missing = requested.filter((role) => !held.has(role));
   if (missing.length > 0) return { reason: "scope_exceeded", missing };
   return requested.sort();
+}
+
+/**
+ * The admin audience is an admin credential: only an admin PAT gets it, with
+ * every one of its roles. A `scope` that narrows it is refused rather than
+ * minted, since the admin API would refuse that JWT anyway.
+ */
+function adminAudienceRefusal(record: TokenRecord, roles: readonly string[]): ExchangeFailure | undefined {
+  if (!record.isAdmin) return { reason: "audience_forbidden" };
+  if (roles.length < record.roles.length) return { reason: "admin_scope_narrowed" };
+  return undefined;
 }
 
 /**
@@ -141,7 +158,23 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     const roles = grantedRoles(record, request.scope);
     if (!Array.isArray(roles)) return { ok: false, ...roles };
     const audience = request.audience ?? deps.audiences[0];
-    if (audience === undefined || !deps.audiences.includes(audience)) return { ok: false, reason: "audience_unknown" };
+    if (audience === deps.adminAudience) {
+      const refused = adminAudienceRefusal(record, roles);
+      if (refused) {
+        audit.record({
+          action: "token.exchange",
+          actor: `holder (${record.tokenId})`,
+          tokenId: record.tokenId,
+          ip: request.ip,
+          result: "failure",
+          reason: refused.reason,
+          at: nowSeconds,
+        });
+        return { ok: false, ...refused };
+      }
+    } else if (audience === undefined || !deps.audiences.includes(audience)) {
+      return { ok: false, reason: "audience_unknown" };
+    }
     // Deny marks live long enough for JWTs minted from state up to this old, no older.
     if (nowMs - readAtMs > deps.stateMaxAgeSeconds * 1000) return { ok: false, reason: "state_too_old" };
 
