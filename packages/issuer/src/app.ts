@@ -103,13 +103,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { revocation } = deps;
   // Trusted only while every change reaches this process (see RevocationFeed.healthy).
   const patCache = createPatCache({ ttlSeconds: deps.config.patCacheTtlSeconds, trusted: revocation.feed.healthy });
+  const failureLimits = {
+    perTokenAndAddress: deps.config.failuresPerTokenPerMinute,
+    perAddress: deps.config.failuresPerAddressPerMinute,
+  };
   const failures = deps.redis
-    ? createRedisFailureLimiter(
-        deps.redis,
-        (id) => redisKeys(deps.config.redisPrefix).rateLimit(`fail:${id}`),
-        deps.config.failuresPerTokenPerMinute,
-      )
-    : createMemoryFailureLimiter(deps.config.failuresPerTokenPerMinute, now);
+    ? createRedisFailureLimiter(deps.redis, redisKeys(deps.config.redisPrefix), failureLimits)
+    : createMemoryFailureLimiter(failureLimits, now);
   const ctx: IssuerContext = {
     ...deps,
     now,

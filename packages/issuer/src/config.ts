@@ -44,8 +44,13 @@ export interface IssuerConfig {
   readonly patCacheTtlSeconds: number;
   /** Requests per minute per client IP on /token and /revoke. */
   readonly rateLimitPerMinute: number;
-  /** Failed exchanges per minute per token id before it is locked out for the minute. */
+  /**
+   * Failed exchanges per minute of one token id from one client address before
+   * that token id is locked out for that address until the minute ends. Default 10.
+   */
   readonly failuresPerTokenPerMinute: number;
+  /** Failed exchanges per minute from one client address (an IPv6 /64), whatever the token ids. Default 100. */
+  readonly failuresPerAddressPerMinute: number;
   /** Run the revocation worker inside the issuer (Redis mode); false when `patgate worker` runs apart. */
   readonly embeddedWorker: boolean;
 }
@@ -192,7 +197,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       10,
       1,
       100_000,
-      " (failures per minute per token)",
+      " (failures per minute per token id per address)",
+    ),
+    failuresPerAddressPerMinute: integer(
+      env,
+      "PATGATE_ADDRESS_FAILURE_LIMIT",
+      100,
+      1,
+      10_000_000,
+      " (failures per minute per address)",
     ),
     embeddedWorker: flag(env, "PATGATE_WORKER", true),
   };

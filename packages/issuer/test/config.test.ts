@@ -11,6 +11,8 @@ describe("loadConfig", () => {
       audiences: ["patgate"],
       adminAudience: "patgate-admin",
       jwtTtlSeconds: 300,
+      failuresPerTokenPerMinute: 10,
+      failuresPerAddressPerMinute: 100,
       tableName: "patgate-tokens",
       embedded: true,
       dataDir: "/srv/.patgate",
@@ -78,6 +80,8 @@ describe("loadConfig", () => {
     ["AWS_REGION", "Mars 1"],
     ["PATGATE_ADMIN_AUDIENCE", "patgate"],
     ["PATGATE_ADMIN_AUDIENCE", "a b"],
+    ["PATGATE_ADDRESS_FAILURE_LIMIT", "0"],
+    ["PATGATE_TOKEN_FAILURE_LIMIT", "ten"],
   ])("a bad %s stops start-up with one line naming it", (variable, value) => {
     let error: unknown;
     try {

@@ -3,8 +3,8 @@ import type { AuditSink } from "../audit/audit-event.js";
 import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
-import type { FailureLimiter } from "../rate-limit/failure-limiter.js";
-import type { TokenRecord, TokenStore } from "./types.js";
+import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
+import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
 export interface ExchangeRequest {
@@ -120,13 +120,25 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
     // token, so only the real secret gets one: its holder is served even while someone
     // else's guesses keep the token id locked out, and the hot path makes no Redis call.
+    // The try is reserved before scrypt, so concurrent guesses cannot overrun the limit,
+    // and counted per address, so guesses from elsewhere never lock the holder out.
+    let reserved: ReservedTry | undefined;
     if (tokenId !== undefined) {
-      const wait = await failures.retryAfter(tokenId);
-      if (wait > 0) return { reason: "locked_out", retryAfterSeconds: wait };
+      const reservation = await failures.reserve(tokenId, request.ip);
+      if (!reservation.ok) return { reason: "locked_out", retryAfterSeconds: reservation.retryAfterSeconds };
+      reserved = reservation;
     }
     const ticket = cache.ticket();
     const readAtMs = now();
-    const result = await store.verify(parsed);
+    let result: PatVerifyResult;
+    try {
+      result = await store.verify(parsed);
+    } catch (error) {
+      // A store outage is no verdict on the secret: the try is given back.
+      reserved?.settle("abandoned");
+      throw error;
+    }
+    reserved?.settle(result.ok ? "succeeded" : "failed");
     if (!result.ok) {
       audit.record({
         action: "token.exchange",
@@ -137,7 +149,6 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
         reason: result.reason,
         at: Math.floor(nowMs / 1000),
       });
-      if (tokenId !== undefined) await failures.recordFailure(tokenId);
       if (result.reason === "revoked") return { reason: "subject_revoked" };
       if (result.reason === "expired") return { reason: "subject_expired" };
       return { reason: "subject_invalid" };
