@@ -71,6 +71,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Strict input: no type coercion, no silent removal of unknown fields; the store names what is wrong.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     forceCloseConnections: "idle",
+    // request.ip (per-IP limits, the lock-out, audit, lastUsedIp) is the client behind a trusted
+    // proxy; anyone else's X-Forwarded-For is ignored. proxy-addr walks the header from the
+    // right and stops at the first address it does not trust, so a forged left part is never used.
+    trustProxy: deps.config.trustProxy.length > 0 ? [...deps.config.trustProxy] : false,
     // Errors Fastify raises before routing (a bad URL, a 10 kB path segment) get the same JSON shape.
     frameworkErrors: (error, _request, reply) => sendHttpError(reply, error),
     // One access line per request (below) instead of Fastify's two; the hot path of /token pays for every line.

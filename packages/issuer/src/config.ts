@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import {
   assertTokenPrefix,
@@ -42,6 +43,12 @@ export interface IssuerConfig {
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Seconds a verified PAT is served from memory without scrypt. */
   readonly patCacheTtlSeconds: number;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed (`PATGATE_TRUST_PROXY`):
+   * addresses, CIDRs, or `loopback` / `linklocal` / `uniquelocal`. Empty (the
+   * default): the client address is the socket's, and `X-Forwarded-For` is ignored.
+   */
+  readonly trustProxy: readonly string[];
   /** Requests per minute per client IP on /token and /revoke. */
   readonly rateLimitPerMinute: number;
   /**
@@ -92,6 +99,30 @@ function flag(env: Env, variable: string, fallback: boolean): boolean {
   if (["1", "true", "on", "yes"].includes(raw)) return true;
   if (["0", "false", "off", "no"].includes(raw)) return false;
   return fail(variable, "must be on or off", raw);
+}
+
+/** The names proxy-addr (Fastify's `trustProxy`) gives to the reserved ranges. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or a range name. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = "", bits, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function trustedProxies(env: Env): string[] {
+  const raw = env.PATGATE_TRUST_PROXY?.trim();
+  if (!raw) return [];
+  const entries = raw.split(",").map((entry) => entry.trim());
+  const bad = entries.find((entry) => !isProxyEntry(entry));
+  if (bad !== undefined) {
+    fail("PATGATE_TRUST_PROXY", "must be a comma list of IP addresses, CIDRs, loopback, linklocal or uniquelocal", bad);
+  }
+  return entries;
 }
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -189,6 +220,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     signingAlgorithm: algText as SigningAlgorithm,
     tokenPrefix,
     logLevel: logLevel as IssuerConfig["logLevel"],
+    trustProxy: trustedProxies(env),
     patCacheTtlSeconds: integer(env, "PATGATE_PAT_CACHE_TTL", 60, 0, 3600, " number of seconds"),
     rateLimitPerMinute: integer(env, "PATGATE_RATE_LIMIT", 6000, 1, 10_000_000, " (requests per minute per IP)"),
     failuresPerTokenPerMinute: integer(

@@ -81,6 +81,11 @@ describe("loadConfig", () => {
     ["PATGATE_ADMIN_AUDIENCE", "patgate"],
     ["PATGATE_ADMIN_AUDIENCE", "a b"],
     ["PATGATE_ADDRESS_FAILURE_LIMIT", "0"],
+    ["PATGATE_TRUST_PROXY", "10.0.0.0/33"],
+    ["PATGATE_TRUST_PROXY", "10.0.0.1,,10.0.0.2"],
+    ["PATGATE_TRUST_PROXY", "proxy.internal"],
+    ["PATGATE_TRUST_PROXY", "true"],
+    ["PATGATE_TRUST_PROXY", "fd00::/129"],
     ["PATGATE_TOKEN_FAILURE_LIMIT", "ten"],
   ])("a bad %s stops start-up with one line naming it", (variable, value) => {
     let error: unknown;
@@ -93,6 +98,13 @@ describe("loadConfig", () => {
     const message = (error as Error).message;
     expect(message.startsWith(variable)).toBe(true);
     expect(message).not.toContain("\n");
+  });
+
+  it("reads PATGATE_TRUST_PROXY: addresses, CIDRs and proxy-addr's range names", () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(
+      loadConfig({ PATGATE_TRUST_PROXY: "10.0.0.1, 172.16.0.0/12,fd00::/8 ,::1,loopback,uniquelocal" }).trustProxy,
+    ).toEqual(["10.0.0.1", "172.16.0.0/12", "fd00::/8", "::1", "loopback", "uniquelocal"]);
   });
 
   it("refuses an admin audience that is also a service audience", () => {
