@@ -62,8 +62,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           ...(destination ? { stream: destination } : {}),
           ...(deps.logger === true ? {} : deps.logger),
         };
+  const { headersMs, requestMs, keepAliveMs } = deps.config.httpTimeouts;
   const app = Fastify({
     logger,
+    // Slow clients (slowloris, a trickled body, a silent socket) are cut off: the headers within
+    // headersMs, the whole request within requestMs, and no connection stays silent longer than
+    // requestMs while a request is open. Node checks the first two every connectionsCheckingInterval
+    // (30 s by default, which would stretch the bound): once a second here.
+    http: { headersTimeout: headersMs, requestTimeout: requestMs, connectionsCheckingInterval: 1000 },
+    requestTimeout: requestMs,
+    connectionTimeout: requestMs,
+    // Idle keep-alive connections: longer than a load balancer's idle timeout (see HttpTimeouts).
+    keepAliveTimeout: keepAliveMs,
     bodyLimit: BODY_LIMIT_BYTES,
     // Route parameters such as token ids are short; a 10 kB URL segment is refused early.
     routerOptions: { maxParamLength: 256 },

@@ -49,6 +49,11 @@ export interface IssuerConfig {
    * default): the client address is the socket's, and `X-Forwarded-For` is ignored.
    */
   readonly trustProxy: readonly string[];
+  /**
+   * How long a client may take, so a slow one cannot hold a connection for
+   * ever. Defaults: headers 10 s, whole request 30 s, idle keep-alive 72 s.
+   */
+  readonly httpTimeouts: HttpTimeouts;
   /** Requests per minute per client IP on /token and /revoke. */
   readonly rateLimitPerMinute: number;
   /**
@@ -60,6 +65,25 @@ export interface IssuerConfig {
   readonly failuresPerAddressPerMinute: number;
   /** Run the revocation worker inside the issuer (Redis mode); false when `patgate worker` runs apart. */
   readonly embeddedWorker: boolean;
+}
+
+/** The HTTP server's bounds on slow clients, in milliseconds. */
+export interface HttpTimeouts {
+  /** From a request's first byte to the end of its headers (`PATGATE_HEADERS_TIMEOUT`, seconds; default 10). */
+  readonly headersMs: number;
+  /**
+   * From a request's first byte to the end of its body, and the longest a
+   * connection may stay silent while a request is open (`PATGATE_REQUEST_TIMEOUT`,
+   * seconds; default 30).
+   */
+  readonly requestMs: number;
+  /**
+   * How long an idle keep-alive connection stays open (`PATGATE_KEEP_ALIVE_TIMEOUT`,
+   * seconds; default 72): longer than a load balancer's idle timeout (60 s on
+   * AWS ALB, GCP 600 s: raise it there), so the balancer never sends a request
+   * on a connection the issuer is closing.
+   */
+  readonly keepAliveMs: number;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -199,6 +223,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     fail("PATGATE_TOKEN_PREFIX", "must be a letter, up to 15 letters or digits, then '_'", tokenPrefix);
   }
 
+  const headersSeconds = integer(env, "PATGATE_HEADERS_TIMEOUT", 10, 1, 600, " number of seconds");
+  const requestSeconds = integer(env, "PATGATE_REQUEST_TIMEOUT", 30, 1, 3600, " number of seconds");
+  if (headersSeconds > requestSeconds) {
+    fail(
+      "PATGATE_HEADERS_TIMEOUT",
+      `must not exceed PATGATE_REQUEST_TIMEOUT (${requestSeconds})`,
+      String(headersSeconds),
+    );
+  }
+  const keepAliveSeconds = integer(env, "PATGATE_KEEP_ALIVE_TIMEOUT", 72, 1, 3600, " number of seconds");
+
   const logLevel = env.PATGATE_LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.has(logLevel)) fail("PATGATE_LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`, logLevel);
 
@@ -221,6 +256,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     tokenPrefix,
     logLevel: logLevel as IssuerConfig["logLevel"],
     trustProxy: trustedProxies(env),
+    httpTimeouts: {
+      headersMs: headersSeconds * 1000,
+      requestMs: requestSeconds * 1000,
+      keepAliveMs: keepAliveSeconds * 1000,
+    },
     patCacheTtlSeconds: integer(env, "PATGATE_PAT_CACHE_TTL", 60, 0, 3600, " number of seconds"),
     rateLimitPerMinute: integer(env, "PATGATE_RATE_LIMIT", 6000, 1, 10_000_000, " (requests per minute per IP)"),
     failuresPerTokenPerMinute: integer(

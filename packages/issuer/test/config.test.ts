@@ -81,6 +81,9 @@ describe("loadConfig", () => {
     ["PATGATE_ADMIN_AUDIENCE", "patgate"],
     ["PATGATE_ADMIN_AUDIENCE", "a b"],
     ["PATGATE_ADDRESS_FAILURE_LIMIT", "0"],
+    ["PATGATE_HEADERS_TIMEOUT", "0"],
+    ["PATGATE_REQUEST_TIMEOUT", "forever"],
+    ["PATGATE_KEEP_ALIVE_TIMEOUT", "-1"],
     ["PATGATE_TRUST_PROXY", "10.0.0.0/33"],
     ["PATGATE_TRUST_PROXY", "10.0.0.1,,10.0.0.2"],
     ["PATGATE_TRUST_PROXY", "proxy.internal"],
@@ -105,6 +108,16 @@ describe("loadConfig", () => {
     expect(
       loadConfig({ PATGATE_TRUST_PROXY: "10.0.0.1, 172.16.0.0/12,fd00::/8 ,::1,loopback,uniquelocal" }).trustProxy,
     ).toEqual(["10.0.0.1", "172.16.0.0/12", "fd00::/8", "::1", "loopback", "uniquelocal"]);
+  });
+
+  it("reads the HTTP timeouts, and refuses a headers bound past the request bound", () => {
+    expect(
+      loadConfig({ PATGATE_HEADERS_TIMEOUT: "5", PATGATE_REQUEST_TIMEOUT: "20", PATGATE_KEEP_ALIVE_TIMEOUT: "650" })
+        .httpTimeouts,
+    ).toEqual({ headersMs: 5000, requestMs: 20_000, keepAliveMs: 650_000 });
+    expect(() => loadConfig({ PATGATE_HEADERS_TIMEOUT: "40" })).toThrow(
+      /^PATGATE_HEADERS_TIMEOUT must not exceed PATGATE_REQUEST_TIMEOUT/,
+    );
   });
 
   it("refuses an admin audience that is also a service audience", () => {
