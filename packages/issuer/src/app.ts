@@ -165,7 +165,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: "0.1.0",
         description: "Exchange personal access tokens for short-lived JWTs; manage and revoke tokens.",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description:
+              `A JWT from POST /token. The admin API takes only one minted with audience=${deps.config.adminAudience} ` +
+              "from an admin PAT, without scope; /introspect also takes one carrying the introspect role.",
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });

@@ -32,9 +32,9 @@ function bearer(request: FastifyRequest): string {
  * admin" means: a JWT narrowed with `scope` (or minted before a role was
  * added to its PAT) is not an admin credential; exchange the PAT again.
  *
- * @example hasAdminAuthority(token, pat, "patgate-admin") // false for aud "patgate"
+ * @example hasAdminAuthority(token, pat, "patgate-admin") // false for a token whose aud is "patgate"
  */
-export function hasAdminAuthority(token: VerifiedAccessToken, pat: TokenRecord, adminAudience: string): boolean {
+function hasAdminAuthority(token: VerifiedAccessToken, pat: TokenRecord, adminAudience: string): boolean {
   const audiences = typeof token.aud === "string" ? [token.aud] : token.aud;
   if (audiences.length === 0 || audiences.some((aud) => aud !== adminAudience)) return false;
   if (!pat.isAdmin) return false;
