@@ -89,8 +89,13 @@ async function startIssuer(env: Record<string, string>): Promise<{ url: string; 
   }
 }
 
-async function exchange(url: string, pat: string): Promise<string> {
-  const response = await fetch(`${url}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
+/** A JWT for `pat` (the Bearer shortcut), for the default audience or the one given. */
+async function exchange(url: string, pat: string, audience?: string): Promise<string> {
+  const response = await fetch(`${url}/token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${pat}` },
+    ...(audience === undefined ? {} : { body: new URLSearchParams({ audience }) }),
+  });
   const body = (await response.json()) as { access_token?: string; error?: string };
   if (!body.access_token) throw new Error(`exchange failed: ${response.status} ${JSON.stringify(body)}`);
   return body.access_token;
@@ -453,7 +458,7 @@ async function main(): Promise<void> {
     });
   }
   const [adminPat] = await seedAdmin(store);
-  const adminJwt = await exchange(issuer.url, adminPat);
+  const adminJwt = await exchange(issuer.url, adminPat, "patgate-admin");
   const afterResponse: number[] = [];
   const afterRequest: number[] = [];
   let pending = 0;

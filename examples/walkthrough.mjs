@@ -7,7 +7,8 @@
 //
 // PATGATE_URL (default http://127.0.0.1:8080), SERVICE_URL (default
 // http://127.0.0.1:3000) and PATGATE_TOKEN (an admin PAT; default: the one in
-// .patgate/initial-admin-token) say where everything is.
+// .patgate/initial-admin-token) say where everything is; PATGATE_ADMIN_AUDIENCE
+// (default patgate-admin) is the issuer's admin audience.
 import { readFile } from "node:fs/promises";
 import { createTokenClient } from "@patgate/client";
 
@@ -23,8 +24,10 @@ const fail = (text) => {
   process.exit(1);
 };
 
-// An admin calls the admin API with a JWT exchanged from the admin PAT, like any client.
-const admin = createTokenClient({ issuer, pat: adminPat });
+// An admin calls the admin API with a JWT exchanged from the admin PAT, like any client,
+// for the admin audience: a JWT minted for a service's audience never opens the admin API.
+const adminAudience = process.env.PATGATE_ADMIN_AUDIENCE ?? "patgate-admin";
+const admin = createTokenClient({ issuer, pat: adminPat, audience: adminAudience });
 async function adminApi(method, path, body) {
   const response = await fetch(`${issuer}${path}`, {
     method,

@@ -55,8 +55,20 @@ async function api(method: string, path: string, body?: unknown): Promise<Record
   return json;
 }
 
-async function exchange(pat: string): Promise<string> {
-  const response = await fetch(`${issuerUrl}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
+/** A JWT for `pat`: the shortcut (default audience), or an RFC 8693 form asking for `audience`. */
+async function exchange(pat: string, audience?: string): Promise<string> {
+  const response =
+    audience === undefined
+      ? await fetch(`${issuerUrl}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } })
+      : await fetch(`${issuerUrl}/token`, {
+          method: "POST",
+          body: new URLSearchParams({
+            grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+            subject_token: pat,
+            subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+            audience,
+          }),
+        });
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`exchange failed: ${JSON.stringify(body)}`);
   return body.access_token;
@@ -104,7 +116,7 @@ beforeAll(async () => {
     "patgate issuer listening",
   );
   adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  adminJwt = await exchange(adminPat);
+  adminJwt = await exchange(adminPat, "patgate-admin");
   for (let i = 0; i < VERIFIERS; i++) {
     const servicePort = await freePort();
     const env = {

@@ -83,11 +83,20 @@ async function exchange(url: string, pat: string): Promise<Response> {
   return fetch(`${url}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
 }
 
+/** Exchanges an admin PAT for the admin audience, the only JWTs the admin API accepts. */
+async function exchangeAdmin(url: string, pat: string): Promise<Response> {
+  return fetch(`${url}/token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${pat}` },
+    body: new URLSearchParams({ audience: "patgate-admin" }),
+  });
+}
+
 async function adminClient(issuer: Issuer, dataDir = issuer.dataDir) {
   // Written before the issuer starts listening.
   const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
   secrets.push(adminPat);
-  const jwt = ((await (await exchange(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  const jwt = ((await (await exchangeAdmin(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
   secrets.push(jwt);
   return async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${issuer.url}${path}`, {
@@ -192,7 +201,7 @@ describe("the embedded default, restarted", () => {
     expect((await admin("PATCH", `/admin/tokens/${tokenId}`, { roles: { remove: ["write"] } })).status).toBe(200);
     // A second admin JWT, denied by its jti.
     const adminPat = (await readFile(join(first.dataDir, "initial-admin-token"), "utf8")).trim();
-    const denied = ((await (await exchange(first.url, adminPat)).json()) as { access_token: string }).access_token;
+    const denied = ((await (await exchangeAdmin(first.url, adminPat)).json()) as { access_token: string }).access_token;
     secrets.push(denied);
     const jti = JSON.parse(Buffer.from(denied.split(".")[1] ?? "", "base64url").toString()).jti as string;
     expect((await admin("POST", "/admin/jwts/revoke", { jti })).status).toBe(200);
@@ -226,7 +235,7 @@ describe("the embedded default, restarted", () => {
 /** A fresh admin JWT from the initial admin PAT in `dataDir`. */
 async function adminJwtOf(issuer: Issuer, dataDir: string): Promise<string> {
   const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  const jwt = ((await (await exchange(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  const jwt = ((await (await exchangeAdmin(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
   secrets.push(jwt);
   return jwt;
 }

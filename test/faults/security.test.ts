@@ -20,7 +20,10 @@ describe("a missing token and a wrong secret", () => {
       },
     );
     // No PAT cache, so every exchange reaches the store; no lock-out, so every guess does.
-    const issuer = await testIssuer({ PATGATE_PAT_CACHE_TTL: "0", PATGATE_TOKEN_FAILURE_LIMIT: "1000" }, { store });
+    const issuer = await testIssuer(
+      { PATGATE_PAT_CACHE_TTL: "0", PATGATE_TOKEN_FAILURE_LIMIT: "1000", PATGATE_ADDRESS_FAILURE_LIMIT: "1000" },
+      { store },
+    );
     const { record } = await store.issue({ owner: "timing" });
     // Well-formed (right checksum), so both reach the store rather than failing offline.
     const guess = (id: string) => formatPat("pat_", id, Buffer.alloc(32, 7));
@@ -49,22 +52,41 @@ describe("a missing token and a wrong secret", () => {
 });
 
 describe("rate limits under a brute-force loop", () => {
-  it("lock a token id out after the failure limit, whatever the IPs, for every further guess", async () => {
+  it("lock a token id out at the guessing address after the failure limit, for every further guess", async () => {
     const issuer = await testIssuer({ PATGATE_TOKEN_FAILURE_LIMIT: "5" });
     const { record } = await issuer.store.issue({ owner: "target" });
+    const guess = (i: number, remoteAddress: string) =>
+      issuer.app.inject({
+        method: "POST",
+        url: "/token",
+        headers: { authorization: `Bearer ${formatPat("pat_", record.tokenId, Buffer.alloc(32, i + 1))}` },
+        remoteAddress,
+      });
     const statuses: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      const guess = formatPat("pat_", record.tokenId, Buffer.alloc(32, i + 1));
+    for (let i = 0; i < 60; i++) statuses.push((await guess(i, "10.1.0.1")).statusCode);
+    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
+    expect(statuses.slice(5)).toEqual(Array(55).fill(429));
+    // Hopping within one IPv6 /64 is still one address.
+    const hops: number[] = [];
+    for (let i = 0; i < 8; i++) hops.push((await guess(i, `2001:db8:1:2::${i + 1}`)).statusCode);
+    expect(hops).toEqual([400, 400, 400, 400, 400, 429, 429, 429]);
+  });
+
+  it("cut one address off after the per-address failure limit, whatever the token ids", async () => {
+    const issuer = await testIssuer({ PATGATE_ADDRESS_FAILURE_LIMIT: "20" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const { record } = await issuer.store.issue({ owner: `spray-${i}` });
       const response = await issuer.app.inject({
         method: "POST",
         url: "/token",
-        headers: { authorization: `Bearer ${guess}` },
-        remoteAddress: `10.1.${i >> 8}.${i & 255}`,
+        headers: { authorization: `Bearer ${formatPat("pat_", record.tokenId, Buffer.alloc(32, 9))}` },
+        remoteAddress: "10.2.0.1",
       });
       statuses.push(response.statusCode);
     }
-    expect(statuses.slice(0, 5)).toEqual([400, 400, 400, 400, 400]);
-    expect(statuses.slice(5)).toEqual(Array(55).fill(429));
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(400));
+    expect(statuses.slice(20)).toEqual(Array(10).fill(429));
   });
 
   it("cut one IP off after the per-IP limit, on /token and /revoke", async () => {

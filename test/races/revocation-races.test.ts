@@ -67,7 +67,7 @@ async function startNode(options: { now?: () => number; store?: TokenStore; redi
     ...(options.now ? { now: options.now } : {}),
   });
   const issuer = await testIssuer(
-    { PATGATE_TOKEN_FAILURE_LIMIT: "100000" },
+    { PATGATE_TOKEN_FAILURE_LIMIT: "100000", PATGATE_ADDRESS_FAILURE_LIMIT: "100000" },
     {
       store: nodeStore,
       revocation,

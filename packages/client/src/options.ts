@@ -6,7 +6,12 @@ export interface TokenClientOptions {
   readonly pat: string;
   /** Roles to ask for (down-scoping), as one space-separated string or a list. Default: all the PAT's roles. */
   readonly scope?: string | readonly string[];
-  /** The `audience` to ask for. Default: the issuer's. */
+  /**
+   * The `audience` to ask for. Default: the issuer's first service audience.
+   * For the issuer's admin API ask for its admin audience, and leave `scope` out.
+   *
+   * @example audience: "patgate-admin"
+   */
   readonly audience?: string;
   /** Refresh this long before the JWT expires, capped at half its lifetime. Default 30. */
   readonly refreshBeforeSeconds?: number;

@@ -64,8 +64,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           ...(destination ? { stream: destination } : {}),
           ...(deps.logger === true ? {} : deps.logger),
         };
+  const { headersMs, requestMs, keepAliveMs } = deps.config.httpTimeouts;
   const app = Fastify({
     logger,
+    // Slow clients (slowloris, a trickled body, a silent socket) are cut off: the headers within
+    // headersMs, the whole request within requestMs, and no connection stays silent longer than
+    // requestMs while a request is open. Node checks the first two every connectionsCheckingInterval
+    // (30 s by default, which would stretch the bound): once a second here.
+    http: { headersTimeout: headersMs, requestTimeout: requestMs, connectionsCheckingInterval: 1000 },
+    requestTimeout: requestMs,
+    connectionTimeout: requestMs,
+    // Idle keep-alive connections: longer than a load balancer's idle timeout (see HttpTimeouts).
+    keepAliveTimeout: keepAliveMs,
     bodyLimit: BODY_LIMIT_BYTES,
     // Route parameters such as token ids are short; a 10 kB URL segment is refused early.
     routerOptions: { maxParamLength: 256 },
@@ -73,6 +83,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Strict input: no type coercion, no silent removal of unknown fields; the store names what is wrong.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
     forceCloseConnections: "idle",
+    // request.ip (per-IP limits, the lock-out, audit, lastUsedIp) is the client behind a trusted
+    // proxy; anyone else's X-Forwarded-For is ignored. proxy-addr walks the header from the
+    // right and stops at the first address it does not trust, so a forged left part is never used.
+    trustProxy: deps.config.trustProxy.length > 0 ? [...deps.config.trustProxy] : false,
     // Errors Fastify raises before routing (a bad URL, a 10 kB path segment) get the same JSON shape.
     frameworkErrors: (error, _request, reply) => sendHttpError(reply, error),
     // One access line per request (below) instead of Fastify's two; the hot path of /token pays for every line.
@@ -106,13 +120,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { revocation } = deps;
   // Trusted only while every change reaches this process (see RevocationFeed.healthy).
   const patCache = createPatCache({ ttlSeconds: deps.config.patCacheTtlSeconds, trusted: revocation.feed.healthy });
+  const failureLimits = {
+    perTokenAndAddress: deps.config.failuresPerTokenPerMinute,
+    perAddress: deps.config.failuresPerAddressPerMinute,
+  };
   const failures = deps.redis
-    ? createRedisFailureLimiter(
-        deps.redis,
-        (id) => redisKeys(deps.config.redisPrefix).rateLimit(`fail:${id}`),
-        deps.config.failuresPerTokenPerMinute,
-      )
-    : createMemoryFailureLimiter(deps.config.failuresPerTokenPerMinute, now);
+    ? createRedisFailureLimiter(deps.redis, redisKeys(deps.config.redisPrefix), failureLimits)
+    : createMemoryFailureLimiter(failureLimits, now);
   const ctx: IssuerContext = {
     ...deps,
     now,
@@ -154,7 +168,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         version: "0.1.0",
         description: "Exchange personal access tokens for short-lived JWTs; manage and revoke tokens.",
       },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: "http",
+            scheme: "bearer",
+            bearerFormat: "JWT",
+            description:
+              `A JWT from POST /token. The admin API takes only one minted with audience=${deps.config.adminAudience} ` +
+              "from an admin PAT, without scope; /introspect also takes one carrying the introspect role.",
+          },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });

@@ -1,6 +1,8 @@
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import {
   assertTokenPrefix,
+  DEFAULT_ADMIN_AUDIENCE,
   DEFAULT_AUDIENCE,
   DEFAULT_TOKEN_PREFIX,
   SIGNING_ALGORITHMS,
@@ -16,6 +18,11 @@ export interface IssuerConfig {
   readonly issuer: string;
   /** Allowed audiences; the first is the default `aud`. */
   readonly audiences: readonly [string, ...string[]];
+  /**
+   * The audience of JWTs the admin API accepts (`PATGATE_ADMIN_AUDIENCE`):
+   * minted only for admin PATs, never one of `audiences`. Default `patgate-admin`.
+   */
+  readonly adminAudience: string;
   /** JWT lifetime in seconds. */
   readonly jwtTtlSeconds: number;
   /** DynamoDB endpoint; undefined means AWS (when configured) or the embedded store. */
@@ -37,16 +44,51 @@ export interface IssuerConfig {
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Seconds a verified PAT is served from memory without scrypt. */
   readonly patCacheTtlSeconds: number;
+  /**
+   * Proxies whose `X-Forwarded-For` is believed (`PATGATE_TRUST_PROXY`):
+   * addresses, CIDRs, or `loopback` / `linklocal` / `uniquelocal`. Empty (the
+   * default): the client address is the socket's, and `X-Forwarded-For` is ignored.
+   */
+  readonly trustProxy: readonly string[];
+  /**
+   * How long a client may take, so a slow one cannot hold a connection for
+   * ever. Defaults: headers 10 s, whole request 30 s, idle keep-alive 72 s.
+   */
+  readonly httpTimeouts: HttpTimeouts;
   /** Requests per minute per client IP on /token and /revoke. */
   readonly rateLimitPerMinute: number;
-  /** Failed exchanges per minute per token id before it is locked out for the minute. */
+  /**
+   * Failed exchanges per minute of one token id from one client address before
+   * that token id is locked out for that address until the minute ends. Default 10.
+   */
   readonly failuresPerTokenPerMinute: number;
+  /** Failed exchanges per minute from one client address (an IPv6 /64), whatever the token ids. Default 100. */
+  readonly failuresPerAddressPerMinute: number;
   /** Run the revocation worker inside the issuer (Redis mode); false when `patgate worker` runs apart. */
   readonly embeddedWorker: boolean;
   /** Where GitHub's secret-scanning public keys are fetched (`POST /leaks/github`). */
   readonly githubKeysUrl: string;
   /** The longest PAT lifetime, seconds; undefined (`none`) lets PATs never expire. */
   readonly maxTokenLifetimeSeconds?: number;
+}
+
+/** The HTTP server's bounds on slow clients, in milliseconds. */
+export interface HttpTimeouts {
+  /** From a request's first byte to the end of its headers (`PATGATE_HEADERS_TIMEOUT`, seconds; default 10). */
+  readonly headersMs: number;
+  /**
+   * From a request's first byte to the end of its body, and the longest a
+   * connection may stay silent while a request is open (`PATGATE_REQUEST_TIMEOUT`,
+   * seconds; default 30).
+   */
+  readonly requestMs: number;
+  /**
+   * How long an idle keep-alive connection stays open (`PATGATE_KEEP_ALIVE_TIMEOUT`,
+   * seconds; default 72): longer than a load balancer's idle timeout (60 s on
+   * AWS ALB, GCP 600 s: raise it there), so the balancer never sends a request
+   * on a connection the issuer is closing.
+   */
+  readonly keepAliveMs: number;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -101,6 +143,30 @@ function flag(env: Env, variable: string, fallback: boolean): boolean {
   return fail(variable, "must be on or off", raw);
 }
 
+/** The names proxy-addr (Fastify's `trustProxy`) gives to the reserved ranges. */
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or a range name. */
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = "", bits, extra] = entry.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function trustedProxies(env: Env): string[] {
+  const raw = env.PATGATE_TRUST_PROXY?.trim();
+  if (!raw) return [];
+  const entries = raw.split(",").map((entry) => entry.trim());
+  const bad = entries.find((entry) => !isProxyEntry(entry));
+  if (bad !== undefined) {
+    fail("PATGATE_TRUST_PROXY", "must be a comma list of IP addresses, CIDRs, loopback, linklocal or uniquelocal", bad);
+  }
+  return entries;
+}
+
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /**
@@ -123,6 +189,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
   if (audiences.some((a) => a.length === 0 || /\s/.test(a) || a.length > 256)) {
     fail("PATGATE_AUDIENCE", "must be a comma-separated list of non-empty audiences", audienceText);
   }
+
+  // Kept apart from the service audiences: a JWT a service accepts must never be an admin credential.
+  const adminAudience = env.PATGATE_ADMIN_AUDIENCE?.trim() || DEFAULT_ADMIN_AUDIENCE;
+  if (/\s|,/.test(adminAudience) || adminAudience.length > 256)
+    fail("PATGATE_ADMIN_AUDIENCE", "must be one audience (no spaces or commas, at most 256 characters)", adminAudience);
+  if (audiences.includes(adminAudience))
+    fail("PATGATE_ADMIN_AUDIENCE", `must not be one of PATGATE_AUDIENCE (${audiences.join(",")})`, adminAudience);
 
   const jwtTtlSeconds = integer(env, "PATGATE_JWT_TTL", 300, 30, 86_400, " number of seconds");
 
@@ -168,6 +241,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     fail("PATGATE_TOKEN_PREFIX", "must be a letter, up to 15 letters or digits, then '_'", tokenPrefix);
   }
 
+  const headersSeconds = integer(env, "PATGATE_HEADERS_TIMEOUT", 10, 1, 600, " number of seconds");
+  const requestSeconds = integer(env, "PATGATE_REQUEST_TIMEOUT", 30, 1, 3600, " number of seconds");
+  if (headersSeconds > requestSeconds) {
+    fail(
+      "PATGATE_HEADERS_TIMEOUT",
+      `must not exceed PATGATE_REQUEST_TIMEOUT (${requestSeconds})`,
+      String(headersSeconds),
+    );
+  }
+  const keepAliveSeconds = integer(env, "PATGATE_KEEP_ALIVE_TIMEOUT", 72, 1, 3600, " number of seconds");
+
   const logLevel = env.PATGATE_LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.has(logLevel)) fail("PATGATE_LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`, logLevel);
 
@@ -176,6 +260,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     host,
     issuer,
     audiences: audiences as [string, ...string[]],
+    adminAudience,
     jwtTtlSeconds,
     ...(dynamoEndpoint === undefined ? {} : { dynamoEndpoint }),
     ...(awsRegion === undefined ? {} : { awsRegion }),
@@ -188,6 +273,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     signingAlgorithm: algText as SigningAlgorithm,
     tokenPrefix,
     logLevel: logLevel as IssuerConfig["logLevel"],
+    trustProxy: trustedProxies(env),
+    httpTimeouts: {
+      headersMs: headersSeconds * 1000,
+      requestMs: requestSeconds * 1000,
+      keepAliveMs: keepAliveSeconds * 1000,
+    },
     patCacheTtlSeconds: integer(env, "PATGATE_PAT_CACHE_TTL", 60, 0, 3600, " number of seconds"),
     rateLimitPerMinute: integer(env, "PATGATE_RATE_LIMIT", 6000, 1, 10_000_000, " (requests per minute per IP)"),
     failuresPerTokenPerMinute: integer(
@@ -196,7 +287,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       10,
       1,
       100_000,
-      " (failures per minute per token)",
+      " (failures per minute per token id per address)",
+    ),
+    failuresPerAddressPerMinute: integer(
+      env,
+      "PATGATE_ADDRESS_FAILURE_LIMIT",
+      100,
+      1,
+      10_000_000,
+      " (failures per minute per address)",
     ),
     embeddedWorker: flag(env, "PATGATE_WORKER", true),
     ...lifetime(env, "PATGATE_MAX_TOKEN_LIFETIME", 366 * 86_400),

@@ -23,8 +23,10 @@ export interface TestIssuer {
   readonly revocation: Revocation;
   readonly config: IssuerConfig;
   readonly audit: AuditEvent[];
-  /** An admin PAT and a JWT for it. */
+  /** A new admin PAT and a JWT minted from it for the admin audience: an admin credential. */
   adminJwt(): Promise<string>;
+  /** Exchanges `pat` for the admin audience (the way the CLI and the examples do). */
+  exchangeAdmin(pat: string): Promise<string>;
   /** Exchanges a PAT; returns the JWT or throws with the response body. */
   exchange(pat: string, extra?: Record<string, string>): Promise<string>;
   /** Verifies a JWT with plain jose against the served JWKS. */
@@ -96,9 +98,10 @@ export async function testIssuer(
     config,
     audit,
     exchange,
+    exchangeAdmin: (pat) => exchange(pat, { audience: config.adminAudience }),
     async adminJwt() {
       const { token } = await store.issue({ owner: "root", isAdmin: true, roles: ["admin"] });
-      return exchange(token);
+      return exchange(token, { audience: config.adminAudience });
     },
     async verifyWithJwks(jwt) {
       const jwks = (await app.inject({ url: "/.well-known/jwks.json" })).json();

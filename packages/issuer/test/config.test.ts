@@ -9,7 +9,10 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       issuer: "http://127.0.0.1:8080",
       audiences: ["patgate"],
+      adminAudience: "patgate-admin",
       jwtTtlSeconds: 300,
+      failuresPerTokenPerMinute: 10,
+      failuresPerAddressPerMinute: 100,
       tableName: "patgate-tokens",
       embedded: true,
       dataDir: "/srv/.patgate",
@@ -26,6 +29,7 @@ describe("loadConfig", () => {
         HOST: "0.0.0.0",
         PATGATE_ISSUER: "https://auth.example.com/",
         PATGATE_AUDIENCE: "api, billing",
+        PATGATE_ADMIN_AUDIENCE: "ops-console",
         PATGATE_JWT_TTL: "600",
         DYNAMODB_ENDPOINT: "http://localhost:8000",
         AWS_REGION: "eu-west-1",
@@ -42,6 +46,7 @@ describe("loadConfig", () => {
       host: "0.0.0.0",
       issuer: "https://auth.example.com",
       audiences: ["api", "billing"],
+      adminAudience: "ops-console",
       jwtTtlSeconds: 600,
       dynamoEndpoint: "http://localhost:8000",
       awsRegion: "eu-west-1",
@@ -73,6 +78,18 @@ describe("loadConfig", () => {
     ["PATGATE_SIGNING_ALG", "HS256"],
     ["PATGATE_LOG_LEVEL", "loud"],
     ["AWS_REGION", "Mars 1"],
+    ["PATGATE_ADMIN_AUDIENCE", "patgate"],
+    ["PATGATE_ADMIN_AUDIENCE", "a b"],
+    ["PATGATE_ADDRESS_FAILURE_LIMIT", "0"],
+    ["PATGATE_HEADERS_TIMEOUT", "0"],
+    ["PATGATE_REQUEST_TIMEOUT", "forever"],
+    ["PATGATE_KEEP_ALIVE_TIMEOUT", "-1"],
+    ["PATGATE_TRUST_PROXY", "10.0.0.0/33"],
+    ["PATGATE_TRUST_PROXY", "10.0.0.1,,10.0.0.2"],
+    ["PATGATE_TRUST_PROXY", "proxy.internal"],
+    ["PATGATE_TRUST_PROXY", "true"],
+    ["PATGATE_TRUST_PROXY", "fd00::/129"],
+    ["PATGATE_TOKEN_FAILURE_LIMIT", "ten"],
   ])("a bad %s stops start-up with one line naming it", (variable, value) => {
     let error: unknown;
     try {
@@ -84,6 +101,30 @@ describe("loadConfig", () => {
     const message = (error as Error).message;
     expect(message.startsWith(variable)).toBe(true);
     expect(message).not.toContain("\n");
+  });
+
+  it("reads PATGATE_TRUST_PROXY: addresses, CIDRs and proxy-addr's range names", () => {
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(
+      loadConfig({ PATGATE_TRUST_PROXY: "10.0.0.1, 172.16.0.0/12,fd00::/8 ,::1,loopback,uniquelocal" }).trustProxy,
+    ).toEqual(["10.0.0.1", "172.16.0.0/12", "fd00::/8", "::1", "loopback", "uniquelocal"]);
+  });
+
+  it("reads the HTTP timeouts, and refuses a headers bound past the request bound", () => {
+    expect(
+      loadConfig({ PATGATE_HEADERS_TIMEOUT: "5", PATGATE_REQUEST_TIMEOUT: "20", PATGATE_KEEP_ALIVE_TIMEOUT: "650" })
+        .httpTimeouts,
+    ).toEqual({ headersMs: 5000, requestMs: 20_000, keepAliveMs: 650_000 });
+    expect(() => loadConfig({ PATGATE_HEADERS_TIMEOUT: "40" })).toThrow(
+      /^PATGATE_HEADERS_TIMEOUT must not exceed PATGATE_REQUEST_TIMEOUT/,
+    );
+  });
+
+  it("refuses an admin audience that is also a service audience", () => {
+    expect(() => loadConfig({ PATGATE_AUDIENCE: "api,ops", PATGATE_ADMIN_AUDIENCE: "ops" })).toThrow(
+      /^PATGATE_ADMIN_AUDIENCE must not be one of PATGATE_AUDIENCE/,
+    );
+    expect(() => loadConfig({ PATGATE_AUDIENCE: "patgate-admin" })).toThrow(/^PATGATE_ADMIN_AUDIENCE/);
   });
 
   it("does not echo a Redis password in its error", () => {

@@ -18,6 +18,14 @@ export const DEFAULT_SIGNING_ALGORITHM: SigningAlgorithm = "EdDSA";
 /** Default `aud` when `PATGATE_AUDIENCE` is unset. */
 export const DEFAULT_AUDIENCE = "patgate";
 
+/**
+ * Default audience of the JWTs the admin API accepts (`PATGATE_ADMIN_AUDIENCE`):
+ * only admin PATs get it at `POST /token`, and it is never a service audience.
+ *
+ * @example POST /token ... audience=patgate-admin
+ */
+export const DEFAULT_ADMIN_AUDIENCE = "patgate-admin";
+
 /** The role that lets a JWT call `POST /introspect` without being an admin. */
 export const INTROSPECT_ROLE = "introspect";
 

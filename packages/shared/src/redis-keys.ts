@@ -21,6 +21,15 @@ export interface RedisKeys {
   readonly queuePrefix: string;
   /** Rate-limit counter key for a bucket name (spread over the cluster). */
   rateLimit(bucket: string): string;
+  /**
+   * Failed-exchange counters of one client address (`tokenId` absent) or of one
+   * token id from that address. Both carry the address as their hash tag, so
+   * one Lua script updates the pair on Redis Cluster, and addresses spread
+   * over the cluster.
+   *
+   * @example redisKeys().failures("10.0.0.7", "3kqXb0cJ2Qe7T1mYw9HfL") // "patgate:rl:fail:{10.0.0.7}:3kqXb0cJ2Qe7T1mYw9HfL"
+   */
+  failures(address: string, tokenId?: string): string;
 }
 
 /**
@@ -43,5 +52,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     denyComplete: `${tag}:deny:complete`,
     queuePrefix: `${tag}:queue`,
     rateLimit: (bucket: string) => `${prefix}:rl:${bucket}`,
+    failures: (address: string, tokenId?: string) => {
+      // A brace would move the hash tag: never in an address, refused rather than mis-slotted.
+      if (/[{}]/.test(address) || /[{}]/.test(tokenId ?? "")) throw new TypeError("no braces in a failure key part");
+      return `${prefix}:rl:fail:{${address}}${tokenId === undefined ? "" : `:${tokenId}`}`;
+    },
   });
 }

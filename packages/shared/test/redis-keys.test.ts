@@ -11,6 +11,13 @@ describe("redisKeys", () => {
     expect(keys.rateLimit("ip:1.2.3.4")).toBe("acme:rl:ip:1.2.3.4");
   });
 
+  it("puts both failure counters of one address in the same hash slot, tagged by the address", () => {
+    const keys = redisKeys("acme");
+    expect(keys.failures("10.0.0.7")).toBe("acme:rl:fail:{10.0.0.7}");
+    expect(keys.failures("2001:db8:0:1::", "tok")).toBe("acme:rl:fail:{2001:db8:0:1::}:tok");
+    expect(() => keys.failures("a}b")).toThrow(TypeError);
+  });
+
   it("defaults to the patgate prefix", () => {
     expect(redisKeys().events).toBe("{patgate}:deny:events");
   });

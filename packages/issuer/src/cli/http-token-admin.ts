@@ -1,4 +1,4 @@
-import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
+import { ACCESS_TOKEN_TYPE, DEFAULT_ADMIN_AUDIENCE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { AuditQuery } from "../audit/audit-log.js";
 import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
 import { CliError } from "./cli-error.js";
@@ -35,9 +35,17 @@ function listQuery(options: ListOptions): URLSearchParams {
 
 /**
  * The admin HTTP API as a {@link TokenAdmin}. `credential` is an admin PAT
- * (exchanged once at `/token` for a JWT) or an admin JWT used as it is.
+ * (exchanged once at `/token` for a JWT of `adminAudience`, the only audience
+ * the admin API accepts) or an admin JWT used as it is.
+ *
+ * @param adminAudience the issuer's `PATGATE_ADMIN_AUDIENCE`; default `patgate-admin`.
+ * @example createHttpTokenAdmin("http://127.0.0.1:8080", "pat_…").list({})
  */
-export function createHttpTokenAdmin(baseUrl: string, credential: string): TokenAdmin {
+export function createHttpTokenAdmin(
+  baseUrl: string,
+  credential: string,
+  adminAudience: string = DEFAULT_ADMIN_AUDIENCE,
+): TokenAdmin {
   let url: URL;
   try {
     url = new URL(baseUrl);
@@ -89,6 +97,7 @@ export function createHttpTokenAdmin(baseUrl: string, credential: string): Token
       grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
       subject_token: credential,
       subject_token_type: ACCESS_TOKEN_TYPE,
+      audience: adminAudience,
     }).then((body) => {
       const token = (body as { access_token?: unknown } | null)?.access_token;
       if (typeof token !== "string") throw new CliError("the issuer answered /token without an access_token");

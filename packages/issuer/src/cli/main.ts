@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { DEFAULT_ADMIN_AUDIENCE } from "@patgate/shared";
 import { ConfigError, type IssuerConfig, loadConfig } from "../config.js";
 import { DataDirInUseError } from "../embedded/data-dir-in-use.js";
 import { INITIAL_ADMIN_TOKEN_FILE } from "../embedded/initial-admin.js";
@@ -42,12 +43,14 @@ async function adminFor(env: Env): Promise<TokenAdmin> {
   if (env.PATGATE_URL) {
     if (!env.PATGATE_TOKEN)
       throw new CliError("PATGATE_URL is set but PATGATE_TOKEN is not: set it to an admin PAT", 2);
-    return createHttpTokenAdmin(env.PATGATE_URL, env.PATGATE_TOKEN);
+    // The issuer's admin audience; the rest of this environment may describe no issuer at all.
+    const adminAudience = env.PATGATE_ADMIN_AUDIENCE?.trim() || DEFAULT_ADMIN_AUDIENCE;
+    return createHttpTokenAdmin(env.PATGATE_URL, env.PATGATE_TOKEN, adminAudience);
   }
   const config = loadConfig(env);
   if (config.embedded) {
     const running = await runningEmbeddedIssuer(config);
-    if (running) return createHttpTokenAdmin(running.url, running.token);
+    if (running) return createHttpTokenAdmin(running.url, running.token, config.adminAudience);
   }
   const { openLocalAdmin } = await import("./open-local-admin.js");
   return openLocalAdmin(config);

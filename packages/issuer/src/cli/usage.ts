@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 
 const BACKEND = `Against a running issuer when PATGATE_URL and PATGATE_TOKEN (an admin PAT, or an admin JWT)
 are set; otherwise directly against the configured store (in the embedded default,
-through the running \`npm start\` issuer when there is one).`;
+through the running \`npm start\` issuer when there is one). An admin PAT is exchanged
+for a JWT of PATGATE_ADMIN_AUDIENCE (default patgate-admin), the issuer's admin audience.`;
 
 const DURATION = "a number with a unit: s, m, h, d, w or y (90d, 12h, 30m)";
 

@@ -34,7 +34,8 @@ function ownVerifier(ctx: IssuerContext): Verifier {
   // issuer's own keys and deny view: no JWKS fetch, no Redis follower.
   const verifier = createVerifier({
     issuer: ctx.config.issuer,
-    audience: ctx.config.audiences,
+    // The admin audience too: the admin API and /introspect decide what it may do (admin-auth.ts).
+    audience: [...ctx.config.audiences, ctx.config.adminAudience],
     jwks,
     denyList: ctx.denyView,
     now: ctx.now,
@@ -45,7 +46,8 @@ function ownVerifier(ctx: IssuerContext): Verifier {
 
 /**
  * Verifies a JWT this issuer minted: signature, `typ`, `iss`, `aud` (any
- * audience it serves), `exp`, required claims, and no deny-list entry.
+ * audience it serves, or its admin audience), `exp`, required claims, and no
+ * deny-list entry. It says who the token is, not what it may do.
  */
 export async function checkAccessToken(ctx: IssuerContext, jwt: string): Promise<AccessTokenCheck> {
   try {

@@ -26,9 +26,30 @@ function bearer(request: FastifyRequest): string {
 }
 
 /**
- * Authenticates a caller by a JWT from this issuer, then loads its PAT: the
- * PAT must still be active and allowed (`admin`, or for introspection an
- * `introspect` role), so revoking or demoting an admin PAT takes effect at once.
+ * True when a verified JWT is an admin credential: minted for the admin
+ * audience (and no other) from a PAT that is an admin now, and carrying every
+ * role that PAT holds now. The last rule is what "not down-scoped away from
+ * admin" means: a JWT narrowed with `scope` (or minted before a role was
+ * added to its PAT) is not an admin credential; exchange the PAT again.
+ *
+ * @example hasAdminAuthority(token, pat, "patgate-admin") // false for a token whose aud is "patgate"
+ */
+function hasAdminAuthority(token: VerifiedAccessToken, pat: TokenRecord, adminAudience: string): boolean {
+  const audiences = typeof token.aud === "string" ? [token.aud] : token.aud;
+  if (audiences.length === 0 || audiences.some((aud) => aud !== adminAudience)) return false;
+  if (!pat.isAdmin) return false;
+  const granted = new Set(token.roles);
+  return pat.roles.every((role) => granted.has(role));
+}
+
+/**
+ * Authenticates a caller by a JWT from this issuer, then loads its PAT, so
+ * revoking or demoting an admin PAT takes effect at once. What the JWT may do:
+ * - `admin` (every `/admin` route): {@link hasAdminAuthority}. A JWT minted for
+ *   a service audience never is one, whoever's PAT it came from.
+ * - `introspect` (`POST /introspect`): an admin credential as above, or a JWT
+ *   of any audience of this issuer whose roles include `introspect`.
+ * A valid JWT without that authority is a 403 `insufficient_scope` (RFC 6750 §3.1).
  */
 export async function authenticate(
   ctx: IssuerContext,
@@ -48,10 +69,13 @@ export async function authenticate(
   if (!pat || pat.isRevoked || (pat.expiresAt !== undefined && pat.expiresAt <= nowSeconds)) {
     throw invalidToken("the token's PAT is revoked or expired");
   }
-  const allowed = pat.isAdmin || (need === "introspect" && token.roles.includes(INTROSPECT_ROLE));
+  const admin = hasAdminAuthority(token, pat, ctx.config.adminAudience);
+  const allowed = admin || (need === "introspect" && token.roles.includes(INTROSPECT_ROLE));
   if (!allowed) {
     throw insufficientScope(
-      need === "admin" ? "an admin token is required" : "an admin or introspect token is required",
+      need === "admin"
+        ? `an admin token is required: exchange an admin PAT with audience=${ctx.config.adminAudience}, without scope`
+        : "an admin or introspect token is required",
       need === "admin" ? "admin" : INTROSPECT_ROLE,
     );
   }

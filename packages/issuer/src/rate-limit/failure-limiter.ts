@@ -1,43 +1,212 @@
+import type { RedisKeys } from "@patgate/shared";
 import type { Redis } from "ioredis";
+import { addressBucket } from "./address-bucket.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
 /**
- * Counts failed exchanges per token id in a fixed one-minute window, so a
- * brute-force loop on one token id is cut off whatever IPs it comes from.
+ * The exchange lock-out. A token id is public (every JWT carries it as
+ * `client_id`), so failures are counted per token id *and client address*, and
+ * per address: a stranger's guesses lock out the stranger, never the holder
+ * elsewhere. A try is reserved before the secret is checked (scrypt) and
+ * settled after, so concurrent guesses cannot overrun a limit: failed tries
+ * plus tries in flight never exceed it. A try that succeeds is given back.
+ *
+ * Windows are fixed, one minute from the first try of a key. An IPv6 client
+ * is counted by its /64 (see `addressBucket`).
  */
 export interface FailureLimiter {
-  /** Seconds until the token id may be tried again; 0 when it may now. */
-  retryAfter(tokenId: string): Promise<number>;
-  recordFailure(tokenId: string): Promise<void>;
+  /**
+   * Reserves one try of a secret of `tokenId` from `address`, or says how long
+   * to wait: the token id from this address, or the address itself, has used
+   * its limit (failures and tries in flight) for this window.
+   */
+  reserve(tokenId: string, address: string): Promise<ReservedTry | LockedOut>;
+}
+
+/** A try reserved by {@link FailureLimiter.reserve}; settle it once, when the secret has been checked. */
+export interface ReservedTry {
+  readonly ok: true;
+  /**
+   * `failed` counts a failure; `succeeded` gives the try back; `abandoned` (the
+   * store was down: no verdict) gives it back too. Never waits: the count is
+   * written in the background.
+   */
+  settle(outcome: TryOutcome): void;
+}
+
+export type TryOutcome = "succeeded" | "failed" | "abandoned";
+
+export interface LockedOut {
+  readonly ok: false;
+  /** Seconds until a try may succeed in reserving: the window's end, or 1 when only tries in flight fill it. */
+  readonly retryAfterSeconds: number;
+}
+
+/** The two limits, in failed exchanges per one-minute window. */
+export interface FailureLimits {
+  /** Of one token id from one address: `PATGATE_TOKEN_FAILURE_LIMIT`, default 10. */
+  readonly perTokenAndAddress: number;
+  /** From one address, whatever the token ids: `PATGATE_ADDRESS_FAILURE_LIMIT`, default 100. */
+  readonly perAddress: number;
 }
 
 const WINDOW_SECONDS = 60;
+/** Windows kept in memory before finished ones are swept. */
+const MEMORY_SWEEP_AT = 100_000;
 
-/** In-process limiter: for one issuer, or when no Redis is configured. */
-export function createMemoryFailureLimiter(limit: number, now: () => number = Date.now): FailureLimiter {
-  const windows = new Map<string, { count: number; resetAtMs: number }>();
+function checkLimits(limits: FailureLimits): void {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  }
+}
+
+/** What a count in one window refuses: 0 when it leaves room for one more try. */
+function waitSeconds(failed: number, pending: number, limit: number, secondsLeft: number): number {
+  if (failed + pending < limit) return 0;
+  // Only tries in flight fill the window: they settle within milliseconds, most of them given back.
+  return failed >= limit ? Math.max(1, secondsLeft) : 1;
+}
+
+interface MemoryWindow {
+  failed: number;
+  pending: number;
+  readonly resetAtMs: number;
+}
+
+/**
+ * In-process limiter: one issuer, or no Redis configured. A reservation is
+ * checked and counted synchronously, so concurrent requests cannot slip
+ * between the check and the count.
+ */
+export function createMemoryFailureLimiter(limits: FailureLimits, now: () => number = Date.now): FailureLimiter {
+  checkLimits(limits);
+  const windows = new Map<string, MemoryWindow>();
+
+  function live(key: string, nowMs: number): MemoryWindow | undefined {
+    const window = windows.get(key);
+    if (window && window.resetAtMs <= nowMs) {
+      windows.delete(key);
+      return undefined;
+    }
+    return window;
+  }
+
+  function open(key: string, nowMs: number): MemoryWindow {
+    const existing = live(key, nowMs);
+    if (existing) return existing;
+    // Bounded memory under a flood of distinct keys: drop finished windows.
+    if (windows.size >= MEMORY_SWEEP_AT) for (const [k, w] of windows) if (w.resetAtMs <= nowMs) windows.delete(k);
+    const window = { failed: 0, pending: 0, resetAtMs: nowMs + WINDOW_SECONDS * 1000 };
+    windows.set(key, window);
+    return window;
+  }
+
   return {
-    async retryAfter(tokenId) {
-      const window = windows.get(tokenId);
-      if (!window) return 0;
+    async reserve(tokenId, address) {
+      const bucket = addressBucket(address);
+      const counters = [
+        { key: `${bucket} ${tokenId}`, limit: limits.perTokenAndAddress },
+        { key: bucket, limit: limits.perAddress },
+      ];
+      const keys = counters.map((counter) => counter.key);
       const nowMs = now();
-      if (window.resetAtMs <= nowMs) {
-        windows.delete(tokenId);
-        return 0;
+      let wait = 0;
+      for (const { key, limit } of counters) {
+        const window = live(key, nowMs);
+        if (window) {
+          const secondsLeft = Math.ceil((window.resetAtMs - nowMs) / 1000);
+          wait = Math.max(wait, waitSeconds(window.failed, window.pending, limit, secondsLeft));
+        }
       }
-      return window.count >= limit ? Math.ceil((window.resetAtMs - nowMs) / 1000) : 0;
-    },
-    async recordFailure(tokenId) {
-      const nowMs = now();
-      const window = windows.get(tokenId);
-      if (!window || window.resetAtMs <= nowMs)
-        windows.set(tokenId, { count: 1, resetAtMs: nowMs + WINDOW_SECONDS * 1000 });
-      else window.count += 1;
-      // Bounded memory under a flood of distinct ids: drop finished windows.
-      if (windows.size > 100_000) for (const [id, w] of windows) if (w.resetAtMs <= nowMs) windows.delete(id);
+      if (wait > 0) return { ok: false, retryAfterSeconds: wait };
+      const reserved = keys.map((key) => open(key, nowMs));
+      for (const window of reserved) window.pending += 1;
+      let settled = false;
+      return {
+        ok: true,
+        settle(outcome) {
+          if (settled) return;
+          settled = true;
+          const at = now();
+          keys.forEach((key, i) => {
+            const window = reserved[i] as MemoryWindow;
+            // The try belongs to the window it was reserved in; a failure counts in the live one.
+            if (live(key, at) === window) window.pending -= 1;
+            if (outcome === "failed") open(key, at).failed += 1;
+          });
+        },
+      };
     },
   };
 }
+
+/**
+ * Reserves a try on both counters, or refuses, in one step. Each counter is a
+ * hash: `f` failures, `p` tries in flight, `w` the id of its window (set when
+ * the window opens, with its expiry), so a late settle never touches the
+ * next window's count. KEYS: per token id and address, per address.
+ * ARGV: their limits, window seconds, id for a window opened now.
+ * Returns {0, window id 1, window id 2} once reserved, or {seconds to wait}.
+ */
+const RESERVE = `
+local wait = 0
+for i = 1, 2 do
+  local counts = redis.call('HMGET', KEYS[i], 'f', 'p')
+  local failed, pending, limit = tonumber(counts[1]) or 0, tonumber(counts[2]) or 0, tonumber(ARGV[i])
+  if failed + pending >= limit then
+    local w = 1
+    if failed >= limit then w = math.max(1, redis.call('TTL', KEYS[i])) end
+    wait = math.max(wait, w)
+  end
+end
+if wait > 0 then return {wait} end
+local reply = {0}
+for i = 1, 2 do
+  if redis.call('HSETNX', KEYS[i], 'w', ARGV[4]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+  redis.call('HINCRBY', KEYS[i], 'p', 1)
+  reply[i + 1] = redis.call('HGET', KEYS[i], 'w')
+end
+return reply
+`;
+
+/**
+ * Settles a reserved try: gives back its place in the window it was reserved
+ * in (if that window is still open) and, for a failure, counts it in the open
+ * window. KEYS as RESERVE. ARGV: the two window ids from RESERVE, '1' for a
+ * failure, window seconds, id for a window opened now.
+ */
+const SETTLE = `
+for i = 1, 2 do
+  if redis.call('HGET', KEYS[i], 'w') == ARGV[i] and (tonumber(redis.call('HGET', KEYS[i], 'p')) or 0) > 0 then
+    redis.call('HINCRBY', KEYS[i], 'p', -1)
+  end
+  if ARGV[3] == '1' then
+    if redis.call('HSETNX', KEYS[i], 'w', ARGV[5]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+    redis.call('HINCRBY', KEYS[i], 'f', 1)
+  end
+end
+return 0
+`;
+
+type WithFailureCommands = Redis & {
+  patgateFailureReserve(
+    pairKey: string,
+    addressKey: string,
+    pairLimit: number,
+    addressLimit: number,
+    windowSeconds: number,
+    windowId: string,
+  ): Promise<(number | string)[]>;
+  patgateFailureSettle(
+    pairKey: string,
+    addressKey: string,
+    pairWindow: string,
+    addressWindow: string,
+    failed: "0" | "1",
+    windowSeconds: number,
+    windowId: string,
+  ): Promise<number>;
+};
 
 export interface RedisFailureLimiterOptions {
   /** Longest each call waits on Redis before it fails open; default {@link RATE_LIMIT_WAIT_MS} (500 ms). */
@@ -45,32 +214,76 @@ export interface RedisFailureLimiterOptions {
 }
 
 /**
- * Redis-backed limiter shared by every issuer instance. While Redis is away,
- * or silent for longer than `waitMs`, it lets requests through, as the per-IP
- * limit does (`skipOnError`): an outage of the limiter must not become an
- * outage (or a hang) of `/token`. scrypt still makes each guess cost the guesser.
+ * Redis-backed limiter shared by every issuer instance: reserving and settling
+ * are each one Lua script over the two counters (same hash slot: see
+ * `RedisKeys.failures`). While Redis is away, or silent for longer than
+ * `waitMs`, it lets tries through, as the per-IP limit does (`skipOnError`):
+ * an outage of the limiter must not become an outage (or a hang) of `/token`.
+ * scrypt still makes each guess cost the guesser.
  */
 export function createRedisFailureLimiter(
   redis: Redis,
-  keyOf: (tokenId: string) => string,
-  limit: number,
+  keys: RedisKeys,
+  limits: FailureLimits,
   options: RedisFailureLimiterOptions = {},
 ): FailureLimiter {
+  checkLimits(limits);
   const { waitMs = RATE_LIMIT_WAIT_MS } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
+  if (!("patgateFailureReserve" in redis)) {
+    redis.defineCommand("patgateFailureReserve", { numberOfKeys: 2, lua: RESERVE });
+    redis.defineCommand("patgateFailureSettle", { numberOfKeys: 2, lua: SETTLE });
+  }
+  const client = redis as WithFailureCommands;
+  // Window ids only need to differ from one window of a key to the next.
+  const instance = Math.random().toString(36).slice(2, 10);
+  let sequence = 0;
+  const windowId = () => `${instance}.${(sequence++).toString(36)}`;
+
   return {
-    async retryAfter(tokenId) {
+    async reserve(tokenId, address) {
+      const bucket = addressBucket(address);
+      const pairKey = keys.failures(bucket, tokenId);
+      const addressKey = keys.failures(bucket);
+      let windows: readonly [string, string] = ["", ""];
       try {
-        const key = keyOf(tokenId);
-        const [count, ttl] = await boundedWait(Promise.all([redis.get(key), redis.ttl(key)]), waitMs);
-        return Number(count ?? 0) >= limit ? Math.max(1, ttl) : 0;
+        const reply = await boundedWait(
+          client.patgateFailureReserve(
+            pairKey,
+            addressKey,
+            limits.perTokenAndAddress,
+            limits.perAddress,
+            WINDOW_SECONDS,
+            windowId(),
+          ),
+          waitMs,
+        );
+        const [wait, pairWindow, addressWindow] = reply;
+        if (Number(wait) > 0) return { ok: false, retryAfterSeconds: Number(wait) };
+        windows = [String(pairWindow), String(addressWindow)];
       } catch {
-        return 0;
+        // Fail open: the try goes ahead uncounted in flight; a failure is still counted below.
       }
-    },
-    async recordFailure(tokenId) {
-      const key = keyOf(tokenId);
-      await boundedWait(redis.multi().incr(key).expire(key, WINDOW_SECONDS, "NX").exec(), waitMs).catch(() => {});
+      let settled = false;
+      return {
+        ok: true,
+        settle(outcome) {
+          if (settled) return;
+          settled = true;
+          const failed = outcome === "failed" ? "1" : "0";
+          if (failed === "0" && windows[0] === "") return; // reserved nothing, nothing to count
+          const settling = client.patgateFailureSettle(
+            pairKey,
+            addressKey,
+            windows[0],
+            windows[1],
+            failed,
+            WINDOW_SECONDS,
+            windowId(),
+          );
+          boundedWait(settling, waitMs).catch(() => {});
+        },
+      };
     },
   };
 }

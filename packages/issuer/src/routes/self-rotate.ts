@@ -29,14 +29,21 @@ export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext):
       if (pat === undefined) throw missingToken();
       const parsed = parsePat(pat, config.tokenPrefix);
       if (!parsed.ok) throw invalidToken("the bearer token is not a valid PAT");
-      const wait = await failures.retryAfter(parsed.tokenId);
-      if (wait > 0) throw rateLimited(wait);
       const { graceSeconds = 0 } = (request.body ?? {}) as { graceSeconds?: number };
       if (typeof graceSeconds !== "number") throw invalidRequest("graceSeconds must be a number", "graceSeconds");
-      const result = await store.verify(parsed);
+      // The same lock-out as /token: a try reserved before scrypt, per token id and address.
+      const reservation = await failures.reserve(parsed.tokenId, request.ip);
+      if (!reservation.ok) throw rateLimited(reservation.retryAfterSeconds);
+      let result: Awaited<ReturnType<typeof store.verify>>;
+      try {
+        result = await store.verify(parsed);
+      } catch (error) {
+        reservation.settle("abandoned");
+        throw error;
+      }
+      reservation.settle(result.ok ? "succeeded" : "failed");
       const at = Math.floor(now() / 1000);
       if (!result.ok) {
-        await failures.recordFailure(parsed.tokenId);
         audit.record({
           action: "token.rotate",
           actor: "anonymous",

@@ -94,6 +94,10 @@ function errorFor(failure: ExchangeFailure): HttpError {
       return new HttpError(400, "invalid_scope", "scope names roles the token does not hold");
     case "audience_unknown":
       return new HttpError(400, "invalid_target", "audience is not one this issuer serves");
+    case "audience_forbidden":
+      return new HttpError(400, "invalid_target", "the admin audience is only for admin tokens");
+    case "admin_scope_narrowed":
+      return new HttpError(400, "invalid_scope", "the admin audience cannot be down-scoped: leave scope out");
     case "state_too_old":
       return unavailable(1);
   }
@@ -110,6 +114,7 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
     audit: ctx.audit,
     issuer: config.issuer,
     audiences: config.audiences,
+    adminAudience: config.adminAudience,
     tokenPrefix: config.tokenPrefix,
     jwtTtlSeconds: config.jwtTtlSeconds,
     stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),

@@ -3,9 +3,9 @@ import type { AuditSink } from "../audit/audit-event.js";
 import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
-import type { FailureLimiter } from "../rate-limit/failure-limiter.js";
+import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
 import { addressAllowed, withRecentIp } from "./allowed-ips.js";
-import type { TokenRecord, TokenStore } from "./types.js";
+import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
 export interface ExchangeRequest {
@@ -26,6 +26,10 @@ export type ExchangeFailure =
   | { readonly reason: "scope_empty" }
   | { readonly reason: "scope_exceeded"; readonly missing: readonly string[] }
   | { readonly reason: "audience_unknown" }
+  /** The admin audience, asked for with a PAT that is not an admin. */
+  | { readonly reason: "audience_forbidden" }
+  /** The admin audience with a `scope` that leaves out some of the admin PAT's roles. */
+  | { readonly reason: "admin_scope_narrowed" }
   /** The state read is too old to mint from (a stalled exchange): try again. */
   | { readonly reason: "state_too_old" };
 
@@ -42,6 +46,8 @@ export interface ExchangeDeps {
   readonly issuer: string;
   /** Allowed audiences; the first is the default. */
   readonly audiences: readonly string[];
+  /** The admin API's audience: only admin PATs get it, and never down-scoped (see `admin-auth.ts`). */
+  readonly adminAudience: string;
   readonly tokenPrefix: string;
   readonly jwtTtlSeconds: number;
   /** Oldest state a JWT may be minted from, seconds (see `stateMaxAgeSeconds`). */
@@ -72,6 +78,17 @@ function grantedRoles(record: TokenRecord, scope: string | undefined): ExchangeF
   const missing = requested.filter((role) => !held.has(role));
   if (missing.length > 0) return { reason: "scope_exceeded", missing };
   return requested.sort();
+}
+
+/**
+ * The admin audience is an admin credential: only an admin PAT gets it, with
+ * every one of its roles. A `scope` that narrows it is refused rather than
+ * minted, since the admin API would refuse that JWT anyway.
+ */
+function adminAudienceRefusal(record: TokenRecord, roles: readonly string[]): ExchangeFailure | undefined {
+  if (!record.isAdmin) return { reason: "audience_forbidden" };
+  if (roles.length < record.roles.length) return { reason: "admin_scope_narrowed" };
+  return undefined;
 }
 
 /**
@@ -120,13 +137,25 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
     // token, so only the real secret gets one: its holder is served even while someone
     // else's guesses keep the token id locked out, and the hot path makes no Redis call.
+    // The try is reserved before scrypt, so concurrent guesses cannot overrun the limit,
+    // and counted per address, so guesses from elsewhere never lock the holder out.
+    let reserved: ReservedTry | undefined;
     if (tokenId !== undefined) {
-      const wait = await failures.retryAfter(tokenId);
-      if (wait > 0) return { reason: "locked_out", retryAfterSeconds: wait };
+      const reservation = await failures.reserve(tokenId, request.ip);
+      if (!reservation.ok) return { reason: "locked_out", retryAfterSeconds: reservation.retryAfterSeconds };
+      reserved = reservation;
     }
     const ticket = cache.ticket();
     const readAtMs = now();
-    const result = await store.verify(parsed);
+    let result: PatVerifyResult;
+    try {
+      result = await store.verify(parsed);
+    } catch (error) {
+      // A store outage is no verdict on the secret: the try is given back.
+      reserved?.settle("abandoned");
+      throw error;
+    }
+    reserved?.settle(result.ok ? "succeeded" : "failed");
     if (!result.ok) {
       audit.record({
         action: "token.exchange",
@@ -137,7 +166,6 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
         reason: result.reason,
         at: Math.floor(nowMs / 1000),
       });
-      if (tokenId !== undefined) await failures.recordFailure(tokenId);
       if (result.reason === "revoked") return { reason: "subject_revoked" };
       if (result.reason === "expired") return { reason: "subject_expired" };
       return { reason: "subject_invalid" };
@@ -173,7 +201,23 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     const roles = grantedRoles(record, request.scope);
     if (!Array.isArray(roles)) return { ok: false, ...roles };
     const audience = request.audience ?? deps.audiences[0];
-    if (audience === undefined || !deps.audiences.includes(audience)) return { ok: false, reason: "audience_unknown" };
+    if (audience === deps.adminAudience) {
+      const refused = adminAudienceRefusal(record, roles);
+      if (refused) {
+        audit.record({
+          action: "token.exchange",
+          actor: `holder (${record.tokenId})`,
+          tokenId: record.tokenId,
+          ip: request.ip,
+          result: "failure",
+          reason: refused.reason,
+          at: nowSeconds,
+        });
+        return { ok: false, ...refused };
+      }
+    } else if (audience === undefined || !deps.audiences.includes(audience)) {
+      return { ok: false, reason: "audience_unknown" };
+    }
     // Deny marks live long enough for JWTs minted from state up to this old, no older.
     if (nowMs - readAtMs > deps.stateMaxAgeSeconds * 1000) return { ok: false, reason: "state_too_old" };
 

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { dynamoEndpoint, uniqueName } from "../../../../test/harness/context.js";
 import { main } from "../../src/cli/main.js";
 import type { CliIO } from "../../src/cli/output.js";
+import { testIssuer } from "../app-fixture.js";
 
 let env: Record<string, string>;
 
@@ -130,6 +131,24 @@ describe("patgate CLI against the configured store", () => {
     env = saved;
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/unreachable/);
+  });
+
+  it("asks for the admin audience itself when it talks to an issuer with an admin PAT", async () => {
+    const issuer = await testIssuer({ PATGATE_ADMIN_AUDIENCE: "ops-console" });
+    const url = await issuer.app.listen({ port: 0, host: "127.0.0.1" });
+    try {
+      const { token: adminPat } = await issuer.store.issue({ owner: "root", isAdmin: true, roles: ["ops"] });
+      const saved = env;
+      env = { ...env, PATGATE_URL: url, PATGATE_TOKEN: adminPat, PATGATE_ADMIN_AUDIENCE: "ops-console" };
+      const created = await run("tokens", "create", "--owner", "via-http", "--json");
+      env = saved;
+      expect(created.err).toBe("");
+      expect(created.code).toBe(0);
+      expect(JSON.parse(created.out).record.owner).toBe("via-http");
+      expect(issuer.audit.find((e) => e.action === "token.create")?.actor).toMatch(/^root \(/);
+    } finally {
+      await issuer.app.close();
+    }
   });
 
   it("prints help", async () => {

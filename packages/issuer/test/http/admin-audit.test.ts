@@ -20,7 +20,7 @@ beforeAll(async () => {
   auditLog = createAuditLog(client, table);
   issuer = await testIssuer({}, { audit: auditLog, auditTrail: auditLog });
   adminPat = (await issuer.store.issue({ owner: "root", isAdmin: true, roles: ["admin"] })).token;
-  admin = await issuer.exchange(adminPat);
+  admin = await issuer.exchangeAdmin(adminPat);
   url = await issuer.app.listen({ port: 0, host: "127.0.0.1" });
   const call = (method: "POST", path: string, payload?: object) =>
     issuer.app.inject({ method, url: path, payload: payload ?? {}, headers: { authorization: `Bearer ${admin}` } });

@@ -36,30 +36,60 @@ describe("the auth matrix over every admin route", () => {
     ["update", "PATCH", `/admin/tokens/${ID}`, { name: "n" }],
     ["revoke", "POST", `/admin/tokens/${ID}/revoke`],
     ["restore", "POST", `/admin/tokens/${ID}/restore`],
+    ["rotate", "POST", `/admin/tokens/${ID}/rotate`, {}],
     ["audit", "GET", `/admin/tokens/${ID}/audit`],
+    ["global audit", "GET", "/admin/audit"],
     ["revoke owner", "POST", "/admin/owners/someone/revoke"],
     ["deny jti", "POST", "/admin/jwts/revoke", { jti: "abc" }],
+    ["revocations", "GET", "/admin/revocations"],
     ["rotate keys", "POST", "/admin/keys/rotate"],
   ];
+  /** Valid JWTs of this issuer that carry no admin authority: 403 insufficient_scope (RFC 6750 §3.1). */
+  const FORBIDDEN = new Set([
+    "not admin",
+    "not admin, admin audience",
+    "admin PAT, service audience",
+    "admin PAT, second service audience",
+    "admin PAT, down-scoped",
+    "admin PAT, down-scoped, admin audience",
+    "admin PAT, admin and service audiences",
+    "demoted admin PAT, admin audience",
+  ]);
 
   let credentials: Record<string, string | null>;
   beforeAll(async () => {
-    const { token: userPat } = await issuer.store.issue({ owner: "user", roles: ["admin"] });
+    const adminAudience = issuer.config.adminAudience;
+    const { token: userPat, record: userRecord } = await issuer.store.issue({ owner: "user", roles: ["admin"] });
     const notAdmin = await issuer.exchange(userPat);
     const { token: revokedPat, record } = await issuer.store.issue({ owner: "ex-admin", isAdmin: true });
-    const revoked = await issuer.exchange(revokedPat);
+    const revoked = await issuer.exchangeAdmin(revokedPat);
     await issuer.store.revoke(record.tokenId);
-    const { token: adminPat, record: adminRecord } = await issuer.store.issue({ owner: "root2", isAdmin: true });
-    const base = decodeJwt(await issuer.exchange(adminPat));
+    const { token: adminPat, record: adminRecord } = await issuer.store.issue({
+      owner: "root2",
+      isAdmin: true,
+      roles: ["ops", "billing"],
+    });
+    const base = decodeJwt(await issuer.exchangeAdmin(adminPat));
     const signing = issuer.keys.signingKey(Math.floor(Date.now() / 1000));
+    // Signed with the issuer's own key: what a JWT minted some other way (an older issuer) would be.
     const forge = (claims: Record<string, unknown>, key = signing.key, kid = signing.kid) =>
       new SignJWT({ ...base, ...claims }).setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" }).sign(key);
     const { privateKey: strangerKey } = await generateKeyPair("EdDSA");
+    const { token: demotedPat, record: demotedRecord } = await issuer.store.issue({ owner: "demoted", isAdmin: true });
+    const demoted = await issuer.exchangeAdmin(demotedPat);
+    await issuer.store.update(demotedRecord.tokenId, { isAdmin: false });
     credentials = {
       "no token": null,
       garbage: "not.a.jwt",
       expired: await forge({ iat: 1_000_000, exp: 1_000_300 }),
       "not admin": notAdmin,
+      "not admin, admin audience": await forge({ sub: "user", client_id: userRecord.tokenId, roles: ["admin"] }),
+      "admin PAT, service audience": await issuer.exchange(adminPat),
+      "admin PAT, second service audience": await issuer.exchange(adminPat, { audience: "billing" }),
+      "admin PAT, down-scoped": await issuer.exchange(adminPat, { scope: "ops" }),
+      "admin PAT, down-scoped, admin audience": await forge({ roles: ["ops"], scope: "ops" }),
+      "admin PAT, admin and service audiences": await forge({ aud: [adminAudience, "patgate"] }),
+      "demoted admin PAT, admin audience": demoted,
       "wrong audience": await forge({ aud: "elsewhere" }),
       "wrong issuer": await forge({ iss: "https://evil.test" }),
       "foreign key": await forge({}, strangerKey),
@@ -67,18 +97,32 @@ describe("the auth matrix over every admin route", () => {
       "PAT itself": adminPat,
     };
     expect(adminRecord.isAdmin).toBe(true);
+    expect(base.aud).toBe(adminAudience);
   });
 
   it.each(routes)("%s refuses every bad credential", async (_label, method, url, payload) => {
     for (const [name, jwt] of Object.entries(credentials)) {
       const response = await call(method, url, payload, jwt);
-      const expected = name === "not admin" ? 403 : 401;
+      const expected = FORBIDDEN.has(name) ? 403 : 401;
       expect(response.statusCode, `${name}`).toBe(expected);
       expect(response.json().error, name).toBe(expected === 403 ? "insufficient_scope" : "invalid_token");
       const challenge = String(response.headers["www-authenticate"]);
       expect(challenge.startsWith("Bearer"), name).toBe(true);
       if (name === "no token") expect(challenge).toBe("Bearer");
     }
+  });
+
+  it("covers every admin route the app serves", () => {
+    // The OpenAPI document lists every route registered with a schema: every admin route has one.
+    const paths = (issuer.app.swagger() as { paths: Record<string, Record<string, unknown>> }).paths;
+    const served = Object.entries(paths)
+      .filter(([path]) => path.startsWith("/admin/"))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
+    const covered = routes.map(([, method, url]) =>
+      `${method} ${url}`.replace(ID, "{tokenId}").replace("/someone/", "/{owner}/"),
+    );
+    expect(served.length).toBeGreaterThan(0);
+    expect(new Set(covered)).toEqual(new Set(served));
   });
 
   it("accepts the admin", async () => {
@@ -184,7 +228,7 @@ describe("revocation through the admin API", () => {
     const a = await issuer.store.issue({ owner: "dan" });
     const b = await issuer.store.issue({ owner: "dan", isAdmin: true });
     const other = await issuer.store.issue({ owner: "erin" });
-    const danAdminJwt = await issuer.exchange(b.token);
+    const danAdminJwt = await issuer.exchangeAdmin(b.token);
     const response = await call("POST", "/admin/owners/dan/revoke");
     expect(response.json()).toEqual({ owner: "dan", revoked: 2, propagation: "confirmed" });
     expect((await issuer.store.get(a.record.tokenId))?.isRevoked).toBe(true);
@@ -195,8 +239,8 @@ describe("revocation through the admin API", () => {
 
   it("denying one jti rejects that JWT and keeps its siblings", async () => {
     const { token } = await issuer.store.issue({ owner: "fay", isAdmin: true });
-    const first = await issuer.exchange(token);
-    const second = await issuer.exchange(token);
+    const first = await issuer.exchangeAdmin(token);
+    const second = await issuer.exchangeAdmin(token);
     const jti = decodeJwt(first).jti;
     const response = await call("POST", "/admin/jwts/revoke", { jti });
     expect(response.json()).toEqual({ jti, propagation: "confirmed" });
@@ -206,9 +250,9 @@ describe("revocation through the admin API", () => {
 
   it("a JWT minted right after a role removal is not caught by the mark", async () => {
     const { token, record } = await issuer.store.issue({ owner: "gus", roles: ["a", "b"], isAdmin: true });
-    const before = await issuer.exchange(token);
+    const before = await issuer.exchangeAdmin(token);
     await call("PATCH", `/admin/tokens/${record.tokenId}`, { roles: { remove: ["b"] } });
-    const after = await issuer.exchange(token);
+    const after = await issuer.exchangeAdmin(token);
     expect((await call("GET", "/admin/tokens", undefined, before)).statusCode).toBe(401);
     expect((await call("GET", "/admin/tokens", undefined, after)).statusCode).toBe(200);
   });
@@ -227,5 +271,35 @@ describe("revocation through the admin API", () => {
     const jwks = (await rotating.app.inject({ url: "/.well-known/jwks.json" })).json();
     expect(jwks.keys.length).toBe(before + 1);
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).toContain(kid);
+  });
+});
+
+describe("admin authority (SPEC: only admin-audience JWTs of admin PATs, not down-scoped)", () => {
+  it("a service-audience or down-scoped JWT of an admin PAT creates no admin PAT and rotates no key", async () => {
+    const { token } = await issuer.store.issue({ owner: "ops-lead", isAdmin: true, roles: ["ops", "deploy"] });
+    const keysBefore = (await issuer.app.inject({ url: "/.well-known/jwks.json" })).json().keys.length;
+    for (const jwt of [
+      await issuer.exchange(token, { audience: "billing" }),
+      await issuer.exchange(token, { scope: "ops" }),
+    ]) {
+      const created = await call("POST", "/admin/tokens", { owner: "intruder", isAdmin: true }, jwt);
+      expect(created.statusCode).toBe(403);
+      expect((await call("POST", "/admin/keys/rotate", undefined, jwt)).statusCode).toBe(403);
+    }
+    expect((await issuer.store.list({ owner: "intruder" })).items).toEqual([]);
+    expect((await issuer.app.inject({ url: "/.well-known/jwks.json" })).json().keys.length).toBe(keysBefore);
+    // The same PAT exchanged for the admin audience is an admin.
+    expect((await call("GET", "/admin/tokens", undefined, await issuer.exchangeAdmin(token))).statusCode).toBe(200);
+  });
+
+  it("an admin JWT missing a role its PAT holds now is refused until the PAT is exchanged again", async () => {
+    const { token, record } = await issuer.store.issue({ owner: "grower", isAdmin: true, roles: ["a"] });
+    const before = await issuer.exchangeAdmin(token);
+    expect((await call("GET", "/admin/tokens", undefined, before)).statusCode).toBe(200);
+    expect((await call("PATCH", `/admin/tokens/${record.tokenId}`, { roles: { add: ["b"] } })).statusCode).toBe(200);
+    const stale = await call("GET", "/admin/tokens", undefined, before);
+    expect(stale.statusCode).toBe(403);
+    expect(stale.json().error).toBe("insufficient_scope");
+    expect((await call("GET", "/admin/tokens", undefined, await issuer.exchangeAdmin(token))).statusCode).toBe(200);
   });
 });

@@ -85,9 +85,27 @@ describe("POST /introspect (RFC 7662)", () => {
     const refused = await introspect("x", plainJwt);
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error).toBe("insufficient_scope");
+    // An introspect role is enough in any audience of this issuer, down-scoped to it too.
+    const { token: both } = await issuer.store.issue({ owner: "svc2", roles: ["introspect", "read"] });
+    expect((await introspect("x", await issuer.exchange(both, { scope: "introspect" }))).statusCode).toBe(200);
+    expect((await introspect("x", await issuer.exchange(both, { audience: "billing" }))).statusCode).toBe(200);
     const anonymous = await introspect("x", null);
     expect(anonymous.statusCode).toBe(401);
     expect(anonymous.headers["www-authenticate"]).toBe("Bearer");
+  });
+
+  it("takes an admin PAT's JWT as an admin only in the admin audience, not down-scoped", async () => {
+    const { token } = await issuer.store.issue({ owner: "ops-admin", isAdmin: true, roles: ["ops", "billing"] });
+    expect((await introspect("x", await issuer.exchangeAdmin(token))).statusCode).toBe(200);
+    for (const jwt of [
+      await issuer.exchange(token),
+      await issuer.exchange(token, { audience: "billing" }),
+      await issuer.exchange(token, { scope: "ops" }),
+    ]) {
+      const refused = await introspect("x", jwt);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error).toBe("insufficient_scope");
+    }
   });
 });
 

@@ -35,7 +35,10 @@ function objectBody(request: FastifyRequest): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** The admin API: token management and revocation, for JWTs whose PAT is an admin. */
+/**
+ * The admin API: token management and revocation, for JWTs minted for the
+ * admin audience from an admin PAT, not down-scoped (see `hasAdminAuthority`).
+ */
 export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
   const { store, revoker, audit, keys, now, config } = ctx;
   const nowSeconds = () => Math.floor(now() / 1000);
