@@ -65,7 +65,7 @@ async function startNode(options: { now?: () => number; store?: TokenStore } = {
     ...(options.now ? { now: options.now } : {}),
   });
   const issuer = await testIssuer(
-    { PATGATE_TOKEN_FAILURE_LIMIT: "100000" },
+    { PATGATE_TOKEN_FAILURE_LIMIT: "100000", PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000" },
     {
       store: nodeStore,
       revocation,

@@ -42,6 +42,12 @@ export interface IssuerConfig {
   readonly failuresPerTokenPerMinute: number;
   /** Run the revocation worker inside the issuer (Redis mode); false when `patgate worker` runs apart. */
   readonly embeddedWorker: boolean;
+  /** scrypt verifications running at once (`PATGATE_SCRYPT_CONCURRENCY`). */
+  readonly scryptConcurrency: number;
+  /** Longest expected wait for scrypt before an exchange is shed with a 503, ms (`PATGATE_SCRYPT_MAX_WAIT`). */
+  readonly scryptMaxWaitMs: number;
+  /** Exchanges per minute per client address that the PAT cache cannot serve (`PATGATE_COLD_EXCHANGES_PER_MINUTE`). */
+  readonly coldExchangesPerMinute: number;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -181,5 +187,15 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       " (failures per minute per token)",
     ),
     embeddedWorker: flag(env, "PATGATE_WORKER", true),
+    scryptConcurrency: integer(env, "PATGATE_SCRYPT_CONCURRENCY", 2, 1, 256),
+    scryptMaxWaitMs: integer(env, "PATGATE_SCRYPT_MAX_WAIT", 1000, 10, 60_000, " number of milliseconds"),
+    coldExchangesPerMinute: integer(
+      env,
+      "PATGATE_COLD_EXCHANGES_PER_MINUTE",
+      60,
+      1,
+      10_000_000,
+      " (cold exchanges per minute per client address)",
+    ),
   };
 }

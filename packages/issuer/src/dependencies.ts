@@ -13,6 +13,7 @@ import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/o
 import { createRevocation } from "./revocation/revocation.js";
 import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
+import { createScryptBudget } from "./tokens/scrypt-budget.js";
 
 /** The issuer's dependencies, built from its configuration, and how to release them. */
 export interface Dependencies {
@@ -62,10 +63,19 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
   // Embedded and local emulators get their tables made on start; on AWS, run `patgate table create` once.
   if (config.embedded || config.dynamoEndpoint) await createTables(dynamo, config);
 
+  const metrics = createIssuerMetrics();
+  // Every secret check of this process queues here, so a flood is shed instead of filling the thread pool.
+  const scrypt = createScryptBudget({
+    concurrency: config.scryptConcurrency,
+    maxWaitMs: config.scryptMaxWaitMs,
+    onShed: () => metrics.scryptShed.inc(),
+    onQueued: (queued) => metrics.scryptQueued.set(queued),
+  });
   const store = createTokenStore(dynamo, {
     tableName: config.tableName,
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
+    verifySecret: scrypt.verifySecret,
   });
   const keys = await loadSigningKeys({
     path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),
@@ -74,7 +84,6 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     jwtTtlSeconds: config.jwtTtlSeconds,
   });
   const auditLog = createAuditLog(dynamo, auditTableName(config));
-  const metrics = createIssuerMetrics();
   const keyNames = redisKeys(config.redisPrefix);
   // The base connection: commands fail fast while Redis is away, so requests never hang on it.
   const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;

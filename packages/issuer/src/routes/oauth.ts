@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { checkAccessToken } from "../http/access-token-check.js";
 import { authenticate } from "../http/admin-auth.js";
-import { invalidRequest } from "../http/http-error.js";
+import { invalidRequest, rateLimited } from "../http/http-error.js";
 import { singleParam } from "../http/params.js";
 
 function tokenParam(request: FastifyRequest): string {
@@ -36,6 +36,9 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const token = tokenParam(request);
       const at = Math.floor(now() / 1000);
       if (parsePat(token, config.tokenPrefix).ok) {
+        // Checking the PAT costs scrypt: the same per-address budget as a cold exchange.
+        const wait = ctx.coldExchanges.take(request.ip);
+        if (wait > 0) throw rateLimited(wait);
         // Whoever holds the full PAT may revoke it: holding the secret is the proof.
         const result = await store.verify(token);
         if (result.ok || result.reason === "expired") {

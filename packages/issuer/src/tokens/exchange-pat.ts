@@ -3,7 +3,9 @@ import type { AuditSink } from "../audit/audit-event.js";
 import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
+import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter } from "../rate-limit/failure-limiter.js";
+import { ScryptBusyError } from "./scrypt-budget.js";
 import type { TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
@@ -22,6 +24,10 @@ export type ExchangeFailure =
   /** Told only to a client that proved it holds the secret. */
   | { readonly reason: "subject_revoked" | "subject_expired" }
   | { readonly reason: "locked_out"; readonly retryAfterSeconds: number }
+  /** This client address used up its budget of cold exchanges: 429. */
+  | { readonly reason: "address_limited"; readonly retryAfterSeconds: number }
+  /** scrypt is booked up for longer than the issuer lets anyone wait: 503. */
+  | { readonly reason: "busy"; readonly retryAfterSeconds: number }
   | { readonly reason: "scope_empty" }
   | { readonly reason: "scope_exceeded"; readonly missing: readonly string[] }
   | { readonly reason: "audience_unknown" }
@@ -37,6 +43,8 @@ export interface ExchangeDeps {
   readonly keys: SigningKeys;
   readonly cache: PatCache;
   readonly failures: FailureLimiter;
+  /** Cold exchanges per client address (see `AddressBudget`); absent: unlimited. */
+  readonly coldExchanges?: AddressBudget;
   readonly audit: AuditSink;
   readonly issuer: string;
   /** Allowed audiences; the first is the default. */
@@ -98,6 +106,10 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
   ): Promise<ExchangeFailure | { record: TokenRecord; readAtMs: number; cached: boolean }> {
     const hit = cache.get(request.token, nowMs);
     if (hit) return { record: hit.record, readAtMs: hit.readAtMs, cached: true };
+    // Whatever the cache cannot serve costs this address: a first exchange, a forged or wrong
+    // PAT. scrypt is the scarce resource, so its budget is far below the request limit.
+    const addressWait = deps.coldExchanges?.take(request.ip) ?? 0;
+    if (addressWait > 0) return { reason: "address_limited", retryAfterSeconds: addressWait };
     const parsed = parsePat(request.token, deps.tokenPrefix);
     const tokenId = parsed.ok ? parsed.tokenId : undefined;
     // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
@@ -109,7 +121,14 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     }
     const ticket = cache.ticket();
     const readAtMs = now();
-    const result = await store.verify(parsed);
+    let result: Awaited<ReturnType<TokenStore["verify"]>>;
+    try {
+      result = await store.verify(parsed);
+    } catch (error) {
+      // Shed before any scrypt ran: nothing was learned about the PAT, so no failure is recorded.
+      if (error instanceof ScryptBusyError) return { reason: "busy", retryAfterSeconds: error.retryAfterSeconds };
+      throw error;
+    }
     if (!result.ok) {
       audit.record({
         action: "token.exchange",
