@@ -48,6 +48,8 @@ export interface IssuerConfig {
   readonly scryptMaxWaitMs: number;
   /** Exchanges per minute per client address that the PAT cache cannot serve (`PATGATE_COLD_EXCHANGES_PER_MINUTE`). */
   readonly coldExchangesPerMinute: number;
+  /** JWTs one PAT may revoke per minute at `POST /revoke` (`PATGATE_JWT_REVOCATIONS_PER_MINUTE`). */
+  readonly jwtRevocationsPerMinute: number;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -196,6 +198,14 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       1,
       10_000_000,
       " (cold exchanges per minute per client address)",
+    ),
+    jwtRevocationsPerMinute: integer(
+      env,
+      "PATGATE_JWT_REVOCATIONS_PER_MINUTE",
+      30,
+      1,
+      1_000_000,
+      " (JWT revocations per minute per PAT)",
     ),
   };
 }
