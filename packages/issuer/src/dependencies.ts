@@ -31,9 +31,19 @@ export function auditTableName(config: IssuerConfig): string {
   return `${config.tableName}-audit`;
 }
 
-/** A DynamoDB client for the configuration: the given endpoint, AWS, or the embedded store's endpoint. */
-export function dynamoClient(config: IssuerConfig, endpoint?: string): DynamoDBClient {
-  const target = endpoint ?? config.dynamoEndpoint;
+/** A DynamoDB client for the configuration: the embedded store (in this process), an endpoint, or AWS. */
+export function dynamoClient(config: IssuerConfig, local?: LocalDynamo): DynamoDBClient {
+  if (local) {
+    return new DynamoDBClient({
+      endpoint: local.endpoint,
+      region: config.awsRegion ?? "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 2,
+      // Requests are served in process: the embedded store listens on nothing.
+      requestHandler: local.requestHandler,
+    });
+  }
+  const target = config.dynamoEndpoint;
   return new DynamoDBClient({
     ...(target ? { endpoint: target } : {}),
     region: config.awsRegion ?? "us-east-1",
@@ -59,7 +69,7 @@ export async function createTables(client: DynamoDBClient, config: IssuerConfig)
  */
 export async function createDependencies(config: IssuerConfig): Promise<Dependencies> {
   const localDynamo = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const dynamo = dynamoClient(config, localDynamo?.endpoint);
+  const dynamo = dynamoClient(config, localDynamo);
   // Embedded and local emulators get their tables made on start; on AWS, run `patgate table create` once.
   if (config.embedded || config.dynamoEndpoint) await createTables(dynamo, config);
 

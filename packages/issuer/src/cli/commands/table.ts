@@ -16,7 +16,7 @@ export async function runTable(args: readonly string[], config: IssuerConfig, io
     throw new CliError(`${(error as Error).message}; usage: patgate table create [--json]`, 2);
   }
   const local = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const client = dynamoClient(config, local?.endpoint);
+  const client = dynamoClient(config, local);
   try {
     await createTables(client, config);
   } finally {
