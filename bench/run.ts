@@ -152,6 +152,7 @@ async function main(): Promise<void> {
     PATGATE_JWT_TTL: "3600",
     // The load comes from one IP; the per-IP limit would answer 429 to the benchmark itself.
     PATGATE_RATE_LIMIT: "10000000",
+    PATGATE_COLD_EXCHANGES_PER_MINUTE: "10000000",
     // As `npm start` and the Dockerfile run it (see the README's operator notes on memory).
     GLIBC_TUNABLES: "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=131072",
   };

@@ -67,7 +67,11 @@ async function startNode(options: { now?: () => number; store?: TokenStore; redi
     ...(options.now ? { now: options.now } : {}),
   });
   const issuer = await testIssuer(
-    { PATGATE_TOKEN_FAILURE_LIMIT: "100000", PATGATE_ADDRESS_FAILURE_LIMIT: "100000" },
+    {
+      PATGATE_TOKEN_FAILURE_LIMIT: "100000",
+      PATGATE_ADDRESS_FAILURE_LIMIT: "100000",
+      PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
+    },
     {
       store: nodeStore,
       revocation,

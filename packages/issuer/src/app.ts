@@ -11,6 +11,7 @@ import { installErrorHandling, sendHttpError } from "./http/error-handler.js";
 import { rateLimited } from "./http/http-error.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createPatCache } from "./pat-cache/pat-cache.js";
+import { createAddressBudget } from "./rate-limit/address-budget.js";
 import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
 import { createSharedRequestLimit } from "./rate-limit/shared-request-limit.js";
 import { adminRoutes } from "./routes/admin/index.js";
@@ -137,6 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     failures,
     outbox: revocation.outbox,
+    coldExchanges: createAddressBudget({ perMinute: deps.config.coldExchangesPerMinute, now }),
   };
 
   // Every revocation this process hears of evicts the cached PATs it covers.

@@ -70,6 +70,14 @@ export interface IssuerConfig {
   readonly githubKeysUrl: string;
   /** The longest PAT lifetime, seconds; undefined (`none`) lets PATs never expire. */
   readonly maxTokenLifetimeSeconds?: number;
+  /** scrypt verifications running at once (`PATGATE_SCRYPT_CONCURRENCY`). */
+  readonly scryptConcurrency: number;
+  /** Longest expected wait for scrypt before an exchange is shed with a 503, ms (`PATGATE_SCRYPT_MAX_WAIT`). */
+  readonly scryptMaxWaitMs: number;
+  /** Exchanges per minute per client address that the PAT cache cannot serve (`PATGATE_COLD_EXCHANGES_PER_MINUTE`). */
+  readonly coldExchangesPerMinute: number;
+  /** JWTs one PAT may revoke per minute at `POST /revoke` (`PATGATE_JWT_REVOCATIONS_PER_MINUTE`). */
+  readonly jwtRevocationsPerMinute: number;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */
@@ -302,5 +310,23 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     githubKeysUrl: env.PATGATE_GITHUB_KEYS_URL?.trim()
       ? httpUrl("PATGATE_GITHUB_KEYS_URL", env.PATGATE_GITHUB_KEYS_URL.trim())
       : GITHUB_SECRET_SCANNING_KEYS_URL,
+    scryptConcurrency: integer(env, "PATGATE_SCRYPT_CONCURRENCY", 2, 1, 256),
+    scryptMaxWaitMs: integer(env, "PATGATE_SCRYPT_MAX_WAIT", 1000, 10, 60_000, " number of milliseconds"),
+    coldExchangesPerMinute: integer(
+      env,
+      "PATGATE_COLD_EXCHANGES_PER_MINUTE",
+      60,
+      1,
+      10_000_000,
+      " (cold exchanges per minute per client address)",
+    ),
+    jwtRevocationsPerMinute: integer(
+      env,
+      "PATGATE_JWT_REVOCATIONS_PER_MINUTE",
+      30,
+      1,
+      1_000_000,
+      " (JWT revocations per minute per PAT)",
+    ),
   };
 }

@@ -5,6 +5,7 @@ import type { IssuerConfig } from "./config.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
+import type { AddressBudget } from "./rate-limit/address-budget.js";
 import type { FailureLimiter } from "./rate-limit/failure-limiter.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
@@ -52,4 +53,6 @@ export interface IssuerContext extends AppDeps {
   readonly metrics: IssuerMetrics;
   readonly failures: FailureLimiter;
   readonly outbox: Outbox;
+  /** Per client address: exchanges the PAT cache cannot serve, and PATs presented to `/revoke` (scrypt work). */
+  readonly coldExchanges: AddressBudget;
 }

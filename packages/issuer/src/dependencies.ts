@@ -13,6 +13,7 @@ import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/o
 import { createRevocation } from "./revocation/revocation.js";
 import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
+import { createScryptBudget } from "./tokens/scrypt-budget.js";
 
 /** The issuer's dependencies, built from its configuration, and how to release them. */
 export interface Dependencies {
@@ -30,9 +31,19 @@ export function auditTableName(config: IssuerConfig): string {
   return `${config.tableName}-audit`;
 }
 
-/** A DynamoDB client for the configuration: the given endpoint, AWS, or the embedded store's endpoint. */
-export function dynamoClient(config: IssuerConfig, endpoint?: string): DynamoDBClient {
-  const target = endpoint ?? config.dynamoEndpoint;
+/** A DynamoDB client for the configuration: the embedded store (in this process), an endpoint, or AWS. */
+export function dynamoClient(config: IssuerConfig, local?: LocalDynamo): DynamoDBClient {
+  if (local) {
+    return new DynamoDBClient({
+      endpoint: local.endpoint,
+      region: config.awsRegion ?? "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      maxAttempts: 2,
+      // Requests are served in process: the embedded store listens on nothing.
+      requestHandler: local.requestHandler,
+    });
+  }
+  const target = config.dynamoEndpoint;
   return new DynamoDBClient({
     ...(target ? { endpoint: target } : {}),
     region: config.awsRegion ?? "us-east-1",
@@ -58,15 +69,24 @@ export async function createTables(client: DynamoDBClient, config: IssuerConfig)
  */
 export async function createDependencies(config: IssuerConfig): Promise<Dependencies> {
   const localDynamo = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const dynamo = dynamoClient(config, localDynamo?.endpoint);
+  const dynamo = dynamoClient(config, localDynamo);
   // Embedded and local emulators get their tables made on start; on AWS, run `patgate table create` once.
   if (config.embedded || config.dynamoEndpoint) await createTables(dynamo, config);
 
+  const metrics = createIssuerMetrics();
+  // Every secret check of this process queues here, so a flood is shed instead of filling the thread pool.
+  const scrypt = createScryptBudget({
+    concurrency: config.scryptConcurrency,
+    maxWaitMs: config.scryptMaxWaitMs,
+    onShed: () => metrics.scryptShed.inc(),
+    onQueued: (queued) => metrics.scryptQueued.set(queued),
+  });
   const store = createTokenStore(dynamo, {
     tableName: config.tableName,
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
     ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
+    verifySecret: scrypt.verifySecret,
   });
   const keys = await loadSigningKeys({
     path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),
@@ -75,7 +95,6 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     jwtTtlSeconds: config.jwtTtlSeconds,
   });
   const auditLog = createAuditLog(dynamo, auditTableName(config));
-  const metrics = createIssuerMetrics();
   const keyNames = redisKeys(config.redisPrefix);
   // The base connection: commands fail fast while Redis is away, so requests never hang on it.
   const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;

@@ -11,8 +11,11 @@ export { createRevocation, type Revocation, type RevocationOptions } from "./rev
 export type { Revoker } from "./revocation/revoker.js";
 export { type RunningServer, startServer } from "./server.js";
 export {
+  createScryptBudget,
   createTokenStore,
   createTokenTable,
+  type ScryptBudget,
+  ScryptBusyError,
   StoreUnavailableError,
   type TokenRecord,
   type TokenStore,

@@ -135,4 +135,28 @@ describe("loadConfig", () => {
       expect((error as Error).message).not.toContain("hunter2");
     }
   });
+  it("reads the scrypt budget and the per-address cold exchange budget", () => {
+    expect(loadConfig({})).toMatchObject({
+      scryptConcurrency: 2,
+      scryptMaxWaitMs: 1000,
+      coldExchangesPerMinute: 60,
+      jwtRevocationsPerMinute: 30,
+    });
+    expect(loadConfig({ PATGATE_JWT_REVOCATIONS_PER_MINUTE: "5" }).jwtRevocationsPerMinute).toBe(5);
+    expect(
+      loadConfig({
+        PATGATE_SCRYPT_CONCURRENCY: "3",
+        PATGATE_SCRYPT_MAX_WAIT: "250",
+        PATGATE_COLD_EXCHANGES_PER_MINUTE: "600",
+      }),
+    ).toMatchObject({ scryptConcurrency: 3, scryptMaxWaitMs: 250, coldExchangesPerMinute: 600 });
+    for (const [variable, value] of [
+      ["PATGATE_SCRYPT_CONCURRENCY", "0"],
+      ["PATGATE_SCRYPT_MAX_WAIT", "5"],
+      ["PATGATE_COLD_EXCHANGES_PER_MINUTE", "lots"],
+      ["PATGATE_JWT_REVOCATIONS_PER_MINUTE", "0"],
+    ] as const) {
+      expect(() => loadConfig({ [variable]: value })).toThrow(new RegExp(`^${variable} `));
+    }
+  });
 });

@@ -20,7 +20,7 @@ import type { TokenAdmin } from "./token-admin.js";
  */
 export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> {
   const local = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const client = dynamoClient(config, local?.endpoint);
+  const client = dynamoClient(config, local);
   if (local) await createTables(client, config);
   const store = createTokenStore(client, {
     tableName: config.tableName,

@@ -1,11 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
-import { errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "./http-error.js";
+import { ScryptBusyError } from "../tokens/scrypt-budget.js";
+import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "./http-error.js";
 
 /** Maps any thrown value to the HTTP error a client sees. Only real bugs become a 500. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof StoreUnavailableError) return unavailable();
+  if (error instanceof ScryptBusyError) return busy(error.retryAfterSeconds);
   if (error instanceof TokenStoreError) {
     switch (error.code) {
       case "validation_error":

@@ -47,6 +47,17 @@ export function unavailable(retryAfterSeconds = 5): HttpError {
   });
 }
 
+/**
+ * 503 `temporarily_unavailable` with `Retry-After`: the issuer shed scrypt
+ * work it could not have started in time (a flood of cold exchanges).
+ */
+export function busy(retryAfterSeconds: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  return new HttpError(503, "temporarily_unavailable", `the issuer is busy; retry after ${seconds} s`, {
+    "retry-after": String(seconds),
+  });
+}
+
 /** 429 `slow_down` with `Retry-After`. */
 export function rateLimited(retryAfterSeconds: number): HttpError {
   const seconds = Math.max(1, Math.ceil(retryAfterSeconds));

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ACCESS_TOKEN_TYP, isScopeToken } from "@patgate/shared";
-import { SignJWT } from "jose";
+import { signJws } from "./sign-jws.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 /** What a JWT is minted for: the PAT's record after down-scoping. */
@@ -36,9 +36,11 @@ export interface MintedToken {
 
 /**
  * Signs an RFC 9068 access token: header `alg`, `kid`, `typ: at+jwt`; claims
- * `iss sub aud exp iat jti client_id roles scope`.
+ * `iss sub aud exp iat jti client_id roles scope`. Synchronous: it signs on
+ * the event loop (see `signJws`), so no scrypt work ahead of it on the thread
+ * pool can delay it.
  */
-export async function mintAccessToken(keys: SigningKeys, input: MintInput): Promise<MintedToken> {
+export function mintAccessToken(keys: SigningKeys, input: MintInput): MintedToken {
   const nowSeconds = Math.floor(input.nowMs / 1000);
   // iat is the real issue time: revocation compares revisions, never clocks.
   const iat = nowSeconds;
@@ -50,21 +52,24 @@ export async function mintAccessToken(keys: SigningKeys, input: MintInput): Prom
   const roles = input.roles.filter(isScopeToken);
   const scope = roles.join(" ");
   const signing = keys.signingKey(nowSeconds);
-  const token = await new SignJWT({
-    client_id: input.tokenId,
-    roles,
-    // RFC 9068 §2.2.3: no roles, no scope claim (never an empty one).
-    ...(scope ? { scope } : {}),
-    client_rev: input.revision,
-    sub_rev: input.ownerRevision,
-  })
-    .setProtectedHeader({ alg: signing.alg, kid: signing.kid, typ: ACCESS_TOKEN_TYP })
-    .setIssuer(input.issuer)
-    .setSubject(input.owner)
-    .setAudience(input.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(signing.key);
+  // Claims in the order jose's SignJWT wrote them, so tokens look as they always did.
+  const token = signJws(
+    signing,
+    { alg: signing.alg, kid: signing.kid, typ: ACCESS_TOKEN_TYP },
+    {
+      client_id: input.tokenId,
+      roles,
+      // RFC 9068 §2.2.3: no roles, no scope claim (never an empty one).
+      ...(scope ? { scope } : {}),
+      client_rev: input.revision,
+      sub_rev: input.ownerRevision,
+      iss: input.issuer,
+      sub: input.owner,
+      aud: input.audience,
+      iat,
+      exp,
+      jti,
+    },
+  );
   return { token, jti, iat, exp, scope, kid: signing.kid };
 }

@@ -1,12 +1,15 @@
 import type { SigningAlgorithm } from "@patgate/shared";
-import { type CryptoKey, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
 import { readKeyFile, type StoredKey, writeKeyFile } from "./key-file.js";
+import { importJwsKey, type JwsKey } from "./sign-jws.js";
 
-/** A key ready to sign. */
-export interface ActiveKey {
-  readonly kid: string;
-  readonly alg: string;
-  readonly key: CryptoKey | Uint8Array;
+/** A key ready to sign: parsed once, signs on the event loop (see `signJws`). */
+export type ActiveKey = JwsKey;
+
+/** The public JWKS, as an object and as the JSON body served at `/.well-known/jwks.json`. */
+export interface PublishedJwks {
+  readonly jwks: { readonly keys: readonly JWK[] };
+  readonly json: string;
 }
 
 /** The issuer's signing keys: which key signs now, and what the JWKS publishes. */
@@ -15,6 +18,11 @@ export interface SigningKeys {
   signingKey(nowSeconds: number): ActiveKey;
   /** The public JWKS at `nowSeconds`: keys being rotated in and keys whose JWTs may still be live. */
   publicJwks(nowSeconds: number): { readonly keys: readonly JWK[] };
+  /**
+   * The public JWKS at `nowSeconds` with its JSON, computed again only when the
+   * keys change or a key retires: serving it reads no file and does no work.
+   */
+  published(nowSeconds: number): PublishedJwks;
   /** Adds a new key, published now, signing from `activatesAt`. Persists it. */
   rotate(nowSeconds: number): Promise<{ readonly kid: string; readonly activatesAt: number }>;
   /** Re-reads the key file if another process (CLI, another issuer) changed it. */
@@ -69,29 +77,29 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
   const { path, jwtTtlSeconds, algorithm = "EdDSA", publishDelaySeconds = 120 } = options;
   let keys: StoredKey[] = [];
   let mtimeMs = 0;
-  const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
-  const ready = new Map<string, CryptoKey | Uint8Array>();
+  const ready = new Map<string, ActiveKey>();
+  /** The JWKS last computed, and until when it holds (the next retirement, epoch s). */
+  let served: (PublishedJwks & { readonly from: number; readonly until: number }) | undefined;
 
-  async function adopt(next: StoredKey[]): Promise<void> {
+  /** Parses the keys not seen yet (synchronously: `createPrivateKey` needs no thread pool). */
+  function adopt(next: StoredKey[]): void {
     const sorted = [...next].sort((a, b) => a.activatesAt - b.activatesAt);
-    for (const { jwk } of sorted) {
-      if (!imported.has(jwk.kid)) {
-        const pending = importJWK(jwk, jwk.alg);
-        imported.set(jwk.kid, pending);
-        ready.set(jwk.kid, await pending);
-      }
-    }
+    const parsed = new Map<string, ActiveKey>();
+    for (const { jwk } of sorted) parsed.set(jwk.kid, ready.get(jwk.kid) ?? importJwsKey(jwk));
+    ready.clear();
+    for (const [kid, key] of parsed) ready.set(kid, key);
     keys = sorted;
+    served = undefined;
   }
 
   const existing = await readKeyFile(path);
   if (existing) {
-    await adopt(existing.keys);
+    adopt(existing.keys);
     mtimeMs = existing.mtimeMs;
   } else if (options.generate) {
     const first: StoredKey = { jwk: await generateSigningJwk(algorithm), activatesAt: 0 };
     await writeKeyFile(path, [first]);
-    await adopt([first]);
+    adopt([first]);
   } else {
     throw new Error(`signing keys file ${path} does not exist`);
   }
@@ -100,8 +108,28 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
   function live(nowSeconds: number): StoredKey[] {
     return keys.filter((_key, i) => {
       const successor = keys[i + 1];
-      return !successor || successor.activatesAt + jwtTtlSeconds + RETIRE_MARGIN_SECONDS > nowSeconds;
+      return !successor || retiresAt(successor) > nowSeconds;
     });
+  }
+
+  /** When the key before `successor` leaves the JWKS: every JWT it signed has expired. */
+  function retiresAt(successor: StoredKey): number {
+    return successor.activatesAt + jwtTtlSeconds + RETIRE_MARGIN_SECONDS;
+  }
+
+  function published(nowSeconds: number): PublishedJwks {
+    if (served && served.from <= nowSeconds && nowSeconds < served.until) return served;
+    const jwks = { keys: live(nowSeconds).map((k) => publicPart(k.jwk)) };
+    // The set changes next when a key still published retires.
+    const until = Math.min(
+      ...keys
+        .slice(1)
+        .map(retiresAt)
+        .filter((at) => at > nowSeconds),
+      Number.POSITIVE_INFINITY,
+    );
+    served = { jwks, json: JSON.stringify(jwks), from: nowSeconds, until };
+    return served;
   }
 
   const signingKeys: SigningKeys = {
@@ -111,12 +139,11 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
       if (!chosen) throw new Error("no signing key");
       const key = ready.get(chosen.jwk.kid);
       if (!key) throw new Error(`signing key ${chosen.jwk.kid} is not imported`);
-      return { kid: chosen.jwk.kid, alg: chosen.jwk.alg, key };
+      return key;
     },
 
-    publicJwks(nowSeconds) {
-      return { keys: live(nowSeconds).map((k) => publicPart(k.jwk)) };
-    },
+    publicJwks: (nowSeconds) => published(nowSeconds).jwks,
+    published,
 
     async rotate(nowSeconds) {
       await signingKeys.refresh();
@@ -125,7 +152,7 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
       const added: StoredKey = { jwk: await generateSigningJwk(alg), activatesAt: nowSeconds + publishDelaySeconds };
       const next = [...live(nowSeconds), added];
       await writeKeyFile(path, next);
-      await adopt(next);
+      adopt(next);
       const written = await readKeyFile(path);
       if (written) mtimeMs = written.mtimeMs;
       return { kid: added.jwk.kid, activatesAt: added.activatesAt };
@@ -134,7 +161,7 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
     async refresh() {
       const latest = await readKeyFile(path).catch(() => null);
       if (latest && latest.mtimeMs !== mtimeMs) {
-        await adopt(latest.keys);
+        adopt(latest.keys);
         mtimeMs = latest.mtimeMs;
       }
     },

@@ -19,6 +19,10 @@ export interface IssuerMetrics {
   readonly failedRevocations: Gauge;
   /** HTTP requests received and not yet answered (or aborted). */
   readonly requestsInFlight: Gauge;
+  /** scrypt verifications refused because the queue would have made them wait too long. */
+  readonly scryptShed: Counter;
+  /** scrypt verifications waiting for their turn. */
+  readonly scryptQueued: Gauge;
   /** Process memory, sampled at each scrape. */
   readonly residentMemoryBytes: Gauge;
   readonly heapUsedBytes: Gauge;
@@ -60,6 +64,11 @@ export function createIssuerMetrics(): IssuerMetrics {
       "Revocations whose delivery to the deny-list failed for good (see GET /admin/revocations).",
     ),
     requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
+    scryptShed: registry.counter(
+      "patgate_scrypt_shed_total",
+      "scrypt verifications refused (503) because the queue would have made them wait too long.",
+    ),
+    scryptQueued: registry.gauge("patgate_scrypt_queued", "scrypt verifications waiting for their turn."),
     residentMemoryBytes: registry.gauge("process_resident_memory_bytes", "Resident set size in bytes."),
     heapUsedBytes: registry.gauge("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes."),
     externalMemoryBytes: registry.gauge(

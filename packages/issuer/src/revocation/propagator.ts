@@ -11,6 +11,8 @@ export interface RecordedEvent {
   readonly id?: string;
   /** Epoch ms it was recorded. */
   readonly acceptedAt: number;
+  /** Recorded and delivered before (the same `jti` revoked again): there is nothing more to deliver. */
+  readonly delivered?: boolean;
 }
 
 /**
@@ -34,10 +36,10 @@ export function createInProcessPropagator(outbox: Outbox, now: () => number = Da
   return {
     async record(event) {
       const item = await outbox.add(event);
-      return { event, id: item.id, acceptedAt: item.createdAt };
+      return { event, id: item.id, acceptedAt: item.createdAt, delivered: item.state === "propagated" };
     },
-    async deliver({ id }) {
-      if (id) await outbox.markPropagated(id, now());
+    async deliver({ id, delivered }) {
+      if (id && !delivered) await outbox.markPropagated(id, now());
       return "confirmed";
     },
     async close() {},

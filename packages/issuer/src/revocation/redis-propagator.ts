@@ -20,10 +20,12 @@ export function createRedisPropagator(options: RedisPropagatorOptions): Propagat
   return {
     async record(event) {
       const item = await outbox.add(event);
-      return { event, id: item.id, acceptedAt: item.createdAt };
+      return { event, id: item.id, acceptedAt: item.createdAt, delivered: item.state === "propagated" };
     },
     async deliver(recorded: RecordedEvent): Promise<Propagation> {
       if (!recorded.id) throw new Error("a Redis propagation needs an outbox id");
+      // The same jti revoked again after its entry reached the deny-list: already done.
+      if (recorded.delivered) return "confirmed";
       try {
         const done = await queue.enqueueAndWait(
           { outboxId: recorded.id, event: recorded.event, acceptedAt: recorded.acceptedAt },

@@ -1,10 +1,11 @@
-import { isScopeToken, parsePat } from "@patgate/shared";
+import { isScopeToken, parsePat, redisKeys } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { checkAccessToken } from "../http/access-token-check.js";
 import { authenticate } from "../http/admin-auth.js";
-import { invalidRequest } from "../http/http-error.js";
+import { invalidRequest, rateLimited } from "../http/http-error.js";
 import { singleParam } from "../http/params.js";
+import { createMemoryWindowCounter, createRedisWindowCounter } from "../rate-limit/window-counter.js";
 
 function tokenParam(request: FastifyRequest): string {
   const body = request.body;
@@ -24,6 +25,14 @@ function looksLikeJwt(token: string): boolean {
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
 export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
   const { config, store, revoker, audit, now } = ctx;
+  // Every JWT revoked here is a deny entry and an outbox item, kept until the JWT expires:
+  // its PAT pays for them, so no holder can grow the outbox (or the deny-list) at will.
+  const jwtRevocations = ctx.redis
+    ? createRedisWindowCounter(ctx.redis, {
+        limit: config.jwtRevocationsPerMinute,
+        keyOf: (tokenId) => redisKeys(config.redisPrefix).rateLimit(`revoke-jwt:${tokenId}`),
+      })
+    : createMemoryWindowCounter({ limit: config.jwtRevocationsPerMinute, now });
 
   app.post(
     "/revoke",
@@ -36,6 +45,9 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const token = tokenParam(request);
       const at = Math.floor(now() / 1000);
       if (parsePat(token, config.tokenPrefix).ok) {
+        // Checking the PAT costs scrypt: the same per-address budget as a cold exchange.
+        const wait = ctx.coldExchanges.take(request.ip);
+        if (wait > 0) throw rateLimited(wait);
         // Whoever holds the full PAT may revoke it: holding the secret is the proof.
         const result = await store.verify(token);
         if (result.ok || result.reason === "expired") {
@@ -54,8 +66,11 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
           }
         }
       } else if (looksLikeJwt(token)) {
+        // A JWT already denied (revoked before) is not "ok": nothing is recorded twice.
         const checked = await checkAccessToken(ctx, token);
         if (checked.ok) {
+          const wait = await jwtRevocations.take(checked.token.clientId);
+          if (wait > 0) throw rateLimited(wait);
           const outcome = await revoker.denyJti(checked.token.jti, checked.token.exp);
           audit.record({
             action: "jwt.deny",

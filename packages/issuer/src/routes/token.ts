@@ -1,7 +1,7 @@
 import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
+import { busy, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
 import { bearerFromHeader, singleParam } from "../http/params.js";
 import { createPatExchange, type ExchangeFailure, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 
@@ -86,7 +86,10 @@ function errorFor(failure: ExchangeFailure): HttpError {
     case "address_not_allowed":
       return invalidRequest("subject_token may not be used from this address");
     case "locked_out":
+    case "address_limited":
       return rateLimited(failure.retryAfterSeconds);
+    case "busy":
+      return busy(failure.retryAfterSeconds);
     case "scope_empty":
       return new HttpError(400, "invalid_scope", "scope must name at least one role");
     case "scope_exceeded":
@@ -111,6 +114,7 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
     keys: ctx.keys,
     cache: ctx.patCache,
     failures: ctx.failures,
+    coldExchanges: ctx.coldExchanges,
     audit: ctx.audit,
     issuer: config.issuer,
     audiences: config.audiences,

@@ -12,13 +12,13 @@ export async function wellKnownRoutes(app: FastifyInstance, ctx: IssuerContext):
   app.get(
     "/.well-known/jwks.json",
     { schema: { tags: ["discovery"], summary: "Public signing keys (JWKS)" } },
-    async (_request, reply) => {
-      await keys.refresh();
-      return reply
+    // From memory: no file read here, so a thread pool busy with scrypt cannot delay it.
+    // Rotations by another process arrive through the server's periodic `keys.refresh()`.
+    async (_request, reply) =>
+      reply
         .header("cache-control", `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
         .type("application/jwk-set+json")
-        .send(keys.publicJwks(Math.floor(now() / 1000)));
-    },
+        .send(keys.published(Math.floor(now() / 1000)).json),
   );
 
   app.get(

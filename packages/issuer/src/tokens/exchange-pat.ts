@@ -3,8 +3,10 @@ import type { AuditSink } from "../audit/audit-event.js";
 import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
+import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
 import { addressAllowed, withRecentIp } from "./allowed-ips.js";
+import { ScryptBusyError } from "./scrypt-budget.js";
 import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
@@ -23,6 +25,10 @@ export type ExchangeFailure =
   /** Told only to a client that proved it holds the secret. */
   | { readonly reason: "subject_revoked" | "subject_expired" | "address_not_allowed" }
   | { readonly reason: "locked_out"; readonly retryAfterSeconds: number }
+  /** This client address used up its budget of cold exchanges: 429. */
+  | { readonly reason: "address_limited"; readonly retryAfterSeconds: number }
+  /** scrypt is booked up for longer than the issuer lets anyone wait: 503. */
+  | { readonly reason: "busy"; readonly retryAfterSeconds: number }
   | { readonly reason: "scope_empty" }
   | { readonly reason: "scope_exceeded"; readonly missing: readonly string[] }
   | { readonly reason: "audience_unknown" }
@@ -42,6 +48,8 @@ export interface ExchangeDeps {
   readonly keys: SigningKeys;
   readonly cache: PatCache;
   readonly failures: FailureLimiter;
+  /** Cold exchanges per client address (see `AddressBudget`); absent: unlimited. */
+  readonly coldExchanges?: AddressBudget;
   readonly audit: AuditSink;
   readonly issuer: string;
   /** Allowed audiences; the first is the default. */
@@ -132,6 +140,10 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
   ): Promise<ExchangeFailure | { record: TokenRecord; readAtMs: number; cached: boolean }> {
     const hit = cache.get(request.token, nowMs);
     if (hit) return { record: hit.record, readAtMs: hit.readAtMs, cached: true };
+    // Whatever the cache cannot serve costs this address: a first exchange, a forged or wrong
+    // PAT. scrypt is the scarce resource, so its budget is far below the request limit.
+    const addressWait = deps.coldExchanges?.take(request.ip) ?? 0;
+    if (addressWait > 0) return { reason: "address_limited", retryAfterSeconds: addressWait };
     const parsed = parsePat(request.token, deps.tokenPrefix);
     const tokenId = parsed.ok ? parsed.tokenId : undefined;
     // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
@@ -151,8 +163,9 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
     try {
       result = await store.verify(parsed);
     } catch (error) {
-      // A store outage is no verdict on the secret: the try is given back.
+      // A store outage, or scrypt shed before it ran, is no verdict on the secret: the try is given back.
       reserved?.settle("abandoned");
+      if (error instanceof ScryptBusyError) return { reason: "busy", retryAfterSeconds: error.retryAfterSeconds };
       throw error;
     }
     reserved?.settle(result.ok ? "succeeded" : "failed");

@@ -1,5 +1,12 @@
 export { decodeCursor, encodeCursor, type PageKey } from "./cursor.js";
 export { StoreUnavailableError, TokenStoreError, type TokenStoreErrorCode } from "./errors.js";
+export {
+  createScryptBudget,
+  type ScryptBudget,
+  type ScryptBudgetOptions,
+  ScryptBusyError,
+  type SecretVerifier,
+} from "./scrypt-budget.js";
 export { createTokenTable, enableTtl, OWNER_INDEX } from "./table.js";
 export { createTokenStore, type TokenStoreInternals } from "./token-store.js";
 export type {

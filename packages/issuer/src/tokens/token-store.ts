@@ -17,6 +17,7 @@ import {
   DEFAULT_SCRYPT_PARAMS,
   DEFAULT_TOKEN_PREFIX,
   formatPat,
+  formatPhc,
   hashSecret,
   isTokenId,
   newTokenId,
@@ -109,7 +110,7 @@ export function createTokenStore(
   assertTokenPrefix(tokenPrefix);
   const scryptProblem = checkScryptParams(scrypt);
   if (scryptProblem) throw new RangeError(`invalid scrypt parameters: ${scryptProblem}`);
-  const verifySecret = internals.verifySecret ?? scryptVerify;
+  const verifySecret = internals.verifySecret ?? options.verifySecret ?? scryptVerify;
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor(now() / 1000);
   const maxLifetime = options.maxLifetimeSeconds;
@@ -118,14 +119,11 @@ export function createTokenStore(
   const ownersTable = options.ownerTableName ?? ownerTableName(tableName);
   const owners = createOwnerRevisions(client, ownersTable);
 
-  // Hashed once, lazily, with the store's own parameters: verifying a missing
-  // token against it costs what a wrong secret costs, so response time does
-  // not tell which token ids exist.
-  let dummyPhc: Promise<string> | undefined;
-  const dummy = () => {
-    dummyPhc ??= hashSecret(randomBytes(SECRET_BYTES), scrypt);
-    return dummyPhc;
-  };
+  // A PHC with the store's own parameters: verifying a missing token against it
+  // costs what a wrong secret costs, so response time does not tell which token
+  // ids exist. Its hash is random bytes rather than the hash of a secret: no
+  // secret matches it, and making it costs no scrypt outside the budget.
+  const dummyPhc = formatPhc({ params: scrypt, salt: randomBytes(16), hash: randomBytes(32) });
 
   async function send<T>(operation: () => Promise<T>): Promise<T> {
     try {
@@ -445,7 +443,7 @@ export function createTokenStore(
       if (!parsed.ok) return { ok: false, reason: parsed.reason };
       const stored = await load(parsed.tokenId);
       if (!stored) {
-        await verifySecret(parsed.secret, await dummy());
+        await verifySecret(parsed.secret, dummyPhc);
         return { ok: false, reason: "not_found" };
       }
       const phc = typeof stored.secretPhc === "string" ? stored.secretPhc : "";

@@ -1,4 +1,4 @@
-import type { ParsePatResult, PatVerifyFailure, ScryptParams } from "@patgate/shared";
+import type { ParsePatResult, PatVerifyFailure, ScryptParams, SecretCheck } from "@patgate/shared";
 import type { OwnerRevisions } from "./owner-revisions.js";
 
 /**
@@ -197,4 +197,11 @@ export interface TokenStoreOptions {
   readonly maxLifetimeSeconds?: number;
   /** The owner table; default `<tableName>-owners`. */
   readonly ownerTableName?: string;
+  /**
+   * The secret check every verification runs (the dummy one for a missing
+   * token id included); default scrypt, unbudgeted. The issuer passes its
+   * scrypt budget's (`createScryptBudget`), so a flood queues and is shed in
+   * one place instead of on the thread pool; a shed check throws `ScryptBusyError`.
+   */
+  readonly verifySecret?: (secret: Uint8Array, phc: string) => Promise<SecretCheck>;
 }

@@ -1,4 +1,5 @@
-import { decodeJwt, generateKeyPair, SignJWT } from "jose";
+import type { KeyObject } from "node:crypto";
+import { type CryptoKey, decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
 import type { AuditLog } from "../../src/audit/audit-log.js";
@@ -72,7 +73,7 @@ describe("the auth matrix over every admin route", () => {
     const base = decodeJwt(await issuer.exchangeAdmin(adminPat));
     const signing = issuer.keys.signingKey(Math.floor(Date.now() / 1000));
     // Signed with the issuer's own key: what a JWT minted some other way (an older issuer) would be.
-    const forge = (claims: Record<string, unknown>, key = signing.key, kid = signing.kid) =>
+    const forge = (claims: Record<string, unknown>, key: CryptoKey | KeyObject = signing.key, kid = signing.kid) =>
       new SignJWT({ ...base, ...claims }).setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" }).sign(key);
     const { privateKey: strangerKey } = await generateKeyPair("EdDSA");
     const { token: demotedPat, record: demotedRecord } = await issuer.store.issue({ owner: "demoted", isAdmin: true });

@@ -99,6 +99,19 @@ describe("verify reasons", () => {
     expect(await spied.verify(missing)).toMatchObject({ ok: false });
   });
 
+  it("runs every secret check, the dummy one for a missing id included, through its verifySecret option", async () => {
+    const budgeted = vi.fn(verifySecret);
+    const { store: spied } = await freshStore({ verifySecret: budgeted });
+    const { token } = await spied.issue({ owner: "gina" });
+    expect(await spied.verify(token)).toMatchObject({ ok: true });
+    const missing = `pat_${newTokenId()}.${randomBytes(32).toString("base64url")}`;
+    expect(await spied.verify(missing)).toEqual({ ok: false, reason: "not_found" });
+    expect(budgeted).toHaveBeenCalledTimes(2);
+    // The dummy has the store's parameters and is not the hash of any real secret.
+    expect(budgeted.mock.calls[1]?.[1]).toMatch(/^\$scrypt\$ln=4,r=8,p=1\$/);
+    expect(budgeted.mock.calls[1]?.[1]).not.toBe(budgeted.mock.calls[0]?.[1]);
+  });
+
   it("invalid_secret for a wrong secret", async () => {
     const { record } = await store.issue({ owner: "frank" });
     const wrong = `pat_${record.tokenId}.${randomBytes(32).toString("base64url")}`;

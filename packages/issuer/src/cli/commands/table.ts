@@ -13,7 +13,7 @@ export async function runTable(args: readonly string[], config: IssuerConfig, io
     throw new CliError(`unknown table command ${JSON.stringify(command ?? "")} (see "patgate table --help")`, 2);
   const json = parseOptions(rest, { json: { type: "boolean" } }, "table create", false).values.json ?? false;
   const local = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const client = dynamoClient(config, local?.endpoint);
+  const client = dynamoClient(config, local);
   try {
     await createTables(client, config);
   } finally {
