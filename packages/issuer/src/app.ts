@@ -123,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     failures,
     outbox: revocation.outbox,
+    events: revocation.events,
   };
 
   // Every revocation this process hears of evicts the cached PATs it covers.

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { AuditSink } from "./audit/audit-event.js";
 import type { IssuerConfig } from "./config.js";
+import type { EventSink } from "./events/token-events.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
@@ -50,4 +51,6 @@ export interface IssuerContext extends AppDeps {
   readonly metrics: IssuerMetrics;
   readonly failures: FailureLimiter;
   readonly outbox: Outbox;
+  /** Lifecycle events (the revocation's sink): token creation and leak response emit here too. */
+  readonly events: EventSink;
 }

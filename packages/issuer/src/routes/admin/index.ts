@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditEvent } from "../../audit/audit-event.js";
 import type { IssuerContext } from "../../context.js";
+import { emitSafely, tokenEvent } from "../../events/token-events.js";
 import { type AdminPrincipal, authenticate } from "../../http/admin-auth.js";
 import { HttpError, invalidRequest } from "../../http/http-error.js";
 import type { IssueInput, ListOptions, TokenUpdate } from "../../tokens/types.js";
@@ -33,13 +34,16 @@ function objectBody(request: FastifyRequest): Record<string, unknown> {
 
 /** The admin API: token management and revocation, for JWTs whose PAT is an admin. */
 export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
-  const { store, revoker, audit, keys, now, config } = ctx;
+  const { store, revoker, audit, keys, now, config, events } = ctx;
   const nowSeconds = () => Math.floor(now() / 1000);
 
   app.decorateRequest("admin", null);
   app.addHook("onRequest", async (request) => {
     request.admin = await authenticate(ctx, request, "admin");
   });
+
+  /** The admin, for the events of the changes it makes. */
+  const by = (request: FastifyRequest) => ({ actor: request.admin?.actor ?? "anonymous" });
 
   /** Runs an admin action and writes its audit line, success or failure. */
   async function audited<T>(
@@ -99,6 +103,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         result: "success",
         at: nowSeconds(),
       });
+      await emitSafely(events, tokenEvent("token.created", created.record, by(request), now()));
       return reply.status(201).header("cache-control", "no-store").send(created);
     },
   );
@@ -187,7 +192,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const { tokenId } = request.params as { tokenId: string };
       const changes = objectBody(request) as TokenUpdate;
       return audited(request, "token.update", { tokenId, details: { fields: Object.keys(changes).join(",") } }, () =>
-        revoker.updateToken(tokenId, changes),
+        revoker.updateToken(tokenId, changes, by(request)),
       );
     },
   );
@@ -206,7 +211,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     async (request) => {
       const { tokenId } = request.params as { tokenId: string };
       ctx.metrics.revocations.inc({ kind: "token" });
-      return audited(request, "token.revoke", { tokenId }, () => revoker.revokeToken(tokenId));
+      return audited(request, "token.revoke", { tokenId }, () => revoker.revokeToken(tokenId, by(request)));
     },
   );
 
@@ -223,7 +228,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     },
     async (request) => {
       const { tokenId } = request.params as { tokenId: string };
-      return audited(request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId));
+      return audited(request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId, by(request)));
     },
   );
 
@@ -249,7 +254,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const { tokenId } = request.params as { tokenId: string };
       const { graceSeconds = 0 } = objectBody(request) as { graceSeconds?: number };
       const rotated = await audited(request, "token.rotate", { tokenId, details: { graceSeconds } }, () =>
-        revoker.rotateToken(tokenId, graceSeconds),
+        revoker.rotateToken(tokenId, graceSeconds, by(request)),
       );
       return reply
         .header("cache-control", "no-store")
@@ -303,7 +308,9 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     async (request) => {
       const { owner } = request.params as { owner: string };
       ctx.metrics.revocations.inc({ kind: "owner" });
-      const result = await audited(request, "owner.revoke", { details: { owner } }, () => revoker.revokeOwner(owner));
+      const result = await audited(request, "owner.revoke", { details: { owner } }, () =>
+        revoker.revokeOwner(owner, by(request)),
+      );
       return { owner, ...result };
     },
   );
