@@ -7,6 +7,7 @@ import {
   type SigningAlgorithm,
 } from "@patgate/shared";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
+import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from "./webhooks/signature.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -45,6 +46,16 @@ export interface IssuerConfig {
   readonly embeddedWorker: boolean;
   /** Where GitHub's secret-scanning public keys are fetched (`POST /leaks/github`). */
   readonly githubKeysUrl: string;
+  /** Where token lifecycle events are POSTed, signed per Standard Webhooks; undefined: no webhooks. */
+  readonly webhook?: WebhookConfig;
+}
+
+/** `PATGATE_WEBHOOK_URL` and `PATGATE_WEBHOOK_SECRET`, always set together. */
+export interface WebhookConfig {
+  /** An http(s) URL. */
+  readonly url: string;
+  /** `whsec_` and the base64 of 24 to 64 random bytes (the Standard Webhooks format). */
+  readonly secret: string;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -84,6 +95,40 @@ function flag(env: Env, variable: string, fallback: boolean): boolean {
   if (["1", "true", "on", "yes"].includes(raw)) return true;
   if (["0", "false", "off", "no"].includes(raw)) return false;
   return fail(variable, "must be on or off", raw);
+}
+
+/** A URL for an error message, without any user:password it carries. */
+function withoutCredentials(raw: string): string {
+  return raw.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+/**
+ * The webhook pair: both or neither. The secret is never echoed in an error,
+ * not even in part.
+ */
+function webhookConfig(env: Env): WebhookConfig | undefined {
+  const url = env.PATGATE_WEBHOOK_URL?.trim() || undefined;
+  const secret = env.PATGATE_WEBHOOK_SECRET?.trim() || undefined;
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined) throw new ConfigError("PATGATE_WEBHOOK_URL must be set when PATGATE_WEBHOOK_SECRET is");
+  if (secret === undefined) throw new ConfigError("PATGATE_WEBHOOK_SECRET must be set when PATGATE_WEBHOOK_URL is");
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:"))
+    fail("PATGATE_WEBHOOK_URL", "must be an http(s) URL", withoutCredentials(url));
+  if (!parseWebhookSecret(secret)) {
+    const problem = secret.startsWith(WEBHOOK_SECRET_PREFIX)
+      ? "got a value whose base64 part is malformed or of another length"
+      : `got a value without the ${WEBHOOK_SECRET_PREFIX} prefix`;
+    throw new ConfigError(
+      `PATGATE_WEBHOOK_SECRET must be ${WEBHOOK_SECRET_PREFIX} followed by the base64 of 24 to 64 random bytes; ${problem}`,
+    );
+  }
+  return { url, secret };
 }
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -153,6 +198,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     fail("PATGATE_TOKEN_PREFIX", "must be a letter, up to 15 letters or digits, then '_'", tokenPrefix);
   }
 
+  const webhook = webhookConfig(env);
+
   const logLevel = env.PATGATE_LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.has(logLevel)) fail("PATGATE_LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`, logLevel);
 
@@ -187,5 +234,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     githubKeysUrl: env.PATGATE_GITHUB_KEYS_URL?.trim()
       ? httpUrl("PATGATE_GITHUB_KEYS_URL", env.PATGATE_GITHUB_KEYS_URL.trim())
       : GITHUB_SECRET_SCANNING_KEYS_URL,
+    ...(webhook === undefined ? {} : { webhook }),
   };
 }

@@ -11,6 +11,7 @@ import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
 import type { TokenStore } from "./tokens/types.js";
+import type { Webhooks } from "./webhooks/webhooks.js";
 
 /** What `buildApp` needs from outside: stores, keys, revocation. Built by `server.ts`, or by tests. */
 export interface AppDeps {
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly auditTrail?: AuditTrailReader;
   /** Metrics; made by `buildApp` when absent (dependencies pass theirs to feed worker figures). */
   readonly metrics?: IssuerMetrics;
+  /** Webhook deliveries, for `GET /admin/webhooks/deliveries`; absent: nothing is listed. */
+  readonly webhooks?: Webhooks;
 }
 
 /** Reads the audit trail of one token, newest first. */

@@ -13,6 +13,8 @@ import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/o
 import { createRevocation } from "./revocation/revocation.js";
 import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
+import { createWebhookDeliveries, createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
+import { createWebhooks } from "./webhooks/webhooks.js";
 
 /** The issuer's dependencies, built from its configuration, and how to release them. */
 export interface Dependencies {
@@ -45,11 +47,12 @@ export function dynamoClient(config: IssuerConfig, endpoint?: string): DynamoDBC
   });
 }
 
-/** Creates the token, audit and revocation-outbox tables if missing. */
+/** Creates the token, audit, revocation-outbox and webhook-delivery tables if missing. */
 export async function createTables(client: DynamoDBClient, config: IssuerConfig): Promise<void> {
   await createTokenTable(client, config.tableName);
   await createAuditTable(client, auditTableName(config));
   await createOutboxTable(client, outboxTableName(config.tableName));
+  await createWebhookTable(client, webhookTableName(config.tableName));
 }
 
 /**
@@ -86,9 +89,19 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     ? new Redis(config.redisUrl, { ...commandConnectionOptions(), enableAutoPipelining: true })
     : undefined;
   limits?.on("error", () => {});
+  // Delivered where the revocation worker runs (with Redis), or by this process (embedded).
+  const webhooks = createWebhooks({
+    deliveries: createWebhookDeliveries(dynamo, webhookTableName(config.tableName)),
+    ...(config.webhook ? { webhook: config.webhook } : {}),
+    ...(redis ? { redis: { connection: redis, keys: keyNames, worker: config.embeddedWorker } } : {}),
+    onDelivered: () => metrics.webhooksDelivered.inc(),
+    onFailed: () => metrics.webhooksFailed.inc(),
+    onPending: (count) => metrics.webhooksPending.set(count),
+  });
   const revocation = await createRevocation({
     store,
     outbox: createOutbox(dynamo, outboxTableName(config.tableName)),
+    events: webhooks.sink,
     jwtTtlSeconds: config.jwtTtlSeconds,
     stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
     ...(redis
@@ -113,6 +126,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
       audit: auditLog,
       auditTrail: auditLog,
       revocation,
+      webhooks,
       ...(limits ? { redis: limits } : {}),
     },
     dynamo,
@@ -122,6 +136,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     async close() {
       await auditLog.flush();
       await revocation.close();
+      await webhooks.close();
       redis?.disconnect();
       limits?.disconnect();
       dynamo.destroy();

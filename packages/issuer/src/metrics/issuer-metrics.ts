@@ -15,6 +15,12 @@ export interface IssuerMetrics {
   readonly propagationSeconds: Histogram;
   /** Revocations accepted but not yet on the deny-list. */
   readonly pendingRevocations: Gauge;
+  /** Webhook events the receiver took (counted by the process that delivers them). */
+  readonly webhooksDelivered: Counter;
+  /** Webhook events whose attempts were all spent: listed at `GET /admin/webhooks/deliveries`. */
+  readonly webhooksFailed: Counter;
+  /** Webhook events recorded and not yet delivered (nor failed). */
+  readonly webhooksPending: Gauge;
   /** HTTP requests received and not yet answered (or aborted). */
   readonly requestsInFlight: Gauge;
   /** Process memory, sampled at each scrape. */
@@ -53,6 +59,15 @@ export function createIssuerMetrics(): IssuerMetrics {
       [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5, 30, 300],
     ),
     pendingRevocations: registry.gauge("patgate_revocations_pending", "Revocations accepted but not yet propagated."),
+    webhooksDelivered: registry.counter(
+      "patgate_webhooks_delivered_total",
+      "Token lifecycle events the webhook receiver accepted.",
+    ),
+    webhooksFailed: registry.counter(
+      "patgate_webhooks_failed_total",
+      "Token lifecycle events whose delivery attempts were all spent.",
+    ),
+    webhooksPending: registry.gauge("patgate_webhooks_pending", "Token lifecycle events not yet delivered."),
     requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
     residentMemoryBytes: registry.gauge("process_resident_memory_bytes", "Resident set size in bytes."),
     heapUsedBytes: registry.gauge("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes."),

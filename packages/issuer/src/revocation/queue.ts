@@ -7,7 +7,7 @@ import { blockingConnectionOptions, commandConnectionOptions } from "../redis/co
 const ENQUEUE_TIMEOUT_MS = 5000;
 
 /** Rejects when `promise` has not settled within `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   promise.catch(() => {});
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);

@@ -40,6 +40,8 @@ describe("the auth matrix over every admin route", () => {
     ["revoke owner", "POST", "/admin/owners/someone/revoke"],
     ["deny jti", "POST", "/admin/jwts/revoke", { jti: "abc" }],
     ["rotate keys", "POST", "/admin/keys/rotate"],
+    ["webhook deliveries", "GET", "/admin/webhooks/deliveries"],
+    ["retry webhook delivery", "POST", "/admin/webhooks/deliveries/msg_abc/retry"],
   ];
 
   let credentials: Record<string, string | null>;

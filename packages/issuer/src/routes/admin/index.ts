@@ -15,6 +15,7 @@ import {
   tokenRecordSchema,
   updateBody,
 } from "./schemas.js";
+import { webhookDeliveryRoutes } from "./webhook-deliveries.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -404,4 +405,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     },
     async (request) => audited(request, "keys.rotate", {}, () => keys.rotate(nowSeconds())),
   );
+
+  // A child of this plugin: the admin authentication above applies to it.
+  await app.register(async (scope) => webhookDeliveryRoutes(scope, ctx));
 }
