@@ -7,6 +7,7 @@ import type { IssuerConfig } from "./config.js";
 import type { AppDeps } from "./context.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
 import { loadSigningKeys } from "./jwt/signing-keys.js";
+import { startLifecycle } from "./lifecycle/lifecycle.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
@@ -117,6 +118,17 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
       : {}),
   });
 
+  // Expiry warnings (and unused-token revocation) run where the revocation worker runs.
+  const lifecycle =
+    redis && !config.embeddedWorker
+      ? undefined
+      : startLifecycle({
+          client: dynamo,
+          tableName: config.tableName,
+          events: webhooks.sink,
+          ...(redis ? { redis: { connection: redis, keys: keyNames } } : {}),
+        });
+
   return {
     deps: {
       config,
@@ -134,6 +146,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     auditTableName: auditTableName(config),
     ...(localDynamo ? { localDynamo } : {}),
     async close() {
+      await lifecycle?.close();
       await auditLog.flush();
       await revocation.close();
       await webhooks.close();

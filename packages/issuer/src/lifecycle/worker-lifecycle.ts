@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import type { IssuerConfig } from "../config.js";
 import { createWebhookDeliveries, webhookTableName } from "../webhooks/webhook-deliveries.js";
 import { createWebhooks } from "../webhooks/webhooks.js";
+import { startLifecycle } from "./lifecycle.js";
 
 /** What `patgate worker` runs for the token lifecycle, beside the revocation worker. */
 export interface WorkerLifecycle {
@@ -12,7 +13,7 @@ export interface WorkerLifecycle {
 
 /**
  * The lifecycle side of `patgate worker`: the webhook delivery worker and its
- * sweeper (and whatever else runs where the revocation worker runs).
+ * sweeper, and the lifecycle scheduler (expiry warnings).
  */
 export async function startWorkerLifecycle(
   config: IssuerConfig,
@@ -24,8 +25,15 @@ export async function startWorkerLifecycle(
     ...(config.webhook ? { webhook: config.webhook } : {}),
     redis: { connection: redis, keys, worker: true },
   });
+  const lifecycle = startLifecycle({
+    client: dynamo,
+    tableName: config.tableName,
+    events: webhooks.sink,
+    redis: { connection: redis, keys },
+  });
   return {
     async close() {
+      await lifecycle.close();
       await webhooks.close();
     },
   };
