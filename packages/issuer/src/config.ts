@@ -48,6 +48,8 @@ export interface IssuerConfig {
   readonly githubKeysUrl: string;
   /** Where token lifecycle events are POSTed, signed per Standard Webhooks; undefined: no webhooks. */
   readonly webhook?: WebhookConfig;
+  /** Revoke PATs unused (since `lastUsedAt`, or `createdAt`) for this many seconds; undefined: never. */
+  readonly revokeUnusedAfterSeconds?: number;
 }
 
 /** `PATGATE_WEBHOOK_URL` and `PATGATE_WEBHOOK_SECRET`, always set together. */
@@ -131,6 +133,23 @@ function webhookConfig(env: Env): WebhookConfig | undefined {
   return { url, secret };
 }
 
+const DURATION_UNITS: Record<string, number> = { h: 3600, d: 86_400, w: 7 * 86_400, y: 365 * 86_400 };
+
+/**
+ * `PATGATE_REVOKE_UNUSED_AFTER`: a number and a unit (`h`, `d`, `w`, `y`), at
+ * least a day and at most ten years. A unit is required: a bare `90` meaning
+ * 90 seconds would revoke nearly every token.
+ */
+function unusedAfter(env: Env): number | undefined {
+  const raw = env.PATGATE_REVOKE_UNUSED_AFTER?.trim();
+  if (!raw) return undefined;
+  const match = /^(\d{1,6})([hdwy])$/.exec(raw);
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ""] ?? 0) : 0;
+  if (seconds < 86_400 || seconds > 10 * 365 * 86_400)
+    fail("PATGATE_REVOKE_UNUSED_AFTER", "must be a duration from 1d to 10y, like 90d, 12w or 1y", raw);
+  return seconds;
+}
+
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /**
@@ -199,6 +218,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
   }
 
   const webhook = webhookConfig(env);
+  const revokeUnusedAfterSeconds = unusedAfter(env);
 
   const logLevel = env.PATGATE_LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.has(logLevel)) fail("PATGATE_LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`, logLevel);
@@ -235,5 +255,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       ? httpUrl("PATGATE_GITHUB_KEYS_URL", env.PATGATE_GITHUB_KEYS_URL.trim())
       : GITHUB_SECRET_SCANNING_KEYS_URL,
     ...(webhook === undefined ? {} : { webhook }),
+    ...(revokeUnusedAfterSeconds === undefined ? {} : { revokeUnusedAfterSeconds }),
   };
 }

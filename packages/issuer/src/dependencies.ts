@@ -127,6 +127,15 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
           tableName: config.tableName,
           events: webhooks.sink,
           ...(redis ? { redis: { connection: redis, keys: keyNames } } : {}),
+          ...(config.revokeUnusedAfterSeconds
+            ? {
+                unused: {
+                  afterSeconds: config.revokeUnusedAfterSeconds,
+                  revoker: revocation.revoker,
+                  audit: auditLog,
+                },
+              }
+            : {}),
         });
 
   return {

@@ -155,3 +155,20 @@ describe("webhook configuration", () => {
     );
   });
 });
+
+describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
+  it("reads a duration with a unit; unset means never", () => {
+    expect(loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: "90d" }).revokeUnusedAfterSeconds).toBe(90 * 86_400);
+    expect(loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: "12w" }).revokeUnusedAfterSeconds).toBe(84 * 86_400);
+    expect(loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: "1y" }).revokeUnusedAfterSeconds).toBe(365 * 86_400);
+    expect(loadConfig({}).revokeUnusedAfterSeconds).toBeUndefined();
+  });
+
+  it.each(["90", "0d", "12h", "90 days", "-5d", "11y", "d"])("refuses %j in one line naming it", (value) => {
+    expect(() => loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: value })).toThrow(
+      new ConfigError(
+        `PATGATE_REVOKE_UNUSED_AFTER must be a duration from 1d to 10y, like 90d, 12w or 1y, got ${JSON.stringify(value)}`,
+      ),
+    );
+  });
+});
