@@ -90,6 +90,11 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     ? new Redis(config.redisUrl, { ...commandConnectionOptions(), enableAutoPipelining: true })
     : undefined;
   limits?.on("error", () => {});
+  // Background work has no request to fail: what goes wrong there is written to stderr as a JSON line.
+  const warn = (msg: string, error: unknown) =>
+    process.stderr.write(
+      `${JSON.stringify({ level: 40, time: Date.now(), msg, err: error instanceof Error ? error.message : String(error) })}\n`,
+    );
   // Delivered where the revocation worker runs (with Redis), or by this process (embedded).
   const webhooks = createWebhooks({
     deliveries: createWebhookDeliveries(dynamo, webhookTableName(config.tableName)),
@@ -98,6 +103,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     onDelivered: () => metrics.webhooksDelivered.inc(),
     onFailed: () => metrics.webhooksFailed.inc(),
     onPending: (count) => metrics.webhooksPending.set(count),
+    onError: (error) => warn("a webhook event could not be recorded or delivered", error),
   });
   const revocation = await createRevocation({
     store,
@@ -126,6 +132,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
           client: dynamo,
           tableName: config.tableName,
           events: webhooks.sink,
+          onError: (error, task) => warn(`lifecycle task ${task} failed`, error),
           ...(redis ? { redis: { connection: redis, keys: keyNames } } : {}),
           ...(config.revokeUnusedAfterSeconds
             ? {

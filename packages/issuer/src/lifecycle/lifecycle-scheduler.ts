@@ -1,6 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 import { withTimeout } from "../revocation/queue.js";
 
@@ -45,23 +46,35 @@ const REGISTER_RETRY_MS = 30_000;
 export function startRedisLifecycleScheduler(options: RedisLifecycleSchedulerOptions): LifecycleScheduler {
   const { keys, tasks, onError } = options;
   const byName = new Map(tasks.map((task) => [task.name, task]));
-  const producer = options.connection.duplicate(commandConnectionOptions());
-  producer.on("error", () => {});
-  const queue = new Queue(LIFECYCLE_QUEUE, { connection: producer, prefix: keys.queuePrefix });
-  queue.on("error", () => {});
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
 
+  /**
+   * Registers the schedules through a short-lived Queue, made again for each
+   * attempt: a BullMQ connection whose start failed stays failed, and BullMQ's
+   * job-scheduler getter does not catch that (an unhandled rejection), so the
+   * queue is checked ready first.
+   */
   async function register(): Promise<void> {
-    for (const task of tasks) {
-      await queue.upsertJobScheduler(
-        task.name,
-        { every: task.everyMs },
-        { name: task.name, opts: { removeOnComplete: true, removeOnFail: 50 } },
-      );
+    const producer = options.connection.duplicate(commandConnectionOptions());
+    producer.on("error", () => {});
+    const queue = new Queue(LIFECYCLE_QUEUE, { connection: producer, prefix: keys.queuePrefix });
+    queue.on("error", () => {});
+    try {
+      await queue.waitUntilReady();
+      for (const task of tasks) {
+        await queue.upsertJobScheduler(
+          task.name,
+          { every: task.everyMs },
+          { name: task.name, opts: { removeOnComplete: true, removeOnFail: 50 } },
+        );
+      }
+      // A task turned off here (PATGATE_REVOKE_UNUSED_AFTER unset) stops being scheduled.
+      for (const name of LIFECYCLE_TASK_NAMES) if (!byName.has(name)) await queue.removeJobScheduler(name);
+    } finally {
+      await closeBullmq(queue, 3000);
+      producer.disconnect();
     }
-    // A task turned off here (PATGATE_REVOKE_UNUSED_AFTER unset) stops being scheduled.
-    for (const name of LIFECYCLE_TASK_NAMES) if (!byName.has(name)) await queue.removeJobScheduler(name);
   }
   const registerUntilDone = () => {
     withTimeout(register(), 10_000).catch(() => {
@@ -97,10 +110,8 @@ export function startRedisLifecycleScheduler(options: RedisLifecycleSchedulerOpt
       closed ??= (async () => {
         stopped = true;
         clearTimeout(retry);
-        await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
-        await withTimeout(queue.close(), 3000).catch(() => {});
+        await closeBullmq(worker, 3000);
         connection.disconnect();
-        producer.disconnect();
       })();
       return closed;
     },

@@ -1,6 +1,7 @@
 import type { RedisKeys, RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 
 /** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */
@@ -98,7 +99,7 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
     },
     async close() {
       // Bounded: closing waits on Redis, which may be the thing that is down.
-      await withTimeout(Promise.all([events?.close(), queue.close()]), 3000).catch(() => {});
+      await Promise.all([events ? closeBullmq(events, 3000) : undefined, closeBullmq(queue, 3000)]);
       producer.disconnect();
     },
   };

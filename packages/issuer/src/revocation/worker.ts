@@ -1,6 +1,7 @@
 import { type RedisKeys, redisKeys } from "@patgate/shared";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
 import type { Outbox } from "./outbox.js";
@@ -69,7 +70,7 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
     async close() {
       // Closing waits for the active job and for Redis; bounded, since Redis may be away.
       // An unfinished job is not lost: its lock expires and another worker takes it.
-      await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+      await closeBullmq(worker, 3000);
       connection.disconnect();
     },
   };

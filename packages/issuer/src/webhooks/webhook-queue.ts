@@ -1,6 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { commandConnectionOptions } from "../redis/connection-options.js";
 import { withTimeout } from "../revocation/queue.js";
 
@@ -82,7 +83,7 @@ export function createWebhookQueue(connection: Redis, keys: RedisKeys, policy: R
       );
     },
     async close() {
-      await withTimeout(queue.close(), 3000).catch(() => {});
+      await closeBullmq(queue, 3000);
       producer.disconnect();
     },
   };

@@ -1,6 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { type AttemptParts, attemptDelivery } from "./attempt-delivery.js";
 import { WEBHOOK_QUEUE, type WebhookJob } from "./webhook-queue.js";
@@ -63,7 +64,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     close() {
       closed ??= (async () => {
         // Bounded: Redis may be away. An unfinished attempt is not lost: its lock lapses and it runs again.
-        await Promise.race([worker.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
+        await closeBullmq(worker, 3000);
         connection.disconnect();
       })();
       return closed;

@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
@@ -217,6 +217,7 @@ describe("expiry warnings", () => {
         KeySchema: [{ AttributeName: "tokenId", KeyType: "HASH" }],
       }),
     );
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
     const s0 = Math.floor(Date.now() / 1000);
     await DynamoDBDocumentClient.from(client).send(
       new PutCommand({

@@ -1,4 +1,4 @@
-import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { FAST_SCRYPT, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
@@ -103,6 +103,7 @@ describe("the expiry-warning index", () => {
         ],
       }),
     );
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
     const doc = DynamoDBDocumentClient.from(client);
     const nowS = Math.floor(Date.now() / 1000);
     const old = (id: string, expiresAt?: number) =>
