@@ -139,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     failures,
     outbox: revocation.outbox,
     coldExchanges: createAddressBudget({ perMinute: deps.config.coldExchangesPerMinute, now }),
+    events: revocation.events,
   };
 
   // Every revocation this process hears of evicts the cached PATs it covers.

@@ -9,6 +9,7 @@ import {
   type SigningAlgorithm,
 } from "@patgate/shared";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
+import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from "./webhooks/signature.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -78,6 +79,10 @@ export interface IssuerConfig {
   readonly coldExchangesPerMinute: number;
   /** JWTs one PAT may revoke per minute at `POST /revoke` (`PATGATE_JWT_REVOCATIONS_PER_MINUTE`). */
   readonly jwtRevocationsPerMinute: number;
+  /** Where token lifecycle events are POSTed, signed per Standard Webhooks; undefined: no webhooks. */
+  readonly webhook?: WebhookConfig;
+  /** Revoke PATs unused (since `lastUsedAt`, or `createdAt`) for this many seconds; undefined: never. */
+  readonly revokeUnusedAfterSeconds?: number;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */
@@ -97,6 +102,14 @@ export interface HttpTimeouts {
    * on a connection the issuer is closing.
    */
   readonly keepAliveMs: number;
+}
+
+/** `PATGATE_WEBHOOK_URL` and `PATGATE_WEBHOOK_SECRET`, always set together. */
+export interface WebhookConfig {
+  /** An http(s) URL. */
+  readonly url: string;
+  /** `whsec_` and the base64 of 24 to 64 random bytes (the Standard Webhooks format). */
+  readonly secret: string;
 }
 
 /** A bad environment value: the message is one line naming the variable. */
@@ -130,15 +143,29 @@ function httpUrl(variable: string, raw: string): string {
   return raw.replace(/\/+$/, "");
 }
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+/** Seconds per unit of a duration such as `366d` or `12h`: one table for every duration variable. */
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 365 * 86_400,
+};
+
+/** A whole number and a unit in `units` (a bare number is refused: `90` is almost never seconds); 0 when malformed. */
+function durationSeconds(raw: string, units: string): number {
+  const match = /^(\d{1,7})([a-z])$/.exec(raw);
+  if (!match?.[2] || !units.includes(match[2])) return 0;
+  return Number(match[1]) * (DURATION_UNITS[match[2]] ?? 0);
+}
 
 /** A lifetime such as `366d`, `12h`, `90m`, or `none`. */
 function lifetime(env: Env, variable: string, fallback: number): { maxTokenLifetimeSeconds?: number } {
   const raw = env[variable]?.trim();
   if (!raw) return { maxTokenLifetimeSeconds: fallback };
   if (raw.toLowerCase() === "none") return {};
-  const match = /^(\d{1,7})([smhdw])$/.exec(raw);
-  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] ?? ""] ?? 0) : 0;
+  const seconds = durationSeconds(raw, "smhdw");
   if (seconds <= 0) fail(variable, "must be a duration such as 366d, 30d or 12h, or none", raw);
   return { maxTokenLifetimeSeconds: seconds };
 }
@@ -173,6 +200,54 @@ function trustedProxies(env: Env): string[] {
     fail("PATGATE_TRUST_PROXY", "must be a comma list of IP addresses, CIDRs, loopback, linklocal or uniquelocal", bad);
   }
   return entries;
+}
+
+/** A URL for an error message, without any user:password it carries. */
+function withoutCredentials(raw: string): string {
+  return raw.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+/**
+ * The webhook pair: both or neither. The secret is never echoed in an error,
+ * not even in part.
+ */
+function webhookConfig(env: Env): WebhookConfig | undefined {
+  const url = env.PATGATE_WEBHOOK_URL?.trim() || undefined;
+  const secret = env.PATGATE_WEBHOOK_SECRET?.trim() || undefined;
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined) throw new ConfigError("PATGATE_WEBHOOK_URL must be set when PATGATE_WEBHOOK_SECRET is");
+  if (secret === undefined) throw new ConfigError("PATGATE_WEBHOOK_SECRET must be set when PATGATE_WEBHOOK_URL is");
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // reported below
+  }
+  if (!parsed || (parsed.protocol !== "http:" && parsed.protocol !== "https:"))
+    fail("PATGATE_WEBHOOK_URL", "must be an http(s) URL", withoutCredentials(url));
+  if (!parseWebhookSecret(secret)) {
+    const problem = secret.startsWith(WEBHOOK_SECRET_PREFIX)
+      ? "got a value whose base64 part is malformed or of another length"
+      : `got a value without the ${WEBHOOK_SECRET_PREFIX} prefix`;
+    throw new ConfigError(
+      `PATGATE_WEBHOOK_SECRET must be ${WEBHOOK_SECRET_PREFIX} followed by the base64 of 24 to 64 random bytes; ${problem}`,
+    );
+  }
+  return { url, secret };
+}
+
+/**
+ * `PATGATE_REVOKE_UNUSED_AFTER`: a number and a unit (`h`, `d`, `w`, `y`), at
+ * least a day and at most ten years. A unit is required: a bare `90` meaning
+ * 90 seconds would revoke nearly every token.
+ */
+function unusedAfter(env: Env): number | undefined {
+  const raw = env.PATGATE_REVOKE_UNUSED_AFTER?.trim();
+  if (!raw) return undefined;
+  const seconds = durationSeconds(raw, "hdwy");
+  if (seconds < 86_400 || seconds > 10 * 365 * 86_400)
+    fail("PATGATE_REVOKE_UNUSED_AFTER", "must be a duration from 1d to 10y, like 90d, 12w or 1y", raw);
+  return seconds;
 }
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -259,6 +334,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     );
   }
   const keepAliveSeconds = integer(env, "PATGATE_KEEP_ALIVE_TIMEOUT", 72, 1, 3600, " number of seconds");
+  const webhook = webhookConfig(env);
+  const revokeUnusedAfterSeconds = unusedAfter(env);
 
   const logLevel = env.PATGATE_LOG_LEVEL?.trim() || "info";
   if (!LOG_LEVELS.has(logLevel)) fail("PATGATE_LOG_LEVEL", `must be one of ${[...LOG_LEVELS].join(", ")}`, logLevel);
@@ -328,5 +405,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       1_000_000,
       " (JWT revocations per minute per PAT)",
     ),
+    ...(webhook === undefined ? {} : { webhook }),
+    ...(revokeUnusedAfterSeconds === undefined ? {} : { revokeUnusedAfterSeconds }),
   };
 }

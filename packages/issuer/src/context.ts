@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { AuditSink } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
+import type { EventSink } from "./events/token-events.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
@@ -12,6 +13,7 @@ import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
 import type { TokenStore } from "./tokens/types.js";
+import type { Webhooks } from "./webhooks/webhooks.js";
 
 /** What `buildApp` needs from outside: stores, keys, revocation. Built by `server.ts`, or by tests. */
 export interface AppDeps {
@@ -32,6 +34,8 @@ export interface AppDeps {
   readonly auditTrail?: AuditTrailReader;
   /** Metrics; made by `buildApp` when absent (dependencies pass theirs to feed worker figures). */
   readonly metrics?: IssuerMetrics;
+  /** Webhook deliveries, for `GET /admin/webhooks/deliveries`; absent: nothing is listed. */
+  readonly webhooks?: Webhooks;
 }
 
 /** Reads the audit trail, newest first: of one token, or all of it. */
@@ -55,4 +59,6 @@ export interface IssuerContext extends AppDeps {
   readonly outbox: Outbox;
   /** Per client address: exchanges the PAT cache cannot serve, and PATs presented to `/revoke` (scrypt work). */
   readonly coldExchanges: AddressBudget;
+  /** Lifecycle events (the revocation's sink): token creation and leak response emit here too. */
+  readonly events: EventSink;
 }

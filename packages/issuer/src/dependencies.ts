@@ -7,6 +7,7 @@ import type { IssuerConfig } from "./config.js";
 import type { AppDeps } from "./context.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
 import { loadSigningKeys } from "./jwt/signing-keys.js";
+import { startLifecycle } from "./lifecycle/lifecycle.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
@@ -14,6 +15,8 @@ import { createRevocation } from "./revocation/revocation.js";
 import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
 import { createScryptBudget } from "./tokens/scrypt-budget.js";
+import { createWebhookDeliveries, createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
+import { createWebhooks } from "./webhooks/webhooks.js";
 
 /** The issuer's dependencies, built from its configuration, and how to release them. */
 export interface Dependencies {
@@ -56,11 +59,12 @@ export function dynamoClient(config: IssuerConfig, local?: LocalDynamo): DynamoD
   });
 }
 
-/** Creates the token, audit and revocation-outbox tables if missing. */
+/** Creates the token, audit, revocation-outbox and webhook-delivery tables if missing. */
 export async function createTables(client: DynamoDBClient, config: IssuerConfig): Promise<void> {
   await createTokenTable(client, config.tableName);
   await createAuditTable(client, auditTableName(config));
   await createOutboxTable(client, outboxTableName(config.tableName));
+  await createWebhookTable(client, webhookTableName(config.tableName));
 }
 
 /**
@@ -106,9 +110,25 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     ? new Redis(config.redisUrl, { ...commandConnectionOptions(), enableAutoPipelining: true })
     : undefined;
   limits?.on("error", () => {});
+  // Background work has no request to fail: what goes wrong there is written to stderr as a JSON line.
+  const warn = (msg: string, error: unknown) =>
+    process.stderr.write(
+      `${JSON.stringify({ level: 40, time: Date.now(), msg, err: error instanceof Error ? error.message : String(error) })}\n`,
+    );
+  // Delivered where the revocation worker runs (with Redis), or by this process (embedded).
+  const webhooks = createWebhooks({
+    deliveries: createWebhookDeliveries(dynamo, webhookTableName(config.tableName)),
+    ...(config.webhook ? { webhook: config.webhook } : {}),
+    ...(redis ? { redis: { connection: redis, keys: keyNames, worker: config.embeddedWorker } } : {}),
+    onDelivered: () => metrics.webhooksDelivered.inc(),
+    onFailed: () => metrics.webhooksFailed.inc(),
+    onPending: (count) => metrics.webhooksPending.set(count),
+    onError: (error) => warn("a webhook event could not be recorded or delivered", error),
+  });
   const revocation = await createRevocation({
     store,
     outbox: createOutbox(dynamo, outboxTableName(config.tableName)),
+    events: webhooks.sink,
     jwtTtlSeconds: config.jwtTtlSeconds,
     stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
     ...(redis
@@ -125,6 +145,27 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
       : {}),
   });
 
+  // Expiry warnings (and unused-token revocation) run where the revocation worker runs.
+  const lifecycle =
+    redis && !config.embeddedWorker
+      ? undefined
+      : startLifecycle({
+          client: dynamo,
+          tableName: config.tableName,
+          events: webhooks.sink,
+          onError: (error, task) => warn(`lifecycle task ${task} failed`, error),
+          ...(redis ? { redis: { connection: redis, keys: keyNames } } : {}),
+          ...(config.revokeUnusedAfterSeconds
+            ? {
+                unused: {
+                  afterSeconds: config.revokeUnusedAfterSeconds,
+                  revoker: revocation.revoker,
+                  audit: auditLog,
+                },
+              }
+            : {}),
+        });
+
   return {
     deps: {
       config,
@@ -134,6 +175,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
       audit: auditLog,
       auditTrail: auditLog,
       revocation,
+      webhooks,
       ...(limits ? { redis: limits } : {}),
     },
     dynamo,
@@ -141,8 +183,10 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
     auditTableName: auditTableName(config),
     ...(localDynamo ? { localDynamo } : {}),
     async close() {
+      await lifecycle?.close();
       await auditLog.flush();
       await revocation.close();
+      await webhooks.close();
       redis?.disconnect();
       limits?.disconnect();
       dynamo.destroy();

@@ -7,6 +7,7 @@ import { buildApp } from "../src/app.js";
 import type { AuditEvent } from "../src/audit/audit-event.js";
 import { type IssuerConfig, loadConfig } from "../src/config.js";
 import type { AppDeps } from "../src/context.js";
+import type { EventSink } from "../src/events/token-events.js";
 import { loadSigningKeys, type SigningKeys } from "../src/jwt/signing-keys.js";
 import { createMemoryOutbox } from "../src/revocation/outbox.js";
 import { createRevocation, type Revocation } from "../src/revocation/revocation.js";
@@ -36,7 +37,7 @@ export interface TestIssuer {
 /** The issuer app over a fresh table, fresh keys and in-process revocation, with overridable deps. */
 export async function testIssuer(
   env: Record<string, string> = {},
-  overrides: Partial<AppDeps> & { storeNow?: () => number } = {},
+  overrides: Partial<AppDeps> & { storeNow?: () => number; events?: EventSink } = {},
 ): Promise<TestIssuer> {
   const dataDir = await mkdtemp(join(tmpdir(), "patgate-test-"));
   const config = loadConfig({
@@ -61,6 +62,7 @@ export async function testIssuer(
       outbox: createMemoryOutbox(overrides.now),
       jwtTtlSeconds: config.jwtTtlSeconds,
       stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+      ...(overrides.events ? { events: overrides.events } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
     }));
   const audit: AuditEvent[] = [];

@@ -160,3 +160,80 @@ describe("loadConfig", () => {
     }
   });
 });
+
+describe("webhook configuration", () => {
+  const SECRET = `whsec_${Buffer.alloc(32, 7).toString("base64")}`;
+
+  function errorOf(env: Record<string, string>): string {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      return (error as Error).message;
+    }
+    throw new Error("loadConfig accepted it");
+  }
+
+  it("reads the URL and the secret, set together", () => {
+    const config = loadConfig({
+      PATGATE_WEBHOOK_URL: "https://hooks.example.com/patgate",
+      PATGATE_WEBHOOK_SECRET: SECRET,
+    });
+    expect(config.webhook).toEqual({ url: "https://hooks.example.com/patgate", secret: SECRET });
+    expect(loadConfig({}).webhook).toBeUndefined();
+  });
+
+  it.each([
+    ["ftp://hooks.example.com/x", "ftp"],
+    ["hooks.example.com/x", "no scheme"],
+    ["javascript:alert(1)", "javascript"],
+    ["not a url", "not a URL"],
+  ])("refuses a webhook URL that is not http(s): %s (%s)", (url) => {
+    const message = errorOf({ PATGATE_WEBHOOK_URL: url, PATGATE_WEBHOOK_SECRET: SECRET });
+    expect(message).toMatch(/^PATGATE_WEBHOOK_URL must be an http\(s\) URL, got /);
+    expect(message).not.toContain("\n");
+  });
+
+  it("does not echo credentials in a webhook URL", () => {
+    const message = errorOf({ PATGATE_WEBHOOK_URL: "ftp://user:hunter2@host/x", PATGATE_WEBHOOK_SECRET: SECRET });
+    expect(message).not.toContain("hunter2");
+  });
+
+  it.each([
+    ["without the whsec_ prefix", Buffer.alloc(32, 7).toString("base64"), /without the whsec_ prefix/],
+    ["whose base64 is malformed", "whsec_%%%%not-base64%%%%", /malformed or of another length/],
+    ["of 8 bytes", `whsec_${Buffer.alloc(8, 7).toString("base64")}`, /malformed or of another length/],
+  ])("refuses a secret %s, in one line that never shows it", (_label, secret, problem) => {
+    const message = errorOf({ PATGATE_WEBHOOK_URL: "https://hooks.example.com", PATGATE_WEBHOOK_SECRET: secret });
+    expect(message).toMatch(/^PATGATE_WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes; /);
+    expect(message).toMatch(problem);
+    expect(message).not.toContain("\n");
+    expect(message).not.toContain(secret.replace(/^whsec_/, "").slice(0, 8));
+  });
+
+  it("needs both: a URL without a secret, or a secret without a URL, stops start-up", () => {
+    expect(errorOf({ PATGATE_WEBHOOK_URL: "https://hooks.example.com" })).toBe(
+      "PATGATE_WEBHOOK_SECRET must be set when PATGATE_WEBHOOK_URL is",
+    );
+    expect(errorOf({ PATGATE_WEBHOOK_SECRET: SECRET })).toBe(
+      "PATGATE_WEBHOOK_URL must be set when PATGATE_WEBHOOK_SECRET is",
+    );
+  });
+});
+
+describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
+  it("reads a duration with a unit; unset means never", () => {
+    expect(loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: "90d" }).revokeUnusedAfterSeconds).toBe(90 * 86_400);
+    expect(loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: "12w" }).revokeUnusedAfterSeconds).toBe(84 * 86_400);
+    expect(loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: "1y" }).revokeUnusedAfterSeconds).toBe(365 * 86_400);
+    expect(loadConfig({}).revokeUnusedAfterSeconds).toBeUndefined();
+  });
+
+  it.each(["90", "0d", "12h", "90 days", "-5d", "11y", "d"])("refuses %j in one line naming it", (value) => {
+    expect(() => loadConfig({ PATGATE_REVOKE_UNUSED_AFTER: value })).toThrow(
+      new ConfigError(
+        `PATGATE_REVOKE_UNUSED_AFTER must be a duration from 1d to 10y, like 90d, 12w or 1y, got ${JSON.stringify(value)}`,
+      ),
+    );
+  });
+});

@@ -11,6 +11,8 @@ import { createOutbox, outboxTableName } from "../revocation/outbox.js";
 import { createRevocation } from "../revocation/revocation.js";
 import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 import { createTokenStore } from "../tokens/index.js";
+import { createWebhookDeliveries, webhookTableName } from "../webhooks/webhook-deliveries.js";
+import { createWebhooks } from "../webhooks/webhooks.js";
 import { createLocalTokenAdmin } from "./local-token-admin.js";
 import type { TokenAdmin } from "./token-admin.js";
 
@@ -33,20 +35,28 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   // them on disk and the next start loads those still in force.
   const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;
   redis?.on("error", () => {});
+  const keyNames = redisKeys(config.redisPrefix);
+  // Events are recorded (and with Redis enqueued) here, delivered by the worker or the next issuer start.
+  const webhooks = createWebhooks({
+    deliveries: createWebhookDeliveries(client, webhookTableName(config.tableName)),
+    ...(config.webhook ? { webhook: config.webhook } : {}),
+    ...(redis ? { redis: { connection: redis, keys: keyNames, sweeper: false } } : {}),
+    deliver: false,
+  });
   const revocation = await createRevocation({
     store,
     outbox: createOutbox(client, outboxTableName(config.tableName)),
+    events: webhooks.sink,
     jwtTtlSeconds: config.jwtTtlSeconds,
     stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
-    ...(redis
-      ? { redis: { connection: redis, keys: redisKeys(config.redisPrefix), follow: false, sweeper: false } }
-      : {}),
+    ...(redis ? { redis: { connection: redis, keys: keyNames, follow: false, sweeper: false } } : {}),
   });
   const revoker = revocation.revoker;
   return createLocalTokenAdmin({
     store,
     revoker,
     auditLog: createAuditLog(client, auditTableName(config)),
+    events: webhooks.sink,
     keys: () =>
       loadSigningKeys({
         path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),
@@ -56,6 +66,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
       }),
     async close() {
       await revocation.close();
+      await webhooks.close();
       redis?.disconnect();
       client.destroy();
       await local?.close();

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { parsePat } from "@patgate/shared";
+import { parsePat, redactTokens } from "@patgate/shared";
 import type { AuditSink } from "../audit/audit-event.js";
+import { type EventSink, emitSafely, tokenEvent } from "../events/token-events.js";
 import type { Revoker } from "../revocation/revoker.js";
 import type { TokenStore } from "../tokens/types.js";
 
@@ -28,16 +29,18 @@ export function tokenHash(token: string): string {
  * Leak response: a reported string that passes the offline checksum and
  * verifies against the store is a real PAT (revoked or not: it is still a
  * leak), and an active one is revoked through the usual path with a
- * `token.leaked` audit line naming where it was found.
+ * `token.leaked` audit line naming where it was found, and a `token.leaked`
+ * event (after the revocation's own `token.revoked`).
  */
 export function createLeakResponder(deps: {
   readonly store: TokenStore;
   readonly revoker: Revoker;
   readonly audit: AuditSink;
+  readonly events: EventSink;
   readonly tokenPrefix: string;
   readonly now: () => number;
 }): LeakResponder {
-  const { store, revoker, audit, tokenPrefix, now } = deps;
+  const { store, revoker, audit, events, tokenPrefix, now } = deps;
   return {
     async handle(token, where) {
       const parsed = parsePat(token, tokenPrefix);
@@ -46,7 +49,9 @@ export function createLeakResponder(deps: {
       // A revoked or expired PAT is real too (its result carries the record); anything else is not.
       const record = result.record;
       if (!record) return "false_positive";
-      if (!record.isRevoked) await revoker.revokeToken(record.tokenId);
+      const revoked = record.isRevoked
+        ? record
+        : (await revoker.revokeToken(record.tokenId, { actor: where.reporter, reason: "leaked" })).record;
       audit.record({
         action: "token.leaked",
         actor: where.reporter,
@@ -59,6 +64,21 @@ export function createLeakResponder(deps: {
           alreadyRevoked: record.isRevoked,
         },
       });
+      await emitSafely(
+        events,
+        tokenEvent(
+          "token.leaked",
+          revoked,
+          {
+            actor: where.reporter,
+            alreadyRevoked: record.isRevoked,
+            // Where it was found, never the token itself (a URL can carry it).
+            ...(where.url ? { url: redactTokens(where.url, tokenPrefix).slice(0, 300) } : {}),
+            ...(where.source ? { source: redactTokens(where.source, tokenPrefix).slice(0, 100) } : {}),
+          },
+          now(),
+        ),
+      );
       return "true_positive";
     },
   };

@@ -17,6 +17,12 @@ export interface IssuerMetrics {
   readonly pendingRevocations: Gauge;
   /** Revocations whose delivery failed for good (listed as `failed` by `GET /admin/revocations`). */
   readonly failedRevocations: Gauge;
+  /** Webhook events the receiver took (counted by the process that delivers them). */
+  readonly webhooksDelivered: Counter;
+  /** Webhook events whose attempts were all spent: listed at `GET /admin/webhooks/deliveries`. */
+  readonly webhooksFailed: Counter;
+  /** Webhook events recorded and not yet delivered (nor failed). */
+  readonly webhooksPending: Gauge;
   /** HTTP requests received and not yet answered (or aborted). */
   readonly requestsInFlight: Gauge;
   /** scrypt verifications refused because the queue would have made them wait too long. */
@@ -63,6 +69,15 @@ export function createIssuerMetrics(): IssuerMetrics {
       "patgate_revocations_failed",
       "Revocations whose delivery to the deny-list failed for good (see GET /admin/revocations).",
     ),
+    webhooksDelivered: registry.counter(
+      "patgate_webhooks_delivered_total",
+      "Token lifecycle events the webhook receiver accepted.",
+    ),
+    webhooksFailed: registry.counter(
+      "patgate_webhooks_failed_total",
+      "Token lifecycle events whose delivery attempts were all spent.",
+    ),
+    webhooksPending: registry.gauge("patgate_webhooks_pending", "Token lifecycle events not yet delivered."),
     requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
     scryptShed: registry.counter(
       "patgate_scrypt_shed_total",

@@ -1,13 +1,14 @@
 import type { RedisKeys, RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 
 /** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */
 const ENQUEUE_TIMEOUT_MS = 5000;
 
 /** Rejects when `promise` has not settled within `ms`. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   promise.catch(() => {});
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
@@ -126,7 +127,7 @@ export function createRevocationQueue(
       // unhandled rejection (its error listeners are gone by then): let it finish starting first.
       await withTimeout(Promise.all([queue.waitUntilReady(), events?.waitUntilReady()]), 1000).catch(() => {});
       // Bounded: closing waits on Redis, which may be the thing that is down.
-      await withTimeout(Promise.all([events?.close(), queue.close()]), 3000).catch(() => {});
+      await Promise.all([events ? closeBullmq(events, 3000) : undefined, closeBullmq(queue, 3000)]);
       producer.disconnect();
     },
   };

@@ -1,5 +1,6 @@
 import type { RedisKeys } from "@patgate/shared";
 import type { Redis } from "ioredis";
+import { type EventSink, noEvents } from "../events/token-events.js";
 import type { TokenStore } from "../tokens/types.js";
 import { createDenyView, type DenyView } from "./deny-view.js";
 import { createFeed, type FeedSource, type RevocationFeed } from "./feed.js";
@@ -39,6 +40,8 @@ export interface RevocationOptions {
   readonly jwtTtlSeconds: number;
   /** Oldest PAT state an exchange may mint from, seconds (the PAT cache's lifetime, at least 30). */
   readonly stateMaxAgeSeconds: number;
+  /** Where lifecycle events go (webhooks); default nowhere. The admin API's create route and leak response use it too. */
+  readonly events?: EventSink;
   readonly now?: () => number;
 }
 
@@ -51,6 +54,8 @@ export interface Revocation {
   /** Deny entries in force, as this process knows them (for the admin API and `/introspect`). */
   readonly denyView: DenyView;
   readonly outbox: Outbox;
+  /** The lifecycle event sink the revoker emits to, for the other emitters (token creation, leaks). */
+  readonly events: EventSink;
   close(): Promise<void>;
 }
 
@@ -62,7 +67,7 @@ export interface Revocation {
  * follows the change stream.
  */
 export async function createRevocation(options: RevocationOptions): Promise<Revocation> {
-  const { store, outbox, redis, jwtTtlSeconds, stateMaxAgeSeconds, now = Date.now } = options;
+  const { store, outbox, redis, jwtTtlSeconds, stateMaxAgeSeconds, events = noEvents, now = Date.now } = options;
   const follow = redis !== undefined && redis.follow !== false;
   const redisFeed = follow ? createRedisFeed({ redis: redis.connection, keys: redis.keys, now }) : undefined;
   const feed: FeedSource = redisFeed ?? createFeed();
@@ -108,6 +113,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
     markLifetimeSeconds: markLifetimeSeconds(jwtTtlSeconds, stateMaxAgeSeconds),
     applyLocally: (event) => feed.emit(event),
     pendingSettleMs: follow ? DEFAULT_FEED_STALE_MS : 0,
+    events,
     now,
   });
 
@@ -117,6 +123,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
     feed,
     denyView,
     outbox,
+    events,
     close() {
       closed ??= (async () => {
         for (const close of closers) await close();

@@ -1,4 +1,13 @@
 import type { DenyEntry, RevocationEvent } from "@patgate/shared";
+import {
+  type EventSink,
+  emitSafely,
+  noEvents,
+  ownerRevokedEvent,
+  SCHEDULER_ACTOR,
+  type TokenEvent,
+  tokenEvent,
+} from "../events/token-events.js";
 import { backOff, notFound, RevisionConflictError } from "../tokens/errors.js";
 import { changeFor, isRestricting } from "../tokens/record-update.js";
 import type { StateChange, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
@@ -10,6 +19,21 @@ export interface RevocationOutcome extends StateChange {
   readonly propagation: Propagation;
 }
 
+/** Who asked for a change, for its lifecycle event. */
+export interface ChangeContext {
+  /** Default `patgate` (the scheduler, or a caller that names no one). */
+  readonly actor?: string;
+}
+
+/** Who asked for a revocation, and why. */
+export interface RevokeContext extends ChangeContext {
+  /**
+   * `requested` (default), `leaked` (leak response), or `unused` (the
+   * unused-token policy: its event is `token.unused_revoked`, not `token.revoked`).
+   */
+  readonly reason?: "requested" | "leaked" | "unused";
+}
+
 /**
  * Applies revocations. For each: record the deny event durably (the outbox),
  * change the source of truth with a write conditional on the revision the
@@ -17,16 +41,26 @@ export interface RevocationOutcome extends StateChange {
  * to every verifier. A concurrent change makes the write fail and the whole
  * step start again from a fresh read; an event recorded for a lost attempt
  * only ever denies less than the retry's.
+ *
+ * Every change that happened (not a no-op) emits its lifecycle event to
+ * `events` once it is in DynamoDB and delivered as far as it got.
  */
 export interface Revoker {
-  revokeToken(tokenId: string): Promise<RevocationOutcome>;
-  restoreToken(tokenId: string): Promise<RevocationOutcome>;
+  revokeToken(tokenId: string, by?: RevokeContext): Promise<RevocationOutcome>;
+  restoreToken(tokenId: string, by?: ChangeContext): Promise<RevocationOutcome>;
   /** Updates a token; a restricting change (role, admin flag, owner or time taken away) marks it. */
-  updateToken(tokenId: string, changes: TokenUpdate): Promise<RevocationOutcome>;
+  updateToken(tokenId: string, changes: TokenUpdate, by?: ChangeContext): Promise<RevocationOutcome>;
   /** A new secret for the token, the old one working for `graceSeconds` more (see `TokenStore.rotate`). */
-  rotateToken(tokenId: string, graceSeconds: number): Promise<RevocationOutcome & { readonly token: string }>;
+  rotateToken(
+    tokenId: string,
+    graceSeconds: number,
+    by?: ChangeContext,
+  ): Promise<RevocationOutcome & { readonly token: string }>;
   /** Revokes every token of an owner: its revision moves on (which kills them all at once), then each is flagged. */
-  revokeOwner(owner: string): Promise<{ readonly revoked: number; readonly propagation: Propagation }>;
+  revokeOwner(
+    owner: string,
+    by?: ChangeContext,
+  ): Promise<{ readonly revoked: number; readonly propagation: Propagation }>;
   /** Denies one JWT by `jti` until `expiresAt` (its `exp`). */
   denyJti(jti: string, expiresAt: number): Promise<{ readonly propagation: Propagation }>;
 }
@@ -48,6 +82,8 @@ export interface RevokerOptions {
    * issuer mints from the old state. 0 in the embedded default.
    */
   readonly pendingSettleMs?: number;
+  /** Where lifecycle events go (`token.revoked`, `owner.revoked`, ...); default nowhere. */
+  readonly events?: EventSink;
   /** Current time, epoch ms. */
   readonly now?: () => number;
 }
@@ -73,8 +109,12 @@ export function createRevoker(options: RevokerOptions): Revoker {
     markLifetimeSeconds: lifetime,
     applyLocally,
     pendingSettleMs = 0,
+    events = noEvents,
     now = Date.now,
   } = options;
+
+  const emit = (event: TokenEvent) => emitSafely(events, event);
+  const actorOf = (by: ChangeContext | undefined) => by?.actor ?? SCHEDULER_ACTOR;
 
   function mark(kind: "client" | "sub", value: string, minRev: number): RevocationEvent {
     const entry: DenyEntry = { kind, value, minRev, expiresAt: Math.floor(now() / 1000) + lifetime };
@@ -118,9 +158,11 @@ export function createRevoker(options: RevokerOptions): Revoker {
   }
 
   return {
-    revokeToken: (tokenId) =>
-      retrying(async () => {
+    async revokeToken(tokenId, by) {
+      let lastUsed = 0;
+      const outcome = await retrying(async () => {
         const before = await current(tokenId);
+        lastUsed = before.lastUsedAt ?? before.createdAt;
         // Already revoked: the mark is delivered again (a retry after a lost propagation must get through).
         if (before.isRevoked) {
           const event = mark("client", tokenId, before.revision);
@@ -129,21 +171,40 @@ export function createRevoker(options: RevokerOptions): Revoker {
         return apply(mark("client", tokenId, before.revision + 1), () =>
           store.revoke(tokenId, { expectedRevision: before.revision }),
         );
-      }),
+      });
+      if (outcome.changed) {
+        const actor = actorOf(by);
+        const at = now();
+        await emit(
+          by?.reason === "unused"
+            ? tokenEvent(
+                "token.unused_revoked",
+                outcome.record,
+                { actor, unusedSeconds: Math.max(0, Math.floor(at / 1000) - lastUsed) },
+                at,
+              )
+            : tokenEvent("token.revoked", outcome.record, { actor, reason: by?.reason ?? "requested" }, at),
+        );
+      }
+      return outcome;
+    },
 
-    restoreToken: (tokenId) =>
-      retrying(async () => {
+    async restoreToken(tokenId, by) {
+      const outcome = await retrying(async () => {
         const before = await current(tokenId);
         // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
         return apply({ type: "token_changed", tokenId }, () =>
           store.restore(tokenId, { expectedRevision: before.revision }),
         );
-      }),
+      });
+      if (outcome.changed) await emit(tokenEvent("token.restored", outcome.record, { actor: actorOf(by) }, now()));
+      return outcome;
+    },
 
-    rotateToken: (tokenId, graceSeconds) => {
+    async rotateToken(tokenId, graceSeconds, by) {
       checkTokenId(tokenId);
       checkGraceSeconds(graceSeconds);
-      return retrying(async () => {
+      const outcome = await retrying(async () => {
         const before = await current(tokenId);
         // Not restricting: JWTs already minted live out their lifetime. Caches drop the PAT,
         // so the old secret is checked again (and honoured only within the grace period).
@@ -152,13 +213,15 @@ export function createRevoker(options: RevokerOptions): Revoker {
           changed: true,
         }));
       });
+      await emit(tokenEvent("token.rotated", outcome.record, { actor: actorOf(by), graceSeconds }, now()));
+      return outcome;
     },
 
-    updateToken: (tokenId, changes) => {
+    async updateToken(tokenId, changes, by) {
       // Bad input is refused before a missing token is.
       checkTokenId(tokenId);
       checkUpdate(changes, Math.floor(now() / 1000));
-      return retrying(async () => {
+      const outcome = await retrying(async () => {
         const before = await current(tokenId);
         const restricting = isRestricting(before, changeFor(before, checkUpdate(changes, Math.floor(now() / 1000))));
         const event = restricting
@@ -169,9 +232,18 @@ export function createRevoker(options: RevokerOptions): Revoker {
           changed: true,
         }));
       });
+      await emit(
+        tokenEvent(
+          "token.updated",
+          outcome.record,
+          { actor: actorOf(by), changes: Object.keys(changes).sort() },
+          now(),
+        ),
+      );
+      return outcome;
     },
 
-    async revokeOwner(owner) {
+    async revokeOwner(owner, by) {
       const propagation = await retrying(async () => {
         const revision = await store.owners.get(owner);
         const event = mark("sub", owner, revision + 1);
@@ -183,13 +255,20 @@ export function createRevoker(options: RevokerOptions): Revoker {
         return deliver(recorded);
       });
       // Flag each PAT too, so listings and the PATs' own state say so.
+      const actor = actorOf(by);
       let revoked = 0;
       let cursor: string | undefined;
       do {
         const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
-        for (const record of page.items) if ((await store.revoke(record.tokenId)).changed) revoked += 1;
+        for (const record of page.items) {
+          const change = await store.revoke(record.tokenId);
+          if (!change.changed) continue;
+          revoked += 1;
+          await emit(tokenEvent("token.revoked", change.record, { actor, reason: "owner" }, now()));
+        }
         cursor = page.nextCursor;
       } while (cursor);
+      await emit(ownerRevokedEvent(owner, actor, revoked, now()));
       return { revoked, propagation };
     },
 

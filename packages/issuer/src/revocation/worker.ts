@@ -1,6 +1,7 @@
 import { isDenyValue, parseRevocationEvent, type RedisKeys, redisKeys } from "@patgate/shared";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
 import type { Outbox } from "./outbox.js";
@@ -105,7 +106,7 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
       await Promise.race([worker.waitUntilReady().catch(() => {}), delay(1000)]);
       // Closing waits for the active job and for Redis; bounded, since Redis may be away.
       // An unfinished job is not lost: its lock expires and another worker takes it.
-      await Promise.race([worker.close(), delay(3000)]);
+      await closeBullmq(worker, 3000);
       connection.disconnect();
     },
   };

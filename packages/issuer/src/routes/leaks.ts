@@ -52,6 +52,7 @@ export async function leakRoutes(
     store: ctx.store,
     revoker: ctx.revoker,
     audit: ctx.audit,
+    events: ctx.events,
     tokenPrefix: ctx.config.tokenPrefix,
     now: ctx.now,
   });

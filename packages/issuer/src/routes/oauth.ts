@@ -53,7 +53,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         if (result.ok || result.reason === "expired") {
           const record = result.record;
           if (record) {
-            const outcome = await revoker.revokeToken(record.tokenId);
+            const outcome = await revoker.revokeToken(record.tokenId, { actor: `holder (${record.tokenId})` });
             audit.record({
               action: "token.revoke",
               actor: `holder (${record.tokenId})`,

@@ -57,7 +57,9 @@ export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext):
       }
       // A secret in its grace period cannot rotate the token: only the current one can.
       if (result.secretValidUntil !== undefined) throw invalidToken("rotate with the current secret");
-      const rotated = await revoker.rotateToken(result.record.tokenId, graceSeconds);
+      const rotated = await revoker.rotateToken(result.record.tokenId, graceSeconds, {
+        actor: `holder (${result.record.tokenId})`,
+      });
       audit.record({
         action: "token.rotate",
         actor: `holder (${result.record.tokenId})`,

@@ -1,4 +1,5 @@
 import { isTokenId } from "@patgate/shared";
+import { expiryWarningAttributes } from "./expiry-warnings.js";
 import type { TokenRecord } from "./types.js";
 
 /** A token item as the DynamoDB document client reads it. */
@@ -75,9 +76,15 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
   return { record, secretPhc: item.secretPhc, previousSecretPhc: item.previousSecretPhc };
 }
 
-/** The item written for a new token. DynamoDB stores no empty sets, so no roles means no attribute. */
+/**
+ * The item written for a new token. DynamoDB stores no empty sets, so no roles
+ * means no attribute. A token that expires gets its first expiry warning (see
+ * `expiry-warnings.ts`), which puts it in the expiry-warning index.
+ */
 export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
+  const warning = record.expiresAt === undefined ? null : expiryWarningAttributes(record.expiresAt, record.createdAt);
   return {
+    ...warning,
     tokenId: record.tokenId,
     secretPhc,
     owner: record.owner,

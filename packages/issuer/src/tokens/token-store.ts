@@ -30,6 +30,7 @@ import {
 } from "@patgate/shared";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { backOff, invalid, notFound, RevisionConflictError, StoreUnavailableError, TokenStoreError } from "./errors.js";
+import { EXPIRY_WARNING_ATTRIBUTES, expiryWarningAttributes } from "./expiry-warnings.js";
 import { createOwnerRevisions, ownerTableName, revisionOf } from "./owner-revisions.js";
 import { itemToStored, newItem, type TokenItem } from "./record.js";
 import { changeFor } from "./record-update.js";
@@ -303,8 +304,14 @@ export function createTokenStore(
       if (next.isAdmin !== undefined) set.isAdmin = next.isAdmin;
       if (next.name === null) remove.push("name");
       else if (next.name !== undefined) set.name = next.name;
-      if (next.expiresAt === null) remove.push("expiresAt");
-      else if (next.expiresAt !== undefined) set.expiresAt = next.expiresAt;
+      // A new expiry starts the warnings over, from the first still ahead (none already crossed is sent).
+      if (next.expiresAt === null) remove.push("expiresAt", ...EXPIRY_WARNING_ATTRIBUTES);
+      else if (next.expiresAt !== undefined && next.expiresAt !== before.expiresAt) {
+        set.expiresAt = next.expiresAt;
+        const warning = expiryWarningAttributes(next.expiresAt, nowSeconds());
+        if (warning) Object.assign(set, warning);
+        else remove.push(...EXPIRY_WARNING_ATTRIBUTES);
+      }
       // DynamoDB stores no empty set: no roles means no attribute.
       if (next.roles !== undefined && next.roles.length === 0) remove.push("roles");
       else if (next.roles !== undefined) set.roles = new Set(next.roles);

@@ -44,6 +44,8 @@ describe("the auth matrix over every admin route", () => {
     ["deny jti", "POST", "/admin/jwts/revoke", { jti: "abc" }],
     ["revocations", "GET", "/admin/revocations"],
     ["rotate keys", "POST", "/admin/keys/rotate"],
+    ["webhook deliveries", "GET", "/admin/webhooks/deliveries"],
+    ["retry webhook delivery", "POST", "/admin/webhooks/deliveries/msg_abc/retry"],
   ];
   /** Valid JWTs of this issuer that carry no admin authority: 403 insufficient_scope (RFC 6750 §3.1). */
   const FORBIDDEN = new Set([
@@ -120,7 +122,7 @@ describe("the auth matrix over every admin route", () => {
       .filter(([path]) => path.startsWith("/admin/"))
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
     const covered = routes.map(([, method, url]) =>
-      `${method} ${url}`.replace(ID, "{tokenId}").replace("/someone/", "/{owner}/"),
+      `${method} ${url}`.replace(ID, "{tokenId}").replace("/someone/", "/{owner}/").replace("/msg_abc/", "/{id}/"),
     );
     expect(served.length).toBeGreaterThan(0);
     expect(new Set(covered)).toEqual(new Set(served));

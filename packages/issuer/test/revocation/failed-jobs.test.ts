@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
+import { noEvents } from "../../src/events/token-events.js";
 import { createIssuerMetrics } from "../../src/metrics/issuer-metrics.js";
 import { createDenyView } from "../../src/revocation/deny-view.js";
 import { createFeed } from "../../src/revocation/feed.js";
@@ -99,7 +100,14 @@ describe("revocation jobs that fail for good", () => {
     expect(await item(id)).toMatchObject({ state: "failed", reason: expect.stringMatching(/deny-list/) });
 
     expect(await sweeper.sweep()).toBe(0);
-    const revocation = { revoker, outbox, feed: createFeed(), denyView: createDenyView(), close: async () => {} };
+    const revocation = {
+      revoker,
+      outbox,
+      feed: createFeed(),
+      denyView: createDenyView(),
+      events: noEvents,
+      close: async () => {},
+    };
     const issuer = await testIssuer({}, { revocation, metrics });
     const admin = await issuer.adminJwt();
     const listed = await issuer.app.inject({

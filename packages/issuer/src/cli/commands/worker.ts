@@ -2,6 +2,7 @@ import { redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import type { IssuerConfig } from "../../config.js";
 import { dynamoClient } from "../../dependencies.js";
+import { startWorkerLifecycle } from "../../lifecycle/worker-lifecycle.js";
 import { commandConnectionOptions } from "../../redis/connection-options.js";
 import { createOutbox, outboxTableName } from "../../revocation/outbox.js";
 import { startOutboxSweeper } from "../../revocation/outbox-sweeper.js";
@@ -12,7 +13,8 @@ import type { CliIO } from "../output.js";
 
 /**
  * `patgate worker`: the revocation worker on its own (run issuers with
- * PATGATE_WORKER=off). Also sweeps the outbox. Stops on SIGTERM / SIGINT.
+ * PATGATE_WORKER=off). Also sweeps the outbox, and delivers token lifecycle
+ * webhooks. Stops on SIGTERM / SIGINT.
  */
 export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> {
   if (!config.redisUrl) throw new CliError("patgate worker needs REDIS_URL", 2);
@@ -34,10 +36,12 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
     },
   });
   const worker = createRevocationWorker({ connection: redis, keys, outbox });
+  const lifecycle = await startWorkerLifecycle(config, { redis, keys, dynamo });
   io.err("patgate: revocation worker running");
   const stop = async () => {
     sweeper.close();
     await worker.close();
+    await lifecycle.close();
     await queue.close();
     redis.disconnect();
     dynamo.destroy();

@@ -2,6 +2,7 @@ import { isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditEvent } from "../../audit/audit-event.js";
 import type { IssuerContext } from "../../context.js";
+import { emitSafely, tokenEvent } from "../../events/token-events.js";
 import { type AdminPrincipal, authenticate } from "../../http/admin-auth.js";
 import { HttpError, invalidRequest } from "../../http/http-error.js";
 import type { IssueInput, ListOptions, TokenUpdate } from "../../tokens/types.js";
@@ -17,6 +18,7 @@ import {
   tokenRecordSchema,
   updateBody,
 } from "./schemas.js";
+import { webhookDeliveryRoutes } from "./webhook-deliveries.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -40,7 +42,7 @@ function objectBody(request: FastifyRequest): Record<string, unknown> {
  * admin audience from an admin PAT, not down-scoped (see `hasAdminAuthority`).
  */
 export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
-  const { store, revoker, audit, keys, now, config } = ctx;
+  const { store, revoker, audit, keys, now, config, events } = ctx;
   const nowSeconds = () => Math.floor(now() / 1000);
 
   app.decorateRequest("admin", null);
@@ -59,6 +61,9 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       }
     }
   });
+
+  /** The admin, for the events of the changes it makes. */
+  const by = (request: FastifyRequest) => ({ actor: request.admin?.actor ?? "anonymous" });
 
   /** Runs an admin action and writes its audit line, success or failure. */
   async function audited<T>(
@@ -118,6 +123,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         result: "success",
         at: nowSeconds(),
       });
+      await emitSafely(events, tokenEvent("token.created", created.record, by(request), now()));
       return reply.status(201).header("cache-control", "no-store").send(created);
     },
   );
@@ -206,7 +212,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const { tokenId } = request.params as { tokenId: string };
       const changes = objectBody(request) as TokenUpdate;
       return audited(request, "token.update", { tokenId, details: { fields: Object.keys(changes).join(",") } }, () =>
-        revoker.updateToken(tokenId, changes),
+        revoker.updateToken(tokenId, changes, by(request)),
       );
     },
   );
@@ -225,7 +231,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     async (request) => {
       const { tokenId } = request.params as { tokenId: string };
       ctx.metrics.revocations.inc({ kind: "token" });
-      return audited(request, "token.revoke", { tokenId }, () => revoker.revokeToken(tokenId));
+      return audited(request, "token.revoke", { tokenId }, () => revoker.revokeToken(tokenId, by(request)));
     },
   );
 
@@ -242,7 +248,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     },
     async (request) => {
       const { tokenId } = request.params as { tokenId: string };
-      return audited(request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId));
+      return audited(request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId, by(request)));
     },
   );
 
@@ -268,7 +274,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const { tokenId } = request.params as { tokenId: string };
       const { graceSeconds = 0 } = objectBody(request) as { graceSeconds?: number };
       const rotated = await audited(request, "token.rotate", { tokenId, details: { graceSeconds } }, () =>
-        revoker.rotateToken(tokenId, graceSeconds),
+        revoker.rotateToken(tokenId, graceSeconds, by(request)),
       );
       return reply
         .header("cache-control", "no-store")
@@ -329,7 +335,9 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       // Checked before anything is recorded: an owner the deny-list cannot carry would sit in the outbox for ever.
       const owner = checkOwner((request.params as { owner: string }).owner);
       ctx.metrics.revocations.inc({ kind: "owner" });
-      const result = await audited(request, "owner.revoke", { details: { owner } }, () => revoker.revokeOwner(owner));
+      const result = await audited(request, "owner.revoke", { details: { owner } }, () =>
+        revoker.revokeOwner(owner, by(request)),
+      );
       return { owner, ...result };
     },
   );
@@ -434,4 +442,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     },
     async (request) => audited(request, "keys.rotate", {}, () => keys.rotate(nowSeconds())),
   );
+
+  // A child of this plugin: the admin authentication above applies to it.
+  await app.register(async (scope) => webhookDeliveryRoutes(scope, ctx));
 }
