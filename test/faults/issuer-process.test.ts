@@ -32,12 +32,20 @@ afterAll(async () => {
 });
 
 /** An issuer process on the shared DynamoDB and `redis`; with neither (`embedded`), on its own store in `dataDir`. */
-async function startIssuer(redis: TestRedis | "embedded", table: string, dataDir?: string): Promise<Issuer> {
+async function startIssuer(
+  redis: TestRedis | "embedded",
+  table: string,
+  dataDir?: string,
+  /** With "embedded": the embedded store, but revocations through this Redis. */
+  embeddedWithRedis?: TestRedis,
+): Promise<Issuer> {
   const port = await freePort();
   dataDir ??= await mkdtemp(join(tmpdir(), "patgate-faults-"));
   const services =
     redis === "embedded"
-      ? {}
+      ? embeddedWithRedis
+        ? { REDIS_URL: embeddedWithRedis.url, PATGATE_REDIS_PREFIX: table }
+        : {}
       : {
           DYNAMODB_ENDPOINT: dynamoEndpoint(),
           AWS_REGION: "us-east-1",
@@ -233,6 +241,56 @@ describe("the embedded default, restarted", () => {
     expect((await adminAgain("GET", `/admin/tokens/${tokenId}`)).status).toBe(200);
     again.process.kill("SIGTERM");
     await once(again.process, "exit");
+  }, 60_000);
+});
+
+describe("revocations made embedded, then the same data run with Redis", () => {
+  it("reach Redis verifiers: every revocation still in force is written to Redis at start", async () => {
+    const table = uniqueName("catchup");
+    const first = await startIssuer("embedded", table);
+    const admin = await adminClient(first);
+    const created = await admin("POST", "/admin/tokens", { owner: "before-redis", roles: ["read"] });
+    const pat = created.body.token as string;
+    secrets.push(pat);
+    const jwt = ((await (await exchange(first.url, pat)).json()) as { access_token: string }).access_token;
+    secrets.push(jwt);
+    const tokenId = (created.body.record as { tokenId: string }).tokenId;
+    expect((await admin("POST", `/admin/tokens/${tokenId}/revoke`)).status).toBe(200);
+    first.process.kill("SIGTERM");
+    await once(first.process, "exit");
+
+    // A Redis that has served before: its deny-list says it is complete, yet it never saw that revocation.
+    const redis = await startRedisServer();
+    const { Redis } = await import("ioredis");
+    const client = new Redis(redis.url);
+    const { redisKeys } = await import("@patgate/shared");
+    await client.set(redisKeys(table).denyComplete, "1");
+    const again = await startIssuer("embedded", table, first.dataDir, redis);
+    const { createVerifier } = await import("@patgate/verifier");
+    const verifier = createVerifier({
+      issuer: `https://${table}.test`,
+      audience: "patgate",
+      jwksUri: `${again.url}/.well-known/jwks.json`,
+      denyList: { redis: redis.url, keyPrefix: table },
+      logger: false,
+    });
+    try {
+      await until(
+        async () =>
+          verifier.verify(jwt).then(
+            () => false,
+            (error: { code?: string }) => error.code === "token_denied",
+          ),
+        "the revocation made embedded to reach the Redis deny-list",
+        15_000,
+      );
+    } finally {
+      await verifier.close();
+      client.disconnect();
+      again.process.kill("SIGTERM");
+      await once(again.process, "exit");
+      await redis.stop();
+    }
   }, 60_000);
 });
 

@@ -5,8 +5,8 @@ import type { RevocationQueue } from "./queue.js";
 
 export interface OutboxSweeper {
   /**
-   * One pass: if Redis lost the deny-list, enqueues again every revocation
-   * still in force; then re-enqueues every pending item older than the grace
+   * One pass: if Redis lost the deny-list (and on the first pass, always),
+   * enqueues again every revocation still in force; then re-enqueues every pending item older than the grace
    * period, and counts the failed ones. Returns how many were pending.
    */
   sweep(): Promise<number>;
@@ -49,6 +49,7 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
     now = Date.now,
   } = options;
   let running = false;
+  let caughtUp = false;
 
   /**
    * A Redis restarted without its data has an empty deny-list while JWTs it
@@ -56,8 +57,8 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
    * week: the deny entries not yet expired go through the worker again. Jobs
    * and entries are idempotent, so two sweepers doing this at once are harmless.
    */
-  async function restoreIfLost(): Promise<void> {
-    if (!redis || !keys || (await redis.exists(keys.denyComplete))) return;
+  async function restoreIfLost(force: boolean): Promise<void> {
+    if (!redis || !keys || (!force && (await redis.exists(keys.denyComplete)))) return;
     const nowSeconds = Math.floor(now() / 1000);
     const inForce = (await outbox.recent(Number.MAX_SAFE_INTEGER)).filter(
       (item) => item.event.type === "deny" && item.event.entry.expiresAt > nowSeconds,
@@ -70,7 +71,10 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
   }
 
   async function sweep(): Promise<number> {
-    await restoreIfLost();
+    // The first pass writes every revocation still in force whatever the marker says: some may
+    // have been made while this data ran without Redis (the embedded default), and never reached it.
+    await restoreIfLost(!caughtUp);
+    caughtUp = true;
     // One read for both: the pending items to deliver and the failed ones to report.
     const undelivered = await outbox.undelivered();
     const olderThan = now() - graceMs;
