@@ -1,0 +1,25 @@
+import type { FastifyInstance } from "fastify";
+import type { IssuerContext } from "../../context.js";
+import { audited, by, changeResponse, security } from "./route-helpers.js";
+import { tokenIdParams } from "./schemas.js";
+
+/** `POST /admin/tokens/{tokenId}/restore`: lifts a revocation for JWTs minted from now on. */
+export async function restoreTokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { revoker } = ctx;
+  app.post(
+    "/tokens/:tokenId/restore",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Restore a revoked PAT (JWTs minted before the revocation stay denied)",
+        security,
+        params: tokenIdParams,
+        response: changeResponse,
+      },
+    },
+    async (request) => {
+      const { tokenId } = request.params as { tokenId: string };
+      return audited(ctx, request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId, by(request)));
+    },
+  );
+}

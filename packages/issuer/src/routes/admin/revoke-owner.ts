@@ -1,0 +1,37 @@
+import type { FastifyInstance } from "fastify";
+import type { IssuerContext } from "../../context.js";
+import { checkOwner } from "../../tokens/validation.js";
+import { audited, by, security } from "./route-helpers.js";
+import { adminErrors, propagationSchema } from "./schemas.js";
+
+/** `POST /admin/owners/{owner}/revoke`: revokes every PAT of an owner at once. */
+export async function revokeOwnerRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { revoker } = ctx;
+  app.post(
+    "/owners/:owner/revoke",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Revoke every PAT of an owner, and every JWT minted for that owner",
+        security,
+        params: { type: "object", properties: { owner: { type: "string" } }, required: ["owner"] },
+        response: {
+          200: {
+            type: "object",
+            properties: { owner: { type: "string" }, revoked: { type: "integer" }, propagation: propagationSchema },
+          },
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => {
+      // Checked before anything is recorded: an owner the deny-list cannot carry would sit in the outbox for ever.
+      const owner = checkOwner((request.params as { owner: string }).owner);
+      ctx.metrics.revocations.inc({ kind: "owner" });
+      const result = await audited(ctx, request, "owner.revoke", { details: { owner } }, () =>
+        revoker.revokeOwner(owner, by(request)),
+      );
+      return { owner, ...result };
+    },
+  );
+}

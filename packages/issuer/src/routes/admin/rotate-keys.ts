@@ -1,0 +1,26 @@
+import type { FastifyInstance } from "fastify";
+import type { IssuerContext } from "../../context.js";
+import { audited, nowSeconds, security } from "./route-helpers.js";
+import { adminErrors } from "./schemas.js";
+
+/** `POST /admin/keys/rotate`: adds a signing key, published before it signs. */
+export async function rotateKeysRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { keys } = ctx;
+  app.post(
+    "/keys/rotate",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Rotate the signing key: the new key is published now and signs after the publish delay",
+        security,
+        response: {
+          200: { type: "object", properties: { kid: { type: "string" }, activatesAt: { type: "integer" } } },
+          ...adminErrors,
+        },
+      },
+    },
+    async (request) => audited(ctx, request, "keys.rotate", {}, () => keys.rotate(nowSeconds(ctx))),
+  );
+
+  // A child of this plugin: the admin authentication above applies to it.
+}

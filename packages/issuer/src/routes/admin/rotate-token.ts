@@ -1,0 +1,38 @@
+import type { FastifyInstance } from "fastify";
+import type { IssuerContext } from "../../context.js";
+import { audited, by, objectBody, security } from "./route-helpers.js";
+import { adminErrors, propagationSchema, rotateBody, tokenIdParams, tokenRecordSchema } from "./schemas.js";
+
+/** `POST /admin/tokens/{tokenId}/rotate`: a new secret, the old one working for a grace period. */
+export async function rotateTokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { revoker } = ctx;
+  app.post(
+    "/tokens/:tokenId/rotate",
+    {
+      schema: {
+        tags: ["admin"],
+        summary: "Rotate a PAT: a new secret (shown once); the old one works for graceSeconds more",
+        security,
+        params: tokenIdParams,
+        body: rotateBody,
+        response: {
+          200: {
+            type: "object",
+            properties: { token: { type: "string" }, record: tokenRecordSchema, propagation: propagationSchema },
+          },
+          ...adminErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tokenId } = request.params as { tokenId: string };
+      const { graceSeconds = 0 } = objectBody(request) as { graceSeconds?: number };
+      const rotated = await audited(ctx, request, "token.rotate", { tokenId, details: { graceSeconds } }, () =>
+        revoker.rotateToken(tokenId, graceSeconds, by(request)),
+      );
+      return reply
+        .header("cache-control", "no-store")
+        .send({ token: rotated.token, record: rotated.record, propagation: rotated.propagation });
+    },
+  );
+}
