@@ -3,6 +3,8 @@ export const DEFAULT_REDIS_PREFIX = "patgate";
 
 /** Every Redis key and key prefix patgate uses, built in one place. */
 export interface RedisKeys {
+  /** The prefix these keys were built for. */
+  readonly prefix: string;
   /** Hash: `denyEntryField(entry)` → JSON entry. The deny-list snapshot. */
   readonly denyEntries: string;
   /** Sorted set: field → expiresAt, so expired entries are pruned without a scan. */
@@ -45,6 +47,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
   }
   const tag = `{${prefix}}`;
   return Object.freeze({
+    prefix,
     denyEntries: `${tag}:deny:entries`,
     denyExpiry: `${tag}:deny:expiry`,
     events: `${tag}:deny:events`,

@@ -47,7 +47,7 @@ describe("the stream follower", () => {
     const writer = createDenyListWriter(redis, keys);
     await writer.write(jti("before"), NOW);
     const { state, handlers } = recorder();
-    const follower = startStreamFollower({ redis, keys, handlers, blockMs: 200 });
+    const follower = startStreamFollower({ redis, keyPrefix: keys.prefix, handlers, blockMs: 200 });
     cleanups.push(() => follower.close());
     await follower.ready;
     expect([...state.entries.keys()]).toEqual(["jti:before"]);
@@ -66,7 +66,7 @@ describe("the stream follower", () => {
     const keys = redisKeys(uniqueName("restart"));
     const writer = createDenyListWriter(redis, keys);
     const { state, handlers } = recorder();
-    const follower = startStreamFollower({ redis, keys, handlers, blockMs: 200 });
+    const follower = startStreamFollower({ redis, keyPrefix: keys.prefix, handlers, blockMs: 200 });
     cleanups.push(() => follower.close());
     await follower.ready;
     await writer.write(jti("one"), NOW);
