@@ -1,4 +1,5 @@
 export { BASE62_ALPHABET, encodeBase62, randomBase62 } from "./base62.js";
+export { type BearerParse, parseBearer } from "./bearer.js";
 export { CHECKSUM_LENGTH, patChecksum } from "./checksum.js";
 export {
   ACCEPTED_TYPS,
@@ -36,6 +37,7 @@ export {
   PAT_VERIFY_FAILURES,
   type PatVerifyFailure,
 } from "./errors.js";
+export { looksLikeJwt } from "./jwt-shape.js";
 export {
   assertTokenPrefix,
   DEFAULT_TOKEN_PREFIX,

@@ -1,4 +1,4 @@
-import { isScopeToken, parsePat } from "@patgate/shared";
+import { isScopeToken, looksLikeJwt, parsePat } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { checkAccessToken } from "../http/access-token-check.js";
@@ -15,10 +15,6 @@ function tokenParam(request: FastifyRequest): string {
   // The hint is optional and only a hint (RFC 7009 §2.1): check its shape, then ignore it.
   singleParam(body as Record<string, unknown>, "token_type_hint");
   return token;
-}
-
-function looksLikeJwt(token: string): boolean {
-  return token.split(".").length === 3;
 }
 
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
