@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { AuditSink } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
+import type { AccessTokenChecker } from "./http/access-token-check.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
@@ -52,4 +53,6 @@ export interface IssuerContext extends AppDeps {
   readonly metrics: IssuerMetrics;
   readonly failures: FailureLimiter;
   readonly outbox: Outbox;
+  /** Checks the JWTs this issuer minted (admin API, `/revoke`, `/introspect`); one verifier for the app's life. */
+  readonly accessTokens: AccessTokenChecker;
 }

@@ -1,7 +1,7 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "@patgate/shared";
-import type { JWK } from "jose";
 import { type DenyListOption, isDenyListOption } from "./deny-list/deny-list-option.js";
 import { VerifierError } from "./errors.js";
+import type { Jwks } from "./key-source.js";
 import type { VerifierLogger } from "./logger.js";
 
 /** Options of {@link createVerifier}. */
@@ -12,8 +12,15 @@ export interface VerifierOptions {
   readonly audience: string | readonly string[];
   /** The issuer's JWKS URL, e.g. `https://auth.example.com/.well-known/jwks.json`. Give this or `jwks`. */
   readonly jwksUri?: string | URL;
-  /** A JWKS to verify against instead of fetching one. */
-  readonly jwks?: { readonly keys: readonly JWK[] };
+  /**
+   * A JWKS to verify against instead of fetching one; or a function returning
+   * the current JWKS, asked on every key lookup, for keys held in memory that
+   * rotate (each JWK object is imported once: return the same objects while
+   * the keys stay the same).
+   *
+   * @example jwks: () => signingKeys.publicJwks(Math.floor(Date.now() / 1000))
+   */
+  readonly jwks?: Jwks | (() => Jwks);
   /** Accepted algorithms; default all patgate signs with: EdDSA, ES256, RS256. `none` and HS* are refused. */
   readonly algorithms?: readonly SigningAlgorithm[];
   /** Seconds of clock skew tolerated on `exp`, `nbf`, `iat`; default 5. */
@@ -71,8 +78,9 @@ function checkKeys(options: VerifierOptions): void {
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") throw invalidOption("jwksUri", "must be an http(s) URL");
   }
-  if (options.jwks !== undefined && !Array.isArray(options.jwks?.keys))
-    throw invalidOption("jwks", "must be a JWKS ({ keys: [...] })");
+  const { jwks } = options;
+  if (jwks !== undefined && typeof jwks !== "function" && !Array.isArray(jwks?.keys))
+    throw invalidOption("jwks", "must be a JWKS ({ keys: [...] }) or a function returning one");
   if (options.algorithms !== undefined) {
     if (!Array.isArray(options.algorithms) || options.algorithms.length === 0)
       throw invalidOption("algorithms", "must be a non-empty array");

@@ -13,7 +13,11 @@ export interface ActiveKey {
 export interface SigningKeys {
   /** The key that signs at `nowSeconds`: the newest key whose activation time has come. */
   signingKey(nowSeconds: number): ActiveKey;
-  /** The public JWKS at `nowSeconds`: keys being rotated in and keys whose JWTs may still be live. */
+  /**
+   * The public JWKS at `nowSeconds`: keys being rotated in and keys whose JWTs
+   * may still be live. The same JWK object stands for a key on every call, so
+   * a verifier asking for it on each lookup imports each key once.
+   */
   publicJwks(nowSeconds: number): { readonly keys: readonly JWK[] };
   /** Adds a new key, published now, signing from `activatesAt`. Persists it. */
   rotate(nowSeconds: number): Promise<{ readonly kid: string; readonly activatesAt: number }>;
@@ -71,6 +75,7 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
   let mtimeMs = 0;
   const imported = new Map<string, Promise<CryptoKey | Uint8Array>>();
   const ready = new Map<string, CryptoKey | Uint8Array>();
+  const published = new Map<string, JWK>();
 
   async function adopt(next: StoredKey[]): Promise<void> {
     const sorted = [...next].sort((a, b) => a.activatesAt - b.activatesAt);
@@ -79,6 +84,7 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
         const pending = importJWK(jwk, jwk.alg);
         imported.set(jwk.kid, pending);
         ready.set(jwk.kid, await pending);
+        published.set(jwk.kid, Object.freeze(publicPart(jwk)));
       }
     }
     keys = sorted;
@@ -115,7 +121,7 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
     },
 
     publicJwks(nowSeconds) {
-      return { keys: live(nowSeconds).map((k) => publicPart(k.jwk)) };
+      return { keys: live(nowSeconds).map((k) => published.get(k.jwk.kid) ?? publicPart(k.jwk)) };
     },
 
     async rotate(nowSeconds) {

@@ -1,7 +1,6 @@
 import { isScopeToken, looksLikeJwt, parsePat } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { checkAccessToken } from "../http/access-token-check.js";
 import { authenticate } from "../http/admin-auth.js";
 import { invalidRequest } from "../http/http-error.js";
 import { singleParam } from "../http/params.js";
@@ -50,7 +49,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
           }
         }
       } else if (looksLikeJwt(token)) {
-        const checked = await checkAccessToken(ctx, token);
+        const checked = await ctx.accessTokens.check(token);
         if (checked.ok) {
           const outcome = await revoker.denyJti(checked.token.jti, checked.token.exp);
           audit.record({
@@ -84,7 +83,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const token = tokenParam(request);
       reply.header("cache-control", "no-store");
       if (looksLikeJwt(token)) {
-        const checked = await checkAccessToken(ctx, token);
+        const checked = await ctx.accessTokens.check(token);
         if (!checked.ok) return { active: false };
         const t = checked.token;
         // A JWT whose PAT has since been revoked is inactive even before the deny entry arrives.
