@@ -4,7 +4,9 @@ import {
   assertTokenPrefix,
   DEFAULT_ADMIN_AUDIENCE,
   DEFAULT_AUDIENCE,
+  DEFAULT_REDIS_PREFIX,
   DEFAULT_TOKEN_PREFIX,
+  redisKeys,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "@patgate/shared";
@@ -221,9 +223,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       fail("REDIS_URL", "must be a redis:// or rediss:// URL", env.REDIS_URL.replace(/\/\/[^@]*@/, "//***@"));
     }
   }
-  const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || "patgate";
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix))
+  const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || DEFAULT_REDIS_PREFIX;
+  try {
+    redisKeys(redisPrefix);
+  } catch {
     fail("PATGATE_REDIS_PREFIX", "must be 1-64 of [A-Za-z0-9_.:-]", redisPrefix);
+  }
 
   const dataDirText = env.PATGATE_DATA_DIR?.trim() || ".patgate";
   const dataDir = isAbsolute(dataDirText) ? dataDirText : resolve(cwd, dataDirText);

@@ -67,6 +67,12 @@ export {
   type ScryptParams,
 } from "./phc.js";
 export { redactTokens } from "./redact.js";
-export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
+export {
+  DEFAULT_REDIS_PREFIX,
+  REVOCATION_QUEUE,
+  type RedisKeys,
+  redisKeys,
+  STREAM_FIELDS,
+} from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";
 export { isScopeToken, isWellFormedText } from "./text.js";

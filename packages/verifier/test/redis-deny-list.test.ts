@@ -1,4 +1,4 @@
-import { type DenyEntry, denyEntryField, redisKeys } from "@patgate/shared";
+import { type DenyEntry, denyEntryField, redisKeys, STREAM_FIELDS } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { startBlackholeProxy } from "../../../test/harness/blackhole-proxy.js";
@@ -20,7 +20,14 @@ async function deny(redis: Redis, prefix: string, entry: DenyEntry, streamId = "
   const results = await redis
     .multi()
     .hset(keys.denyEntries, denyEntryField(entry), JSON.stringify(entry))
-    .xadd(keys.events, streamId, "e", JSON.stringify({ type: "deny", entry }), "s", String(seq))
+    .xadd(
+      keys.events,
+      streamId,
+      STREAM_FIELDS.event,
+      JSON.stringify({ type: "deny", entry }),
+      STREAM_FIELDS.sequence,
+      String(seq),
+    )
     .exec();
   return results?.[1]?.[1] as string;
 }

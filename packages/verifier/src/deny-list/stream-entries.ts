@@ -4,6 +4,7 @@ import {
   parseRevocationEvent,
   type RedisKeys,
   type RevocationEvent,
+  STREAM_FIELDS,
 } from "@patgate/shared";
 import type { Redis } from "ioredis";
 
@@ -39,12 +40,12 @@ function fieldValue(fields: readonly string[] | undefined, name: string): string
 
 /** The event text of an entry's fields. */
 export function eventTextOf(fields: readonly string[] | undefined): string | undefined {
-  return fieldValue(fields, "e");
+  return fieldValue(fields, STREAM_FIELDS.event);
 }
 
 /** The sequence number of an entry's fields; undefined when absent or not a number. */
 export function sequenceOf(fields: readonly string[] | undefined): number | undefined {
-  const text = fieldValue(fields, "s");
+  const text = fieldValue(fields, STREAM_FIELDS.sequence);
   const seq = text === undefined ? Number.NaN : Number(text);
   return Number.isSafeInteger(seq) ? seq : undefined;
 }
