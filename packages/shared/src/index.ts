@@ -2,7 +2,6 @@ export { BASE62_ALPHABET, encodeBase62, randomBase62 } from "./base62.js";
 export { type BearerParse, parseBearer } from "./bearer.js";
 export { CHECKSUM_LENGTH, patChecksum } from "./checksum.js";
 export {
-  ACCEPTED_TYPS,
   ACCESS_TOKEN_TYP,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
@@ -11,7 +10,6 @@ export {
   DEFAULT_SIGNING_ALGORITHM,
   INTROSPECT_ROLE,
   PAT_TOKEN_TYPE,
-  REQUIRED_CLAIMS,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
   TOKEN_EXCHANGE_GRANT_TYPE,

@@ -185,5 +185,3 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
     },
   };
 }
-
-export { fits as keyFitsAlgorithm };

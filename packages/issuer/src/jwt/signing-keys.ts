@@ -149,8 +149,3 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
 }
 
 export { readKeyFile, type StoredKey } from "./key-file.js";
-
-/** Current epoch seconds of a clock in ms. */
-export function seconds(now: () => number = Date.now): number {
-  return Math.floor(now() / 1000);
-}

@@ -17,7 +17,7 @@ export interface ResolvedDenyList {
   readonly owned: boolean;
 }
 
-export function isDenyList(value: unknown): value is DenyList {
+function isDenyList(value: unknown): value is DenyList {
   return typeof (value as DenyList | null)?.check === "function";
 }
 

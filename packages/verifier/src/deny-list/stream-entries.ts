@@ -51,7 +51,7 @@ export function sequenceOf(fields: readonly string[] | undefined): number | unde
 }
 
 /** The position just after `entry`. */
-export function positionAt([id, fields]: StreamEntry): StreamPosition {
+function positionAt([id, fields]: StreamEntry): StreamPosition {
   return { id, seq: sequenceOf(fields), event: eventTextOf(fields) };
 }
 
