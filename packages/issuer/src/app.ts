@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { pino } from "pino";
 import { noAudit } from "./audit/audit-event.js";
 import type { AppDeps, IssuerContext } from "./context.js";
+import { createAccessTokenChecker } from "./http/access-token-check.js";
 import { installErrorHandling, sendHttpError } from "./http/error-handler.js";
 import { rateLimited } from "./http/http-error.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
@@ -140,7 +141,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     outbox: revocation.outbox,
     coldExchanges: createAddressBudget({ perMinute: deps.config.coldExchangesPerMinute, now }),
     events: revocation.events,
+    accessTokens: createAccessTokenChecker({
+      config: deps.config,
+      keys: deps.keys,
+      denyList: revocation.denyView,
+      now,
+    }),
   };
+  app.addHook("onClose", () => ctx.accessTokens.close());
 
   // Every revocation this process hears of evicts the cached PATs it covers.
   const unsubscribe = revocation.feed.subscribe({

@@ -1,15 +1,20 @@
-import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import {
   assertTokenPrefix,
   DEFAULT_ADMIN_AUDIENCE,
   DEFAULT_AUDIENCE,
+  DEFAULT_REDIS_PREFIX,
   DEFAULT_TOKEN_PREFIX,
+  redisKeys,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "@patgate/shared";
+import { ConfigError, durationSeconds, type Env, fail, flag, httpUrl, integer, lifetime } from "./env-values.js";
+import { isTrustedProxyEntry } from "./http/trusted-proxy.js";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
 import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from "./webhooks/signature.js";
+
+export { ConfigError } from "./env-values.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -29,6 +34,11 @@ export interface IssuerConfig {
   /** DynamoDB endpoint; undefined means AWS (when configured) or the embedded store. */
   readonly dynamoEndpoint?: string;
   readonly awsRegion?: string;
+  /**
+   * True when `AWS_ACCESS_KEY_ID` is set: a DynamoDB endpoint then gets the AWS
+   * SDK's default credentials; without, the dummy ones a local emulator accepts.
+   */
+  readonly awsCredentialsInEnv: boolean;
   /** True when no DynamoDB is configured: dynalite on disk under `dataDir`. */
   readonly embedded: boolean;
   readonly tableName: string;
@@ -112,90 +122,11 @@ export interface WebhookConfig {
   readonly secret: string;
 }
 
-/** A bad environment value: the message is one line naming the variable. */
-export class ConfigError extends Error {
-  override readonly name = "ConfigError";
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function fail(variable: string, expectation: string, value: string): never {
-  throw new ConfigError(`${variable} ${expectation}, got ${JSON.stringify(value)}`);
-}
-
-function integer(env: Env, variable: string, fallback: number, min: number, max: number, unit = ""): number {
-  const raw = env[variable];
-  if (raw === undefined || raw === "") return fallback;
-  if (!/^\d+$/.test(raw.trim())) fail(variable, `must be an integer${unit} from ${min} to ${max}`, raw);
-  const value = Number(raw.trim());
-  if (value < min || value > max) fail(variable, `must be an integer${unit} from ${min} to ${max}`, raw);
-  return value;
-}
-
-function httpUrl(variable: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return fail(variable, "must be an http(s) URL", raw);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") fail(variable, "must be an http(s) URL", raw);
-  return raw.replace(/\/+$/, "");
-}
-
-/** Seconds per unit of a duration such as `366d` or `12h`: one table for every duration variable. */
-const DURATION_UNITS: Readonly<Record<string, number>> = {
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86_400,
-  w: 604_800,
-  y: 365 * 86_400,
-};
-
-/** A whole number and a unit in `units` (a bare number is refused: `90` is almost never seconds); 0 when malformed. */
-function durationSeconds(raw: string, units: string): number {
-  const match = /^(\d{1,7})([a-z])$/.exec(raw);
-  if (!match?.[2] || !units.includes(match[2])) return 0;
-  return Number(match[1]) * (DURATION_UNITS[match[2]] ?? 0);
-}
-
-/** A lifetime such as `366d`, `12h`, `90m`, or `none`. */
-function lifetime(env: Env, variable: string, fallback: number): { maxTokenLifetimeSeconds?: number } {
-  const raw = env[variable]?.trim();
-  if (!raw) return { maxTokenLifetimeSeconds: fallback };
-  if (raw.toLowerCase() === "none") return {};
-  const seconds = durationSeconds(raw, "smhdw");
-  if (seconds <= 0) fail(variable, "must be a duration such as 366d, 30d or 12h, or none", raw);
-  return { maxTokenLifetimeSeconds: seconds };
-}
-
-function flag(env: Env, variable: string, fallback: boolean): boolean {
-  const raw = env[variable]?.trim().toLowerCase();
-  if (raw === undefined || raw === "") return fallback;
-  if (["1", "true", "on", "yes"].includes(raw)) return true;
-  if (["0", "false", "off", "no"].includes(raw)) return false;
-  return fail(variable, "must be on or off", raw);
-}
-
-/** The names proxy-addr (Fastify's `trustProxy`) gives to the reserved ranges. */
-const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
-
-/** An address, a CIDR (`10.0.0.0/8`, `fd00::/8`) or a range name. */
-function isProxyEntry(entry: string): boolean {
-  if (PROXY_RANGE_NAMES.has(entry)) return true;
-  const [address = "", bits, extra] = entry.split("/");
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined) return false;
-  if (bits === undefined) return true;
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-}
-
 function trustedProxies(env: Env): string[] {
   const raw = env.PATGATE_TRUST_PROXY?.trim();
   if (!raw) return [];
   const entries = raw.split(",").map((entry) => entry.trim());
-  const bad = entries.find((entry) => !isProxyEntry(entry));
+  const bad = entries.find((entry) => !isTrustedProxyEntry(entry));
   if (bad !== undefined) {
     fail("PATGATE_TRUST_PROXY", "must be a comma list of IP addresses, CIDRs, loopback, linklocal or uniquelocal", bad);
   }
@@ -253,9 +184,8 @@ function unusedAfter(env: Env): number | undefined {
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
 /**
- * Parses the issuer's configuration from environment variables (SPEC.md's
- * table plus a few `PATGATE_*` tuning knobs). Throws {@link ConfigError} on the
- * first bad value.
+ * Parses the issuer's configuration from environment variables (the root
+ * README's "Configuration" table). Throws {@link ConfigError} on the first bad value.
  *
  * @example loadConfig(process.env).issuer // "http://127.0.0.1:8080"
  */
@@ -304,9 +234,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       fail("REDIS_URL", "must be a redis:// or rediss:// URL", env.REDIS_URL.replace(/\/\/[^@]*@/, "//***@"));
     }
   }
-  const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || "patgate";
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix))
+  const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || DEFAULT_REDIS_PREFIX;
+  try {
+    redisKeys(redisPrefix);
+  } catch {
     fail("PATGATE_REDIS_PREFIX", "must be 1-64 of [A-Za-z0-9_.:-]", redisPrefix);
+  }
 
   const dataDirText = env.PATGATE_DATA_DIR?.trim() || ".patgate";
   const dataDir = isAbsolute(dataDirText) ? dataDirText : resolve(cwd, dataDirText);
@@ -349,6 +282,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     jwtTtlSeconds,
     ...(dynamoEndpoint === undefined ? {} : { dynamoEndpoint }),
     ...(awsRegion === undefined ? {} : { awsRegion }),
+    awsCredentialsInEnv: Boolean(env.AWS_ACCESS_KEY_ID),
     embedded,
     tableName,
     ...(redisUrl === undefined ? {} : { redisUrl }),

@@ -3,6 +3,7 @@ import type { AuditSink } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import type { EventSink } from "./events/token-events.js";
+import type { AccessTokenChecker } from "./http/access-token-check.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
@@ -61,4 +62,6 @@ export interface IssuerContext extends AppDeps {
   readonly coldExchanges: AddressBudget;
   /** Lifecycle events (the revocation's sink): token creation and leak response emit here too. */
   readonly events: EventSink;
+  /** Checks the JWTs this issuer minted (admin API, `/revoke`, `/introspect`); one verifier for the app's life. */
+  readonly accessTokens: AccessTokenChecker;
 }

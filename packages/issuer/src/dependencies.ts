@@ -51,7 +51,7 @@ export function dynamoClient(config: IssuerConfig, local?: LocalDynamo): DynamoD
     ...(target ? { endpoint: target } : {}),
     region: config.awsRegion ?? "us-east-1",
     // Local emulators accept any credentials; AWS uses the default provider chain.
-    ...(target && !process.env.AWS_ACCESS_KEY_ID
+    ...(target && !config.awsCredentialsInEnv
       ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } }
       : {}),
     maxAttempts: 2,

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { dynamoClient } from "../src/dependencies.js";
 
 describe("loadConfig", () => {
-  it("applies SPEC.md's defaults: embedded, 127.0.0.1:8080", () => {
+  it("applies the README's defaults: embedded, 127.0.0.1:8080", () => {
     const config = loadConfig({}, "/srv");
     expect(config).toMatchObject({
       port: 8080,
@@ -61,6 +62,17 @@ describe("loadConfig", () => {
 
   it("is not embedded when AWS is configured without an endpoint", () => {
     expect(loadConfig({ AWS_REGION: "us-east-1" }).embedded).toBe(false);
+  });
+
+  it("says whether AWS credentials are in the environment, for the DynamoDB client to pick dummy ones or not", async () => {
+    const local = loadConfig({ DYNAMODB_ENDPOINT: "http://localhost:8000" });
+    expect(local.awsCredentialsInEnv).toBe(false);
+    const client = dynamoClient(local);
+    await expect(client.config.credentials()).resolves.toMatchObject({ accessKeyId: "local" });
+    client.destroy();
+    expect(
+      loadConfig({ DYNAMODB_ENDPOINT: "http://localhost:8000", AWS_ACCESS_KEY_ID: "AKIA" }).awsCredentialsInEnv,
+    ).toBe(true);
   });
 
   it.each([

@@ -1,7 +1,5 @@
 /** The JOSE `typ` patgate writes on access tokens (RFC 9068 §2.1). */
 export const ACCESS_TOKEN_TYP = "at+jwt";
-/** `typ` values a verifier accepts: RFC 9068 allows the media-type form too. */
-export const ACCEPTED_TYPS: readonly string[] = Object.freeze(["at+jwt", "application/at+jwt"]);
 
 /** RFC 8693 grant type for `POST /token`. */
 export const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -49,6 +47,3 @@ export interface AccessTokenClaims {
   /** Revision of the owner the token was derived from; absent in older tokens. */
   readonly sub_rev?: number;
 }
-
-/** Claims every patgate access token carries; a verifier rejects a token missing any. */
-export const REQUIRED_CLAIMS = Object.freeze(["iss", "sub", "aud", "exp", "iat", "jti", "client_id"] as const);

@@ -17,17 +17,14 @@ export const PAT_VERIFY_FAILURES = [
 export type PatVerifyFailure = (typeof PAT_VERIFY_FAILURES)[number];
 
 /**
- * OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8693, 7009,
- * 8707), plus `slow_down` (RFC 8628) for a rate-limited client, and the admin
- * API's `not_found` and `conflict`.
+ * OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8707), plus
+ * `slow_down` (RFC 8628) for a rate-limited client, and the admin API's
+ * `not_found` and `conflict`. A code nobody answers with is not listed.
  */
 export const OAUTH_ERRORS = [
   "invalid_request",
   "invalid_client",
-  "invalid_grant",
-  "unauthorized_client",
   "unsupported_grant_type",
-  "unsupported_token_type",
   "invalid_scope",
   "invalid_target",
   "invalid_token",

@@ -1,7 +1,7 @@
 export { BASE62_ALPHABET, encodeBase62, randomBase62 } from "./base62.js";
+export { type BearerParse, parseBearer } from "./bearer.js";
 export { CHECKSUM_LENGTH, patChecksum } from "./checksum.js";
 export {
-  ACCEPTED_TYPS,
   ACCESS_TOKEN_TYP,
   ACCESS_TOKEN_TYPE,
   type AccessTokenClaims,
@@ -10,7 +10,6 @@ export {
   DEFAULT_SIGNING_ALGORITHM,
   INTROSPECT_ROLE,
   PAT_TOKEN_TYPE,
-  REQUIRED_CLAIMS,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
   TOKEN_EXCHANGE_GRANT_TYPE,
@@ -36,6 +35,7 @@ export {
   PAT_VERIFY_FAILURES,
   type PatVerifyFailure,
 } from "./errors.js";
+export { looksLikeJwt } from "./jwt-shape.js";
 export {
   assertTokenPrefix,
   DEFAULT_TOKEN_PREFIX,
@@ -65,6 +65,12 @@ export {
   type ScryptParams,
 } from "./phc.js";
 export { redactTokens } from "./redact.js";
-export { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./redis-keys.js";
+export {
+  DEFAULT_REDIS_PREFIX,
+  REVOCATION_QUEUE,
+  type RedisKeys,
+  redisKeys,
+  STREAM_FIELDS,
+} from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";
 export { isScopeToken, isWellFormedText } from "./text.js";

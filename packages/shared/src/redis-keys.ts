@@ -1,8 +1,27 @@
 /** Default prefix of every Redis key patgate writes; issuer and verifier agree on it. */
 export const DEFAULT_REDIS_PREFIX = "patgate";
 
+/**
+ * Name of the BullMQ queue that carries revocations from the API to the
+ * worker; its keys live under {@link RedisKeys.queuePrefix}.
+ */
+export const REVOCATION_QUEUE = "revocations";
+
+/**
+ * The fields of a change-stream entry, as the issuer's deny-list writer
+ * (`XADD ... e <event JSON> s <number>`) writes them and every follower reads them.
+ */
+export const STREAM_FIELDS = Object.freeze({
+  /** The revocation event, as JSON (see `parseRevocationEvent`). */
+  event: "e",
+  /** The event's number: one more than the previous event's, so a follower can see a gap. */
+  sequence: "s",
+} as const);
+
 /** Every Redis key and key prefix patgate uses, built in one place. */
 export interface RedisKeys {
+  /** The prefix these keys were built for. */
+  readonly prefix: string;
   /** Hash: `denyEntryField(entry)` → JSON entry. The deny-list snapshot. */
   readonly denyEntries: string;
   /** Sorted set: field → expiresAt, so expired entries are pruned without a scan. */
@@ -17,7 +36,7 @@ export interface RedisKeys {
    * revocations still in force again from DynamoDB, and sets it.
    */
   readonly denyComplete: string;
-  /** BullMQ `prefix` option for the revocation queue. */
+  /** BullMQ `prefix` option for the revocation queue ({@link REVOCATION_QUEUE}). */
   readonly queuePrefix: string;
   /** Rate-limit counter key for a bucket name (spread over the cluster). */
   rateLimit(bucket: string): string;
@@ -45,6 +64,7 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
   }
   const tag = `{${prefix}}`;
   return Object.freeze({
+    prefix,
     denyEntries: `${tag}:deny:entries`,
     denyExpiry: `${tag}:deny:expiry`,
     events: `${tag}:deny:events`,

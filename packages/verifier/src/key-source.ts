@@ -1,7 +1,12 @@
 import { type CryptoKey, importJWK, type JWK } from "jose";
 import { VerifierError } from "./errors.js";
 
-/** Where verification keys come from: a JWKS given in options, or the issuer's JWKS URL. */
+/** A JWKS, as `createVerifier`'s `jwks` option takes it. */
+export interface Jwks {
+  readonly keys: readonly JWK[];
+}
+
+/** Where verification keys come from: a JWKS given in options (or a function returning it), or the issuer's JWKS URL. */
 export interface KeySource {
   /** The key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
   keyFor(header: { readonly kid?: string; readonly alg: string }): Promise<CryptoKey | Uint8Array>;
@@ -72,13 +77,26 @@ function keyRing() {
   };
 }
 
-/** A key source over a fixed JWKS. */
-export function createLocalKeySource(jwks: { readonly keys: readonly JWK[] }): KeySource {
-  const keys = parseJwks(jwks);
+/**
+ * A key source over a JWKS held in memory: a fixed one, or a function asked
+ * for the current one on every key lookup (keys rotated in or out count at
+ * once). Each JWK object is imported once, so a function should return the
+ * same objects while the keys stay the same.
+ */
+export function createLocalKeySource(jwks: Jwks | (() => Jwks)): KeySource {
+  const fixed = typeof jwks === "function" ? undefined : parseJwks(jwks);
+  const current = (): JWK[] => {
+    if (fixed) return fixed;
+    try {
+      return parseJwks((jwks as () => Jwks)());
+    } catch (cause) {
+      throw new VerifierError("jwks_unavailable", "the JWKS function gave no JWKS", { cause });
+    }
+  };
   const ring = keyRing();
   return {
     async keyFor(header) {
-      const jwk = ring.find(keys, header);
+      const jwk = ring.find(current(), header);
       if (!jwk) throw new VerifierError("unknown_kid", "no key in the JWKS matches the token's kid and algorithm");
       return ring.import(jwk, header.alg);
     },
@@ -167,5 +185,3 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
     },
   };
 }
-
-export { fits as keyFitsAlgorithm };

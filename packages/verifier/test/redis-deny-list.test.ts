@@ -1,10 +1,11 @@
-import { type DenyEntry, denyEntryField, redisKeys } from "@patgate/shared";
+import { type DenyEntry, redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { startBlackholeProxy } from "../../../test/harness/blackhole-proxy.js";
 import { redisUrl, uniqueName } from "../../../test/harness/context.js";
 import { startRedisServer } from "../../../test/harness/redis-server.js";
 import { createRedisDenyList, createVerifier } from "../src/index.js";
+import { appendEvent, until } from "./change-stream.js";
 import { AUDIENCE, claims, ISSUER, makeKey, sign } from "./fixtures.js";
 
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -14,23 +15,8 @@ afterAll(async () => {
 });
 
 /** Writes an entry the way the issuer's worker does: hash, then a numbered stream event. */
-async function deny(redis: Redis, prefix: string, entry: DenyEntry, streamId = "*"): Promise<string> {
-  const keys = redisKeys(prefix);
-  const seq = await redis.incr(keys.eventSequence);
-  const results = await redis
-    .multi()
-    .hset(keys.denyEntries, denyEntryField(entry), JSON.stringify(entry))
-    .xadd(keys.events, streamId, "e", JSON.stringify({ type: "deny", entry }), "s", String(seq))
-    .exec();
-  return results?.[1]?.[1] as string;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+function deny(redis: Redis, prefix: string, entry: DenyEntry, streamId = "*"): Promise<string> {
+  return appendEvent(redis, redisKeys(prefix), { type: "deny", entry }, streamId);
 }
 
 describe("the Redis deny-list", () => {

@@ -400,6 +400,44 @@ describe("the remote JWKS", () => {
   });
 });
 
+describe("a JWKS function", () => {
+  it("is asked on every key lookup: a key rotated in verifies at once, one retired no longer does", async () => {
+    const next = await makeKey("EdDSA");
+    let current = { keys: [key.publicJwk] };
+    let asked = 0;
+    const rotating = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: () => {
+        asked += 1;
+        return current;
+      },
+      cache: false,
+      now: () => NOW * 1000,
+    });
+    await expect(rotating.verify(await sign(key))).resolves.toBeDefined();
+    expect(await codeOf(rotating.verify(await sign(next)))).toBe("unknown_kid");
+    current = { keys: [key.publicJwk, next.publicJwk] };
+    await expect(rotating.verify(await sign(next))).resolves.toBeDefined();
+    current = { keys: [next.publicJwk] };
+    expect(await codeOf(rotating.verify(await sign(key)))).toBe("unknown_kid");
+    expect(asked).toBe(4);
+  });
+
+  it.each([
+    ["gives no JWKS", () => ({}) as never],
+    [
+      "throws",
+      () => {
+        throw new Error("keys unreadable");
+      },
+    ],
+  ])("fails closed with jwks_unavailable when it %s", async (_label, jwks) => {
+    const broken = createVerifier({ issuer: ISSUER, audience: AUDIENCE, jwks, now: () => NOW * 1000 });
+    expect(await codeOf(broken.verify(await sign(key)))).toBe("jwks_unavailable");
+  });
+});
+
 describe("options are checked when the verifier is built", () => {
   const base = { issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [] } };
   it.each([
@@ -408,6 +446,7 @@ describe("options are checked when the verifier is built", () => {
     ["neither jwks nor jwksUri", { issuer: ISSUER, audience: AUDIENCE }],
     ["both jwks and jwksUri", { ...base, jwksUri: "https://x/jwks" }],
     ["a bad jwksUri", { issuer: ISSUER, audience: AUDIENCE, jwksUri: "not a url" }],
+    ["a jwks neither a JWKS nor a function", { ...base, jwks: 42 }],
     ["alg none", { ...base, algorithms: ["none"] }],
     ["HS256", { ...base, algorithms: ["HS256"] }],
     ["negative tolerance", { ...base, clockTolerance: -1 }],

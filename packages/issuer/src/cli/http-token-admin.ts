@@ -1,4 +1,4 @@
-import { ACCESS_TOKEN_TYPE, DEFAULT_ADMIN_AUDIENCE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
+import { ACCESS_TOKEN_TYPE, DEFAULT_ADMIN_AUDIENCE, looksLikeJwt, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { AuditQuery } from "../audit/audit-log.js";
 import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
 import { CliError } from "./cli-error.js";
@@ -9,10 +9,6 @@ const REQUEST_TIMEOUT_MS = 15_000;
 interface ErrorBody {
   readonly error?: unknown;
   readonly error_description?: unknown;
-}
-
-function looksLikeJwt(token: string): boolean {
-  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 }
 
 /**

@@ -1,5 +1,6 @@
-import { createVerifier, type Verifier, VerifierError } from "@patgate/verifier";
-import type { IssuerContext } from "../context.js";
+import { createVerifier, type DenyList, VerifierError } from "@patgate/verifier";
+import type { IssuerConfig } from "../config.js";
+import type { SigningKeys } from "../jwt/signing-keys.js";
 
 /** The claims of a verified patgate JWT. */
 export interface VerifiedAccessToken {
@@ -18,58 +19,68 @@ export type AccessTokenCheck =
   | { readonly ok: true; readonly token: VerifiedAccessToken }
   | { readonly ok: false; readonly reason: "invalid" | "denied" };
 
-/** The verifier of one issuer, rebuilt when the set of published keys changes (a rotation). */
-interface OwnVerifier {
-  readonly kids: string;
-  readonly verifier: Verifier;
+/** Checks the JWTs this issuer minted (see {@link createAccessTokenChecker}). */
+export interface AccessTokenChecker {
+  /**
+   * Verifies a JWT this issuer minted: signature, `typ`, `iss`, `aud` (any
+   * audience it serves, or its admin audience), `exp`, required claims, and no
+   * deny-list entry. It says who the token is, not what it may do.
+   */
+  check(jwt: string): Promise<AccessTokenCheck>;
+  close(): Promise<void>;
 }
-const verifiers = new WeakMap<IssuerContext, OwnVerifier>();
 
-function ownVerifier(ctx: IssuerContext): Verifier {
-  const jwks = ctx.keys.publicJwks(Math.floor(ctx.now() / 1000));
-  const kids = jwks.keys.map((k) => k.kid).join(" ");
-  const current = verifiers.get(ctx);
-  if (current?.kids === kids) return current.verifier;
-  // The same checks every service makes with @patgate/verifier, against this
-  // issuer's own keys and deny view: no JWKS fetch, no Redis follower.
-  const verifier = createVerifier({
-    issuer: ctx.config.issuer,
-    // The admin audience too: the admin API and /introspect decide what it may do (admin-auth.ts).
-    audience: [...ctx.config.audiences, ctx.config.adminAudience],
-    jwks,
-    denyList: ctx.denyView,
-    now: ctx.now,
-  });
-  verifiers.set(ctx, { kids, verifier });
-  return verifier;
+export interface AccessTokenCheckerOptions {
+  readonly config: Pick<IssuerConfig, "issuer" | "audiences" | "adminAudience">;
+  /** The issuer's signing keys: their public JWKS is read on every key lookup, so a rotation needs no rebuild. */
+  readonly keys: SigningKeys;
+  /** The issuer's own view of the deny-list. */
+  readonly denyList: DenyList;
+  readonly now: () => number;
 }
 
 /**
- * Verifies a JWT this issuer minted: signature, `typ`, `iss`, `aud` (any
- * audience it serves, or its admin audience), `exp`, required claims, and no
- * deny-list entry. It says who the token is, not what it may do.
+ * One verifier for the issuer's life: the same checks every service makes
+ * with @patgate/verifier, against this issuer's own keys and deny view (no
+ * JWKS fetch, no Redis follower).
+ *
+ * @example createAccessTokenChecker({ config, keys, denyList: revocation.denyView, now }).check(jwt)
  */
-export async function checkAccessToken(ctx: IssuerContext, jwt: string): Promise<AccessTokenCheck> {
-  try {
-    const auth = await ownVerifier(ctx).verify(jwt);
-    const { aud, iss } = auth.claims;
-    return {
-      ok: true,
-      token: {
-        sub: auth.sub,
-        clientId: auth.tokenId,
-        jti: auth.jti,
-        iat: auth.claims.iat,
-        exp: auth.expiresAt,
-        roles: auth.roles,
-        scope: auth.scope,
-        aud,
-        iss,
-      },
-    };
-  } catch (error) {
-    if (error instanceof VerifierError && error.code === "token_denied") return { ok: false, reason: "denied" };
-    if (error instanceof VerifierError) return { ok: false, reason: "invalid" };
-    throw error;
-  }
+export function createAccessTokenChecker(options: AccessTokenCheckerOptions): AccessTokenChecker {
+  const { config, keys, now } = options;
+  const verifier = createVerifier({
+    issuer: config.issuer,
+    // The admin audience too: the admin API and /introspect decide what it may do (admin-auth.ts).
+    audience: [...config.audiences, config.adminAudience],
+    jwks: () => keys.publicJwks(Math.floor(now() / 1000)),
+    denyList: options.denyList,
+    now,
+  });
+  return {
+    async check(jwt) {
+      try {
+        const auth = await verifier.verify(jwt);
+        const { aud, iss } = auth.claims;
+        return {
+          ok: true,
+          token: {
+            sub: auth.sub,
+            clientId: auth.tokenId,
+            jti: auth.jti,
+            iat: auth.claims.iat,
+            exp: auth.expiresAt,
+            roles: auth.roles,
+            scope: auth.scope,
+            aud,
+            iss,
+          },
+        };
+      } catch (error) {
+        if (error instanceof VerifierError && error.code === "token_denied") return { ok: false, reason: "denied" };
+        if (error instanceof VerifierError) return { ok: false, reason: "invalid" };
+        throw error;
+      }
+    },
+    close: () => verifier.close(),
+  };
 }

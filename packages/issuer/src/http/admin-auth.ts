@@ -2,7 +2,7 @@ import { INTROSPECT_ROLE } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import type { TokenRecord } from "../tokens/types.js";
-import { checkAccessToken, type VerifiedAccessToken } from "./access-token-check.js";
+import type { VerifiedAccessToken } from "./access-token-check.js";
 import { insufficientScope, invalidToken, missingToken } from "./http-error.js";
 import { bearerFromHeader } from "./params.js";
 
@@ -57,7 +57,7 @@ export async function authenticate(
   need: "admin" | "introspect",
 ): Promise<AdminPrincipal> {
   const jwt = bearer(request);
-  const checked = await checkAccessToken(ctx, jwt);
+  const checked = await ctx.accessTokens.check(jwt);
   if (!checked.ok)
     throw invalidToken(checked.reason === "denied" ? "the token has been revoked" : "the token is invalid or expired");
   const { token } = checked;

@@ -1,3 +1,4 @@
+import { parseBearer } from "@patgate/shared";
 import { invalidRequest } from "./http-error.js";
 
 /** Longest value accepted for any one OAuth parameter. */
@@ -21,14 +22,15 @@ export function singleParam(params: Record<string, unknown>, name: string): stri
 }
 
 /**
- * The credential of an `Authorization: Bearer <token>` header (scheme
- * case-insensitive, RFC 6750 §2.1); undefined when absent. Any other shape
- * is a malformed request.
+ * The credential of an `Authorization: Bearer <token>` header (read by
+ * `parseBearer`); undefined when absent or empty. Any other shape is a
+ * malformed request.
  */
 export function bearerFromHeader(header: string | undefined): string | undefined {
+  // An empty header has always counted as none here: a client that sends one with its PAT in the body still works.
   if (header === undefined || header === "") return undefined;
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  if (!match?.[1]) throw invalidRequest("the Authorization header must be 'Bearer <token>'");
-  if (match[1].length > MAX_PARAM_LENGTH) throw invalidRequest("the bearer token is too long");
-  return match[1];
+  const parsed = parseBearer(header);
+  if (!parsed.ok) throw invalidRequest("the Authorization header must be 'Bearer <token>'");
+  if (parsed.token.length > MAX_PARAM_LENGTH) throw invalidRequest("the bearer token is too long");
+  return parsed.token;
 }

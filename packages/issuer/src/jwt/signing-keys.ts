@@ -16,7 +16,11 @@ export interface PublishedJwks {
 export interface SigningKeys {
   /** The key that signs at `nowSeconds`: the newest key whose activation time has come. */
   signingKey(nowSeconds: number): ActiveKey;
-  /** The public JWKS at `nowSeconds`: keys being rotated in and keys whose JWTs may still be live. */
+  /**
+   * The public JWKS at `nowSeconds`: keys being rotated in and keys whose JWTs
+   * may still be live. The same JWK object stands for a key on every call, so
+   * a verifier asking for it on each lookup imports each key once.
+   */
   publicJwks(nowSeconds: number): { readonly keys: readonly JWK[] };
   /**
    * The public JWKS at `nowSeconds` with its JSON, computed again only when the
@@ -117,9 +121,23 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
     return successor.activatesAt + jwtTtlSeconds + RETIRE_MARGIN_SECONDS;
   }
 
+  /**
+   * One frozen public JWK per key for the keys' whole life: a verifier that is
+   * handed the JWKS on every lookup (the issuer's own) imports each key once.
+   */
+  const publicJwks = new Map<string, JWK>();
+  function publicJwk(jwk: JWK & { kid: string }): JWK {
+    let made = publicJwks.get(jwk.kid);
+    if (!made) {
+      made = Object.freeze(publicPart(jwk));
+      publicJwks.set(jwk.kid, made);
+    }
+    return made;
+  }
+
   function published(nowSeconds: number): PublishedJwks {
     if (served && served.from <= nowSeconds && nowSeconds < served.until) return served;
-    const jwks = { keys: live(nowSeconds).map((k) => publicPart(k.jwk)) };
+    const jwks = { keys: live(nowSeconds).map((k) => publicJwk(k.jwk)) };
     // The set changes next when a key still published retires.
     const until = Math.min(
       ...keys
@@ -170,8 +188,3 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
 }
 
 export { readKeyFile, type StoredKey } from "./key-file.js";
-
-/** Current epoch seconds of a clock in ms. */
-export function seconds(now: () => number = Date.now): number {
-  return Math.floor(now() / 1000);
-}

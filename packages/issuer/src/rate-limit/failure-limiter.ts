@@ -1,5 +1,6 @@
 import type { RedisKeys } from "@patgate/shared";
 import type { Redis } from "ioredis";
+import { redisScripts } from "../redis/scripts.js";
 import { addressBucket } from "./address-bucket.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
@@ -140,74 +141,6 @@ export function createMemoryFailureLimiter(limits: FailureLimits, now: () => num
   };
 }
 
-/**
- * Reserves a try on both counters, or refuses, in one step. Each counter is a
- * hash: `f` failures, `p` tries in flight, `w` the id of its window (set when
- * the window opens, with its expiry), so a late settle never touches the
- * next window's count. KEYS: per token id and address, per address.
- * ARGV: their limits, window seconds, id for a window opened now.
- * Returns {0, window id 1, window id 2} once reserved, or {seconds to wait}.
- */
-const RESERVE = `
-local wait = 0
-for i = 1, 2 do
-  local counts = redis.call('HMGET', KEYS[i], 'f', 'p')
-  local failed, pending, limit = tonumber(counts[1]) or 0, tonumber(counts[2]) or 0, tonumber(ARGV[i])
-  if failed + pending >= limit then
-    local w = 1
-    if failed >= limit then w = math.max(1, redis.call('TTL', KEYS[i])) end
-    wait = math.max(wait, w)
-  end
-end
-if wait > 0 then return {wait} end
-local reply = {0}
-for i = 1, 2 do
-  if redis.call('HSETNX', KEYS[i], 'w', ARGV[4]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[3]) end
-  redis.call('HINCRBY', KEYS[i], 'p', 1)
-  reply[i + 1] = redis.call('HGET', KEYS[i], 'w')
-end
-return reply
-`;
-
-/**
- * Settles a reserved try: gives back its place in the window it was reserved
- * in (if that window is still open) and, for a failure, counts it in the open
- * window. KEYS as RESERVE. ARGV: the two window ids from RESERVE, '1' for a
- * failure, window seconds, id for a window opened now.
- */
-const SETTLE = `
-for i = 1, 2 do
-  if redis.call('HGET', KEYS[i], 'w') == ARGV[i] and (tonumber(redis.call('HGET', KEYS[i], 'p')) or 0) > 0 then
-    redis.call('HINCRBY', KEYS[i], 'p', -1)
-  end
-  if ARGV[3] == '1' then
-    if redis.call('HSETNX', KEYS[i], 'w', ARGV[5]) == 1 then redis.call('EXPIRE', KEYS[i], ARGV[4]) end
-    redis.call('HINCRBY', KEYS[i], 'f', 1)
-  end
-end
-return 0
-`;
-
-type WithFailureCommands = Redis & {
-  patgateFailureReserve(
-    pairKey: string,
-    addressKey: string,
-    pairLimit: number,
-    addressLimit: number,
-    windowSeconds: number,
-    windowId: string,
-  ): Promise<(number | string)[]>;
-  patgateFailureSettle(
-    pairKey: string,
-    addressKey: string,
-    pairWindow: string,
-    addressWindow: string,
-    failed: "0" | "1",
-    windowSeconds: number,
-    windowId: string,
-  ): Promise<number>;
-};
-
 export interface RedisFailureLimiterOptions {
   /** Longest each call waits on Redis before it fails open; default {@link RATE_LIMIT_WAIT_MS} (500 ms). */
   readonly waitMs?: number;
@@ -215,8 +148,8 @@ export interface RedisFailureLimiterOptions {
 
 /**
  * Redis-backed limiter shared by every issuer instance: reserving and settling
- * are each one Lua script over the two counters (same hash slot: see
- * `RedisKeys.failures`). While Redis is away, or silent for longer than
+ * are each one Lua script over the two counters (`lua/reserve-failure-try.lua`,
+ * `lua/settle-failure-try.lua`; same hash slot: see `RedisKeys.failures`). While Redis is away, or silent for longer than
  * `waitMs`, it lets tries through, as the per-IP limit does (`skipOnError`):
  * an outage of the limiter must not become an outage (or a hang) of `/token`.
  * scrypt still makes each guess cost the guesser.
@@ -230,11 +163,7 @@ export function createRedisFailureLimiter(
   checkLimits(limits);
   const { waitMs = RATE_LIMIT_WAIT_MS } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
-  if (!("patgateFailureReserve" in redis)) {
-    redis.defineCommand("patgateFailureReserve", { numberOfKeys: 2, lua: RESERVE });
-    redis.defineCommand("patgateFailureSettle", { numberOfKeys: 2, lua: SETTLE });
-  }
-  const client = redis as WithFailureCommands;
+  const scripts = redisScripts(redis);
   // Window ids only need to differ from one window of a key to the next.
   const instance = Math.random().toString(36).slice(2, 10);
   let sequence = 0;
@@ -248,14 +177,15 @@ export function createRedisFailureLimiter(
       let windows: readonly [string, string] = ["", ""];
       try {
         const reply = await boundedWait(
-          client.patgateFailureReserve(
-            pairKey,
-            addressKey,
-            limits.perTokenAndAddress,
-            limits.perAddress,
-            WINDOW_SECONDS,
-            windowId(),
-          ),
+          scripts.reserveFailureTry({
+            keys: { pair: pairKey, address: addressKey },
+            args: {
+              pairLimit: limits.perTokenAndAddress,
+              addressLimit: limits.perAddress,
+              windowSeconds: WINDOW_SECONDS,
+              windowId: windowId(),
+            },
+          }),
           waitMs,
         );
         const [wait, pairWindow, addressWindow] = reply;
@@ -272,15 +202,16 @@ export function createRedisFailureLimiter(
           settled = true;
           const failed = outcome === "failed" ? "1" : "0";
           if (failed === "0" && windows[0] === "") return; // reserved nothing, nothing to count
-          const settling = client.patgateFailureSettle(
-            pairKey,
-            addressKey,
-            windows[0],
-            windows[1],
-            failed,
-            WINDOW_SECONDS,
-            windowId(),
-          );
+          const settling = scripts.settleFailureTry({
+            keys: { pair: pairKey, address: addressKey },
+            args: {
+              pairWindow: windows[0],
+              addressWindow: windows[1],
+              failed,
+              windowSeconds: WINDOW_SECONDS,
+              windowId: windowId(),
+            },
+          });
           boundedWait(settling, waitMs).catch(() => {});
         },
       };

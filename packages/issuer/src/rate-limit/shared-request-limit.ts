@@ -1,5 +1,6 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
+import { redisScripts } from "../redis/scripts.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
 /**
@@ -7,8 +8,8 @@ import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
  * without a Redis round trip on every request.
  *
  * The first request of a window, and every request once a client has used
- * half its limit, is counted in Redis (one script: INCRBY, and PEXPIRE on a
- * new window), so the limit itself holds across instances. Below half, a
+ * half its limit, is counted in Redis (one script, `lua/count-requests.lua`:
+ * INCRBY, and PEXPIRE on a new window), so the limit itself holds across instances. Below half, a
  * request is counted in memory and the counts are added to Redis every
  * `syncMs`. A client can therefore overshoot only by what it sends to other
  * instances within one sync interval while it believes it is under half:
@@ -49,26 +50,10 @@ interface Window {
   syncing: boolean;
 }
 
-const COUNT_SCRIPT = `
-local current = redis.call('INCRBY', KEYS[1], ARGV[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  ttl = tonumber(ARGV[2])
-end
-return {current, ttl}`;
-
-type CountingRedis = Redis & {
-  patgateCountRequests(key: string, by: number, windowMs: number): Promise<[number, number]>;
-};
-
 export function createSharedRequestLimit(redis: Redis, options: SharedRequestLimitOptions): SharedRequestLimit {
   const { keyPrefix, syncMs = 100, maxWindows = 50_000, waitMs = RATE_LIMIT_WAIT_MS, now = Date.now } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
-  const counting = redis as CountingRedis;
-  if (typeof counting.patgateCountRequests !== "function") {
-    redis.defineCommand("patgateCountRequests", { numberOfKeys: 1, lua: COUNT_SCRIPT });
-  }
+  const scripts = redisScripts(redis);
   const windows = new Map<string, Window>();
   const windowMsOf = new Map<string, number>();
 
@@ -79,7 +64,7 @@ export function createSharedRequestLimit(redis: Redis, options: SharedRequestLim
    * settles, so a silent Redis is not sent the same counts again and again.
    */
   async function count(key: string, by: number, windowMs: number): Promise<{ current: number; ttl: number }> {
-    const [current, ttl] = await counting.patgateCountRequests(key, by, windowMs);
+    const [current, ttl] = await scripts.countRequests({ keys: { counter: key }, args: { by, windowMs } });
     const at = now();
     const window = windows.get(key);
     if (window && window.resetAt > at) {

@@ -1,4 +1,4 @@
-import type { RedisKeys, RevocationEvent } from "@patgate/shared";
+import { REVOCATION_QUEUE, type RedisKeys, type RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
@@ -25,9 +25,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     );
   });
 }
-
-/** Name of the BullMQ queue that carries revocations from the API to the worker. */
-export const REVOCATION_QUEUE = "revocations";
 
 /** A job: the event and the outbox item to mark when it is on the deny-list. */
 export interface RevocationJob {

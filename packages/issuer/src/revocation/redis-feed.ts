@@ -31,7 +31,7 @@ export function createRedisFeed(
   const feed = createFeed(() => healthy());
   const follower = startStreamFollower({
     redis,
-    keys,
+    keyPrefix: keys.prefix,
     blockMs,
     now,
     handlers: {

@@ -1,11 +1,11 @@
-import { isDenyValue, parseRevocationEvent, type RedisKeys, redisKeys } from "@patgate/shared";
+import { isDenyValue, parseRevocationEvent, REVOCATION_QUEUE, type RedisKeys, redisKeys } from "@patgate/shared";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
 import type { Outbox } from "./outbox.js";
-import { REVOCATION_QUEUE, type RevocationJob } from "./queue.js";
+import type { RevocationJob } from "./queue.js";
 
 export interface RevocationWorkerOptions {
   /**

@@ -1,7 +1,6 @@
-import { isScopeToken, parsePat, redisKeys } from "@patgate/shared";
+import { isScopeToken, looksLikeJwt, parsePat, redisKeys } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { checkAccessToken } from "../http/access-token-check.js";
 import { authenticate } from "../http/admin-auth.js";
 import { invalidRequest, rateLimited } from "../http/http-error.js";
 import { singleParam } from "../http/params.js";
@@ -16,10 +15,6 @@ function tokenParam(request: FastifyRequest): string {
   // The hint is optional and only a hint (RFC 7009 §2.1): check its shape, then ignore it.
   singleParam(body as Record<string, unknown>, "token_type_hint");
   return token;
-}
-
-function looksLikeJwt(token: string): boolean {
-  return token.split(".").length === 3;
 }
 
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
@@ -67,7 +62,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         }
       } else if (looksLikeJwt(token)) {
         // A JWT already denied (revoked before) is not "ok": nothing is recorded twice.
-        const checked = await checkAccessToken(ctx, token);
+        const checked = await ctx.accessTokens.check(token);
         if (checked.ok) {
           const wait = await jwtRevocations.take(checked.token.clientId);
           if (wait > 0) throw rateLimited(wait);
@@ -103,7 +98,7 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const token = tokenParam(request);
       reply.header("cache-control", "no-store");
       if (looksLikeJwt(token)) {
-        const checked = await checkAccessToken(ctx, token);
+        const checked = await ctx.accessTokens.check(token);
         if (!checked.ok) return { active: false };
         const t = checked.token;
         // A JWT whose PAT has since been revoked is inactive even before the deny entry arrives.

@@ -279,7 +279,7 @@ describe("revocation through the admin API", () => {
   });
 });
 
-describe("admin authority (SPEC: only admin-audience JWTs of admin PATs, not down-scoped)", () => {
+describe("admin authority (only admin-audience JWTs of admin PATs, not down-scoped)", () => {
   it("a service-audience or down-scoped JWT of an admin PAT creates no admin PAT and rotates no key", async () => {
     const { token } = await issuer.store.issue({ owner: "ops-lead", isAdmin: true, roles: ["ops", "deploy"] });
     const keysBefore = (await issuer.app.inject({ url: "/.well-known/jwks.json" })).json().keys.length;

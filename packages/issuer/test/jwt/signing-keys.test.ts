@@ -100,6 +100,16 @@ describe("signing keys", () => {
     }
   });
 
+  it("publishes the same JWK object for a key on every call, so a verifier imports it once", async () => {
+    const keys = await loadSigningKeys({ path: await tempPath(), generate: true, jwtTtlSeconds: TTL });
+    const [first] = keys.publicJwks(T0).keys;
+    await keys.rotate(T0);
+    const [again, added] = keys.publicJwks(T0 + 1).keys;
+    expect(again).toBe(first);
+    expect(added).toBe(keys.publicJwks(T0 + 2).keys[1]);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
   it("mints with the real iat, the revisions it was derived from, and exp capped by the PAT", async () => {
     const keys = await loadSigningKeys({ path: await tempPath(), generate: true, jwtTtlSeconds: TTL });
     const minted = await mintAccessToken(keys, {

@@ -1,4 +1,4 @@
-import { redisKeys } from "@patgate/shared";
+import { REVOCATION_QUEUE, redisKeys } from "@patgate/shared";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { createDenyView } from "../../src/revocation/deny-view.js";
 import { createFeed } from "../../src/revocation/feed.js";
 import { createOutbox, createOutboxTable, type Outbox } from "../../src/revocation/outbox.js";
 import { startOutboxSweeper } from "../../src/revocation/outbox-sweeper.js";
-import { createRevocationQueue, REVOCATION_QUEUE } from "../../src/revocation/queue.js";
+import { createRevocationQueue } from "../../src/revocation/queue.js";
 import { createRedisPropagator } from "../../src/revocation/redis-propagator.js";
 import { createRevoker } from "../../src/revocation/revoker.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";

@@ -1,14 +1,14 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
-import { type RedisKeys, redisKeys } from "@patgate/shared";
+import { REVOCATION_QUEUE, type RedisKeys, redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
 import { startRedisServer } from "../../../../test/harness/redis-server.js";
 import { createOutbox, createOutboxTable, type Outbox } from "../../src/revocation/outbox.js";
 import { startOutboxSweeper } from "../../src/revocation/outbox-sweeper.js";
-import { createRevocationQueue, REVOCATION_QUEUE } from "../../src/revocation/queue.js";
+import { createRevocationQueue } from "../../src/revocation/queue.js";
 import { createRedisPropagator } from "../../src/revocation/redis-propagator.js";
 import { createRevoker } from "../../src/revocation/revoker.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { AuthContext } from "../auth-context.js";
-import { createVerifier, type Verifier, type VerifierOptions } from "../verifier.js";
+import { createVerifier } from "../create-verifier.js";
+import type { Verifier } from "../verifier.js";
+import type { VerifierOptions } from "../verifier-options.js";
 import { assertRoles, authErrorResponse, bearerToken } from "./http-auth.js";
 
 declare global {

@@ -1,3 +1,4 @@
+import { parseBearer } from "@patgate/shared";
 import type { AuthContext } from "../auth-context.js";
 import { HTTP_MAPPING, type HttpMapping, VerifierError } from "../errors.js";
 
@@ -12,13 +13,15 @@ export interface AuthErrorResponse {
  * The token of an `Authorization: Bearer <token>` header (the scheme is
  * case-insensitive, RFC 6750 §2.1). Null when there is no header at all;
  * `invalid_request` when there is one of another shape.
+ *
+ * @example bearerToken(req.headers.authorization) // "eyJhbGciOi..." or null
  */
 export function bearerToken(header: string | readonly string[] | undefined): string | null {
-  if (header === undefined) return null;
-  if (typeof header !== "string") throw new VerifierError("invalid_request", "send one Authorization header");
-  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  if (!match?.[1]) throw new VerifierError("invalid_request", "the Authorization header must be 'Bearer <token>'");
-  return match[1];
+  const parsed = parseBearer(header);
+  if (parsed.ok) return parsed.token;
+  if (parsed.reason === "absent") return null;
+  if (parsed.reason === "repeated") throw new VerifierError("invalid_request", "send one Authorization header");
+  throw new VerifierError("invalid_request", "the Authorization header must be 'Bearer <token>'");
 }
 
 /** Throws `insufficient_role` unless `auth` carries every role. */

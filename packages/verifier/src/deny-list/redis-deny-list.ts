@@ -1,4 +1,4 @@
-import { DEFAULT_REDIS_PREFIX, redisKeys } from "@patgate/shared";
+import { DEFAULT_REDIS_PREFIX } from "@patgate/shared";
 import type { Redis } from "ioredis";
 import { errorText, type VerifierLogger } from "../logger.js";
 import type { DenyList } from "./deny-list.js";
@@ -81,7 +81,7 @@ export async function createRedisDenyList(options: RedisDenyListOptions): Promis
   let told = false;
   const follower = startStreamFollower({
     redis: base,
-    keys: redisKeys(keyPrefix),
+    keyPrefix,
     blockMs: followerBlockMs(maxStalenessSeconds),
     now,
     // Once, and only while the first snapshot is missing: every verify fails until it loads, and

@@ -1,15 +1,29 @@
+import { DEFAULT_REDIS_PREFIX, type DenyEntry, type RevocationEvent, redisKeys } from "@patgate/shared";
+import type { Redis } from "ioredis";
 import {
-  type DenyEntry,
-  parseDenyEntry,
-  parseRevocationEvent,
-  type RedisKeys,
-  type RevocationEvent,
-} from "@patgate/shared";
-import type { Redis, RedisOptions } from "ioredis";
+  DEADLINE_GRACE_MS,
+  type FollowerConnection,
+  openFollowerConnection,
+  ReadDeadlineError,
+} from "./follower-connection.js";
+import {
+  compareIds,
+  eventTextOf,
+  parseEventText,
+  readNewest,
+  readSnapshot,
+  START,
+  type StreamEntry,
+  type StreamPosition,
+  type StreamReply,
+  sequenceOf,
+} from "./stream-entries.js";
 
 /** What a follower feeds: a full snapshot (at start, and after falling behind a trimmed stream), then each event. */
 export interface FollowerHandlers {
+  /** The entries in force, replacing what came before (merge them if you keep what you knew). */
   reset(entries: readonly DenyEntry[]): void;
+  /** One event of the change stream: a deny entry, or a PAT that changed (`token_changed`). */
   event(event: RevocationEvent): void;
 }
 
@@ -27,22 +41,27 @@ export interface FollowerStatus {
   readonly snapshots: number;
 }
 
+/** A running follower, from {@link startStreamFollower}. */
 export interface StreamFollower {
   /** Resolves when the first snapshot has loaded; rejects if `close` comes first. */
   readonly ready: Promise<void>;
   status(): FollowerStatus;
+  /** Stops following and closes the follower's connection (not the one it was given). Idempotent. */
   close(): Promise<void>;
 }
 
+/** Options of {@link startStreamFollower}. */
 export interface StreamFollowerOptions {
   /**
-   * A connection to copy: the follower makes its own with `duplicate()` for
-   * the blocking reads (a new one whenever a read misses its deadline), and
-   * closes it. Its command, socket and blocking timeouts are not copied: the
-   * follower bounds every read itself.
+   * An ioredis connection to copy: the follower makes its own with
+   * `duplicate()` for the blocking reads (a new one whenever a read misses its
+   * deadline), and closes it. Its command, socket and blocking timeouts are not
+   * copied: the follower bounds every read itself.
    */
   readonly redis: Redis;
-  readonly keys: RedisKeys;
+  /** The issuer's Redis key prefix (`PATGATE_REDIS_PREFIX`); default `patgate`. */
+  readonly keyPrefix?: string;
+  /** Told the snapshot, then every event. */
   readonly handlers: FollowerHandlers;
   /**
    * Longest a blocking read waits before looping (and refreshing `lastSyncAt`);
@@ -53,7 +72,7 @@ export interface StreamFollowerOptions {
   readonly blockMs?: number;
   /** Events read per round trip; default 1000. */
   readonly batchSize?: number;
-  /** Current time, epoch ms. */
+  /** Current time, epoch ms; default Date.now. */
   readonly now?: () => number;
   /**
    * Told each failure the follower recovers from by itself (a connection
@@ -63,69 +82,73 @@ export interface StreamFollowerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-function fieldValue(fields: readonly string[] | undefined, name: string): string | undefined {
-  if (!fields) return undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
+/** Where a batch of stream entries leaves the follower, and whether it stopped at a gap in the numbering. */
+interface Applied {
+  readonly position: StreamPosition;
+  readonly gap: boolean;
 }
-
-/** Orders two stream ids (`ms-seq`). */
-function compareIds(a: string, b: string): number {
-  const [aMs = 0, aSeq = 0] = a.split("-").map(Number);
-  const [bMs = 0, bSeq = 0] = b.split("-").map(Number);
-  return aMs - bMs || aSeq - bSeq;
-}
-
-function sequenceOf(fields: readonly string[] | undefined): number | undefined {
-  const text = fieldValue(fields, "s");
-  const seq = text === undefined ? Number.NaN : Number(text);
-  return Number.isSafeInteger(seq) ? seq : undefined;
-}
-
-type StreamReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 
 /**
- * How much longer than its block time a read may take before the connection
- * is presumed dead. A connection can die without a reset (a NAT entry timed
- * out, a failover, a dropped route): the socket stays open, nothing arrives,
- * and TCP takes hours to give up. Redis answers a blocking read when its block
- * time ends, so silence past it and this margin means the path is gone.
+ * Applies a batch in order from `position`. A gap in the event numbers means
+ * events were trimmed away (or Redis lost data) while the follower was behind
+ * or cut off: what it missed is in the snapshot, so it stops there.
  */
-const DEADLINE_GRACE_MS = 1000;
-
-/**
- * TCP keep-alive on the follower's connection (initial delay, ms): keeps NAT
- * and firewall entries from expiring, and lets the kernel find a dead peer
- * even where the follower's own deadline does not apply (a connection at rest).
- */
-const KEEP_ALIVE_MS = 10_000;
-
-/** A read that got no answer in time: its connection is presumed dead. */
-class ReadDeadlineError extends Error {
-  constructor(ms: number) {
-    super(`no answer from Redis within ${ms} ms`);
-    this.name = "ReadDeadlineError";
+function applyBatch(entries: readonly StreamEntry[], from: StreamPosition, handlers: FollowerHandlers): Applied {
+  let position = from;
+  for (const [id, fields] of entries) {
+    const seq = sequenceOf(fields);
+    if (seq !== undefined && position.seq !== undefined && seq !== position.seq + 1) return { position, gap: true };
+    const text = eventTextOf(fields);
+    position = { id, seq: seq ?? position.seq, event: text };
+    const event = text === undefined ? undefined : parseEventText(text);
+    try {
+      if (event) handlers.event(event);
+    } catch {
+      // A handler that throws must not stall the follower on this event.
+    }
   }
+  return { position, gap: false };
 }
 
 /**
- * Options of each connection the follower makes. The follower's deadline is
- * the only timeout: a command, socket or blocking timeout copied from the
- * given connection could cut a blocking read short (or, for ioredis's own
- * blocking timeout, answer it with an empty reply and hide the dead link).
+ * True when the stream no longer continues from `position`: Redis lost it and
+ * new events were written under ids at or below ours (a restart within the
+ * same millisecond, or a clock that went back on failover). A blocking read
+ * from our id would never see them, so each quiet round checks the tail.
  */
-function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
-  return {
-    maxRetriesPerRequest: null,
-    enableOfflineQueue: true,
-    lazyConnect: false,
-    commandTimeout: undefined,
-    socketTimeout: undefined,
-    blockingTimeout: undefined,
-    keepAlive: KEEP_ALIVE_MS,
-    // A connect that takes longer than a whole read may is as dead as a silent read.
-    connectTimeout: deadlineMs,
-  };
+function rewound(newest: StreamEntry | undefined, position: StreamPosition): boolean {
+  if (!newest) return position.id !== START.id;
+  const [id, fields] = newest;
+  const order = compareIds(id, position.id);
+  if (order !== 0) return order < 0;
+  return sequenceOf(fields) !== position.seq || eventTextOf(fields) !== position.event;
+}
+
+/**
+ * Runs `round` until closed. After a failure it goes again at once on a new
+ * connection when the read missed its deadline (the connection died silently,
+ * and the deadline itself already spaced the attempts), else after a back-off.
+ */
+async function repeatRounds(
+  round: () => Promise<void>,
+  hooks: { readonly connection: FollowerConnection; closed(): boolean; failed(error: unknown): void },
+): Promise<void> {
+  let backoff = 100;
+  while (!hooks.closed()) {
+    try {
+      await round();
+      backoff = 100;
+    } catch (error) {
+      if (hooks.closed()) break;
+      hooks.failed(error);
+      if (error instanceof ReadDeadlineError) {
+        hooks.connection.replace();
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      backoff = Math.min(backoff * 2, 2000);
+    }
+  }
 }
 
 /**
@@ -137,183 +160,87 @@ function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
  * on over a new connection. Events are numbered; a gap in the numbers means
  * some were trimmed away (or Redis lost data) while it was behind or cut off,
  * so it reloads the snapshot.
+ *
+ * @example
+ * const follower = startStreamFollower({
+ *   redis: new Redis(process.env.REDIS_URL),
+ *   handlers: { reset: (entries) => cache.clear(), event: (event) => cache.drop(event) },
+ * });
+ * await follower.ready;
  */
 export function startStreamFollower(options: StreamFollowerOptions): StreamFollower {
-  const { keys, handlers, blockMs = 2000, batchSize = 1000, now = Date.now, onError } = options;
-  const deadlineMs = blockMs + DEADLINE_GRACE_MS;
-  let closed = false;
-  let ready = false;
-  let connected = false;
-  /** Sequence number of the last event applied; undefined before the first numbered one. */
-  let lastSeq: number | undefined;
-  /** The event text at `lastId`, to tell a stream written again from scratch under the same id. */
-  let lastEvent: string | undefined;
-
-  /** A new connection of our own; only the current one's close counts as an outage. */
-  function connect(): Redis {
-    const connection = options.redis.duplicate(followerConnectionOptions(deadlineMs));
-    connection.on("error", (error: unknown) => {
-      // ioredis reconnects by itself after a reset; status() reports the outage.
-      if (connection === redis && !closed) onError?.(error);
-    });
-    connection.on("close", () => {
-      if (connection === redis) connected = false;
-    });
-    return connection;
-  }
-
-  let redis = connect();
-
-  /**
-   * Drops a connection that missed a deadline and starts a new one. Not
-   * `disconnect(true)`: the dead one's queued reads would be sent again after
-   * the reconnect and block it for their full time. Closing it for good
-   * rejects whatever was pending on it, and nothing of it is reused.
-   */
-  function replaceConnection(): void {
-    connected = false;
-    const dead = redis;
-    redis = connect();
-    dead.disconnect();
-  }
-
-  /** `command`, or a {@link ReadDeadlineError} once `deadlineMs` has passed without its answer. */
-  function withinDeadline<T>(command: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ReadDeadlineError(deadlineMs)), deadlineMs);
-      // The follower's socket keeps the process alive while it runs; a deadline must not after close().
-      timer.unref();
-      command.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
-  }
-
-  let lastSyncAt = 0;
-  let lastId = "0-0";
-  let snapshots = 0;
+  const { handlers, blockMs = 2000, batchSize = 1000, now = Date.now, onError } = options;
+  const keys = redisKeys(options.keyPrefix ?? DEFAULT_REDIS_PREFIX);
+  const state = { closed: false, ready: false, connected: false, lastSyncAt: 0, snapshots: 0 };
+  let position = START;
+  const connection = openFollowerConnection(options.redis, {
+    deadlineMs: blockMs + DEADLINE_GRACE_MS,
+    // ioredis reconnects by itself after a reset; status() reports the outage.
+    onError: (error) => onError?.(error),
+    onClose: () => {
+      state.connected = false;
+    },
+  });
   let resolveReady: () => void = () => {};
   let rejectReady: (error: Error) => void = () => {};
-  const readyPromise = new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     resolveReady = resolve;
     rejectReady = reject;
   });
-  readyPromise.catch(() => {});
+  ready.catch(() => {});
 
   async function loadSnapshot(): Promise<void> {
-    const results = await withinDeadline(
-      redis.multi().xrevrange(keys.events, "+", "-", "COUNT", 1).hgetall(keys.denyEntries).exec(),
-    );
-    if (!results) throw new Error("snapshot transaction aborted");
-    const [[lastError, last], [hashError, hash]] = results as [
-      [Error | null, [string, string[]][]],
-      [Error | null, Record<string, string>],
-    ];
-    if (lastError || hashError) throw lastError ?? hashError;
-    const entries: DenyEntry[] = [];
-    for (const text of Object.values(hash ?? {})) {
-      try {
-        const entry = parseDenyEntry(JSON.parse(text));
-        if (entry) entries.push(entry);
-      } catch {
-        // A malformed entry is skipped; it cannot deny anything meaningful.
-      }
+    const snapshot = await connection.read((redis) => readSnapshot(redis, keys));
+    position = snapshot.position;
+    handlers.reset(snapshot.entries);
+    state.snapshots += 1;
+  }
+
+  /** One round: the first snapshot if missing, then one blocking read and what it brought. */
+  async function round(): Promise<void> {
+    if (!state.ready) {
+      await loadSnapshot();
+      state.ready = true;
+      resolveReady();
+      state.lastSyncAt = now();
     }
-    lastId = last[0]?.[0] ?? "0-0";
-    lastSeq = sequenceOf(last[0]?.[1]);
-    lastEvent = fieldValue(last[0]?.[1], "e");
-    handlers.reset(entries);
-    snapshots += 1;
-  }
-
-  /**
-   * True when the stream no longer continues what we read: Redis lost it and
-   * new events were written under ids at or below ours (a restart within the
-   * same millisecond, or a clock that went back on failover). A blocking read
-   * from our id would never see them, so each quiet round checks the tail.
-   */
-  async function rewound(): Promise<boolean> {
-    const [last] = (await withinDeadline(redis.xrevrange(keys.events, "+", "-", "COUNT", 1))) as [string, string[]][];
-    if (!last) return lastId !== "0-0";
-    const [id, fields] = last;
-    const order = compareIds(id, lastId);
-    if (order !== 0) return order < 0;
-    return sequenceOf(fields) !== lastSeq || fieldValue(fields, "e") !== lastEvent;
-  }
-
-  async function run(): Promise<void> {
-    let backoff = 100;
-    while (!closed) {
-      try {
-        if (!ready) {
-          await loadSnapshot();
-          ready = true;
-          resolveReady();
-          lastSyncAt = now();
-        }
-        const reply = (await withinDeadline(
-          redis.xread("COUNT", batchSize, "BLOCK", blockMs, "STREAMS", keys.events, lastId),
-        )) as StreamReply;
-        connected = true;
-        lastSyncAt = now();
-        backoff = 100;
-        if (!reply && (await rewound())) {
-          await loadSnapshot();
-          continue;
-        }
-        for (const [id, fields] of reply?.[0]?.[1] ?? []) {
-          const seq = sequenceOf(fields);
-          if (seq !== undefined && lastSeq !== undefined && seq !== lastSeq + 1) {
-            // A gap: events were trimmed away (or Redis lost data) while we were
-            // behind or cut off. What we missed is in the snapshot: start over from it.
-            await loadSnapshot();
-            break;
-          }
-          lastId = id;
-          if (seq !== undefined) lastSeq = seq;
-          const text = fieldValue(fields, "e");
-          lastEvent = text;
-          if (text === undefined) continue;
-          try {
-            const event = parseRevocationEvent(JSON.parse(text));
-            if (event) handlers.event(event);
-          } catch {
-            // Skip a malformed event rather than stall the follower.
-          }
-        }
-      } catch (error) {
-        if (closed) break;
-        connected = false;
-        onError?.(error);
-        if (error instanceof ReadDeadlineError) {
-          // The connection died silently. Resume from lastId on a new one at once:
-          // the deadline itself already spaced the attempts.
-          replaceConnection();
-          continue;
-        }
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        backoff = Math.min(backoff * 2, 2000);
-      }
+    const reply = (await connection.read((redis) =>
+      redis.xread("COUNT", batchSize, "BLOCK", blockMs, "STREAMS", keys.events, position.id),
+    )) as StreamReply;
+    state.connected = true;
+    state.lastSyncAt = now();
+    if (!reply) {
+      if (rewound(await connection.read((redis) => readNewest(redis, keys)), position)) await loadSnapshot();
+      return;
     }
+    const applied = applyBatch(reply[0]?.[1] ?? [], position, handlers);
+    position = applied.position;
+    if (applied.gap) await loadSnapshot();
   }
 
-  void run();
+  void repeatRounds(round, {
+    connection,
+    closed: () => state.closed,
+    failed: (error) => {
+      state.connected = false;
+      onError?.(error);
+    },
+  });
 
   return {
-    ready: readyPromise,
-    status: () => ({ ready, connected, lastSyncAt, lastId, snapshots }),
+    ready,
+    status: () => ({
+      ready: state.ready,
+      connected: state.connected,
+      lastSyncAt: state.lastSyncAt,
+      lastId: position.id,
+      snapshots: state.snapshots,
+    }),
     async close() {
-      if (closed) return;
-      closed = true;
+      if (state.closed) return;
+      state.closed = true;
       rejectReady(new Error("follower closed"));
-      redis.disconnect();
+      connection.close();
     },
   };
 }

@@ -1,10 +1,10 @@
-import { type DenyEntry, type RevocationEvent, redisKeys } from "@patgate/shared";
+import { type DenyEntry, type RevocationEvent, redisKeys, STREAM_FIELDS } from "@patgate/shared";
 import { startStreamFollower } from "@patgate/verifier/stream-follower";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { redisUrl, uniqueName } from "../../../../test/harness/context.js";
-import { startRedisServer } from "../../../../test/harness/redis-server.js";
-import { createDenyListWriter } from "../../src/revocation/deny-list-writer.js";
+import { redisUrl, uniqueName } from "../../../test/harness/context.js";
+import { startRedisServer } from "../../../test/harness/redis-server.js";
+import { appendEvent, until } from "./change-stream.js";
 
 const NOW = Math.floor(Date.now() / 1000);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,14 +29,6 @@ function recorder() {
   };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const jti = (value: string): RevocationEvent => ({ type: "deny", entry: { kind: "jti", value, expiresAt: NOW + 600 } });
 
 describe("the stream follower", () => {
@@ -44,16 +36,49 @@ describe("the stream follower", () => {
     const redis = new Redis(redisUrl());
     cleanups.push(() => redis.disconnect());
     const keys = redisKeys(uniqueName("follow"));
-    const writer = createDenyListWriter(redis, keys);
-    await writer.write(jti("before"), NOW);
+    const append = (event: RevocationEvent) => appendEvent(redis, keys, event);
+    await append(jti("before"));
     const { state, handlers } = recorder();
-    const follower = startStreamFollower({ redis, keys, handlers, blockMs: 200 });
+    const follower = startStreamFollower({ redis, keyPrefix: keys.prefix, handlers, blockMs: 200 });
     cleanups.push(() => follower.close());
     await follower.ready;
     expect([...state.entries.keys()]).toEqual(["jti:before"]);
-    for (let i = 0; i < 20; i++) await writer.write(jti(`after${i}`), NOW);
+    for (let i = 0; i < 20; i++) await append(jti(`after${i}`));
     await until(() => state.entries.size === 21, "21 entries");
     expect(state.events).toHaveLength(20);
+    expect(follower.status()).toMatchObject({ ready: true, connected: true, snapshots: 1 });
+  });
+
+  it("passes token changes on in order, skips a malformed event, and goes on after a handler throws", async () => {
+    const redis = new Redis(redisUrl());
+    cleanups.push(() => redis.disconnect());
+    const keys = redisKeys(uniqueName("events"));
+    const seen: RevocationEvent[] = [];
+    const follower = startStreamFollower({
+      redis,
+      keyPrefix: keys.prefix,
+      blockMs: 200,
+      handlers: {
+        reset: () => {},
+        event: (event) => {
+          seen.push(event);
+          if (event.type === "token_changed" && event.tokenId === "boom") throw new Error("handler failed");
+        },
+      },
+    });
+    cleanups.push(() => follower.close());
+    await follower.ready;
+    await appendEvent(redis, keys, { type: "token_changed", tokenId: "boom" });
+    const seq = await redis.incr(keys.eventSequence);
+    await redis.xadd(keys.events, "*", STREAM_FIELDS.event, "{not json", STREAM_FIELDS.sequence, String(seq));
+    await appendEvent(redis, keys, { type: "token_changed", tokenId: "after" });
+    await appendEvent(redis, keys, jti("last"));
+    await until(() => seen.length === 3, "three events");
+    expect(seen).toEqual([
+      { type: "token_changed", tokenId: "boom" },
+      { type: "token_changed", tokenId: "after" },
+      jti("last"),
+    ]);
     expect(follower.status()).toMatchObject({ ready: true, connected: true, snapshots: 1 });
   });
 
@@ -64,12 +89,12 @@ describe("the stream follower", () => {
     redis.on("error", () => {});
     cleanups.push(() => redis.disconnect());
     const keys = redisKeys(uniqueName("restart"));
-    const writer = createDenyListWriter(redis, keys);
+    const append = (event: RevocationEvent) => appendEvent(redis, keys, event);
     const { state, handlers } = recorder();
-    const follower = startStreamFollower({ redis, keys, handlers, blockMs: 200 });
+    const follower = startStreamFollower({ redis, keyPrefix: keys.prefix, handlers, blockMs: 200 });
     cleanups.push(() => follower.close());
     await follower.ready;
-    await writer.write(jti("one"), NOW);
+    await append(jti("one"));
     await until(() => state.entries.has("jti:one"), "first event");
 
     // Redis goes away; the follower reports it; revocations made after the restart arrive.
@@ -77,7 +102,7 @@ describe("the stream follower", () => {
     await until(() => !follower.status().connected, "disconnect");
     await server.restart();
     await until(() => redis.status === "ready", "writer reconnect");
-    await writer.write(jti("two"), NOW);
+    await append(jti("two"));
     await until(() => state.entries.has("jti:two"), "event after restart");
     expect(state.resets).toBe(1);
 
@@ -93,7 +118,7 @@ describe("the stream follower", () => {
     }
     lost.xtrim(keys.events, "MAXLEN", 0);
     await lost.exec();
-    await writer.write(jti("latest"), NOW);
+    await append(jti("latest"));
     await until(() => state.entries.has("jti:latest") && state.entries.has("jti:lost4"), "snapshot reload");
     expect(state.resets).toBe(2);
     for (let i = 0; i < 5; i++) expect(state.entries.has(`jti:lost${i}`)).toBe(true);

@@ -1,0 +1,54 @@
+import { SIGNING_ALGORITHMS } from "@patgate/shared";
+import { createJwtCheck } from "./check-jwt.js";
+import { resolveDenyList } from "./deny-list/deny-list-option.js";
+import { createLocalKeySource, createRemoteKeySource, type KeySource } from "./key-source.js";
+import { resolveLogger } from "./logger.js";
+import { buildVerifier, type Verifier } from "./verifier.js";
+import { checkOptions, type VerifierOptions } from "./verifier-options.js";
+
+function keySourceOf(options: VerifierOptions, now: () => number): KeySource {
+  if (options.jwks !== undefined) return createLocalKeySource(options.jwks);
+  return createRemoteKeySource(new URL(options.jwksUri as string | URL), {
+    ...(options.jwksTimeoutMs !== undefined ? { timeoutMs: options.jwksTimeoutMs } : {}),
+    ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
+    now,
+  });
+}
+
+/**
+ * Builds a verifier for patgate JWTs. Options are checked now, so a bad one
+ * fails at start-up, not on the hundredth request.
+ *
+ * @example
+ * const verifier = createVerifier({
+ *   issuer: "https://auth.example.com",
+ *   audience: "patgate",
+ *   jwksUri: "https://auth.example.com/.well-known/jwks.json",
+ *   denyList: { redis: process.env.REDIS_URL },
+ * });
+ * const auth = await verifier.verify(token); // { sub, roles, tokenId, jti, ... }
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  checkOptions(options);
+  const now = options.now ?? Date.now;
+  const denyList =
+    options.denyList === undefined
+      ? undefined
+      : resolveDenyList(options.denyList, { logger: resolveLogger(options.logger), now });
+  return buildVerifier({
+    checkJwt: createJwtCheck({
+      issuer: options.issuer,
+      audiences: typeof options.audience === "string" ? [options.audience] : [...options.audience],
+      algorithms: [...new Set<string>(options.algorithms ?? SIGNING_ALGORITHMS)],
+      clockTolerance: options.clockTolerance ?? 5,
+      keys: keySourceOf(options, now),
+      // jose reads the clock itself unless a test clock was given.
+      ...(options.now ? { now: options.now } : {}),
+    }),
+    denyList: denyList?.list,
+    ownsDenyList: denyList?.owned ?? false,
+    requiredRoles: [...(options.requiredRoles ?? [])],
+    cacheSize: options.cache === false ? false : (options.cache?.max ?? 10_000),
+    now,
+  });
+}

@@ -1,0 +1,119 @@
+import type { Redis, RedisOptions } from "ioredis";
+
+/**
+ * How much longer than its block time a read may take before the connection
+ * is presumed dead. A connection can die without a reset (a NAT entry timed
+ * out, a failover, a dropped route): the socket stays open, nothing arrives,
+ * and TCP takes hours to give up. Redis answers a blocking read when its block
+ * time ends, so silence past it and this margin means the path is gone.
+ */
+export const DEADLINE_GRACE_MS = 1000;
+
+/**
+ * TCP keep-alive on the follower's connection (initial delay, ms): keeps NAT
+ * and firewall entries from expiring, and lets the kernel find a dead peer
+ * even where the follower's own deadline does not apply (a connection at rest).
+ */
+const KEEP_ALIVE_MS = 10_000;
+
+/** A read that got no answer in time: its connection is presumed dead. */
+export class ReadDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`no answer from Redis within ${ms} ms`);
+    this.name = "ReadDeadlineError";
+  }
+}
+
+/**
+ * Options of each connection the follower makes. The follower's deadline is
+ * the only timeout: a command, socket or blocking timeout copied from the
+ * given connection could cut a blocking read short (or, for ioredis's own
+ * blocking timeout, answer it with an empty reply and hide the dead link).
+ */
+function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
+  return {
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    lazyConnect: false,
+    commandTimeout: undefined,
+    socketTimeout: undefined,
+    blockingTimeout: undefined,
+    keepAlive: KEEP_ALIVE_MS,
+    // A connect that takes longer than a whole read may is as dead as a silent read.
+    connectTimeout: deadlineMs,
+  };
+}
+
+/** The follower's own connection: every read bounded by a deadline, replaced when one is missed. */
+export interface FollowerConnection {
+  /** Runs `command` on the current connection; rejects with {@link ReadDeadlineError} past the deadline. */
+  read<T>(command: (redis: Redis) => Promise<T>): Promise<T>;
+  /** Drops the current connection (it missed a deadline) and starts a new one. */
+  replace(): void;
+  close(): void;
+}
+
+export interface FollowerConnectionOptions {
+  /** Longest a read may go unanswered. */
+  readonly deadlineMs: number;
+  /** Told each error of the current connection (ioredis reconnects by itself after a reset). */
+  readonly onError?: (error: unknown) => void;
+  /** Told when the current connection closes. */
+  readonly onClose?: () => void;
+}
+
+/** `command`, or a {@link ReadDeadlineError} once `deadlineMs` has passed without its answer. */
+function withinDeadline<T>(command: Promise<T>, deadlineMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ReadDeadlineError(deadlineMs)), deadlineMs);
+    // The follower's socket keeps the process alive while it runs; a deadline must not after close().
+    timer.unref();
+    command.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Opens a connection of the follower's own, copied from `base` with `duplicate()`. */
+export function openFollowerConnection(base: Redis, options: FollowerConnectionOptions): FollowerConnection {
+  const { deadlineMs, onError, onClose } = options;
+  let closed = false;
+
+  /** A new connection; only the current one's events count. */
+  function connect(): Redis {
+    const connection = base.duplicate(followerConnectionOptions(deadlineMs));
+    connection.on("error", (error: unknown) => {
+      if (connection === current && !closed) onError?.(error);
+    });
+    connection.on("close", () => {
+      if (connection === current) onClose?.();
+    });
+    return connection;
+  }
+
+  let current = connect();
+  return {
+    read: (command) => withinDeadline(command(current), deadlineMs),
+    /**
+     * Not `disconnect(true)`: the dead one's queued reads would be sent again
+     * after the reconnect and block it for their full time. Closing it for good
+     * rejects whatever was pending on it, and nothing of it is reused.
+     */
+    replace() {
+      const dead = current;
+      current = connect();
+      dead.disconnect();
+    },
+    close() {
+      closed = true;
+      current.disconnect();
+    },
+  };
+}
