@@ -97,6 +97,11 @@ export function createRevocationQueue(connection: Redis, keys: RedisKeys): Revoc
       return withTimeout(finished, timeoutMs).catch(() => false);
     },
     async close() {
+      // A connection BullMQ is still starting must finish first: closing removes BullMQ's error
+      // listeners, and a start that failed after that would be an unhandled rejection. Not
+      // while Redis is away: a start waiting for it never fails, it just never ends.
+      if (!["reconnecting", "close", "end"].includes(producer.status))
+        await withTimeout(Promise.allSettled([queue.waitUntilReady(), events?.waitUntilReady()]), 3000).catch(() => {});
       // Bounded: closing waits on Redis, which may be the thing that is down.
       await withTimeout(Promise.all([events?.close(), queue.close()]), 3000).catch(() => {});
       producer.disconnect();
