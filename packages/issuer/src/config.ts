@@ -6,6 +6,7 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "@patgate/shared";
+import { defaultScryptConcurrency } from "./tokens/scrypt-budget.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -189,7 +190,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
       " (failures per minute per token)",
     ),
     embeddedWorker: flag(env, "PATGATE_WORKER", true),
-    scryptConcurrency: integer(env, "PATGATE_SCRYPT_CONCURRENCY", 2, 1, 256),
+    scryptConcurrency: integer(env, "PATGATE_SCRYPT_CONCURRENCY", defaultScryptConcurrency(), 1, 256),
     scryptMaxWaitMs: integer(env, "PATGATE_SCRYPT_MAX_WAIT", 1000, 10, 60_000, " number of milliseconds"),
     coldExchangesPerMinute: integer(
       env,

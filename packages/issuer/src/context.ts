@@ -10,6 +10,7 @@ import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
+import type { ScryptBudget } from "./tokens/scrypt-budget.js";
 import type { TokenStore } from "./tokens/types.js";
 
 /** What `buildApp` needs from outside: stores, keys, revocation. Built by `server.ts`, or by tests. */
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly auditTrail?: AuditTrailReader;
   /** Metrics; made by `buildApp` when absent (dependencies pass theirs to feed worker figures). */
   readonly metrics?: IssuerMetrics;
+  /** The scrypt budget the store's secret checks run under, so an exchange can shed before reading the store. */
+  readonly scrypt?: ScryptBudget;
 }
 
 /** Reads the audit trail of one token, newest first. */

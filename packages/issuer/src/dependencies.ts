@@ -132,6 +132,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
       audit: auditLog,
       auditTrail: auditLog,
       revocation,
+      scrypt,
       ...(limits ? { redis: limits } : {}),
     },
     dynamo,

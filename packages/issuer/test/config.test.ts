@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
+import { defaultScryptConcurrency } from "../src/tokens/scrypt-budget.js";
 
 describe("loadConfig", () => {
   it("applies SPEC.md's defaults: embedded, 127.0.0.1:8080", () => {
@@ -95,8 +96,9 @@ describe("loadConfig", () => {
     }
   });
   it("reads the scrypt budget and the per-address cold exchange budget", () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultScryptConcurrency(cores))).toEqual([1, 1, 2, 3, 3]);
     expect(loadConfig({})).toMatchObject({
-      scryptConcurrency: 2,
+      scryptConcurrency: defaultScryptConcurrency(),
       scryptMaxWaitMs: 1000,
       coldExchangesPerMinute: 60,
       jwtRevocationsPerMinute: 30,

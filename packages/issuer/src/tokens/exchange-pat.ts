@@ -5,7 +5,7 @@ import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter } from "../rate-limit/failure-limiter.js";
-import { ScryptBusyError } from "./scrypt-budget.js";
+import { type ScryptBudget, ScryptBusyError } from "./scrypt-budget.js";
 import type { TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
@@ -45,6 +45,8 @@ export interface ExchangeDeps {
   readonly failures: FailureLimiter;
   /** Cold exchanges per client address (see `AddressBudget`); absent: unlimited. */
   readonly coldExchanges?: AddressBudget;
+  /** The budget the store's secret checks run under: asked first, so a shed exchange costs no store read. */
+  readonly scrypt?: Pick<ScryptBudget, "retryAfter">;
   readonly audit: AuditSink;
   readonly issuer: string;
   /** Allowed audiences; the first is the default. */
@@ -119,6 +121,8 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
       const wait = await failures.retryAfter(tokenId);
       if (wait > 0) return { reason: "locked_out", retryAfterSeconds: wait };
     }
+    const busyFor = deps.scrypt?.retryAfter() ?? 0;
+    if (busyFor > 0) return { reason: "busy", retryAfterSeconds: busyFor };
     const ticket = cache.ticket();
     const readAtMs = now();
     let result: Awaited<ReturnType<TokenStore["verify"]>>;
