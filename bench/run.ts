@@ -2,6 +2,7 @@
 // to, measured in the same run on this machine; one table, and the same as JSON
 // in bench/results/latest.json.
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,10 +14,13 @@ import { Redis } from "ioredis";
 import { freePort } from "../test/harness/free-port.js";
 import { startRedisServer } from "../test/harness/redis-server.js";
 import { type Child, cpuSecondsOf, rssOf, SERVERS_DIR, startChild } from "./lib/child.js";
+import { call, closeAgents, coldOutcome, type FloodTally, latency, runPhase } from "./lib/flood.js";
 import { type LoadResult, load } from "./lib/load.js";
 import { median, percentile } from "./lib/stats.js";
 
 const quick = process.argv.includes("--quick");
+/** `-- --flood`: only the scenario of the issuer under attack. */
+const floodOnly = process.argv.includes("--flood");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const settings = quick
   ? {
@@ -27,6 +31,8 @@ const settings = quick
       largeTable: 5_000,
       denyEntries: 100_000,
       rounds: 1,
+      floodSeconds: 4,
+      floodAddresses: 40,
     }
   : {
       seconds: 8,
@@ -36,6 +42,8 @@ const settings = quick
       largeTable: 100_000,
       denyEntries: 100_000,
       rounds: 3,
+      floodSeconds: 15,
+      floodAddresses: 100,
     };
 
 /** One row of the table. `ratio` is ours / ceiling (or as the target states it). */
@@ -156,14 +164,21 @@ async function main(): Promise<void> {
     // As `npm start` and the Dockerfile run it (see the README's operator notes on memory).
     GLIBC_TUNABLES: "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=131072",
   };
-  const issuer = await startIssuer(issuerEnv);
   const dynamo = new DynamoDBClient({
     endpoint: dynamoEndpoint,
     region: "us-east-1",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   cleanups.push(async () => dynamo.destroy());
+  // The issuer creates the table: a first one, for a flood-only run, is started now.
+  const issuer = await startIssuer(floodOnly ? { ...issuerEnv, PATGATE_WORKER: "off" } : issuerEnv);
   const store = createTokenStore(dynamo, { tableName: "bench-tokens" });
+  if (floodOnly) {
+    issuer.process.kill("SIGTERM");
+    await underAttack(issuerEnv, store, dynalite.process.pid as number);
+    printTable((Date.now() - started) / 1000);
+    return;
+  }
   const jwks = await (await fetch(`${issuer.url}/.well-known/jwks.json`)).text();
 
   // --- warm /token -----------------------------------------------------------------------------------------
@@ -515,6 +530,8 @@ async function main(): Promise<void> {
     },
   );
 
+  await underAttack(issuerEnv, store, dynalitePid);
+
   const seconds = (Date.now() - started) / 1000;
   printTable(seconds);
   await mkdir(join(ROOT, "bench/results"), { recursive: true });
@@ -526,6 +543,157 @@ async function main(): Promise<void> {
     join(ROOT, "bench/results/latest.json"),
     `${JSON.stringify({ date: new Date().toISOString(), mode: quick ? "quick" : "full", node, cpus, seconds, rows }, null, 2)}\n`,
   );
+}
+
+/** A counter of the issuer's `/metrics`, summed over its labels. */
+async function metric(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split("\n")) if (line.startsWith(name)) sum += Number(line.split(" ").at(-1));
+  return sum;
+}
+
+function tallyText(tally: FloodTally): string {
+  return [...tally.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${fmt(count)}× ${status === 0 ? "hung" : status}`)
+    .join(", ");
+}
+
+/**
+ * The issuer under attack: its default limits (per-IP requests, cold exchanges
+ * per address, the scrypt queue), a legitimate client at 127.0.0.200 doing warm
+ * exchanges (every 20 ms), JWKS fetches (every 50 ms) and cold exchanges
+ * (every second), first alone, then beside a forged-PAT flood from one
+ * address (8 senders), then beside one from many addresses. Each flooding
+ * sender goes as fast as its limits allow: back to back, waiting only what
+ * `Retry-After` says.
+ */
+async function underAttack(issuerEnv: Record<string, string>, store: TokenStore, storePid: number): Promise<void> {
+  const { PATGATE_RATE_LIMIT: _requests, PATGATE_COLD_EXCHANGES_PER_MINUTE: _cold, ...defaults } = issuerEnv;
+  const target = await startIssuer({
+    ...defaults,
+    PATGATE_WORKER: "off",
+    ...(process.env.PATGATE_SCRYPT_CONCURRENCY
+      ? { PATGATE_SCRYPT_CONCURRENCY: process.env.PATGATE_SCRYPT_CONCURRENCY }
+      : {}),
+  });
+  const clientAddress = "127.0.0.200";
+  const [warmPat] = await seedPats(store, 1, "attack-warm");
+  const coldPats = await seedPats(store, settings.floodSeconds * 3 + 10, "attack-cold");
+  const warmUp = await call(`${target.url}/token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${warmPat}` },
+    localAddress: clientAddress,
+  });
+  if (warmUp.status !== 200) throw new Error(`under attack: the warm PAT did not exchange (${warmUp.status})`);
+  // A first, unmeasured second of the legitimate traffic: JIT, connections, caches.
+  await runPhase({ url: target.url, seconds: 1, clientAddress, warmPat: warmPat as string, coldPats });
+  const addresses = Array.from({ length: settings.floodAddresses }, (_, i) => `127.0.0.${i + 2}`);
+  const phases = [
+    { name: "no flood", attackers: [] as string[], lanes: 1 },
+    { name: "one address floods (8 senders)", attackers: ["127.0.0.2"], lanes: 8 },
+    { name: `${settings.floodAddresses} addresses flood`, attackers: addresses, lanes: 1 },
+  ];
+  const results = [];
+  const pid = target.process.pid as number;
+  const cpu = () => Promise.all([cpuSecondsOf(pid, pid), cpuSecondsOf(pid), cpuSecondsOf(storePid)]);
+  for (const phase of phases) {
+    const cpuBefore = await cpu();
+    const shedBefore = await metric(target.url, "patgate_scrypt_shed_total"); // also starts a loop-delay window
+    const { measured, flood, benchLoopMaxMs } = await runPhase({
+      url: target.url,
+      seconds: settings.floodSeconds,
+      clientAddress,
+      warmPat: warmPat as string,
+      coldPats,
+      ...(phase.attackers.length > 0
+        ? {
+            attack: async () => {
+              const flooder = await startChild(server("flooder"), {
+                args: [target.url, String(settings.floodSeconds), String(phase.lanes), ...phase.attackers],
+              });
+              cleanups.push(() => flooder.stop());
+              const [message] = (await once(flooder.process, "message")) as [{ tally: [number, number][] }];
+              return new Map(message.tally);
+            },
+          }
+        : {}),
+    });
+    // Read first: every scrape starts a new window of the loop-delay gauges.
+    const loopMaxMs = (await metric(target.url, "nodejs_eventloop_delay_max_seconds")) * 1000;
+    const shed = (await metric(target.url, "patgate_scrypt_shed_total")) - shedBefore;
+    const [loopCpu, issuerCpu, storeCpu] = (await cpu()).map(
+      (after, i) => (after - (cpuBefore[i] as number)) / settings.floodSeconds,
+    );
+    log(
+      `under attack, ${phase.name}: cores used: issuer event loop ${fmt(loopCpu as number, 2)}, issuer threads ${fmt((issuerCpu as number) - (loopCpu as number), 2)}, store ${fmt(storeCpu as number, 2)}`,
+    );
+    log(
+      `under attack, ${phase.name}: flood ${tallyText(flood) || "none"}; ${fmt(shed)} scrypt checks shed; event loop delayed at most ${fmt(loopMaxMs, 1)} ms in the issuer, ${fmt(benchLoopMaxMs, 1)} ms in the bench`,
+    );
+    results.push({ phase, measured, flood, shed });
+  }
+  closeAgents();
+  target.process.kill("SIGTERM");
+
+  const [baseline, ...floods] = results;
+  if (!baseline) return;
+  const base = {
+    warm: latency(baseline.measured.warm),
+    jwks: latency(baseline.measured.jwks),
+    cold: coldOutcome(baseline.measured.cold),
+  };
+  for (const { phase, measured, flood, shed } of floods) {
+    const warm = latency(measured.warm);
+    const jwks = latency(measured.jwks);
+    const cold = coldOutcome(measured.cold);
+    const hung = [...measured.warm, ...measured.jwks, ...measured.cold].filter((c) => c.status === 0).length;
+    const warmFailed = measured.warm.filter((c) => c.status !== 200).length;
+    const floodText = `flood: ${tallyText(flood)}; ${fmt(shed)} shed`;
+    row(
+      `under attack, ${phase.name}: warm \`/token\``,
+      `p50 ${fmt(warm.p50, 1)} ms, p99 ${fmt(warm.p99, 1)} ms (${fmt(measured.warm.length)} calls, ${warmFailed} not 200); ${floodText}`,
+      `no flood: p50 ${fmt(base.warm.p50, 1)} ms, p99 ${fmt(base.warm.p99, 1)} ms`,
+      warm.p99 / base.warm.p99,
+      `${fmt(warm.p99 / base.warm.p99, 1)}× p99`,
+      "p99 ≤ 50 ms, all 200",
+      warm.p99 <= 50 && warmFailed === 0,
+      { p50Ms: warm.p50, p99Ms: warm.p99, baseP50Ms: base.warm.p50, baseP99Ms: base.warm.p99, failed: warmFailed },
+    );
+    row(
+      `under attack, ${phase.name}: JWKS`,
+      `p50 ${fmt(jwks.p50, 1)} ms, p99 ${fmt(jwks.p99, 1)} ms (${fmt(measured.jwks.length)} calls)`,
+      `no flood: p50 ${fmt(base.jwks.p50, 1)} ms, p99 ${fmt(base.jwks.p99, 1)} ms`,
+      jwks.p99 / base.jwks.p99,
+      `${fmt(jwks.p99 / base.jwks.p99, 1)}× p99`,
+      "p99 ≤ 20 ms",
+      jwks.p99 <= 20,
+      { p50Ms: jwks.p50, p99Ms: jwks.p99, baseP50Ms: base.jwks.p50, baseP99Ms: base.jwks.p99 },
+    );
+    row(
+      `under attack, ${phase.name}: legitimate cold \`/token\``,
+      [
+        `${cold.served} served${cold.served ? ` (p99 ${fmt(cold.servedP99, 0)} ms)` : ""}`,
+        `${cold.shed} shed with 503 + Retry-After${cold.shed ? ` (slowest ${fmt(cold.shedMax, 0)} ms)` : ""}`,
+        `${cold.bad} neither`,
+        `${hung} calls hung (of any kind)`,
+      ].join(", "),
+      `no flood: ${base.cold.served} served (p99 ${fmt(base.cold.servedP99, 0)} ms)`,
+      Number.NaN,
+      "—",
+      "served ≤ 2 s or a 503 with Retry-After ≤ 1.5 s; nothing hangs",
+      cold.bad === 0 && hung === 0,
+      {
+        served: cold.served,
+        servedP99Ms: cold.servedP99,
+        shed: cold.shed,
+        shedMaxMs: cold.shedMax,
+        bad: cold.bad,
+        hung,
+      },
+    );
+  }
 }
 
 /**

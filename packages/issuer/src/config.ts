@@ -12,6 +12,7 @@ import {
 import { ConfigError, durationSeconds, type Env, fail, flag, httpUrl, integer, lifetime } from "./env-values.js";
 import { isTrustedProxyEntry } from "./http/trusted-proxy.js";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
+import { defaultScryptConcurrency } from "./tokens/scrypt-budget.js";
 import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from "./webhooks/signature.js";
 
 export { ConfigError } from "./env-values.js";
@@ -321,7 +322,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     githubKeysUrl: env.PATGATE_GITHUB_KEYS_URL?.trim()
       ? httpUrl("PATGATE_GITHUB_KEYS_URL", env.PATGATE_GITHUB_KEYS_URL.trim())
       : GITHUB_SECRET_SCANNING_KEYS_URL,
-    scryptConcurrency: integer(env, "PATGATE_SCRYPT_CONCURRENCY", 2, 1, 256),
+    scryptConcurrency: integer(env, "PATGATE_SCRYPT_CONCURRENCY", defaultScryptConcurrency(), 1, 256),
     scryptMaxWaitMs: integer(env, "PATGATE_SCRYPT_MAX_WAIT", 1000, 10, 60_000, " number of milliseconds"),
     coldExchangesPerMinute: integer(
       env,

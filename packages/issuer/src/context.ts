@@ -13,6 +13,7 @@ import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
+import type { ScryptBudget } from "./tokens/scrypt-budget.js";
 import type { TokenStore } from "./tokens/types.js";
 import type { Webhooks } from "./webhooks/webhooks.js";
 
@@ -37,6 +38,8 @@ export interface AppDeps {
   readonly metrics?: IssuerMetrics;
   /** Webhook deliveries, for `GET /admin/webhooks/deliveries`; absent: nothing is listed. */
   readonly webhooks?: Webhooks;
+  /** The scrypt budget the store's secret checks run under, so an exchange can shed before reading the store. */
+  readonly scrypt?: ScryptBudget;
 }
 
 /** Reads the audit trail, newest first: of one token, or all of it. */

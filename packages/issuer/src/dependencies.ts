@@ -176,6 +176,7 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
       auditTrail: auditLog,
       revocation,
       webhooks,
+      scrypt,
       ...(limits ? { redis: limits } : {}),
     },
     dynamo,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { dynamoClient } from "../src/dependencies.js";
+import { defaultScryptConcurrency } from "../src/tokens/scrypt-budget.js";
 
 describe("loadConfig", () => {
   it("applies the README's defaults: embedded, 127.0.0.1:8080", () => {
@@ -148,8 +149,9 @@ describe("loadConfig", () => {
     }
   });
   it("reads the scrypt budget and the per-address cold exchange budget", () => {
+    expect([1, 2, 3, 4, 16].map((cores) => defaultScryptConcurrency(cores))).toEqual([1, 1, 2, 3, 3]);
     expect(loadConfig({})).toMatchObject({
-      scryptConcurrency: 2,
+      scryptConcurrency: defaultScryptConcurrency(),
       scryptMaxWaitMs: 1000,
       coldExchangesPerMinute: 60,
       jwtRevocationsPerMinute: 30,

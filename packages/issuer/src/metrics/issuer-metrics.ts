@@ -1,3 +1,4 @@
+import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
 import { type Counter, createRegistry, type Gauge, type Histogram, type MetricsRegistry } from "./registry.js";
 
 /** The issuer's metrics, created once per app. */
@@ -33,6 +34,24 @@ export interface IssuerMetrics {
   readonly residentMemoryBytes: Gauge;
   readonly heapUsedBytes: Gauge;
   readonly externalMemoryBytes: Gauge;
+  /** The event loop's longest and 99th-percentile delay since the previous scrape. */
+  readonly eventLoopDelayMaxSeconds: Gauge;
+  readonly eventLoopDelayP99Seconds: Gauge;
+}
+
+/** Event-loop delay, sampled every 10 ms; read and reset at each scrape. */
+let loopDelay: IntervalHistogram | undefined;
+
+/**
+ * Samples the event loop's delay since the last scrape into its gauges: what
+ * a request waited, at worst, before the issuer could even look at it (a
+ * flood that starves the loop shows here first).
+ */
+export function sampleEventLoop(metrics: IssuerMetrics): void {
+  if (!loopDelay) return;
+  metrics.eventLoopDelayMaxSeconds.set(loopDelay.max / 1e9);
+  metrics.eventLoopDelayP99Seconds.set(loopDelay.percentile(99) / 1e9);
+  loopDelay.reset();
 }
 
 /** Samples the process's memory into its gauges: called on each scrape, not on a timer. */
@@ -44,6 +63,10 @@ export function sampleProcessMemory(metrics: IssuerMetrics): void {
 }
 
 export function createIssuerMetrics(): IssuerMetrics {
+  if (!loopDelay) {
+    loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+  }
   const registry = createRegistry();
   return {
     registry,
@@ -89,6 +112,14 @@ export function createIssuerMetrics(): IssuerMetrics {
     externalMemoryBytes: registry.gauge(
       "nodejs_external_memory_bytes",
       "Memory outside the V8 heap held by JavaScript objects (buffers), in bytes.",
+    ),
+    eventLoopDelayMaxSeconds: registry.gauge(
+      "nodejs_eventloop_delay_max_seconds",
+      "Longest event-loop delay since the previous scrape, in seconds.",
+    ),
+    eventLoopDelayP99Seconds: registry.gauge(
+      "nodejs_eventloop_delay_p99_seconds",
+      "99th percentile of the event-loop delay since the previous scrape, in seconds.",
     ),
   };
 }

@@ -120,9 +120,11 @@ export function createRevocationQueue(
       return withTimeout(finished, timeoutMs).catch(() => false);
     },
     async close() {
-      // A BullMQ connection closed while still starting up reports the aborted start as an
-      // unhandled rejection (its error listeners are gone by then): let it finish starting first.
-      await withTimeout(Promise.all([queue.waitUntilReady(), events?.waitUntilReady()]), 1000).catch(() => {});
+      // A connection BullMQ is still starting must finish first: closing removes BullMQ's error
+      // listeners, and a start that failed after that would be an unhandled rejection. Not
+      // while Redis is away: a start waiting for it never fails, it just never ends.
+      if (!["reconnecting", "close", "end"].includes(producer.status))
+        await withTimeout(Promise.allSettled([queue.waitUntilReady(), events?.waitUntilReady()]), 3000).catch(() => {});
       // Bounded: closing waits on Redis, which may be the thing that is down.
       await Promise.all([events ? closeBullmq(events, 3000) : undefined, closeBullmq(queue, 3000)]);
       producer.disconnect();

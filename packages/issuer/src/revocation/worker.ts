@@ -101,9 +101,15 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
 
   return {
     async close() {
-      // A worker closed while its connections are still starting up reports the aborted start
-      // as an unhandled rejection: let them finish starting first (briefly: Redis may be away).
-      await Promise.race([worker.waitUntilReady().catch(() => {}), delay(1000)]);
+      // Connections still starting finish first: closing removes BullMQ's error listeners, and a
+      // start that failed after that would be an unhandled rejection. Not while Redis is away:
+      // a start waiting for it never fails, it just never ends.
+      if (!["reconnecting", "close", "end"].includes(connection.status)) {
+        await Promise.race([
+          worker.waitUntilReady().catch(() => {}),
+          new Promise((resolve) => setTimeout(resolve, 3000).unref()),
+        ]);
+      }
       // Closing waits for the active job and for Redis; bounded, since Redis may be away.
       // An unfinished job is not lost: its lock expires and another worker takes it.
       await closeBullmq(worker, 3000);

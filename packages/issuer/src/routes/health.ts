@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { sampleProcessMemory } from "../metrics/issuer-metrics.js";
+import { sampleEventLoop, sampleProcessMemory } from "../metrics/issuer-metrics.js";
 
 function rejectAfter(ms: number): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref());
@@ -38,6 +38,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: IssuerContext): Pr
 
   app.get("/metrics", { schema: { tags: ["operations"], summary: "Prometheus metrics" } }, async (_request, reply) => {
     sampleProcessMemory(ctx.metrics);
+    sampleEventLoop(ctx.metrics);
     return reply
       .type("text/plain; version=0.0.4")
       .header("cache-control", "no-store")

@@ -115,6 +115,7 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
     cache: ctx.patCache,
     failures: ctx.failures,
     coldExchanges: ctx.coldExchanges,
+    ...(ctx.scrypt ? { scrypt: ctx.scrypt } : {}),
     audit: ctx.audit,
     issuer: config.issuer,
     audiences: config.audiences,

@@ -6,7 +6,7 @@ import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
 import { addressAllowed, withRecentIp } from "./allowed-ips.js";
-import { ScryptBusyError } from "./scrypt-budget.js";
+import { type ScryptBudget, ScryptBusyError } from "./scrypt-budget.js";
 import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
@@ -50,6 +50,8 @@ export interface ExchangeDeps {
   readonly failures: FailureLimiter;
   /** Cold exchanges per client address (see `AddressBudget`); absent: unlimited. */
   readonly coldExchanges?: AddressBudget;
+  /** The budget the store's secret checks run under: asked first, so a shed exchange costs no store read. */
+  readonly scrypt?: Pick<ScryptBudget, "retryAfter">;
   readonly audit: AuditSink;
   readonly issuer: string;
   /** Allowed audiences; the first is the default. */
@@ -157,6 +159,8 @@ export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest
       if (!reservation.ok) return { reason: "locked_out", retryAfterSeconds: reservation.retryAfterSeconds };
       reserved = reservation;
     }
+    const busyFor = deps.scrypt?.retryAfter() ?? 0;
+    if (busyFor > 0) return { reason: "busy", retryAfterSeconds: busyFor };
     const ticket = cache.ticket();
     const readAtMs = now();
     let result: PatVerifyResult;

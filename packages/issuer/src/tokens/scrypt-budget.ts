@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { type SecretCheck, verifySecret as scryptVerify } from "@patgate/shared";
 
 /** A secret check: scrypt of `secret` against a PHC string. */
@@ -19,12 +20,24 @@ export class ScryptBusyError extends Error {
   }
 }
 
+/**
+ * Verifications at once by default: one fewer than the machine's cores (at
+ * least one), so that under a flood of cold exchanges the event loop (warm
+ * exchanges, the JWKS, the admin API) keeps a core to itself; and at most 3
+ * of libuv's 4 threads, so that files, DNS and the embedded store keep one.
+ *
+ * @example defaultScryptConcurrency(2) // 1
+ */
+export function defaultScryptConcurrency(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(cores - 1, 3));
+}
+
 export interface ScryptBudgetOptions {
   /**
    * Verifications running at once. Each holds one of libuv's threads (4 unless
-   * `UV_THREADPOOL_SIZE` says otherwise) for ~30 ms of CPU; keep it below the
-   * pool's size so that file reads, DNS and the embedded store keep threads of
-   * their own. Default 2.
+   * `UV_THREADPOOL_SIZE` says otherwise) and one core for ~30 ms; keep it below
+   * the pool's size so that file reads, DNS and the embedded store keep threads
+   * of their own. Default {@link defaultScryptConcurrency}.
    */
   readonly concurrency?: number;
   /**
@@ -64,6 +77,12 @@ export interface ScryptBudgetState {
 export interface ScryptBudget {
   /** Like `verifySecret` of `@patgate/shared`, or a {@link ScryptBusyError} when shed. */
   readonly verifySecret: SecretVerifier;
+  /**
+   * 0 when a verification asked for now would be admitted; else the
+   * `Retry-After` seconds it would be shed with (and it counts as shed). Lets
+   * a caller shed before the work that leads to scrypt (a store read).
+   */
+  retryAfter(): number;
   state(): ScryptBudgetState;
 }
 
@@ -85,7 +104,7 @@ const SMOOTHING = 0.2;
  */
 export function createScryptBudget(options: ScryptBudgetOptions = {}): ScryptBudget {
   const {
-    concurrency = 2,
+    concurrency = defaultScryptConcurrency(),
     maxWaitMs = 1000,
     verifySecret = scryptVerify,
     initialEstimateMs = 50,
@@ -165,6 +184,12 @@ export function createScryptBudget(options: ScryptBudgetOptions = {}): ScryptBud
         queue.push(waiter);
         onQueued?.(queue.length);
       });
+    },
+
+    retryAfter() {
+      if (started.size < concurrency && queue.length === 0) return 0;
+      const wait = expectedWait();
+      return wait > maxWaitMs ? busy(wait).retryAfterSeconds : 0;
     },
 
     state: () => ({ running: started.size, queued: queue.length, estimateMs: estimate() }),

@@ -55,10 +55,13 @@ describe("the scrypt budget", () => {
     const refused = budget.verifySecret(SECRET, "phc");
     await expect(refused).rejects.toBeInstanceOf(ScryptBusyError);
     await expect(refused).rejects.toMatchObject({ code: "scrypt_busy", retryAfterSeconds: 2 });
-    expect(shed).toBe(1);
+    // Asked beforehand, it says the same, without queueing anything.
+    expect(budget.retryAfter()).toBe(2);
+    expect(shed).toBe(2);
     expect(budget.state()).toMatchObject({ running: 2, queued: 20 });
     for (let i = 0; i < 22; i++) await h.finish();
     await Promise.all(admitted);
+    expect(budget.retryAfter()).toBe(0);
   });
 
   it("learns how long a check takes, and counts a late one by its age (a stalled thread pool)", async () => {
