@@ -30,10 +30,6 @@ export interface RevocationWorkerOptions {
   readonly now?: () => number;
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
 /** Whether BullMQ will move the job to failed rather than retry it. */
 function isLastAttempt(job: Job<RevocationJob>, error: unknown): boolean {
   return error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -41,6 +37,10 @@ function isLastAttempt(job: Job<RevocationJob>, error: unknown): boolean {
 
 export interface RevocationWorker {
   close(): Promise<void>;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /**
@@ -105,10 +105,7 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
       // start that failed after that would be an unhandled rejection. Not while Redis is away:
       // a start waiting for it never fails, it just never ends.
       if (!["reconnecting", "close", "end"].includes(connection.status)) {
-        await Promise.race([
-          worker.waitUntilReady().catch(() => {}),
-          new Promise((resolve) => setTimeout(resolve, 3000).unref()),
-        ]);
+        await Promise.race([worker.waitUntilReady().catch(() => {}), delay(3000)]);
       }
       // Closing waits for the active job and for Redis; bounded, since Redis may be away.
       // An unfinished job is not lost: its lock expires and another worker takes it.
