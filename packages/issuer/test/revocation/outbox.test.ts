@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type DynamoDBClient, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { RevocationEvent } from "@patgate/shared";
 import { describe, expect, it } from "vitest";
@@ -107,6 +107,8 @@ describe("the revocation outbox", () => {
         KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
       }),
     );
+    // Created tables answer only once ACTIVE (dynalite too, after a moment).
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table });
     // An item written by an older issuer: no index key.
     await DynamoDBDocumentClient.from(client).send(
       new PutCommand({
