@@ -1,14 +1,9 @@
 import { randomBytes } from "node:crypto";
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { redactTokens } from "@patgate/shared";
 import { invalid } from "../tokens/errors.js";
-import { enableTtl } from "../tokens/table.js";
+import { ensureTable } from "../tokens/table.js";
 import type { AuditEvent, AuditSink } from "./audit-event.js";
 
 /** How long audit lines are kept (DynamoDB TTL), in seconds: 400 days. */
@@ -52,38 +47,34 @@ export interface AuditLog extends AuditSink {
 
 /** Creates the audit table: partition key `tokenId`, sort key `sk` (time, then a random suffix), TTL on `expiresAt`. */
 export async function createAuditTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [
-          { AttributeName: "tokenId", AttributeType: "S" },
-          { AttributeName: "sk", AttributeType: "S" },
-          { AttributeName: "day", AttributeType: "S" },
-        ],
-        KeySchema: [
-          { AttributeName: "tokenId", KeyType: "HASH" },
-          { AttributeName: "sk", KeyType: "RANGE" },
-        ],
-        // The global trail: one partition per UTC day, read newest day first.
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: DAY_INDEX,
-            KeySchema: [
-              { AttributeName: "day", KeyType: "HASH" },
-              { AttributeName: "sk", KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
-  await enableTtl(client, tableName, "expiresAt");
+  await ensureTable(
+    client,
+    {
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "tokenId", AttributeType: "S" },
+        { AttributeName: "sk", AttributeType: "S" },
+        { AttributeName: "day", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "tokenId", KeyType: "HASH" },
+        { AttributeName: "sk", KeyType: "RANGE" },
+      ],
+      // The global trail: one partition per UTC day, read newest day first.
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: DAY_INDEX,
+          KeySchema: [
+            { AttributeName: "day", KeyType: "HASH" },
+            { AttributeName: "sk", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    },
+    "expiresAt",
+  );
 }
 
 /** Removes anything that could be a secret before a line is stored: PAT-shaped text and secret-named fields. */

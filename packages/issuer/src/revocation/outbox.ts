@@ -1,12 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  UpdateTableCommand,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import { DescribeTableCommand, type DynamoDBClient, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -16,7 +9,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { parseRevocationEvent, type RevocationEvent } from "@patgate/shared";
-import { enableTtl } from "../tokens/table.js";
+import { ensureTable } from "../tokens/table.js";
 
 /**
  * Where a revocation is: waiting to be delivered, on the deny-list, or given
@@ -130,21 +123,17 @@ const ATTRIBUTES = [
  * still pending, so the index lists them.
  */
 export async function createOutboxTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: ATTRIBUTES,
-        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: [PENDING_INDEX_SPEC],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
-  await enableTtl(client, tableName, "expiresAt");
+  await ensureTable(
+    client,
+    {
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: ATTRIBUTES,
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [PENDING_INDEX_SPEC],
+    },
+    "expiresAt",
+  );
   if (await addPendingIndex(client, tableName)) await markPendingItems(client, tableName);
 }
 

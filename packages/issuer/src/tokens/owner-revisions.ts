@@ -1,11 +1,6 @@
-import {
-  ConditionalCheckFailedException,
-  CreateTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ensureTable } from "./table.js";
 
 /**
  * The revision of each owner, bumped by every owner revocation. A PAT records
@@ -32,19 +27,12 @@ export function ownerTableName(tokenTable: string): string {
 
 /** Creates the owner table (partition key `owner`) if missing. */
 export async function createOwnerTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: "owner", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "owner", KeyType: "HASH" }],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  await ensureTable(client, {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: "owner", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "owner", KeyType: "HASH" }],
+  });
 }
 
 /** A stored revision, or 0 when absent or malformed. */

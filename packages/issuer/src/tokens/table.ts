@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
@@ -38,34 +39,25 @@ const EXPIRY_WARNING_GSI: GlobalSecondaryIndex = {
  * table made before expiry warnings gets their index (see `migrateExpiryWarnings`).
  */
 export async function createTokenTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  let created = false;
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [
-          { AttributeName: "tokenId", AttributeType: "S" },
-          { AttributeName: "owner", AttributeType: "S" },
-          { AttributeName: "warnDay", AttributeType: "S" },
-          { AttributeName: "warnAt", AttributeType: "N" },
-        ],
-        KeySchema: [{ AttributeName: "tokenId", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: OWNER_INDEX,
-            KeySchema: [{ AttributeName: "owner", KeyType: "HASH" }],
-            Projection: { ProjectionType: "ALL" },
-          },
-          EXPIRY_WARNING_GSI,
-        ],
-      }),
-    );
-    created = true;
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  const created = await ensureTable(client, {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [
+      { AttributeName: "tokenId", AttributeType: "S" },
+      { AttributeName: "owner", AttributeType: "S" },
+      { AttributeName: "warnDay", AttributeType: "S" },
+      { AttributeName: "warnAt", AttributeType: "N" },
+    ],
+    KeySchema: [{ AttributeName: "tokenId", KeyType: "HASH" }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: OWNER_INDEX,
+        KeySchema: [{ AttributeName: "owner", KeyType: "HASH" }],
+        Projection: { ProjectionType: "ALL" },
+      },
+      EXPIRY_WARNING_GSI,
+    ],
+  });
   if (!created) await migrateExpiryWarnings(client, tableName);
   await enableTtl(client, tableName, "expiresAt");
   await createOwnerTable(client, ownerTableName(tableName));
@@ -193,6 +185,28 @@ async function waitForIndex(client: DynamoDBClient, tableName: string, indexName
     if (Date.now() > deadline) throw new Error(`index ${indexName} of ${tableName} is still ${index.IndexStatus}`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
+}
+
+/**
+ * Creates a table if it is missing and waits until it is ACTIVE; with
+ * `ttlAttribute`, turns TTL on. An existing table is left as it is. Returns
+ * whether this call created it. The one way every patgate table is made.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  input: CreateTableCommandInput & { readonly TableName: string },
+  ttlAttribute?: string,
+): Promise<boolean> {
+  let created = false;
+  try {
+    await client.send(new CreateTableCommand(input));
+    created = true;
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: input.TableName });
+  if (ttlAttribute !== undefined) await enableTtl(client, input.TableName, ttlAttribute);
+  return created;
 }
 
 /** Turns on TTL; emulators that lack the API (dynalite) or a table that already has it are fine. */

@@ -1,10 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  CreateTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -15,7 +9,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { eventPayload, type TokenEvent } from "../events/token-events.js";
 import { invalid } from "../tokens/errors.js";
-import { enableTtl } from "../tokens/table.js";
+import { ensureTable } from "../tokens/table.js";
 
 /**
  * Index of the deliveries still to make and of those that failed: partition
@@ -111,34 +105,30 @@ export function webhookTableName(tokenTable: string): string {
 
 /** Creates the delivery table (partition key `id`, the sparse {@link DELIVERY_QUEUE_INDEX}, TTL on `expiresAt`). */
 export async function createWebhookTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [
-          { AttributeName: "id", AttributeType: "S" },
-          { AttributeName: "queue", AttributeType: "S" },
-          { AttributeName: "dueAt", AttributeType: "N" },
-        ],
-        KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: DELIVERY_QUEUE_INDEX,
-            KeySchema: [
-              { AttributeName: "queue", KeyType: "HASH" },
-              { AttributeName: "dueAt", KeyType: "RANGE" },
-            ],
-            Projection: { ProjectionType: "ALL" },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
-  await enableTtl(client, tableName, "expiresAt");
+  await ensureTable(
+    client,
+    {
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "id", AttributeType: "S" },
+        { AttributeName: "queue", AttributeType: "S" },
+        { AttributeName: "dueAt", AttributeType: "N" },
+      ],
+      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: DELIVERY_QUEUE_INDEX,
+          KeySchema: [
+            { AttributeName: "queue", KeyType: "HASH" },
+            { AttributeName: "dueAt", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "ALL" },
+        },
+      ],
+    },
+    "expiresAt",
+  );
 }
 
 function isConditionFailure(error: unknown): boolean {
