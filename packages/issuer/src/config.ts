@@ -12,6 +12,7 @@ import {
 import { ConfigError, durationSeconds, type Env, fail, flag, httpUrl, integer, lifetime } from "./env-values.js";
 import { isTrustedProxyEntry } from "./http/trusted-proxy.js";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
+import { redisConfig } from "./redis/redis-config.js";
 import { defaultScryptConcurrency } from "./tokens/scrypt-budget.js";
 import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from "./webhooks/signature.js";
 
@@ -43,8 +44,10 @@ export interface IssuerConfig {
   /** True when no DynamoDB is configured: dynalite on disk under `dataDir`. */
   readonly embedded: boolean;
   readonly tableName: string;
-  /** Redis for the queue, deny-list and rate limits; undefined means the in-process bus. */
+  /** Redis for the queue, deny-list and rate limits; undefined (and no cluster) means the in-process bus. */
   readonly redisUrl?: string;
+  /** `REDIS_CLUSTER_NODES`: seeds of a Redis Cluster, used instead of `redisUrl` (see `redis/redis-config.ts`). */
+  readonly redisClusterNodes?: readonly string[];
   /** Prefix of every Redis key. */
   readonly redisPrefix: string;
   /** Absolute path of the data dir (embedded store, generated keys). */
@@ -225,16 +228,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     fail("PATGATE_TABLE", "must be 3-200 characters of letters, digits, '_', '-' or '.'", tableName);
   }
 
-  let redisUrl: string | undefined;
-  if (env.REDIS_URL) {
-    try {
-      const url = new URL(env.REDIS_URL);
-      if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error();
-      redisUrl = env.REDIS_URL;
-    } catch {
-      fail("REDIS_URL", "must be a redis:// or rediss:// URL", env.REDIS_URL.replace(/\/\/[^@]*@/, "//***@"));
-    }
-  }
+  const redis = redisConfig(env);
   const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || DEFAULT_REDIS_PREFIX;
   try {
     redisKeys(redisPrefix);
@@ -286,7 +280,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     awsCredentialsInEnv: Boolean(env.AWS_ACCESS_KEY_ID),
     embedded,
     tableName,
-    ...(redisUrl === undefined ? {} : { redisUrl }),
+    ...redis,
     redisPrefix,
     dataDir,
     ...(signingKeysPath === undefined ? {} : { signingKeysPath }),

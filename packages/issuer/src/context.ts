@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis/connection.js";
 import type { AuditSink } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
@@ -27,7 +27,7 @@ export interface AppDeps {
   /** Audit trail; default drops events. */
   readonly audit?: AuditSink;
   /** Redis for shared rate limits and readiness; absent in the embedded default. */
-  readonly redis?: Redis;
+  readonly redis?: RedisConnection;
   /** Current time in epoch ms; default Date.now. */
   readonly now?: () => number;
   /** Pino options, or false for no logs; default info-level JSON to stdout. */

@@ -1,5 +1,5 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { redisScripts } from "../redis/scripts.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
@@ -50,7 +50,7 @@ interface Window {
   syncing: boolean;
 }
 
-export function createSharedRequestLimit(redis: Redis, options: SharedRequestLimitOptions): SharedRequestLimit {
+export function createSharedRequestLimit(redis: RedisConnection, options: SharedRequestLimitOptions): SharedRequestLimit {
   const { keyPrefix, syncMs = 100, maxWindows = 50_000, waitMs = RATE_LIMIT_WAIT_MS, now = Date.now } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
   const scripts = redisScripts(redis);

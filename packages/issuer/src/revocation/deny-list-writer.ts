@@ -1,5 +1,5 @@
 import { type DenyEntry, denyEntryField, type RedisKeys, type RevocationEvent, STREAM_FIELDS } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { redisScripts } from "../redis/scripts.js";
 
 /** Events kept on the change stream (approximately): a follower further behind reloads the snapshot. */
@@ -21,7 +21,7 @@ export interface DenyListWriter {
 
 /** A writer over `redis` for the key set `keys`. */
 export function createDenyListWriter(
-  redis: Redis,
+  redis: RedisConnection,
   keys: RedisKeys,
   maxStreamLength = DEFAULT_STREAM_MAX_LENGTH,
 ): DenyListWriter {
