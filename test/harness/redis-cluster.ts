@@ -22,6 +22,8 @@ export interface TestRedisCluster {
   primaryOf(key: string): Promise<number>;
   /** SIGKILLs the server on `port` (a failover test's crash); it stays down. */
   kill(port: number): void;
+  /** Resolves once another node than `port` serves `key`'s slot (a replica was promoted), and the cluster is healthy. */
+  waitPromoted(key: string, port: number, timeoutMs?: number): Promise<number>;
   /** Resolves once every slot has a live primary again (`cluster_state:ok` on every live node). */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -117,7 +119,7 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
     throw error;
   }
 
-  const live = () => processes.filter((node) => node.child && node.child.exitCode === null);
+  const live = () => processes.filter((node) => node.child && node.child.exitCode === null && !node.child.signalCode);
   const cluster: TestRedisCluster = {
     nodes: ports.map((port) => `redis://127.0.0.1:${port}`),
     async primaryOf(key) {
@@ -138,6 +140,20 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
     kill(port) {
       const node = processes.find((p) => p.port === port);
       node?.child?.kill("SIGKILL");
+      // Down for good: no longer asked for its state, nor stopped again.
+      if (node) node.child = null;
+    },
+    async waitPromoted(key, port, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const now = await cluster.primaryOf(key).catch(() => port);
+        if (now !== port) {
+          await cluster.waitHealthy(Math.max(1000, deadline - Date.now()));
+          return now;
+        }
+        if (Date.now() > deadline) throw new Error(`no replica of ${port} was promoted`);
+        await sleep(50);
+      }
     },
     async waitHealthy(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Queue, Worker } from "bullmq";
-import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 import { withTimeout } from "../revocation/queue.js";
 

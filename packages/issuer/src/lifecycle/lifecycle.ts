@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RedisKeys } from "@patgate/shared";
-import type { RedisConnection } from "../redis/connection.js";
 import type { AuditSink } from "../audit/audit-event.js";
 import type { EventSink } from "../events/token-events.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { Revoker } from "../revocation/revoker.js";
 import { createExpirySweep } from "./expiry-sweep.js";
 import {

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_SCRYPT_PARAMS, type RedisKeys } from "@patgate/shared";
-import type { RedisConnection } from "../redis/connection.js";
 import { createAuditLog } from "../audit/audit-log.js";
 import type { IssuerConfig } from "../config.js";
 import { auditTableName } from "../dependencies.js";
+import type { RedisConnection } from "../redis/connection.js";
 import { createOutbox, outboxTableName } from "../revocation/outbox.js";
 import { createRevocation, type Revocation } from "../revocation/revocation.js";
 import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";

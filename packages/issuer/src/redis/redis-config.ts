@@ -34,7 +34,9 @@ export function redisConfig(env: Env): RedisConfig {
   const single = env.REDIS_URL?.trim() || undefined;
   const cluster = env.REDIS_CLUSTER_NODES?.trim() || undefined;
   if (single && cluster)
-    throw new ConfigError("REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_CLUSTER_NODES for a cluster, REDIS_URL otherwise");
+    throw new ConfigError(
+      "REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_CLUSTER_NODES for a cluster, REDIS_URL otherwise",
+    );
   if (single && !isRedisUrl(single)) fail("REDIS_URL", "must be a redis:// or rediss:// URL", masked(single));
   if (!cluster) return single ? { redisUrl: single } : {};
   const nodes = cluster.split(",").map((node) => node.trim());

@@ -1,7 +1,7 @@
 import { REVOCATION_QUEUE, type RedisKeys, type RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
-import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 
 /** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */

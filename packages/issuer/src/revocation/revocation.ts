@@ -1,6 +1,6 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { RedisConnection } from "../redis/connection.js";
 import { type EventSink, noEvents } from "../events/token-events.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { TokenStore } from "../tokens/types.js";
 import { createDenyView, type DenyView } from "./deny-view.js";
 import { createFeed, type FeedSource, type RevocationFeed } from "./feed.js";

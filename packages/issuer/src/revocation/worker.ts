@@ -1,7 +1,7 @@
 import { isDenyValue, parseRevocationEvent, REVOCATION_QUEUE, type RedisKeys, redisKeys } from "@patgate/shared";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
 import type { Outbox } from "./outbox.js";

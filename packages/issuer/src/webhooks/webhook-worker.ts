@@ -1,7 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Worker } from "bullmq";
-import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { type AttemptParts, attemptDelivery } from "./attempt-delivery.js";
 import { WEBHOOK_QUEUE, type WebhookJob } from "./webhook-queue.js";

@@ -1,7 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { RedisConnection } from "../redis/connection.js";
 import type { WebhookConfig } from "../config.js";
 import { type EventSink, noEvents } from "../events/token-events.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { DeliveryHooks } from "./attempt-delivery.js";
 import { parseWebhookSecret } from "./signature.js";
 import { type StoreQueue, startStoreQueue } from "./store-queue.js";
