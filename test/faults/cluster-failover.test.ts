@@ -141,6 +141,9 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
       await until(async () => (await verdict(verifier, victims[0]?.jwt ?? "")) === "accepted", "verifiers ready");
     }
 
+    const ready = (await (await fetch(`${issuerUrl}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(ready.checks).toMatchObject({ redis: "ok", cluster: "ok" });
+
     // Exchanges all along: the bystander's PAT, over and over.
     const exchanges: number[] = [];
     let streaming = true;
@@ -199,7 +202,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     for (const verifier of verifiers) expect(await verdict(verifier, last.jwt ?? "")).toBe("accepted");
     expect(revokeStatuses.every((status) => status === 200)).toBe(true);
     expect(exchanges.filter((status) => status !== 200 && status !== 503)).toEqual([]);
-    expect(issuer.exitCode).toBeNull();
+    expect(issuer.exitCode, output).toBeNull();
     const failedExchanges = exchanges.filter((status) => status !== 200).length;
     process.stdout.write(
       `${JSON.stringify({ failover: { switchMs, revocations: VICTIMS, delivered, exchanges: exchanges.length, failedExchanges, propagation } })}\n`,

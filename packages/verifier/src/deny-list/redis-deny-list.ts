@@ -64,9 +64,10 @@ function followerBlockMs(maxStalenessSeconds: number): number {
  * ioredis is an optional peer, loaded only by users of the Redis deny-list; its
  * absence gets a message that says what to install, not a bare module error.
  */
-async function loadIoredis(): Promise<typeof import("ioredis")> {
+async function loadIoredis(): Promise<{ readonly Redis: typeof Redis; readonly Cluster: typeof Cluster }> {
   try {
-    return await import("ioredis");
+    const { Redis, Cluster } = await import("ioredis");
+    return { Redis, Cluster };
   } catch (error) {
     if ((error as { code?: string } | null)?.code !== "ERR_MODULE_NOT_FOUND") throw error;
     throw new Error("ioredis is not installed (`npm install ioredis`), and denyList.redis needs it", {
