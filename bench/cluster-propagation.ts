@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createVerifier, type Verifier } from "@patgate/verifier";
+import { Cluster } from "ioredis";
 import { freePort } from "../test/harness/free-port.js";
 import { startRedisCluster } from "../test/harness/redis-cluster.js";
 import { startRedisServer } from "../test/harness/redis-server.js";
@@ -28,11 +29,15 @@ export interface ClusterPropagation {
   readonly cluster: PropagationStats;
   /** Verifiers reading the stream from replicas (`readFromReplicas`): replica lag included. */
   readonly clusterReplicas: PropagationStats;
+  /** XADD on the primary → a blocked XREAD answers, on the primary itself and on its replica: the lag alone. */
+  readonly streamRead: { readonly primary: PropagationStats; readonly replica: PropagationStats };
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const BIN = join(ROOT, "packages/issuer/dist/cli/bin.js");
 const VERIFIERS = 3;
+/** Revocations made first and not counted: connections, JIT and BullMQ warm up on them. */
+const WARMUP = 5;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** dynalite in this process, on a free port. */
@@ -153,18 +158,43 @@ async function measure(
     const created = await api(issuer, "/admin/tokens", { owner: "bench", roles: ["read"] });
     const pat = created.token as string;
     const samples: number[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < count + WARMUP; i++) {
       const jwt = await exchange(issuer.url, pat);
       for (const verifier of verifiers) await verifier.verify(jwt).catch(() => sleep(50));
       const jti = JSON.parse(Buffer.from(jwt.split(".")[1] ?? "", "base64url").toString()).jti as string;
       const all = Promise.all(verifiers.map((verifier) => deniedBy(verifier, jwt, changed)));
       const sent = performance.now();
       await api(issuer, "/admin/jwts/revoke", { jti });
-      samples.push(Math.max(...(await all)) - sent);
+      const took = Math.max(...(await all)) - sent;
+      if (i >= WARMUP) samples.push(took);
     }
     return { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
   } finally {
     await Promise.all(verifiers.map((verifier) => verifier.close()));
+  }
+}
+
+/** XADD → a blocking XREAD answers, `count` times, the reader on the primary or on a replica. */
+async function streamLag(nodes: readonly string[], scaleReads: "master" | "slave", count: number) {
+  const seeds = nodes.map((node) => ({ host: new URL(node).hostname, port: Number(new URL(node).port) }));
+  const writer = new Cluster(seeds);
+  const reader = new Cluster(seeds, { scaleReads });
+  const key = `{bench-lag}:${scaleReads}`;
+  try {
+    let last = await writer.xadd(key, "*", "n", "0");
+    const samples: number[] = [];
+    for (let i = 0; i < count + WARMUP; i++) {
+      const read = reader.xread("BLOCK", 5000, "STREAMS", key, last ?? "$");
+      await sleep(2); // the read is blocked before the write
+      const sent = performance.now();
+      last = await writer.xadd(key, "*", "n", String(i));
+      await read;
+      if (i >= WARMUP) samples.push(performance.now() - sent);
+    }
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), samples: samples.length };
+  } finally {
+    writer.disconnect();
+    reader.disconnect();
   }
 }
 
@@ -189,7 +219,11 @@ export async function measureClusterPropagation(revocations = 40): Promise<Clust
     stops.unshift(onCluster.stop);
     const clustered = await measure(onCluster, cluster.nodes, revocations);
     const clusterReplicas = await measure(onCluster, cluster.nodes, revocations, true);
-    return { single, cluster: clustered, clusterReplicas };
+    const streamRead = {
+      primary: await streamLag(cluster.nodes, "master", revocations),
+      replica: await streamLag(cluster.nodes, "slave", revocations),
+    };
+    return { single, cluster: clustered, clusterReplicas, streamRead };
   } finally {
     for (const stop of stops) await stop().catch(() => {});
   }
