@@ -24,7 +24,11 @@ export interface TestRedisCluster {
   kill(port: number): void;
   /** Resolves once another node than `port` serves `key`'s slot (a replica was promoted), and the cluster is healthy. */
   waitPromoted(key: string, port: number, timeoutMs?: number): Promise<number>;
-  /** Resolves once every slot has a live primary again (`cluster_state:ok` on every live node). */
+  /**
+   * Resolves once every slot has a live primary (`cluster_state:ok` on every
+   * live node) and every live replica is in sync with its primary (a replica
+   * still loading its first copy cannot take over, nor acknowledge a WAIT).
+   */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -159,9 +163,14 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const states = await Promise.all(
-          live().map((node) => cli(node.port, "CLUSTER", "INFO").catch(() => "cluster_state:unreachable")),
+          live().map(async (node) => {
+            const info = await cli(node.port, "CLUSTER", "INFO").catch(() => "cluster_state:unreachable");
+            const replication = await cli(node.port, "INFO", "replication").catch(() => "");
+            const synced = !replication.includes("role:slave") || replication.includes("master_link_status:up");
+            return synced ? info : `${info} (replica not in sync)`;
+          }),
         );
-        if (states.every((info) => info.includes("cluster_state:ok"))) return;
+        if (states.every((info) => info.includes("cluster_state:ok") && !info.includes("not in sync"))) return;
         if (Date.now() > deadline) throw new Error(`the cluster is not healthy: ${states.join(" | ")}`);
         await sleep(100);
       }
