@@ -10,7 +10,8 @@ import { freePort } from "../harness/free-port.js";
 import { startRedisCluster, type TestRedisCluster } from "../harness/redis-cluster.js";
 
 // The primary that holds patgate's slot is SIGKILLed while revocations and
-// exchanges stream through a real issuer process on a six-node Redis Cluster.
+// exchanges stream through a real issuer process and a `patgate worker`
+// process (PATGATE_WORKER=off on the issuer) on a six-node Redis Cluster.
 // A replica is promoted; no revocation is lost or left pending, verifiers
 // (reading from primaries, and from replicas) keep following, and exchanges
 // never fail with anything but a 503.
@@ -31,6 +32,7 @@ async function until(check: () => Promise<boolean>, what: string, ms = 30_000): 
 
 let cluster: TestRedisCluster;
 let issuer: ChildProcess;
+let worker: ChildProcess;
 let issuerUrl: string;
 let output = "";
 let adminJwt: string;
@@ -69,26 +71,30 @@ beforeAll(async () => {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), "patgate-failover-"));
   issuerUrl = `http://127.0.0.1:${port}`;
-  issuer = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DYNAMODB_ENDPOINT: dynamoEndpoint(),
-      AWS_REGION: "us-east-1",
-      PATGATE_TABLE: prefix,
-      REDIS_CLUSTER_NODES: cluster.nodes.join(","),
-      PATGATE_REDIS_PREFIX: prefix,
-      PATGATE_DATA_DIR: dataDir,
-      PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
-      PATGATE_SCRYPT_MAX_WAIT: "60000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const env = {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    DYNAMODB_ENDPOINT: dynamoEndpoint(),
+    AWS_REGION: "us-east-1",
+    PATGATE_TABLE: prefix,
+    REDIS_CLUSTER_NODES: cluster.nodes.join(","),
+    PATGATE_REDIS_PREFIX: prefix,
+    PATGATE_DATA_DIR: dataDir,
+    PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
+    PATGATE_SCRYPT_MAX_WAIT: "60000",
+  };
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
   };
-  issuer.stdout?.on("data", collect);
-  issuer.stderr?.on("data", collect);
+  issuer = spawn(process.execPath, [BIN, "serve"], {
+    env: { ...env, PATGATE_WORKER: "off" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  worker = spawn(process.execPath, [BIN, "worker"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  for (const child of [issuer, worker]) {
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+  }
   await until(async () => (await fetch(`${issuerUrl}/readyz`).catch(() => undefined))?.status === 200, "the issuer");
   const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
   adminJwt = (await exchange(adminPat, "patgate-admin")).jwt ?? "";
@@ -108,9 +114,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(verifiers.map((verifier) => verifier.close()));
-  if (issuer && issuer.exitCode === null) {
-    issuer.kill("SIGKILL");
-    await once(issuer, "exit");
+  for (const child of [issuer, worker]) {
+    if (child && child.exitCode === null) {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
   }
   await cluster?.stop();
 });
@@ -203,6 +211,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     expect(revokeStatuses.every((status) => status === 200)).toBe(true);
     expect(exchanges.filter((status) => status !== 200 && status !== 503)).toEqual([]);
     expect(issuer.exitCode, output).toBeNull();
+    expect(worker.exitCode, output).toBeNull();
     const failedExchanges = exchanges.filter((status) => status !== 200).length;
     process.stdout.write(
       `${JSON.stringify({ failover: { switchMs, revocations: VICTIMS, delivered, exchanges: exchanges.length, failedExchanges, propagation } })}\n`,
