@@ -1,6 +1,8 @@
+import { Cluster } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { redisTarget } from "../../src/redis/connection.js";
+import { openRedis, redisTarget } from "../../src/redis/connection.js";
+import { commandConnectionOptions } from "../../src/redis/connection-options.js";
 
 describe("REDIS_CLUSTER_NODES", () => {
   it("takes a comma list of redis:// and rediss:// seed nodes, used instead of REDIS_URL", () => {
@@ -32,5 +34,29 @@ describe("REDIS_CLUSTER_NODES", () => {
     expect(() =>
       loadConfig({ REDIS_URL: "redis://10.0.0.9:6379", REDIS_CLUSTER_NODES: "redis://10.0.0.1:7000" }),
     ).toThrow(/^REDIS_URL and REDIS_CLUSTER_NODES are both set/);
+  });
+});
+
+describe("a cluster connection from the seed URLs", () => {
+  it("carries the URLs' credentials and TLS to every node, and passes node names through unresolved", async () => {
+    const target = { clusterNodes: ["rediss://app:p%40ss@clustercfg.example.cache.amazonaws.com:6380"] };
+    const cluster = openRedis(target, { ...commandConnectionOptions(), lazyConnect: true }) as Cluster;
+    try {
+      expect(cluster).toBeInstanceOf(Cluster);
+      expect(cluster.options.lazyConnect).toBe(true);
+      expect(cluster.options.enableOfflineQueue).toBe(false);
+      expect(cluster.options.redisOptions).toMatchObject({
+        username: "app",
+        password: "p@ss",
+        tls: {},
+        commandTimeout: 1000,
+      });
+      const looked = await new Promise((resolve) =>
+        cluster.options.dnsLookup?.("node-1.example", (_e, a) => resolve(a)),
+      );
+      expect(looked).toBe("node-1.example");
+    } finally {
+      cluster.disconnect();
+    }
   });
 });
