@@ -17,9 +17,9 @@ import type { RedisOptions } from "ioredis";
  * bounds each BZPOPMIN (its block time plus 1 s, then it reconnects).
  *
  * @example
- * const redis = new Redis(url, commandConnectionOptions());
- * const limits = new Redis(url, { ...commandConnectionOptions(), enableAutoPipelining: true });
- * const workerConnection = redis.duplicate(blockingConnectionOptions());
+ * const redis = openRedis(target, commandConnectionOptions());
+ * const limits = openRedis(target, { ...commandConnectionOptions(), enableAutoPipelining: true });
+ * const workerConnection = duplicateConnection(redis, blockingConnectionOptions());
  */
 
 /**
@@ -73,7 +73,7 @@ export const BLOCKING_SOCKET_TIMEOUT_MS = BULLMQ_MAX_BLOCK_MS + 2_000;
  * silently gone; and {@link COMMAND_SOCKET_TIMEOUT_MS}, so the dead connection
  * is replaced instead of timing out every caller in turn.
  *
- * @example new Redis(url, commandConnectionOptions())
+ * @example openRedis({ url }, commandConnectionOptions())
  */
 export function commandConnectionOptions(): RedisOptions {
   return {
@@ -89,7 +89,7 @@ export function commandConnectionOptions(): RedisOptions {
 /**
  * Options of a connection BullMQ blocks on: the revocation worker's (BullMQ
  * duplicates it for its BZPOPMIN) and a QueueEvents listener's. Usually passed
- * to `duplicate()` of a command connection, so every timeout that would break
+ * to `duplicateConnection()` of a command connection (on a cluster: to each node's connection), so every timeout that would break
  * a blocking read is cleared explicitly rather than inherited:
  * - `maxRetriesPerRequest: null` and an offline queue, as BullMQ requires of
  *   a worker: its commands wait for a reconnect instead of failing;
@@ -100,7 +100,7 @@ export function commandConnectionOptions(): RedisOptions {
  *   BullMQ's own watchdog would never see the dead connection;
  * - {@link BLOCKING_SOCKET_TIMEOUT_MS}, keep-alive and a connect timeout.
  *
- * @example connection.duplicate(blockingConnectionOptions())
+ * @example duplicateConnection(connection, blockingConnectionOptions())
  */
 export function blockingConnectionOptions(): RedisOptions {
   return {
