@@ -22,8 +22,11 @@ interface Issuer {
 const children: ChildProcess[] = [];
 const secrets: string[] = [];
 const outputs: (() => string)[] = [];
+/** Redis made by a test, stopped at the end even when the test failed half-way. */
+const redisToStop: TopologyRedis[] = [];
 
 afterAll(async () => {
+  for (const redis of redisToStop) await redis.stop();
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGKILL");
@@ -132,10 +135,12 @@ async function until(check: () => Promise<boolean>, what: string, ms = 20_000): 
   }
 }
 
-describe("Redis unreachable", () => {
+describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
   it("at start and mid-run: exchanges keep working, revocations wait in the outbox and arrive", async () => {
-    const redis = await startRedisServer({ persistent: true });
-    await redis.stop();
+    // A cluster: every node down, then back on the same ports.
+    const redis = await topologyRedis(topology, { own: true });
+    redisToStop.push(redis);
+    await redis.pause();
     const table = uniqueName("faults");
     const issuer = await startIssuer(redis, table);
     expect((await fetch(`${issuer.url}/readyz`)).status).toBe(503);
@@ -151,12 +156,12 @@ describe("Redis unreachable", () => {
     expect(revoked.status).toBe(200);
     expect(revoked.body.propagation).toBe("pending");
 
-    await redis.restart();
+    await redis.resume();
     await until(async () => (await fetch(`${issuer.url}/readyz`)).status === 200, "readiness");
     await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "the pending revocation");
 
     // Mid-run: Redis goes away again; exchanges do not notice.
-    await redis.stop();
+    await redis.pause();
     const second = await admin("POST", "/admin/tokens", { owner: "outage-2", roles: ["read"] });
     secrets.push(second.body.token as string);
     expect((await exchange(issuer.url, second.body.token as string)).status).toBe(200);
@@ -165,7 +170,7 @@ describe("Redis unreachable", () => {
     expect(during.body.propagation).toBe("pending");
     expect((await exchange(issuer.url, second.body.token as string)).status).toBe(400); // DynamoDB says revoked
 
-    await redis.restart();
+    await redis.resume();
     await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery after restart");
     expect(issuer.process.exitCode).toBeNull();
     await redis.stop();
@@ -306,6 +311,7 @@ async function adminJwtOf(issuer: Issuer, dataDir: string): Promise<string> {
 describe.each(TOPOLOGIES)("SIGTERM under load, on %s Redis", (topology) => {
   it("finishes every request in flight, then exits 0", async () => {
     const redis = await topologyRedis(topology);
+    redisToStop.push(redis);
     const issuer = await startIssuer(redis, uniqueName("sigterm"));
     const admin = await adminClient(issuer);
     const pats: string[] = [];

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -30,6 +31,10 @@ export interface TestRedisCluster {
    * still loading its first copy cannot take over, nor acknowledge a WAIT).
    */
   waitHealthy(timeoutMs?: number): Promise<void>;
+  /** Stops every node (SIGTERM: each saves its cluster config, not its data), keeping their files for `resume`. */
+  pause(): Promise<void>;
+  /** Starts the nodes `pause` stopped, on the same ports: the same cluster, empty, once healthy. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,19 +71,43 @@ async function launch(port: number, dir: string, nodeTimeoutMs: number): Promise
   );
   let output = "";
   await new Promise<void>((resolve, reject) => {
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes("Ready to accept connections")) resolve();
     });
-    child.once("exit", (code) => reject(new Error(`redis-server exited with code ${code}: ${output.slice(-500)}`)));
+    child.once("exit", (code) => reject(new Error(`redis-server exited with code ${code}: ${output.slice(-1500)}`)));
     child.once("error", reject);
   });
   child.stdout?.removeAllListeners("data");
+  child.stderr?.removeAllListeners("data");
   child.stdout?.resume();
+  child.stderr?.resume();
   return child;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether `port` on 127.0.0.1 can be listened on now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+/** Six ports whose cluster-bus ports (port + 10000) are free too. */
+async function clusterPorts(): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < 6) {
+    const port = await freePort();
+    if (!ports.includes(port) && port + 10_000 < 65_536 && (await isFree(port + 10_000))) ports.push(port);
+  }
+  return ports;
+}
 
 /**
  * Starts six `redis-server --cluster-enabled yes` processes on free ports and
@@ -89,26 +118,41 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * @example const cluster = await startRedisCluster(); env.REDIS_CLUSTER_NODES = cluster.nodes.join(",");
  */
 export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}): Promise<TestRedisCluster> {
-  const nodeTimeoutMs = options.nodeTimeoutMs ?? 1500;
-  const dir = await mkdtemp(join(tmpdir(), "patgate-cluster-"));
-  const ports: number[] = [];
-  while (ports.length < 6) {
-    const port = await freePort();
-    // The cluster bus listens on port + 10000: both must be free.
-    if (!ports.includes(port) && port + 10_000 < 65_536) ports.push(port);
+  // Ports are free when chosen, not when bound: another process on this machine may take one
+  // in between, so a start that fails is tried again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options.nodeTimeoutMs ?? 1500);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
   }
+}
+
+async function startOnce(nodeTimeoutMs: number): Promise<TestRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), "patgate-cluster-"));
+  // The cluster bus listens on port + 10000: both must be free.
+  const ports = await clusterPorts();
   const processes: ClusterProcess[] = [];
-  const stop = async () => {
+  /** Stops every running node with `signal`; returns the ports it stopped. */
+  const halt = async (signal: NodeJS.Signals) => {
+    const stopped: number[] = [];
     await Promise.all(
       processes.map(async (node) => {
         const running = node.child;
         node.child = null;
         if (!running || running.exitCode !== null || running.signalCode !== null) return;
         const exited = once(running, "exit");
-        running.kill("SIGKILL");
+        running.kill(signal);
         await exited;
+        stopped.push(node.port);
       }),
     );
+    return stopped;
+  };
+  let paused: number[] = [];
+  const stop = async () => {
+    await halt("SIGKILL");
     await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -174,6 +218,16 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
         if (Date.now() > deadline) throw new Error(`the cluster is not healthy: ${states.join(" | ")}`);
         await sleep(100);
       }
+    },
+    async pause() {
+      paused = await halt("SIGTERM");
+    },
+    async resume() {
+      for (const node of processes) {
+        if (paused.includes(node.port)) node.child = await launch(node.port, dir, nodeTimeoutMs);
+      }
+      paused = [];
+      await cluster.waitHealthy();
     },
     stop,
   };

@@ -2,6 +2,7 @@ import type { RedisOptions } from "ioredis";
 import { openRedis, type RedisConnection, type RedisTarget } from "../../packages/issuer/src/redis/connection.js";
 import { redisUrl } from "./context.js";
 import { startRedisCluster, type TestRedisCluster } from "./redis-cluster.js";
+import { startRedisServer } from "./redis-server.js";
 
 /** The Redis a suite runs against: the shared single node, or a cluster of its own. */
 export type Topology = "single" | "cluster";
@@ -21,24 +22,37 @@ export interface TopologyRedis {
   readonly cluster?: TestRedisCluster;
   /** A connection to it (the issuer's own factory). */
   connect(options: RedisOptions): RedisConnection;
+  /** Takes it all down (every node of a cluster); only for one made with `own`. */
+  pause(): Promise<void>;
+  /** Brings it back on the same ports (a persistent single node keeps its data; a cluster comes back empty). */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * The Redis for `topology`: the run's shared Redis (a key prefix per file
- * keeps files apart), or a fresh six-node cluster for this file, stopped by `stop()`.
+ * keeps files apart) or, with `own` (fault tests that take it down), a
+ * persistent `redis-server` of this test's own; or a fresh six-node cluster
+ * for this file. `stop()` stops what was started here.
  */
-export async function topologyRedis(topology: Topology): Promise<TopologyRedis> {
+export async function topologyRedis(topology: Topology, options: { own?: boolean } = {}): Promise<TopologyRedis> {
   if (topology === "single") {
-    const url = redisUrl();
+    const own = options.own ? await startRedisServer({ persistent: true }) : undefined;
+    const url = own?.url ?? redisUrl();
     const target = { url };
+    const owned = () => {
+      if (!own) throw new Error("only a Redis made with { own: true } can be taken down");
+      return own;
+    };
     return {
       topology,
       env: { REDIS_URL: url },
       target,
       denyListRedis: url,
-      connect: (options) => openRedis(target, options),
-      stop: async () => {},
+      connect: (connectOptions) => openRedis(target, connectOptions),
+      pause: () => owned().stop(),
+      resume: () => owned().restart(),
+      stop: async () => own?.stop(),
     };
   }
   const cluster = await startRedisCluster();
@@ -49,7 +63,9 @@ export async function topologyRedis(topology: Topology): Promise<TopologyRedis> 
     target,
     denyListRedis: cluster.nodes,
     cluster,
-    connect: (options) => openRedis(target, options),
+    connect: (connectOptions) => openRedis(target, connectOptions),
+    pause: () => cluster.pause(),
+    resume: () => cluster.resume(),
     stop: () => cluster.stop(),
   };
 }
