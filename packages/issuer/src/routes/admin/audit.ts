@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { invalidField } from "../../http/http-error.js";
 import { adminErrors } from "./schemas.js";
 
 /** `since`: epoch seconds, or an ISO 8601 date or time. */
@@ -8,7 +8,7 @@ function parseSince(text: string): number {
   if (/^\d{1,12}$/.test(text)) return Number(text);
   const ms = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms))
-    throw invalidRequest("since must be epoch seconds or an ISO 8601 date or time", "since");
+    throw invalidField("since", "since must be epoch seconds or an ISO 8601 date or time");
   return Math.floor(ms / 1000);
 }
 
@@ -46,7 +46,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       const { actor, action, since, limit, cursor } = request.query as Record<string, string | undefined>;
       const pageSize = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
-        throw invalidRequest("limit must be an integer from 1 to 100", "limit");
+        throw invalidField("limit", "limit must be an integer from 1 to 100");
       const reader = ctx.auditTrail?.listAll;
       if (!reader) return { items: [] };
       return reader({

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
 import { emitSafely, tokenEvent } from "../../events/token-events.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { invalidField } from "../../http/http-error.js";
 import type { IssueInput } from "../../tokens/types.js";
 import { audited, by, nowSeconds, objectBody, security } from "./route-helpers.js";
 import { adminErrors, createBody, tokenRecordSchema } from "./schemas.js";
@@ -28,9 +28,9 @@ export async function createTokenRoute(app: FastifyInstance, ctx: IssuerContext)
       let input = rest as unknown as IssueInput;
       if (expiresIn !== undefined) {
         if (typeof expiresIn !== "number" || !Number.isInteger(expiresIn) || expiresIn <= 0) {
-          throw invalidRequest("expiresIn must be a positive integer number of seconds", "expiresIn");
+          throw invalidField("expiresIn", "expiresIn must be a positive integer number of seconds");
         }
-        if (rest.expiresAt !== undefined) throw invalidRequest("give expiresAt or expiresIn, not both", "expiresIn");
+        if (rest.expiresAt !== undefined) throw invalidField("expiresIn", "give expiresAt or expiresIn, not both");
         input = { ...input, expiresAt: nowSeconds(ctx) + expiresIn };
       }
       const created = await audited(

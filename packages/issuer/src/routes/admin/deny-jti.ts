@@ -1,7 +1,7 @@
 import { isWellFormedText } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { invalidField } from "../../http/http-error.js";
 import { audited, MAX_JTI_LENGTH, nowSeconds, objectBody, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
@@ -33,15 +33,15 @@ export async function denyJtiRoute(app: FastifyInstance, ctx: IssuerContext): Pr
       const body = objectBody(request);
       const { jti } = body;
       if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-        throw invalidRequest(`jti must be a string of 1-${MAX_JTI_LENGTH} characters`, "jti");
+        throw invalidField("jti", `jti must be a string of 1-${MAX_JTI_LENGTH} characters`);
       }
       if (!isWellFormedText(jti))
-        throw invalidRequest("jti must be well-formed text (no control characters or lone surrogates)", "jti");
+        throw invalidField("jti", "jti must be well-formed text (no control characters or lone surrogates)");
       const latestExp = nowSeconds(ctx) + config.jwtTtlSeconds;
       let expiresAt = latestExp;
       if (body.expiresAt !== undefined) {
         if (typeof body.expiresAt !== "number" || !Number.isSafeInteger(body.expiresAt)) {
-          throw invalidRequest("expiresAt must be an integer epoch time in seconds", "expiresAt");
+          throw invalidField("expiresAt", "expiresAt must be an integer epoch time in seconds");
         }
         // No JWT outlives now + TTL, so a larger value would only bloat the deny-list.
         expiresAt = Math.min(body.expiresAt, latestExp);

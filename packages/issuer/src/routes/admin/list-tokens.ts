@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { invalidField } from "../../http/http-error.js";
 import type { ListOptions } from "../../tokens/types.js";
 import { security } from "./route-helpers.js";
 import { adminErrors, listQuery, tokenRecordSchema } from "./schemas.js";
@@ -28,13 +28,13 @@ export async function listTokensRoute(app: FastifyInstance, ctx: IssuerContext):
     async (request) => {
       const query = request.query as Record<string, unknown>;
       for (const [key, value] of Object.entries(query)) {
-        if (Array.isArray(value)) throw invalidRequest(`${key} must not be repeated`, key);
+        if (Array.isArray(value)) throw invalidField(key, `${key} must not be repeated`);
       }
       const { owner, role, limit, cursor, active } = query as Record<string, string | undefined>;
       let pageSize: number | undefined;
       if (limit !== undefined) {
         pageSize = /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-        if (!Number.isInteger(pageSize)) throw invalidRequest("limit must be an integer from 1 to 100", "limit");
+        if (!Number.isInteger(pageSize)) throw invalidField("limit", "limit must be an integer from 1 to 100");
       }
       const options: ListOptions = {
         ...(owner !== undefined ? { owner } : {}),

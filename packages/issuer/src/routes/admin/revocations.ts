@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { invalidField } from "../../http/http-error.js";
 import { security } from "./route-helpers.js";
 
 /** `GET /admin/revocations`: recent revocations and how far each got. */
@@ -26,7 +26,7 @@ export async function revocationsRoute(app: FastifyInstance, ctx: IssuerContext)
       const size =
         limit === undefined ? 100 : typeof limit === "string" && /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
       if (!Number.isInteger(size) || size < 1 || size > 500)
-        throw invalidRequest("limit must be an integer from 1 to 500", "limit");
+        throw invalidField("limit", "limit must be an integer from 1 to 500");
       const items = await ctx.outbox.recent(size);
       return {
         pending: items.filter((i) => i.state === "pending").length,

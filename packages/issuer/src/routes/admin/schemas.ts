@@ -41,6 +41,7 @@ export const errorSchema = {
   type: "object",
   properties: {
     error: { type: "string" },
+    error_code: { type: "string", description: "stable code (see the README), beside the RFC 6749 error" },
     error_description: { type: "string" },
     field: { type: "string" },
   },

@@ -21,7 +21,7 @@ export async function showTokenRoute(app: FastifyInstance, ctx: IssuerContext): 
     async (request) => {
       const { tokenId } = request.params as { tokenId: string };
       const record = await store.get(tokenId);
-      if (!record) throw new HttpError(404, "not_found", "no such token");
+      if (!record) throw new HttpError("token_not_found");
       return record;
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { HttpError, invalidRequest } from "../../http/http-error.js";
+import { HttpError, invalidField } from "../../http/http-error.js";
 import { security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
@@ -29,10 +29,10 @@ export async function tokenAuditRoute(app: FastifyInstance, ctx: IssuerContext):
       const pageSize =
         limit === undefined ? 50 : typeof limit === "string" && /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
       if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
-        throw invalidRequest("limit must be an integer from 1 to 100", "limit");
+        throw invalidField("limit", "limit must be an integer from 1 to 100");
       if (cursor !== undefined && typeof cursor !== "string")
-        throw invalidRequest("cursor must not be repeated", "cursor");
-      if ((await store.get(tokenId)) === null) throw new HttpError(404, "not_found", "no such token");
+        throw invalidField("cursor", "cursor must not be repeated");
+      if ((await store.get(tokenId)) === null) throw new HttpError("token_not_found");
       return ctx.auditTrail.list(tokenId, { limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) });
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { HttpError, invalidRequest } from "../../http/http-error.js";
+import { HttpError, invalidField } from "../../http/http-error.js";
 import type { WebhookDelivery } from "../../webhooks/webhook-deliveries.js";
 import { adminErrors } from "./schemas.js";
 
@@ -86,13 +86,13 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
     async (request) => {
       const query = request.query as Record<string, unknown>;
       for (const [key, value] of Object.entries(query)) {
-        if (typeof value !== "string") throw invalidRequest(`${key} must be given once`, key);
+        if (typeof value !== "string") throw invalidField(key, `${key} must be given once`);
       }
       const { state = "failed", limit, cursor } = query as Record<string, string | undefined>;
-      if (state !== "failed" && state !== "pending") throw invalidRequest("state must be failed or pending", "state");
+      if (state !== "failed" && state !== "pending") throw invalidField("state", "state must be failed or pending");
       const size = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
       if (!Number.isInteger(size) || size < 1 || size > 100)
-        throw invalidRequest("limit must be an integer from 1 to 100", "limit");
+        throw invalidField("limit", "limit must be an integer from 1 to 100");
       if (!webhooks) return { items: [] };
       const page = await webhooks.deliveries.list({ state, limit: size, ...(cursor ? { cursor } : {}) });
       return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
@@ -115,7 +115,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      if (!/^msg_[A-Za-z0-9_-]{1,200}$/.test(id)) throw new HttpError(404, "not_found", "no such failed delivery");
+      if (!/^msg_[A-Za-z0-9_-]{1,200}$/.test(id)) throw new HttpError("delivery_not_found");
       const requeued = webhooks ? await webhooks.retry(id) : false;
       audit.record({
         action: "webhook.retry",
@@ -126,7 +126,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
         at: Math.floor(now() / 1000),
         details: { eventId: id },
       });
-      if (!requeued) throw new HttpError(404, "not_found", "no such failed delivery");
+      if (!requeued) throw new HttpError("delivery_not_found");
       return reply.status(202).send({ id, state: "pending" });
     },
   );
