@@ -1,8 +1,9 @@
 import { parsePat } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { invalidField, invalidToken, missingToken, rateLimited } from "../http/http-error.js";
+import { invalidToken, missingToken, rateLimited } from "../http/http-error.js";
 import { bearerFromHeader } from "../http/params.js";
+import { typed } from "../http/typed-app.js";
 import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
 
 /**
@@ -12,7 +13,7 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  */
 export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
   const { config, store, revoker, failures, audit, now } = ctx;
-  app.post(
+  typed(app).post(
     "/tokens/self/rotate",
     {
       bodyLimit: 1024,
@@ -29,8 +30,8 @@ export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext):
       if (pat === undefined) throw missingToken();
       const parsed = parsePat(pat, config.tokenPrefix);
       if (!parsed.ok) throw invalidToken("token_invalid", "the bearer token is not a valid PAT");
-      const { graceSeconds = 0 } = (request.body ?? {}) as { graceSeconds?: number };
-      if (typeof graceSeconds !== "number") throw invalidField("graceSeconds", "graceSeconds must be a number");
+      // No body at all is a rotation without grace.
+      const { graceSeconds = 0 } = request.body ?? {};
       // The same lock-out as /token: a try reserved before scrypt, per token id and address.
       const reservation = await failures.reserve(parsed.tokenId, request.ip);
       if (!reservation.ok) throw rateLimited(reservation.retryAfterSeconds);

@@ -2,6 +2,7 @@ import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@p
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
+import { documentedOnly, OAUTH_MEDIA_TYPES, tokenExchangeBody } from "../http/oauth-bodies.js";
 import { bearerFromHeader, singleParam } from "../http/params.js";
 import { createPatExchange, type ExchangeFailure, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 
@@ -138,8 +139,10 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
       schema: {
         tags: ["token"],
         summary: "Exchange a PAT for a short-lived JWT (RFC 8693)",
-        consumes: ["application/x-www-form-urlencoded", "application/json"],
+        consumes: OAUTH_MEDIA_TYPES,
+        body: tokenExchangeBody,
       },
+      validatorCompiler: documentedOnly,
     },
     async (request, reply) => {
       const started = process.hrtime.bigint();
