@@ -38,6 +38,8 @@ export interface IssuerConfig {
   readonly tableName: string;
   /** Redis for the queue, deny-list and rate limits; undefined means the in-process bus. */
   readonly redisUrl?: string;
+  /** `REDIS_CLUSTER_NODES`: seeds of a Redis Cluster, used instead of `redisUrl` (see `redis/redis-config.ts`). */
+  readonly redisClusterNodes?: readonly string[];
   /** Prefix of every Redis key. */
   readonly redisPrefix: string;
   /** Absolute path of the data dir (embedded store, generated keys). */

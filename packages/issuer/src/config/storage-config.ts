@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import { DEFAULT_REDIS_PREFIX, redisKeys } from "@patgate/shared";
 import type { IssuerConfig } from "../config.js";
 import { type Env, fail, httpUrl } from "../env-values.js";
+import { redisConfig } from "../redis/redis-config.js";
 
 export type StorageConfig = Pick<
   IssuerConfig,
@@ -11,22 +12,11 @@ export type StorageConfig = Pick<
   | "embedded"
   | "tableName"
   | "redisUrl"
+  | "redisClusterNodes"
   | "redisPrefix"
   | "dataDir"
   | "signingKeysPath"
 >;
-
-/** `REDIS_URL`, checked; its password never appears in an error. */
-function redisUrlOf(env: Env): string | undefined {
-  if (!env.REDIS_URL) return undefined;
-  try {
-    const url = new URL(env.REDIS_URL);
-    if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new Error();
-    return env.REDIS_URL;
-  } catch {
-    fail("REDIS_URL", "must be a redis:// or rediss:// URL", env.REDIS_URL.replace(/\/\/[^@]*@/, "//***@"));
-  }
-}
 
 /** Where the issuer keeps things: DynamoDB (or the embedded store), Redis, the data dir, the signing keys. */
 export function readStorageConfig(env: Env, cwd: string): StorageConfig {
@@ -41,7 +31,7 @@ export function readStorageConfig(env: Env, cwd: string): StorageConfig {
     fail("PATGATE_TABLE", "must be 3-200 characters of letters, digits, '_', '-' or '.'", tableName);
   }
 
-  const redisUrl = redisUrlOf(env);
+  const redis = redisConfig(env);
   const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || DEFAULT_REDIS_PREFIX;
   try {
     redisKeys(redisPrefix);
@@ -58,7 +48,7 @@ export function readStorageConfig(env: Env, cwd: string): StorageConfig {
     awsCredentialsInEnv: Boolean(env.AWS_ACCESS_KEY_ID),
     embedded: dynamoEndpoint === undefined && !awsConfigured,
     tableName,
-    ...(redisUrl === undefined ? {} : { redisUrl }),
+    ...redis,
     redisPrefix,
     dataDir,
     ...(signingKeysPath === undefined ? {} : { signingKeysPath }),

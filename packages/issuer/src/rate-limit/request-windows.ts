@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { redisScripts } from "../redis/scripts.js";
 import { boundedWait } from "./bounded-wait.js";
 
@@ -27,7 +27,7 @@ export interface RequestWindows {
 }
 
 export function createRequestWindows(
-  redis: Redis,
+  redis: RedisConnection,
   options: { readonly maxWindows: number; readonly waitMs: number; readonly now: () => number },
 ): RequestWindows {
   const { maxWindows, waitMs, now } = options;

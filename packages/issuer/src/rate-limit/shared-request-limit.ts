@@ -1,5 +1,5 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 import { createRequestWindows } from "./request-windows.js";
 
@@ -41,7 +41,7 @@ export interface SharedRequestLimitOptions {
   readonly now?: () => number;
 }
 
-export function createSharedRequestLimit(redis: Redis, options: SharedRequestLimitOptions): SharedRequestLimit {
+export function createSharedRequestLimit(redis: RedisConnection, options: SharedRequestLimitOptions): SharedRequestLimit {
   const { keyPrefix, syncMs = 100, maxWindows = 50_000, waitMs = RATE_LIMIT_WAIT_MS, now = Date.now } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
 

@@ -1,5 +1,5 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { startPeriodicTask } from "../periodic-task.js";
 import type { Outbox } from "./outbox.js";
 import type { RevocationQueue } from "./queue.js";
@@ -25,7 +25,7 @@ export interface OutboxSweeperOptions {
   /** Called on each pass with how many outbox items failed for good (kept a week, see the outbox). */
   readonly onFailed?: (count: number) => void;
   /** With Redis and its keys, the sweeper also restores a deny-list Redis lost (see `RedisKeys.denyComplete`). */
-  readonly redis?: Redis;
+  readonly redis?: RedisConnection;
   readonly keys?: RedisKeys;
   readonly onRestored?: (count: number) => void;
   readonly now?: () => number;
