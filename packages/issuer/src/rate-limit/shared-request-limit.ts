@@ -41,7 +41,10 @@ export interface SharedRequestLimitOptions {
   readonly now?: () => number;
 }
 
-export function createSharedRequestLimit(redis: RedisConnection, options: SharedRequestLimitOptions): SharedRequestLimit {
+export function createSharedRequestLimit(
+  redis: RedisConnection,
+  options: SharedRequestLimitOptions,
+): SharedRequestLimit {
   const { keyPrefix, syncMs = 100, maxWindows = 50_000, waitMs = RATE_LIMIT_WAIT_MS, now = Date.now } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
 

@@ -1,6 +1,6 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { RedisConnection } from "../redis/connection.js";
 import { startPeriodicTask } from "../periodic-task.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { Outbox } from "./outbox.js";
 import type { RevocationQueue } from "./queue.js";
 
