@@ -1,4 +1,5 @@
 import type { RedisKeys } from "@patgate/shared";
+import { startPeriodicTask } from "../periodic-task.js";
 import type { RedisConnection } from "../redis/connection.js";
 import type { Outbox } from "./outbox.js";
 import type { RevocationQueue } from "./queue.js";
@@ -48,7 +49,6 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
     onRestored,
     now = Date.now,
   } = options;
-  let running = false;
   let caughtUp = false;
 
   /**
@@ -87,24 +87,7 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
     return pending.length;
   }
 
-  const timer =
-    intervalMs > 0
-      ? setInterval(() => {
-          if (running) return;
-          running = true;
-          sweep()
-            .catch(() => {
-              // Redis or DynamoDB still down: the next pass tries again.
-            })
-            .finally(() => {
-              running = false;
-            });
-        }, intervalMs)
-      : undefined;
-  timer?.unref();
-
-  return {
-    sweep,
-    close: () => clearInterval(timer),
-  };
+  // Redis or DynamoDB still down: the next pass tries again.
+  const task = startPeriodicTask(sweep, intervalMs);
+  return { sweep, close: () => task.stop() };
 }
