@@ -9,6 +9,7 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "@patgate/shared";
+import { type ConsoleConfig, consoleConfig } from "./console/console-config.js";
 import { ConfigError, durationSeconds, type Env, fail, flag, httpUrl, integer, lifetime } from "./env-values.js";
 import { isTrustedProxyEntry } from "./http/trusted-proxy.js";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "./leaks/github-keys.js";
@@ -94,6 +95,8 @@ export interface IssuerConfig {
   readonly webhook?: WebhookConfig;
   /** Revoke PATs unused (since `lastUsedAt`, or `createdAt`) for this many seconds; undefined: never. */
   readonly revokeUnusedAfterSeconds?: number;
+  /** The web console: its identity provider (`PATGATE_OIDC_*`) and session key (`PATGATE_SESSION_SECRET`). */
+  readonly console: ConsoleConfig;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */
@@ -342,5 +345,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     ),
     ...(webhook === undefined ? {} : { webhook }),
     ...(revokeUnusedAfterSeconds === undefined ? {} : { revokeUnusedAfterSeconds }),
+    console: consoleConfig(env),
   };
 }
