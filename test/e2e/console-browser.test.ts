@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
 import { mkdtemp } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createVerifier, type Verifier } from "@patgate/verifier";
@@ -63,7 +63,9 @@ async function signIn(user: string): Promise<Page> {
   await page.locator('input[name="password"]').fill("any");
   await page.locator('button[type="submit"]').click();
   // The consent step, the first time this user meets the client.
-  await page.waitForURL((url) => url.href.startsWith(`${issuerUrl}/console`) || url.pathname.startsWith("/interaction"));
+  await page.waitForURL(
+    (url) => url.href.startsWith(`${issuerUrl}/console`) || url.pathname.startsWith("/interaction"),
+  );
   if (page.url().startsWith(idp.issuer)) await page.locator('button[type="submit"]').click();
   await page.waitForURL(`${issuerUrl}/console`);
   return page;
@@ -150,10 +152,175 @@ afterAll(async () => {
   await idp?.close();
 });
 
+/** The token id in a row of the list whose name is `name`. */
+async function tokenIdByName(page: Page, name: string): Promise<string> {
+  const row = page.locator("tbody tr", { has: page.getByRole("rowheader", { name }) });
+  return (await row.getAttribute("data-token-id")) ?? "";
+}
+
 describe("web console in a browser", () => {
+  let alice: Page;
+
   it("signs in through the IdP, creates a token, copies its secret and exchanges it", async () => {
-    const page = await signIn("alice");
-    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Personal access tokens");
-    await expectAccessible(page);
+    alice = await signIn("alice");
+    expect(await alice.getByRole("heading", { level: 1 }).textContent()).toBe("Personal access tokens");
+    await expectAccessible(alice);
+
+    await alice.getByRole("link", { name: "Generate a new token" }).click();
+    await alice.waitForURL(`${issuerUrl}/console/tokens/new`);
+    await expectAccessible(alice);
+    // Only the roles alice's IdP claims allow are offered; the admin role never is.
+    expect(await alice.getByRole("checkbox").count()).toBe(2);
+    await alice.getByLabel("Name").fill("ci deploy");
+    await alice.getByLabel("deploy").check();
+    await alice.getByLabel("Expiration").selectOption("30");
+    await alice.getByRole("button", { name: "Generate token" }).click();
+    await alice.waitForURL(`${issuerUrl}/console/tokens`);
+    await expectAccessible(alice);
+
+    const shown = await alice.locator("#secret").inputValue();
+    expect(shown).toMatch(/^pat_[0-9A-Za-z]{21}\./);
+    await alice.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: issuerUrl });
+    await alice.getByRole("button", { name: "Copy" }).click();
+    await until(async () => (await alice.locator('[data-copy-status="secret"]').textContent()) === "Copied.", "copy");
+    const copied = String(await alice.evaluate("navigator.clipboard.readText()"));
+    expect(copied).toBe(shown);
+
+    const exchanged = await exchange(copied);
+    expect(exchanged.status).toBe(200);
+    const auth = await verifier.verify(exchanged.jwt ?? "");
+    expect(auth.sub).toBe("alice");
+    expect(auth.roles).toEqual(["deploy"]);
+    state.secret = copied;
+    state.tokenId = auth.tokenId;
+    // Nothing of the secret or a JWT is kept in the browser's storage.
+    const stored = await alice.evaluate("JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })");
+    expect(stored).toBe("{}{}");
+    // (The IdP's cookies share the host 127.0.0.1: only the console's path is the console's.)
+    const cookies = (await alice.context().cookies(`${issuerUrl}/console`)).filter((c) => c.path === "/console");
+    expect(cookies.map((c) => c.name)).toEqual(["patgate_console"]);
+    expect(cookies[0]?.httpOnly).toBe(true);
+    expect(cookies[0]?.value).not.toContain(copied.slice(26, 50));
+  }, 60_000);
+
+  it("rotates with a grace period: the old and the new secret both work", async () => {
+    await alice.goto(`${issuerUrl}/console`);
+    await alice.getByRole("link", { name: "ci deploy" }).click();
+    await alice.waitForURL(`${issuerUrl}/console/tokens/${state.tokenId}`);
+    await expectAccessible(alice);
+    await alice.getByLabel("Grace period").selectOption("3600");
+    await alice.getByRole("button", { name: "Rotate" }).click();
+    await alice.waitForURL(`${issuerUrl}/console/tokens/${state.tokenId}/rotate`);
+    const rotated = await alice.locator("#secret").inputValue();
+    expect(rotated).not.toBe(state.secret);
+    expect((await exchange(state.secret ?? "")).status).toBe(200);
+    const fresh = await exchange(rotated);
+    expect(fresh.status).toBe(200);
+    state.rotated = rotated;
+    state.jwt = fresh.jwt;
+  }, 60_000);
+
+  it("revokes after a confirmation, and a verifier denies the JWT minted before", async () => {
+    expect((await verifier.verify(state.jwt ?? "")).tokenId).toBe(state.tokenId);
+    await alice.goto(`${issuerUrl}/console/tokens/${state.tokenId}`);
+    await alice.getByRole("link", { name: "Revoke this token…" }).click();
+    await alice.waitForURL(`${issuerUrl}/console/tokens/${state.tokenId}/revoke`);
+    await expectAccessible(alice);
+    await alice.getByRole("button", { name: "Yes, revoke it" }).click();
+    await alice.waitForURL(`${issuerUrl}/console?done=revoked`);
+    expect(await alice.getByRole("status").first().textContent()).toContain("Token revoked");
+    await until(
+      () =>
+        verifier.verify(state.jwt ?? "").then(
+          () => false,
+          (error: { code?: string }) => error.code === "token_denied",
+        ),
+      "the verifier to deny the JWT",
+    );
+    expect((await exchange(state.rotated ?? "")).status).toBe(400);
+  }, 60_000);
+
+  it("answers 403 to an owner reaching for another owner's token, and offers only their roles", async () => {
+    const bob = await signIn("bob");
+    const response = await bob.goto(`${issuerUrl}/console/tokens/${state.tokenId}`);
+    expect(response?.status()).toBe(403);
+    await expectAccessible(bob);
+    await bob.goto(`${issuerUrl}/console/tokens/new`);
+    expect(await bob.getByRole("checkbox").count()).toBe(1);
+    await bob.getByLabel("Name").fill("short-lived");
+    await bob.getByLabel("Expiration").selectOption("7");
+    await bob.getByRole("button", { name: "Generate token" }).click();
+    await bob.waitForURL(`${issuerUrl}/console/tokens`);
+    await bob.goto(`${issuerUrl}/console`);
+    expect(await bob.locator("tbody").textContent()).toContain("expires in 7 days");
+  }, 60_000);
+
+  it("refuses a form posted from another site", async () => {
+    await alice.goto(`${issuerUrl}/console/tokens/new`);
+    await alice.getByLabel("Name").fill("second");
+    await alice.getByRole("button", { name: "Generate token" }).click();
+    await alice.waitForURL(`${issuerUrl}/console/tokens`);
+    await alice.goto(`${issuerUrl}/console`);
+    state.secondId = await tokenIdByName(alice, "second");
+    const target = `${issuerUrl}/console/tokens/${state.secondId}/revoke`;
+    const answered = alice.waitForResponse((r) => r.url() === target && r.request().method() === "POST");
+    await alice.goto(`${attackerUrl}/?target=${encodeURIComponent(target)}`);
+    expect((await answered).status()).toBe(403);
+    await alice.goto(`${issuerUrl}/console`);
+    const row = alice.locator(`tr[data-token-id="${state.secondId}"]`);
+    expect(await row.locator(".status").textContent()).toBe("active");
+  }, 60_000);
+
+  it("lets an admin filter every token, and read the audit trail and webhook failures", async () => {
+    const carol = await signIn("carol");
+    await carol.getByRole("link", { name: "All tokens" }).click();
+    await carol.waitForURL(`${issuerUrl}/console/admin/tokens`);
+    await expectAccessible(carol);
+    const ids = async () =>
+      carol.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-token-id")));
+
+    await carol.getByLabel("Owner").first().fill("alice");
+    await carol.getByLabel("Status").selectOption("revoked");
+    await carol.getByRole("button", { name: "Filter" }).click();
+    await carol.waitForURL(/owner=alice/);
+    expect(await ids()).toEqual([state.tokenId]);
+
+    await carol.goto(`${issuerUrl}/console/admin/tokens?status=active&owner=alice`);
+    expect(await ids()).toEqual([state.secondId]);
+
+    await carol.goto(`${issuerUrl}/console/admin/tokens`);
+    await carol.getByLabel("Expiring within 7 days").check();
+    await carol.getByRole("button", { name: "Filter" }).click();
+    await carol.waitForURL(/expiring=1/);
+    expect(await carol.locator("tbody").textContent()).toContain("bob");
+    expect((await ids()).length).toBe(1);
+
+    await carol.goto(`${issuerUrl}/console/admin/tokens?unused=1`);
+    expect(await carol.locator("main").textContent()).toContain("No tokens.");
+
+    await carol.getByRole("link", { name: "Audit trail" }).click();
+    await carol.waitForURL(`${issuerUrl}/console/admin/audit`);
+    await expectAccessible(carol);
+    await until(async () => {
+      await carol.reload();
+      return (await carol.locator("main").textContent())?.includes("alice (console)") ?? false;
+    }, "the audit trail to show the console's changes");
+
+    await carol.getByRole("link", { name: "Webhook deliveries" }).click();
+    await carol.waitForURL(`${issuerUrl}/console/admin/webhooks`);
+    await expectAccessible(carol);
+    expect(await carol.locator("main").textContent()).toContain("No failing webhook deliveries.");
+  }, 60_000);
+
+  it("signs out through the IdP's end-session endpoint, and the session is over", async () => {
+    await alice.goto(`${issuerUrl}/console`);
+    await alice.getByRole("button", { name: "Sign out" }).click();
+    await alice.waitForURL((url) => url.href.startsWith(idp.issuer));
+    await alice.locator('button[name="logout"][value="yes"]').click();
+    await alice.waitForURL(`${issuerUrl}/console/sign-in?done=signed-out`);
+    await expectAccessible(alice);
+    expect(await alice.getByRole("status").textContent()).toBe("You are signed out.");
+    await alice.goto(`${issuerUrl}/console`);
+    expect(alice.url()).toBe(`${issuerUrl}/console/sign-in`);
   }, 60_000);
 });

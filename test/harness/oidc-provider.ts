@@ -48,9 +48,7 @@ export async function startOidcProvider(options: {
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), alg: "RS256", use: "sig", kid: "test-idp" };
-  const customClaims = [
-    ...new Set(Object.values(options.users).flatMap((user) => Object.keys(user.claims ?? {}))),
-  ];
+  const customClaims = [...new Set(Object.values(options.users).flatMap((user) => Object.keys(user.claims ?? {})))];
 
   const provider = new Provider(issuer, {
     clients: [
@@ -68,7 +66,12 @@ export async function startOidcProvider(options: {
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     // Claims go in the ID token itself, not only behind the userinfo endpoint.
     conformIdTokenClaims: false,
-    claims: { openid: ["sub"], profile: ["name"], roles: ["roles"], ...(customClaims.length ? { extra: customClaims } : {}) },
+    claims: {
+      openid: ["sub"],
+      profile: ["name"],
+      roles: ["roles"],
+      ...(customClaims.length ? { extra: customClaims } : {}),
+    },
     scopes: ["openid", "profile", "roles", ...(customClaims.length ? ["extra"] : [])],
     pkce: { required: () => true },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },

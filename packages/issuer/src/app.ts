@@ -6,9 +6,9 @@ import { redactTokens, redisKeys } from "@patgate/shared";
 import Fastify, { type FastifyInstance, LogController } from "fastify";
 import { pino } from "pino";
 import { noAudit } from "./audit/audit-event.js";
+import { consolePlugin } from "./console/console-plugin.js";
 import type { AppDeps, IssuerContext } from "./context.js";
 import { createAccessTokenChecker } from "./http/access-token-check.js";
-import { consolePlugin } from "./console/console-plugin.js";
 import { installErrorHandling, sendHttpError } from "./http/error-handler.js";
 import { rateLimited } from "./http/http-error.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
@@ -204,6 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => wellKnownRoutes(scope, ctx));
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx), { prefix: "/admin" });
-  if (deps.console !== false) await app.register(async (scope) => consolePlugin(scope, { ctx }), { prefix: "/console" });
+  if (deps.console !== false)
+    await app.register(async (scope) => consolePlugin(scope, { ctx }), { prefix: "/console" });
   return app;
 }

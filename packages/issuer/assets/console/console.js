@@ -1,7 +1,6 @@
 // patgate console: progressive enhancement only. Every page works without this file.
 // - [data-copy="ID"]: copies the value of #ID to the clipboard and says so in [data-copy-status="ID"].
 // - form[data-confirm]: asks before the form is sent.
-"use strict";
 
 document.addEventListener("click", async (event) => {
   const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;

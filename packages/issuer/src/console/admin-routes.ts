@@ -1,16 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditEvent } from "../audit/audit-event.js";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
-import { type ConsoleContext, ConsoleError, noticeFor, readForm, seeOther, sendPage, signedInAdmin } from "./console-http.js";
+import {
+  type ConsoleContext,
+  ConsoleError,
+  noticeFor,
+  readForm,
+  seeOther,
+  sendPage,
+  signedInAdmin,
+} from "./console-http.js";
 import { revokeOwner, revokeToken } from "./token-actions.js";
 import { searchTokens } from "./token-search.js";
-import {
-  auditTable,
-  deliveriesTable,
-  filterForm,
-  revokeOwnerForm,
-  type TokenFilters,
-} from "./views/admin-views.js";
+import { auditTable, deliveriesTable, filterForm, revokeOwnerForm, type TokenFilters } from "./views/admin-views.js";
 import { html } from "./views/html.js";
 import { CONSOLE_PATH } from "./views/layout.js";
 import { tokenTable } from "./views/token-views.js";
@@ -97,7 +99,11 @@ export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
     return sendPage(
       reply,
       { title: "Audit trail", user },
-      auditTable(page.items as AuditEvent[], { ...(actor ? { actor } : {}), ...(action ? { action } : {}) }, page.nextCursor),
+      auditTable(
+        page.items as AuditEvent[],
+        { ...(actor ? { actor } : {}), ...(action ? { action } : {}) },
+        page.nextCursor,
+      ),
     );
   });
 

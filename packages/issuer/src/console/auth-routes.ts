@@ -1,8 +1,7 @@
 import { parsePat } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
-import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
-import { createPatExchange } from "../tokens/exchange-pat.js";
+import { createPatExchange, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 import { type ConsoleContext, ConsoleError, noticeFor, readForm, seeOther, sendPage } from "./console-http.js";
 import type { ConsoleUser } from "./session.js";
 import { CONSOLE_PATH } from "./views/layout.js";
@@ -30,7 +29,13 @@ export async function authRoutes(app: FastifyInstance, cc: ConsoleContext): Prom
   app.get("/sign-in", async (request, reply) => {
     if (sessions.current(request)) return seeOther(reply, "");
     const notice = noticeFor(request);
-    return sendPage(reply, { title: "Sign in", ...(notice ? { notice } : {}) }, signInPage({ oidc: rp !== undefined, csrf: reply.generateCsrf() }));
+    // Only the admin-PAT form needs a CSRF token (and so a session cookie) before sign-in.
+    const csrf = rp ? "" : reply.generateCsrf();
+    return sendPage(
+      reply,
+      { title: "Sign in", ...(notice ? { notice } : {}) },
+      signInPage({ oidc: rp !== undefined, csrf }),
+    );
   });
 
   if (rp) {

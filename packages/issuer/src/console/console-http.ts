@@ -13,14 +13,19 @@ export interface ConsoleContext {
   readonly rp?: OidcRelyingParty;
 }
 
-/** Sends a page: HTML, never cached (it may show a secret once, or someone's tokens). */
+/**
+ * Sends a page: HTML, never cached (it may show a secret once, or someone's
+ * tokens). A page for a signed-in person carries a CSRF token (its sign-out
+ * form); one for nobody makes none, so that answering a stranger (a forged
+ * cross-site POST included) never sets a cookie that would replace a session.
+ */
 export function sendPage(
   reply: FastifyReply,
   frame: Omit<PageFrame, "csrf">,
   body: HtmlValue,
   status = 200,
 ): FastifyReply {
-  const csrf = reply.generateCsrf();
+  const csrf = frame.user ? reply.generateCsrf() : "";
   return reply
     .status(status)
     .type("text/html; charset=utf-8")

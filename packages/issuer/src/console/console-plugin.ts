@@ -49,7 +49,10 @@ function errorPage(error: unknown): { status: number; message: string } {
   if (error instanceof ConsoleError) return { status: error.statusCode, message: error.message };
   const code = (error as Partial<FastifyError>).code;
   if (typeof code === "string" && code.startsWith("FST_CSRF"))
-    return { status: 403, message: "This form has expired or was sent from another site. Reload the page and try again." };
+    return {
+      status: 403,
+      message: "This form has expired or was sent from another site. Reload the page and try again.",
+    };
   const http = toHttpError(error);
   if (http.statusCode === 403) return { status: 403, message: `Not allowed: ${http.description}.` };
   if (http.statusCode === 404) return { status: 404, message: "No such token." };
@@ -105,7 +108,12 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.setErrorHandler((error, request, reply) => {
     const { status, message } = errorPage(error);
     if (status >= 500 && status !== 503) request.log.error({ err: error }, "console error");
-    return sendPage(reply, { title: status === 403 ? "Not allowed" : "Something is wrong" }, errorBody(message), status);
+    return sendPage(
+      reply,
+      { title: status === 403 ? "Not allowed" : "Something is wrong" },
+      errorBody(message),
+      status,
+    );
   });
 
   const cc: ConsoleContext = { ctx, sessions: createConsoleSessions(ctx.now, lifetimes), ...(rp ? { rp } : {}) };

@@ -30,7 +30,9 @@ const IDP_TIMEOUT_SECONDS = 10;
 
 function claimRoles(value: unknown): string[] {
   const list = typeof value === "string" ? value.split(/[\s,]+/) : Array.isArray(value) ? value : [];
-  return [...new Set(list.filter((role): role is string => typeof role === "string" && /^[\x21-\x7e]{1,100}$/.test(role)))]
+  return [
+    ...new Set(list.filter((role): role is string => typeof role === "string" && /^[\x21-\x7e]{1,100}$/.test(role))),
+  ]
     .filter((role) => !role.includes('"') && !role.includes("\\"))
     .sort();
 }

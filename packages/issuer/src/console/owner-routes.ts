@@ -1,7 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
 import type { TokenRecord } from "../tokens/types.js";
-import { type ConsoleContext, ConsoleError, noticeFor, readForm, seeOther, sendPage, signedIn } from "./console-http.js";
+import {
+  type ConsoleContext,
+  ConsoleError,
+  noticeFor,
+  readForm,
+  seeOther,
+  sendPage,
+  signedIn,
+} from "./console-http.js";
 import {
   type CreateRequest,
   createOwnToken,
@@ -25,7 +33,8 @@ function tokenIdOf(request: FastifyRequest): string {
 function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | undefined): CreateRequest {
   const form = readForm(request);
   const name = form.one("name")?.trim() ?? "";
-  if (name.length === 0 || name.length > 100) throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
+  if (name.length === 0 || name.length > 100)
+    throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
   const expires = form.one("expires") ?? "";
   if (!expiryChoices(maxLifetimeSeconds).includes(expires))
     throw new ConsoleError(400, "Choose an expiration from the list: longer ones are not allowed here.");
@@ -73,7 +82,11 @@ export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
     return sendPage(
       reply,
       { title: "New personal access token", user },
-      newTokenForm({ csrf: reply.generateCsrf(), roles: user.roles, maxLifetimeSeconds: ctx.config.maxTokenLifetimeSeconds }),
+      newTokenForm({
+        csrf: reply.generateCsrf(),
+        roles: user.roles,
+        maxLifetimeSeconds: ctx.config.maxTokenLifetimeSeconds,
+      }),
     );
   });
 
@@ -108,7 +121,8 @@ export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
     const user = await signedIn(cc, request, reply);
     if (!user) return reply;
     const name = readForm(request).one("name")?.trim() ?? "";
-    if (name.length === 0 || name.length > 100) throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
+    if (name.length === 0 || name.length > 100)
+      throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
     const record = await renameOwnToken(ctx, request, user, tokenIdOf(request), name);
     return seeOther(reply, `/tokens/${record.tokenId}?done=renamed`);
   });
@@ -126,7 +140,9 @@ export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
       html`${secretPanel(
         rotated.token,
         ctx.config.tokenPrefix,
-        until ? `The old secret works until ${new Date(until * 1000).toISOString()}.` : "The old secret no longer works.",
+        until
+          ? `The old secret works until ${new Date(until * 1000).toISOString()}.`
+          : "The old secret no longer works.",
       )}
         <p><a href="/console/tokens/${rotated.record.tokenId}">Token details</a></p>`,
     );

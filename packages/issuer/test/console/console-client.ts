@@ -4,7 +4,11 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 export interface ConsoleClient {
   get(url: string): Promise<LightMyRequestResponse>;
   /** Posts a form; `_csrf` is taken from the last page read unless given. */
-  post(url: string, form: Record<string, string | string[]>, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  post(
+    url: string,
+    form: Record<string, string | string[]>,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   /** The CSRF token of the last page read. */
   readonly csrf: string | undefined;
   /** The raw Set-Cookie of the session, as last set. */
@@ -66,6 +70,7 @@ export async function signInWithPat(app: FastifyInstance, pat: string): Promise<
   const client = consoleClient(app);
   await client.get("/console/sign-in");
   const response = await client.post("/console/login/pat", { pat });
-  if (response.statusCode !== 303) throw new Error(`sign-in failed: ${response.statusCode} ${response.body.slice(0, 300)}`);
+  if (response.statusCode !== 303)
+    throw new Error(`sign-in failed: ${response.statusCode} ${response.body.slice(0, 300)}`);
   return client;
 }

@@ -84,7 +84,11 @@ describe("console security", () => {
     expect(foreign.statusCode).toBe(403);
     // A cross-site form carries no session cookie at all (SameSite=Lax): refused too.
     const anonymous = consoleClient(issuer.app);
-    const forged = await anonymous.post("/console/tokens", { name: "x", expires: "30" }, { origin: "https://evil.test" });
+    const forged = await anonymous.post(
+      "/console/tokens",
+      { name: "x", expires: "30" },
+      { origin: "https://evil.test" },
+    );
     expect(forged.statusCode).toBe(403);
     const { items } = await issuer.store.list({ owner: "root" });
     expect(items.some((record) => record.name === "x")).toBe(false);
@@ -106,7 +110,11 @@ describe("console security", () => {
   it("refuses roles the signed-in person does not hold", async () => {
     const client = await signInWithPat(issuer.app, adminPat);
     await client.get("/console/tokens/new");
-    const response = await client.post("/console/tokens", { name: "too much", roles: ["deploy", "billing"], expires: "30" });
+    const response = await client.post("/console/tokens", {
+      name: "too much",
+      roles: ["deploy", "billing"],
+      expires: "30",
+    });
     expect(response.statusCode).toBe(403);
     const ok = await client.post("/console/tokens", { name: "fine", roles: ["deploy"], expires: "30" });
     expect(ok.statusCode).toBe(201);

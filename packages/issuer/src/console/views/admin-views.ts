@@ -45,7 +45,11 @@ export function revokeOwnerForm(csrf: string): SafeHtml {
     </section>`;
 }
 
-export function auditTable(items: readonly AuditEvent[], filters: { actor?: string; action?: string }, next?: string): SafeHtml {
+export function auditTable(
+  items: readonly AuditEvent[],
+  filters: { actor?: string; action?: string },
+  next?: string,
+): SafeHtml {
   const query = new URLSearchParams({ ...filters, ...(next ? { cursor: next } : {}) });
   return html`<form method="get" action="${CONSOLE_PATH}/admin/audit" role="search" aria-label="Filter the audit trail" class="filters">
       <div><label for="a-actor">Actor</label><input id="a-actor" name="actor" type="text" value="${filters.actor ?? ""}"></div>

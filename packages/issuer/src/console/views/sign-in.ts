@@ -2,7 +2,11 @@ import { html, type SafeHtml } from "./html.js";
 import { CONSOLE_PATH, csrfField } from "./layout.js";
 
 /** The sign-in page: through the IdP, or (embedded default) by pasting an admin PAT. */
-export function signInPage(options: { readonly oidc: boolean; readonly csrf: string; readonly error?: string }): SafeHtml {
+export function signInPage(options: {
+  readonly oidc: boolean;
+  readonly csrf: string;
+  readonly error?: string;
+}): SafeHtml {
   const error = options.error ? html`<p role="alert" class="error">${options.error}</p>` : null;
   if (options.oidc) {
     return html`${error}<p>Manage the personal access tokens you use with patgate.</p>

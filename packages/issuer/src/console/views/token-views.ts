@@ -50,7 +50,9 @@ export function tokenTable(
   const rows = records.map((record) => {
     const status = statusOf(record, nowSeconds);
     const label = record.name ?? "(unnamed)";
-    const nameCell = options.admin ? html`${label}` : html`<a href="${CONSOLE_PATH}/tokens/${record.tokenId}">${label}</a>`;
+    const nameCell = options.admin
+      ? html`${label}`
+      : html`<a href="${CONSOLE_PATH}/tokens/${record.tokenId}">${label}</a>`;
     const action =
       options.admin && status === "active"
         ? html`<form method="post" action="${CONSOLE_PATH}/admin/tokens/${record.tokenId}/revoke"
