@@ -57,6 +57,7 @@ async function signIn(user: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${issuerUrl}/console`);
   expect(page.url()).toBe(`${issuerUrl}/console/sign-in`);
+  await expectAccessible(page);
   await page.getByRole("link", { name: "Sign in with your identity provider" }).click();
   await page.waitForURL((url) => url.href.startsWith(idp.issuer));
   await page.locator('input[name="login"]').fill(user);
@@ -211,6 +212,7 @@ describe("web console in a browser", () => {
     await alice.getByLabel("Grace period").selectOption("3600");
     await alice.getByRole("button", { name: "Rotate" }).click();
     await alice.waitForURL(`${issuerUrl}/console/tokens/${state.tokenId}/rotate`);
+    await expectAccessible(alice);
     const rotated = await alice.locator("#secret").inputValue();
     expect(rotated).not.toBe(state.secret);
     expect((await exchange(state.secret ?? "")).status).toBe(200);
@@ -245,7 +247,10 @@ describe("web console in a browser", () => {
     const response = await bob.goto(`${issuerUrl}/console/tokens/${state.tokenId}`);
     expect(response?.status()).toBe(403);
     await expectAccessible(bob);
+    // Not a console admin: the admin pages are refused too.
+    expect((await bob.goto(`${issuerUrl}/console/admin/tokens`))?.status()).toBe(403);
     await bob.goto(`${issuerUrl}/console/tokens/new`);
+    expect(await bob.getByRole("link", { name: "All tokens" }).count()).toBe(0);
     expect(await bob.getByRole("checkbox").count()).toBe(1);
     await bob.getByLabel("Name").fill("short-lived");
     await bob.getByLabel("Expiration").selectOption("7");

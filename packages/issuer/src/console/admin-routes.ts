@@ -81,6 +81,13 @@ export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
     return seeOther(reply, `/admin/tokens?done=owner-revoked&owner=${encodeURIComponent(owner)}`);
   });
 
+  await trailRoutes(app, cc);
+}
+
+/** What an admin reads: the global audit trail, and the webhook deliveries that failed. */
+async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  const { ctx } = cc;
+
   app.get("/admin/audit", async (request, reply) => {
     const user = await signedInAdmin(cc, request, reply);
     if (!user) return reply;

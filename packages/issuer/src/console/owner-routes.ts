@@ -52,6 +52,12 @@ function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | und
 
 /** The owner's pages: their PATs, create, show, rename, rotate, revoke. */
 export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  await listAndCreateRoutes(app, cc);
+  await ownTokenRoutes(app, cc);
+}
+
+/** The owner's list, the create form, and the page that shows a new PAT once. */
+async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
   const { ctx } = cc;
   const csrf = { preValidation: app.csrfProtection };
 
@@ -104,6 +110,12 @@ export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
       201,
     );
   });
+}
+
+/** One PAT of the owner: its page, rename, rotate, and revoke (after a confirmation page). */
+async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  const { ctx } = cc;
+  const csrf = { preValidation: app.csrfProtection };
 
   app.get("/tokens/:tokenId", async (request, reply) => {
     const user = await signedIn(cc, request, reply);

@@ -148,6 +148,23 @@ describe("console security", () => {
     expect(replay.headers.location).toBe("/console/sign-in");
   });
 
+  it("limits admin-PAT sign-in attempts per address (429), as a page", async () => {
+    const limited = await testIssuer();
+    try {
+      const client = consoleClient(limited.app);
+      await client.get("/console/sign-in");
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++)
+        statuses.push((await client.post("/console/login/pat", { pat: "pat_garbage" })).statusCode);
+      expect(statuses.every((status) => status === 401)).toBe(true);
+      const last = await client.post("/console/login/pat", { pat: "pat_garbage" });
+      expect(last.statusCode).toBe(429);
+      expect(last.headers["content-type"]).toMatch(/^text\/html/);
+    } finally {
+      await limited.app.close();
+    }
+  });
+
   it("keeps admin pages for admins (a 403 otherwise)", async () => {
     const client = await signInWithPat(issuer.app, adminPat);
     expect((await client.get("/console/admin/tokens?owner=alice&status=active")).statusCode).toBe(200);
