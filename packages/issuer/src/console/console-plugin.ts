@@ -78,6 +78,9 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     dataDir: config.dataDir,
     ...(config.console.sessionSecret ? { secret: config.console.sessionSecret } : {}),
   });
+  // A key in the data dir is this issuer's own: behind a load balancer, a session would hold on one issuer only.
+  if (!config.embedded && config.console.sessionSecret === undefined)
+    app.log.warn("PATGATE_SESSION_SECRET is not set: console sessions work only on the issuer that signed them");
   await app.register(secureSession, {
     key,
     cookieName: SESSION_COOKIE,

@@ -19,7 +19,7 @@ import {
   rotateOwnToken,
 } from "./token-actions.js";
 import { html } from "./views/html.js";
-import { expiryChoices, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
+import { expiryChoices, expirySeconds, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
 import { secretPanel, tokenTable } from "./views/token-views.js";
 
 /** Pages of the owner's list read at most (50 each): an owner with more is shown the first ones. */
@@ -45,7 +45,7 @@ function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | und
   return {
     name,
     roles: [...new Set(form.all("roles"))],
-    expiresInDays: expires === "never" ? undefined : Number(expires),
+    expiresInSeconds: expirySeconds(expires, maxLifetimeSeconds),
     allowedIps,
   };
 }

@@ -35,8 +35,8 @@ export async function ownToken(ctx: IssuerContext, user: ConsoleUser, tokenId: s
 export interface CreateRequest {
   readonly name: string;
   readonly roles: readonly string[];
-  /** Days, or undefined for a PAT that never expires (only when the policy allows it). */
-  readonly expiresInDays: number | undefined;
+  /** Seconds from now, or undefined for a PAT that never expires (only when the policy allows it). */
+  readonly expiresInSeconds: number | undefined;
   readonly allowedIps: readonly string[];
 }
 
@@ -51,9 +51,9 @@ export async function createOwnToken(
   const notHeld = input.roles.filter((role) => !held.has(role));
   if (notHeld.length > 0) throw forbidden(`you do not hold the role ${notHeld[0]}`);
   const max = ctx.config.maxTokenLifetimeSeconds;
-  if (input.expiresInDays === undefined && max !== undefined)
+  if (input.expiresInSeconds === undefined && max !== undefined)
     throw invalidRequest("tokens must expire under this issuer's policy", "expires");
-  const expiresAt = input.expiresInDays === undefined ? undefined : nowSeconds(ctx) + input.expiresInDays * 86_400;
+  const expiresAt = input.expiresInSeconds === undefined ? undefined : nowSeconds(ctx) + input.expiresInSeconds;
   const created = await audited(
     ctx,
     request,

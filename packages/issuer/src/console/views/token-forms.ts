@@ -1,3 +1,4 @@
+import { describeLifetime } from "../../tokens/lifetime-policy.js";
 import type { TokenRecord } from "../../tokens/types.js";
 import { html, type SafeHtml } from "./html.js";
 import { CONSOLE_PATH, csrfField } from "./layout.js";
@@ -13,15 +14,29 @@ export const GRACE_CHOICES: readonly { readonly seconds: number; readonly label:
   { seconds: 7 * 86_400, label: "7 days" },
 ];
 
-/** The expiry choices a form offers under the lifetime policy: `30` (days), or `never` when allowed. */
+/**
+ * The expiry choices a form offers under the lifetime policy: days (`"30"`),
+ * `"max"` (the policy's own limit, when it is shorter than a week), or
+ * `"never"` when the policy allows PATs that never expire.
+ */
 export function expiryChoices(maxLifetimeSeconds: number | undefined): string[] {
   const days = EXPIRY_DAYS.filter((d) => maxLifetimeSeconds === undefined || d * 86_400 <= maxLifetimeSeconds);
-  const choices = days.map(String);
-  // A policy shorter than a week still gets one choice: its own limit, in whole days.
-  if (choices.length === 0 && maxLifetimeSeconds !== undefined)
-    choices.push(String(Math.max(1, Math.floor(maxLifetimeSeconds / 86_400))));
+  const choices = days.length > 0 ? days.map(String) : ["max"];
   if (maxLifetimeSeconds === undefined) choices.push("never");
   return choices;
+}
+
+/** Seconds a choice of {@link expiryChoices} lasts; undefined for `never`. */
+export function expirySeconds(choice: string, maxLifetimeSeconds: number | undefined): number | undefined {
+  if (choice === "never") return undefined;
+  if (choice === "max") return maxLifetimeSeconds;
+  return Number(choice) * 86_400;
+}
+
+function expiryLabel(choice: string, maxLifetimeSeconds: number | undefined): string {
+  if (choice === "never") return "No expiration";
+  if (choice === "max") return `${describeLifetime(maxLifetimeSeconds ?? 0)} (the longest allowed)`;
+  return `${choice} days`;
 }
 
 /** The create form: name, roles from the allowed set, expiry within policy, IP allow-list. */
@@ -53,7 +68,7 @@ export function newTokenForm(options: {
         <select id="expires" name="expires">
           ${choices.map(
             (c) =>
-              html`<option value="${c}"${c === preferred ? html` selected` : null}>${c === "never" ? "No expiration" : `${c} days`}</option>`,
+              html`<option value="${c}"${c === preferred ? html` selected` : null}>${expiryLabel(c, options.maxLifetimeSeconds)}</option>`,
           )}
         </select></div>
       <div><label for="allowedIps">Allowed addresses (optional)</label>
