@@ -292,6 +292,8 @@ describe("web console in a browser", () => {
 
     await carol.goto(`${issuerUrl}/console/admin/tokens?status=active&owner=alice`);
     expect(await ids()).toEqual([state.secondId]);
+    await carol.goto(`${issuerUrl}/console/admin/tokens?role=deploy`);
+    expect(await ids()).toEqual([state.tokenId]);
 
     await carol.goto(`${issuerUrl}/console/admin/tokens`);
     await carol.getByLabel("Expiring within 7 days").check();

@@ -99,9 +99,9 @@ export function createRelyingParty(config: OidcConfig, redirectUri: string, post
       return { url: url.href, flow: { state, nonce, codeVerifier } };
     },
     async finish(callbackUrl, flow) {
-      const settings = await configuration();
       let claims: Record<string, unknown> | undefined;
       try {
+        const settings = await configuration();
         const tokens = await client.authorizationCodeGrant(settings, callbackUrl, {
           pkceCodeVerifier: flow.codeVerifier,
           expectedState: flow.state,
