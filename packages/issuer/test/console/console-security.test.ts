@@ -165,6 +165,17 @@ describe("console security", () => {
     }
   });
 
+  it("serves its script and style sheet from the package, under the same headers, and stays out of OpenAPI", async () => {
+    const script = await issuer.app.inject({ url: "/console/assets/console.js" });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers["content-type"]).toMatch(/javascript/);
+    expect(script.headers["content-security-policy"]).toContain("default-src 'none'");
+    expect((await issuer.app.inject({ url: "/console/assets/console.css" })).statusCode).toBe(200);
+    expect((await issuer.app.inject({ url: "/console/assets/../../package.json" })).statusCode).not.toBe(200);
+    const paths = Object.keys((await issuer.app.inject({ url: "/docs/json" })).json().paths as object);
+    expect(paths.filter((path) => path.startsWith("/console"))).toEqual([]);
+  });
+
   it("keeps admin pages for admins (a 403 otherwise)", async () => {
     const client = await signInWithPat(issuer.app, adminPat);
     expect((await client.get("/console/admin/tokens?owner=alice&status=active")).statusCode).toBe(200);
