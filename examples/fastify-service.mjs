@@ -2,6 +2,7 @@
 // locally against the issuer's JWKS, revocations followed through Redis.
 //
 //   REDIS_URL=redis://127.0.0.1:6379 node examples/fastify-service.mjs
+//   REDIS_CLUSTER_NODES=redis://10.0.0.1:6379,redis://10.0.0.2:6379 node examples/fastify-service.mjs
 import { patgate, requireRoles } from "@patgate/verifier/fastify";
 import Fastify from "fastify";
 
@@ -13,7 +14,12 @@ await app.register(patgate, {
   issuer, // must equal the issuer's PATGATE_ISSUER (the `iss` claim)
   audience: env.PATGATE_AUDIENCE ?? "patgate",
   jwksUri: env.PATGATE_JWKS_URI ?? `${issuer}/.well-known/jwks.json`,
-  denyList: { redis: env.REDIS_URL ?? "redis://127.0.0.1:6379", keyPrefix: env.PATGATE_REDIS_PREFIX ?? "patgate" },
+  denyList: {
+    // A Redis Cluster is given as its seed nodes; PATGATE_READ_FROM_REPLICAS=1 follows the stream on replicas.
+    redis: env.REDIS_CLUSTER_NODES?.split(",") ?? env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    readFromReplicas: env.PATGATE_READ_FROM_REPLICAS === "1",
+    keyPrefix: env.PATGATE_REDIS_PREFIX ?? "patgate",
+  },
 });
 
 app.get("/healthz", { config: { auth: false } }, async () => ({ ok: true }));

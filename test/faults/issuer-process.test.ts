@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
+import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
 
 // The real issuer process against Redis that is down at start, goes away
 // mid-run and comes back; and a SIGTERM in the middle of load.
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 /** An issuer process on the shared DynamoDB and `redis`; with neither (`embedded`), on its own store in `dataDir`. */
 async function startIssuer(
-  redis: TestRedis | "embedded",
+  redis: TestRedis | TopologyRedis | "embedded",
   table: string,
   dataDir?: string,
   /** With "embedded": the embedded store, but revocations through this Redis. */
@@ -49,7 +50,7 @@ async function startIssuer(
       : {
           DYNAMODB_ENDPOINT: dynamoEndpoint(),
           AWS_REGION: "us-east-1",
-          REDIS_URL: redis.url,
+          ...("url" in redis ? { REDIS_URL: redis.url } : redis.env),
           PATGATE_REDIS_PREFIX: table,
         };
   const child = spawn(process.execPath, [BIN, "serve"], {
@@ -302,9 +303,9 @@ async function adminJwtOf(issuer: Issuer, dataDir: string): Promise<string> {
   return jwt;
 }
 
-describe("SIGTERM under load", () => {
+describe.each(TOPOLOGIES)("SIGTERM under load, on %s Redis", (topology) => {
   it("finishes every request in flight, then exits 0", async () => {
-    const redis = await startRedisServer();
+    const redis = await topologyRedis(topology);
     const issuer = await startIssuer(redis, uniqueName("sigterm"));
     const admin = await adminClient(issuer);
     const pats: string[] = [];

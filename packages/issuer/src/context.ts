@@ -1,4 +1,3 @@
-import type { Redis } from "ioredis";
 import type { AuditSink } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
@@ -9,6 +8,7 @@ import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
 import type { AddressBudget } from "./rate-limit/address-budget.js";
 import type { FailureLimiter } from "./rate-limit/failure-limiter.js";
+import type { RedisConnection } from "./redis/connection.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
@@ -27,7 +27,7 @@ export interface AppDeps {
   /** Audit trail; default drops events. */
   readonly audit?: AuditSink;
   /** Redis for shared rate limits and readiness; absent in the embedded default. */
-  readonly redis?: Redis;
+  readonly redis?: RedisConnection;
   /** Current time in epoch ms; default Date.now. */
   readonly now?: () => number;
   /** Pino options, or false for no logs; default info-level JSON to stdout. */

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_SCRYPT_PARAMS, redisKeys } from "@patgate/shared";
-import { Redis } from "ioredis";
 import { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import type { AppDeps } from "./context.js";
@@ -9,6 +8,7 @@ import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
 import { loadSigningKeys } from "./jwt/signing-keys.js";
 import { startLifecycle } from "./lifecycle/lifecycle.js";
 import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
+import { openRedis, redisTarget } from "./redis/connection.js";
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation } from "./revocation/revocation.js";
@@ -101,14 +101,13 @@ export async function createDependencies(config: IssuerConfig): Promise<Dependen
   const auditLog = createAuditLog(dynamo, auditTableName(config));
   const keyNames = redisKeys(config.redisPrefix);
   // The base connection: commands fail fast while Redis is away, so requests never hang on it.
-  const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;
+  const target = redisTarget(config);
+  const redis = target ? openRedis(target, commandConnectionOptions()) : undefined;
   // Reconnects on its own; readiness reports it, rate limits skip it, revocations wait in the outbox.
   redis?.on("error", () => {});
   // Rate limits and readiness get their own connection with auto-pipelining: under load, the
   // limit checks of one event-loop tick go out as one write instead of one write each.
-  const limits = config.redisUrl
-    ? new Redis(config.redisUrl, { ...commandConnectionOptions(), enableAutoPipelining: true })
-    : undefined;
+  const limits = target ? openRedis(target, { ...commandConnectionOptions(), enableAutoPipelining: true }) : undefined;
   limits?.on("error", () => {});
   // Background work has no request to fail: what goes wrong there is written to stderr as a JSON line.
   const warn = (msg: string, error: unknown) =>

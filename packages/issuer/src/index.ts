@@ -1,9 +1,10 @@
-export { buildApp, REDACTED_LOG_PATHS } from "./app.js";
+export { buildApp } from "./app.js";
 export type { AuditEvent, AuditSink } from "./audit/audit-event.js";
 export { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 export { ConfigError, type IssuerConfig, loadConfig } from "./config.js";
 export type { AppDeps } from "./context.js";
 export { createDependencies, createTables, type Dependencies } from "./dependencies.js";
+export { REDACTED_LOG_PATHS } from "./http/app-logging.js";
 export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
 export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
 export { createMemoryOutbox, createOutbox, type Outbox } from "./revocation/outbox.js";

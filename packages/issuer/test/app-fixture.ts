@@ -3,11 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from "jose";
+import { expect } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { AuditEvent } from "../src/audit/audit-event.js";
 import { type IssuerConfig, loadConfig } from "../src/config.js";
 import type { AppDeps } from "../src/context.js";
 import type { EventSink } from "../src/events/token-events.js";
+import { ISSUER_ERROR_CODES, ISSUER_ERRORS, type IssuerErrorCode } from "../src/http/errors.js";
 import { loadSigningKeys, type SigningKeys } from "../src/jwt/signing-keys.js";
 import { createMemoryOutbox } from "../src/revocation/outbox.js";
 import { createRevocation, type Revocation } from "../src/revocation/revocation.js";
@@ -111,4 +113,24 @@ export async function testIssuer(
       return payload;
     },
   };
+}
+
+/**
+ * Asserts the one error shape: the status, the RFC 6749 `error`, a stable
+ * `error_code` whose row in the error table gives that status and `error`,
+ * and a description. Pass `code` to pin the code too.
+ */
+export function expectError(
+  response: { statusCode: number; json(): unknown },
+  status: number,
+  error: string,
+  code?: IssuerErrorCode,
+): void {
+  const body = response.json() as Record<string, unknown>;
+  expect(response.statusCode).toBe(status);
+  expect(body.error).toBe(error);
+  expect(typeof body.error_description).toBe("string");
+  expect(ISSUER_ERROR_CODES).toContain(body.error_code);
+  expect(ISSUER_ERRORS[body.error_code as IssuerErrorCode]).toMatchObject({ status, error });
+  if (code !== undefined) expect(body.error_code).toBe(code);
 }

@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import { DEFAULT_SCRYPT_PARAMS, redisKeys } from "@patgate/shared";
-import { Redis } from "ioredis";
 import { createAuditLog } from "../audit/audit-log.js";
 import type { IssuerConfig } from "../config.js";
 import { auditTableName, createTables, dynamoClient } from "../dependencies.js";
 import { startLocalDynamo } from "../embedded/local-dynamo.js";
 import { loadSigningKeys } from "../jwt/signing-keys.js";
+import { openRedis, redisTarget } from "../redis/connection.js";
 import { commandConnectionOptions } from "../redis/connection-options.js";
 import { createOutbox, outboxTableName } from "../revocation/outbox.js";
 import { createRevocation } from "../revocation/revocation.js";
@@ -33,7 +33,8 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   // With Redis, revocations made here go through the outbox and the queue like the API's.
   // Embedded, no issuer is running (it would hold the store's files): the outbox keeps
   // them on disk and the next start loads those still in force.
-  const redis = config.redisUrl ? new Redis(config.redisUrl, commandConnectionOptions()) : undefined;
+  const target = redisTarget(config);
+  const redis = target ? openRedis(target, commandConnectionOptions()) : undefined;
   redis?.on("error", () => {});
   const keyNames = redisKeys(config.redisPrefix);
   // Events are recorded (and with Redis enqueued) here, delivered by the worker or the next issuer start.

@@ -132,8 +132,9 @@ embedded, keeping everything under PATGATE_DATA_DIR (default .patgate).`;
 const WORKER = `usage: patgate worker
 
 Runs the revocation worker and outbox sweeper on their own, until SIGTERM or
-SIGINT (run the issuers with PATGATE_WORKER=off). Needs REDIS_URL and DynamoDB
-(DYNAMODB_ENDPOINT or AWS configuration). Takes no options.`;
+SIGINT (run the issuers with PATGATE_WORKER=off). Needs REDIS_URL (or
+REDIS_CLUSTER_NODES) and DynamoDB (DYNAMODB_ENDPOINT or AWS configuration).
+Takes no options.`;
 
 /** The top-level usage: `patgate`, `patgate help`, `patgate --help`. */
 export const USAGE = `patgate: personal access tokens in, short-lived JWTs out

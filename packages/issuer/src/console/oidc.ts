@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import type { OidcConfig } from "./console-config.js";
+import type { OidcConfig } from "../config/console-config.js";
 import type { LoginFlow } from "./session.js";
 
 /** Who the IdP says signed in, read from the ID token's claims. */

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { emitSafely, tokenEvent } from "../events/token-events.js";
-import { HttpError, invalidRequest } from "../http/http-error.js";
+import { HttpError, invalidField } from "../http/http-error.js";
 import { audited, nowSeconds } from "../routes/admin/route-helpers.js";
 import type { TokenRecord } from "../tokens/types.js";
 import { checkGraceSeconds, checkOwner } from "../tokens/validation.js";
@@ -20,13 +20,13 @@ export function consoleActor(user: ConsoleUser): string {
 
 /** A 403: the PAT is not theirs, or the role is not one they hold. */
 export function forbidden(description: string): HttpError {
-  return new HttpError(403, "insufficient_scope", description);
+  return new HttpError("role_required", { description });
 }
 
 /** A PAT of the signed-in owner; 404 when there is none, 403 when it is another owner's (admins included). */
 export async function ownToken(ctx: IssuerContext, user: ConsoleUser, tokenId: string): Promise<TokenRecord> {
   const record = /^[0-9A-Za-z]{21}$/.test(tokenId) ? await ctx.store.get(tokenId) : null;
-  if (!record) throw new HttpError(404, "not_found", "no such token");
+  if (!record) throw new HttpError("token_not_found");
   if (record.owner !== user.owner) throw forbidden("this token belongs to another owner");
   return record;
 }
@@ -52,7 +52,7 @@ export async function createOwnToken(
   if (notHeld.length > 0) throw forbidden(`you do not hold the role ${notHeld[0]}`);
   const max = ctx.config.maxTokenLifetimeSeconds;
   if (input.expiresInSeconds === undefined && max !== undefined)
-    throw invalidRequest("tokens must expire under this issuer's policy", "expires");
+    throw invalidField("expires", "tokens must expire under this issuer's policy");
   const expiresAt = input.expiresInSeconds === undefined ? undefined : nowSeconds(ctx) + input.expiresInSeconds;
   const created = await audited(
     ctx,

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { IssuerContext } from "../context.js";
 import { type AdminPrincipal, authenticate } from "./admin-auth.js";
-import { invalidRequest } from "./http-error.js";
+import { invalidField } from "./http-error.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -29,7 +29,7 @@ export const adminAuth = fp(
       const schema = request.routeOptions.schema?.querystring as { properties?: object } | undefined;
       const known = schema?.properties ?? {};
       for (const key of Object.keys(request.query ?? {})) {
-        if (!Object.hasOwn(known, key)) throw invalidRequest("unknown query parameter (see field)", key.slice(0, 64));
+        if (!Object.hasOwn(known, key)) throw invalidField(key.slice(0, 64), "unknown query parameter (see field)");
       }
     });
   },

@@ -19,7 +19,7 @@ function bearer(request: FastifyRequest): string {
   try {
     token = bearerFromHeader(request.headers.authorization);
   } catch {
-    throw invalidToken("the Authorization header must be 'Bearer <jwt>'");
+    throw invalidToken("token_invalid", "the Authorization header must be 'Bearer <jwt>'");
   }
   if (token === undefined) throw missingToken();
   return token;
@@ -58,8 +58,7 @@ export async function authenticate(
 ): Promise<AdminPrincipal> {
   const jwt = bearer(request);
   const checked = await ctx.accessTokens.check(jwt);
-  if (!checked.ok)
-    throw invalidToken(checked.reason === "denied" ? "the token has been revoked" : "the token is invalid or expired");
+  if (!checked.ok) throw invalidToken(checked.reason === "denied" ? "token_revoked" : "token_invalid");
   const { token } = checked;
   const pat = await ctx.store.get(token.clientId).catch((error: unknown) => {
     if ((error as { code?: string }).code === "validation_error") return null;
@@ -67,7 +66,7 @@ export async function authenticate(
   });
   const nowSeconds = Math.floor(ctx.now() / 1000);
   if (!pat || pat.isRevoked || (pat.expiresAt !== undefined && pat.expiresAt <= nowSeconds)) {
-    throw invalidToken("the token's PAT is revoked or expired");
+    throw invalidToken("pat_inactive");
   }
   const admin = hasAdminAuthority(token, pat, ctx.config.adminAudience);
   const allowed = admin || (need === "introspect" && token.roles.includes(INTROSPECT_ROLE));

@@ -1,34 +1,53 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
 import { ScryptBusyError } from "../tokens/scrypt-budget.js";
-import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "./http-error.js";
+import type { IssuerErrorCode } from "./errors.js";
+import { busy, errorBody, HttpError, invalidField, rateLimited, unavailable } from "./http-error.js";
+
+/** The code of each status Fastify (or one of its plugins) raises for a request it refuses. */
+const FASTIFY_STATUS_CODES: Readonly<Partial<Record<number, IssuerErrorCode>>> = {
+  413: "body_too_large",
+  414: "path_too_long",
+  415: "content_type_unsupported",
+};
+
+/** A store error as a client sees it: the store's message names the field, never a secret. */
+function fromStoreError(error: TokenStoreError): HttpError {
+  switch (error.code) {
+    case "validation_error":
+      return error.field !== undefined
+        ? invalidField(error.field, error.message)
+        : new HttpError("request_invalid", { description: error.message });
+    case "not_found":
+      return new HttpError("token_not_found");
+    case "conflict":
+      return new HttpError("token_conflict", {
+        description: error.message,
+        ...(error.field !== undefined ? { field: error.field } : {}),
+      });
+  }
+}
+
+/** A Fastify error (routing, body parsing, schema validation, rate limit) as a client sees it. */
+function fromFastifyError(error: Partial<FastifyError> & { retryAfter?: number }): HttpError {
+  const status = error.statusCode;
+  if (status === 429) return rateLimited(Number(error.retryAfter ?? 60));
+  const code = status === undefined ? undefined : FASTIFY_STATUS_CODES[status];
+  if (code !== undefined) return new HttpError(code);
+  if (error.validation)
+    return new HttpError("request_invalid", { description: `invalid request: ${error.message ?? "bad input"}` });
+  if (typeof status === "number" && status >= 400 && status < 500)
+    return new HttpError("request_invalid", { description: error.message ?? "bad request" });
+  return new HttpError("internal_error");
+}
 
 /** Maps any thrown value to the HTTP error a client sees. Only real bugs become a 500. */
 export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof StoreUnavailableError) return unavailable();
   if (error instanceof ScryptBusyError) return busy(error.retryAfterSeconds);
-  if (error instanceof TokenStoreError) {
-    switch (error.code) {
-      case "validation_error":
-        return invalidRequest(error.message, error.field);
-      case "not_found":
-        return new HttpError(404, "not_found", "no such token");
-      case "conflict":
-        return new HttpError(409, "conflict", error.message, {}, error.field);
-    }
-  }
-  const fastifyError = error as Partial<FastifyError> & { retryAfter?: number };
-  const status = fastifyError.statusCode;
-  if (status === 429) return rateLimited(Number(fastifyError.retryAfter ?? 60));
-  if (status === 413) return new HttpError(413, "invalid_request", "request body too large");
-  if (status === 414) return new HttpError(414, "invalid_request", "a path segment is too long");
-  if (status === 415)
-    return invalidRequest("unsupported content type; use application/x-www-form-urlencoded or application/json");
-  if (fastifyError.validation) return invalidRequest(`invalid request: ${fastifyError.message ?? "bad input"}`);
-  if (typeof status === "number" && status >= 400 && status < 500)
-    return invalidRequest(fastifyError.message ?? "bad request");
-  return new HttpError(500, "server_error", "internal error");
+  if (error instanceof TokenStoreError) return fromStoreError(error);
+  return fromFastifyError(error as Partial<FastifyError>);
 }
 
 /** Sends an error in the one shape every endpoint uses. */
@@ -52,6 +71,6 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   // The path is the client's input (it may even hold a pasted PAT): never echoed back.
   app.setNotFoundHandler((_request, reply) => {
-    void reply.status(404).send({ error: "not_found", error_description: "no such endpoint" });
+    void reply.status(404).send(errorBody(new HttpError("endpoint_not_found")));
   });
 }

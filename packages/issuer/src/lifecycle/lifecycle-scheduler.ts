@@ -1,7 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Queue, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 import { withTimeout } from "../revocation/queue.js";
 
@@ -26,7 +26,7 @@ export interface LifecycleScheduler {
 
 export interface RedisLifecycleSchedulerOptions {
   /** A fail-fast command connection; copied, never closed here. */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly keys: RedisKeys;
   readonly tasks: readonly LifecycleTask[];
   /** A task that failed (it runs again at its next time). */
@@ -56,7 +56,7 @@ export function startRedisLifecycleScheduler(options: RedisLifecycleSchedulerOpt
    * queue is checked ready first.
    */
   async function register(): Promise<void> {
-    const producer = options.connection.duplicate(commandConnectionOptions());
+    const producer = duplicateConnection(options.connection, commandConnectionOptions());
     producer.on("error", () => {});
     const queue = new Queue(LIFECYCLE_QUEUE, { connection: producer, prefix: keys.queuePrefix });
     queue.on("error", () => {});
@@ -86,7 +86,7 @@ export function startRedisLifecycleScheduler(options: RedisLifecycleSchedulerOpt
   };
   registerUntilDone();
 
-  const connection = options.connection.duplicate(blockingConnectionOptions());
+  const connection = duplicateConnection(options.connection, blockingConnectionOptions());
   connection.on("error", () => {});
   const worker = new Worker(
     LIFECYCLE_QUEUE,

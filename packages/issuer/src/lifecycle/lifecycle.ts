@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
 import type { AuditSink } from "../audit/audit-event.js";
 import type { EventSink } from "../events/token-events.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { Revoker } from "../revocation/revoker.js";
 import { createExpirySweep } from "./expiry-sweep.js";
 import {
@@ -35,7 +35,7 @@ export interface LifecycleOptions {
   /** Where the scheduler's events go (the webhooks' sink). */
   readonly events: EventSink;
   /** With Redis, a BullMQ job scheduler; absent, a timer in this process. */
-  readonly redis?: { readonly connection: Redis; readonly keys: RedisKeys };
+  readonly redis?: { readonly connection: RedisConnection; readonly keys: RedisKeys };
   /** Ms between expiry-warning passes; default {@link EXPIRY_SWEEP_EVERY_MS}. */
   readonly expiryEveryMs?: number;
   /** Revoke unused PATs; absent: never. */

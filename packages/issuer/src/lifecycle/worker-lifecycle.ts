@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DEFAULT_SCRYPT_PARAMS, type RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
 import { createAuditLog } from "../audit/audit-log.js";
 import type { IssuerConfig } from "../config.js";
 import { auditTableName } from "../dependencies.js";
+import type { RedisConnection } from "../redis/connection.js";
 import { createOutbox, outboxTableName } from "../revocation/outbox.js";
 import { createRevocation, type Revocation } from "../revocation/revocation.js";
 import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
@@ -25,7 +25,7 @@ export interface WorkerLifecycle {
  */
 export async function startWorkerLifecycle(
   config: IssuerConfig,
-  parts: { readonly redis: Redis; readonly keys: RedisKeys; readonly dynamo: DynamoDBClient },
+  parts: { readonly redis: RedisConnection; readonly keys: RedisKeys; readonly dynamo: DynamoDBClient },
 ): Promise<WorkerLifecycle> {
   const { redis, keys, dynamo } = parts;
   const webhooks = createWebhooks({

@@ -1,5 +1,5 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { redisScripts } from "../redis/scripts.js";
 import { addressBucket } from "./address-bucket.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
@@ -155,7 +155,7 @@ export interface RedisFailureLimiterOptions {
  * scrypt still makes each guess cost the guesser.
  */
 export function createRedisFailureLimiter(
-  redis: Redis,
+  redis: RedisConnection,
   keys: RedisKeys,
   limits: FailureLimits,
   options: RedisFailureLimiterOptions = {},

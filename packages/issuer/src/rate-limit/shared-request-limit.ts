@@ -1,7 +1,7 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
-import type { Redis } from "ioredis";
-import { redisScripts } from "../redis/scripts.js";
+import type { RedisConnection } from "../redis/connection.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
+import { createRequestWindows } from "./request-windows.js";
 
 /**
  * A store for `@fastify/rate-limit` that several issuers share through Redis
@@ -41,74 +41,15 @@ export interface SharedRequestLimitOptions {
   readonly now?: () => number;
 }
 
-interface Window {
-  /** The count in Redis as of the last answer, our own synced requests included. */
-  global: number;
-  /** Requests counted here and not yet added to Redis. */
-  pending: number;
-  resetAt: number;
-  syncing: boolean;
-}
-
-export function createSharedRequestLimit(redis: Redis, options: SharedRequestLimitOptions): SharedRequestLimit {
+export function createSharedRequestLimit(
+  redis: RedisConnection,
+  options: SharedRequestLimitOptions,
+): SharedRequestLimit {
   const { keyPrefix, syncMs = 100, maxWindows = 50_000, waitMs = RATE_LIMIT_WAIT_MS, now = Date.now } = options;
   if (!(waitMs > 0)) throw new RangeError("waitMs must be a positive number of milliseconds");
-  const scripts = redisScripts(redis);
-  const windows = new Map<string, Window>();
-  const windowMsOf = new Map<string, number>();
 
-  /**
-   * Adds `by` to the Redis count and folds the answer into the window held
-   * here, whenever it comes. Not bounded itself: a request bounds its wait
-   * for it (`incr`), and a sync keeps its window marked as syncing until it
-   * settles, so a silent Redis is not sent the same counts again and again.
-   */
-  async function count(key: string, by: number, windowMs: number): Promise<{ current: number; ttl: number }> {
-    const [current, ttl] = await scripts.countRequests({ keys: { counter: key }, args: { by, windowMs } });
-    const at = now();
-    const window = windows.get(key);
-    if (window && window.resetAt > at) {
-      // Answers may arrive out of order; within a window the count only grows.
-      window.global = Math.max(window.global, current);
-      window.resetAt = at + ttl;
-    } else if (windows.size < maxWindows) {
-      windows.set(key, { global: current, pending: 0, resetAt: at + ttl, syncing: false });
-      windowMsOf.set(key, windowMs);
-    }
-    return { current, ttl };
-  }
-
-  /** Starts a sync of every window with pending counts; resolves when they settle, or after `waitMs`. */
-  async function flush(): Promise<void> {
-    const at = now();
-    const syncs: Promise<unknown>[] = [];
-    for (const [key, window] of windows) {
-      if (window.resetAt <= at) {
-        // A finished window: what it still holds counted toward a limit that no longer applies.
-        windows.delete(key);
-        windowMsOf.delete(key);
-        continue;
-      }
-      if (window.pending === 0 || window.syncing) continue;
-      const taken = window.pending;
-      window.pending = 0;
-      window.syncing = true;
-      syncs.push(
-        count(key, taken, windowMsOf.get(key) ?? 60_000).then(
-          () => {
-            window.syncing = false;
-          },
-          () => {
-            // Redis is away: keep the counts for the next round.
-            window.pending += taken;
-            window.syncing = false;
-          },
-        ),
-      );
-    }
-    // Bounded for close(): a sync Redis never answers must not hold up a shutdown.
-    if (syncs.length > 0) await boundedWait(Promise.all(syncs), waitMs).catch(() => {});
-  }
+  const windows = createRequestWindows(redis, { maxWindows, waitMs, now });
+  const { count, flush } = windows;
 
   const timer = setInterval(() => void flush(), syncMs);
   timer.unref();

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { boundedWait, RATE_LIMIT_WAIT_MS } from "./bounded-wait.js";
 
 /**
@@ -61,7 +61,7 @@ if ttl < 0 then
 end
 return {current, ttl}`;
 
-type CountingRedis = Redis & { patgateCountWindow(key: string, windowMs: number): Promise<[number, number]> };
+type CountingRedis = RedisConnection & { patgateCountWindow(key: string, windowMs: number): Promise<[number, number]> };
 
 /**
  * Counter shared by every issuer through Redis (one script: INCR, and PEXPIRE
@@ -72,7 +72,7 @@ type CountingRedis = Redis & { patgateCountWindow(key: string, windowMs: number)
  * @example createRedisWindowCounter(redis, { limit: 30, keyOf: (id) => keys.rateLimit(`revoke-jwt:${id}`) })
  */
 export function createRedisWindowCounter(
-  redis: Redis,
+  redis: RedisConnection,
   options: WindowCounterOptions & { readonly keyOf: (key: string) => string; readonly waitMs?: number },
 ): WindowCounter {
   const { limit, windowMs } = checked(options);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./connection.js";
 
 /**
  * Every Lua script the issuer runs, as BullMQ keeps its commands: one file
@@ -83,7 +83,7 @@ const commandName = (name: ScriptName) => `patgate${name[0]?.toUpperCase()}${nam
 
 type Command = (...keysThenArgs: (string | number)[]) => Promise<unknown>;
 
-const registered = new WeakMap<Redis, RedisScripts>();
+const registered = new WeakMap<RedisConnection, RedisScripts>();
 
 /**
  * The scripts on `redis`, defining them on it the first time.
@@ -91,7 +91,7 @@ const registered = new WeakMap<Redis, RedisScripts>();
  * @example
  * await redisScripts(redis).countRequests({ keys: { counter: key }, args: { by: 1, windowMs: 60_000 } });
  */
-export function redisScripts(redis: Redis): RedisScripts {
+export function redisScripts(redis: RedisConnection): RedisScripts {
   const known = registered.get(redis);
   if (known) return known;
   const commands = redis as unknown as Record<string, Command | undefined>;

@@ -1,5 +1,6 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import { startPeriodicTask } from "../periodic-task.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { Outbox } from "./outbox.js";
 import type { RevocationQueue } from "./queue.js";
 
@@ -24,7 +25,7 @@ export interface OutboxSweeperOptions {
   /** Called on each pass with how many outbox items failed for good (kept a week, see the outbox). */
   readonly onFailed?: (count: number) => void;
   /** With Redis and its keys, the sweeper also restores a deny-list Redis lost (see `RedisKeys.denyComplete`). */
-  readonly redis?: Redis;
+  readonly redis?: RedisConnection;
   readonly keys?: RedisKeys;
   readonly onRestored?: (count: number) => void;
   readonly now?: () => number;
@@ -48,7 +49,6 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
     onRestored,
     now = Date.now,
   } = options;
-  let running = false;
   let caughtUp = false;
 
   /**
@@ -87,24 +87,7 @@ export function startOutboxSweeper(options: OutboxSweeperOptions): OutboxSweeper
     return pending.length;
   }
 
-  const timer =
-    intervalMs > 0
-      ? setInterval(() => {
-          if (running) return;
-          running = true;
-          sweep()
-            .catch(() => {
-              // Redis or DynamoDB still down: the next pass tries again.
-            })
-            .finally(() => {
-              running = false;
-            });
-        }, intervalMs)
-      : undefined;
-  timer?.unref();
-
-  return {
-    sweep,
-    close: () => clearInterval(timer),
-  };
+  // Redis or DynamoDB still down: the next pass tries again.
+  const task = startPeriodicTask(sweep, intervalMs);
+  return { sweep, close: () => task.stop() };
 }

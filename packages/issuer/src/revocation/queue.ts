@@ -1,7 +1,7 @@
 import { REVOCATION_QUEUE, type RedisKeys, type RevocationEvent } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
-import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../redis/connection-options.js";
 
 /** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */
@@ -60,12 +60,12 @@ export interface RevocationQueueOptions {
  * revocation and the sweeper re-enqueues it.
  */
 export function createRevocationQueue(
-  connection: Redis,
+  connection: RedisConnection,
   keys: RedisKeys,
   options: RevocationQueueOptions = {},
 ): RevocationQueue {
   const { attempts = 10, backoffMs = 200 } = options;
-  const producer = connection.duplicate(commandConnectionOptions());
+  const producer = duplicateConnection(connection, commandConnectionOptions());
   producer.on("error", () => {});
   const queue = new Queue<RevocationJob>(REVOCATION_QUEUE, { connection: producer, prefix: keys.queuePrefix });
   queue.on("error", () => {});
@@ -83,7 +83,7 @@ export function createRevocationQueue(
 
   async function queueEvents(): Promise<QueueEvents> {
     if (!events) {
-      const listener = connection.duplicate(blockingConnectionOptions());
+      const listener = duplicateConnection(connection, blockingConnectionOptions());
       listener.on("error", () => {});
       events = new QueueEvents(REVOCATION_QUEUE, { connection: listener, prefix: keys.queuePrefix });
       events.on("error", () => {});

@@ -1,10 +1,10 @@
 import type { RedisKeys } from "@patgate/shared";
 import { startStreamFollower } from "@patgate/verifier/stream-follower";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../redis/connection.js";
 import { createFeed, type FeedSource } from "./feed.js";
 
 export interface RedisFeedOptions {
-  readonly redis: Redis;
+  readonly redis: RedisConnection;
   readonly keys: RedisKeys;
   /** Longest blocking read, ms; default 1000. */
   readonly blockMs?: number;

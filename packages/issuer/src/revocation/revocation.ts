@@ -1,6 +1,6 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
 import { type EventSink, noEvents } from "../events/token-events.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { TokenStore } from "../tokens/types.js";
 import { createDenyView, type DenyView } from "./deny-view.js";
 import { createFeed, type FeedSource, type RevocationFeed } from "./feed.js";
@@ -16,7 +16,7 @@ import { createRevocationWorker } from "./worker.js";
 /** Revocation through Redis: the queue, the deny-list and its change stream. */
 export interface RedisRevocationOptions {
   /** A fail-fast command connection; copied for blocking work, never closed here. */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly keys: RedisKeys;
   /** Follow the change stream (an issuer does; the CLI does not). Default true. */
   readonly follow?: boolean;

@@ -1,7 +1,7 @@
 import { isDenyValue, parseRevocationEvent, REVOCATION_QUEUE, type RedisKeys, redisKeys } from "@patgate/shared";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { createDenyListWriter } from "./deny-list-writer.js";
 import type { Outbox } from "./outbox.js";
@@ -12,7 +12,7 @@ export interface RevocationWorkerOptions {
    * A connection to copy; the worker's own is blocking ({@link blockingConnectionOptions}:
    * `maxRetriesPerRequest: null` as BullMQ requires, no command timeout, a socket timeout).
    */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly keys?: RedisKeys;
   readonly outbox: Outbox;
   /** Jobs processed at once; default 4. */
@@ -52,7 +52,7 @@ export function createRevocationWorker(options: RevocationWorkerOptions): Revoca
   const { outbox, concurrency = 4, lockDurationMs = 5000, onPropagated, onFailed, now = Date.now } = options;
   const keys = options.keys ?? redisKeys();
   // Not the copied connection's timeouts: a command timeout would abort BullMQ's BZPOPMIN.
-  const connection = options.connection.duplicate(blockingConnectionOptions());
+  const connection = duplicateConnection(options.connection, blockingConnectionOptions());
   connection.on("error", () => {});
   const writer = createDenyListWriter(connection, keys);
 

@@ -1,10 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { sampleEventLoop, sampleProcessMemory } from "../metrics/issuer-metrics.js";
-
-function rejectAfter(ms: number): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref());
-}
+import { redisReadiness } from "../redis/readiness.js";
 
 function probe(check: Promise<unknown>): Promise<"ok" | "unavailable"> {
   return check.then(
@@ -24,9 +21,10 @@ export async function healthRoutes(app: FastifyInstance, ctx: IssuerContext): Pr
       const redis = ctx.redis;
       const [store, redisState] = await Promise.all([
         probe(ctx.store.ping()),
-        redis ? probe(Promise.race([redis.ping(), rejectAfter(2000)])) : undefined,
+        redis ? redisReadiness(redis, 2000) : undefined,
       ]);
-      const checks = { store, ...(redisState ? { redis: redisState } : {}) };
+      // On a cluster, `cluster` carries its cluster_state (`ok`, or `fail` mid-failover).
+      const checks = { store, ...redisState };
       const ready = Object.values(checks).every((c) => c === "ok");
       if (!ready) request.log.warn({ checks }, "not ready");
       return reply

@@ -1,7 +1,7 @@
 import { verify as verifySignature } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { HttpError, invalidRequest, unavailable } from "../http/http-error.js";
+import { HttpError, invalidField, invalidRequest, unavailable } from "../http/http-error.js";
 import { createGithubKeySource, type GithubKeySource } from "../leaks/github-keys.js";
 import { createLeakResponder, type LeakLabel, tokenHash } from "../leaks/leak-response.js";
 
@@ -69,12 +69,12 @@ export async function leakRoutes(
       const signature = request.headers["github-public-key-signature"];
       const raw = request.body;
       if (typeof identifier !== "string" || typeof signature !== "string" || !Buffer.isBuffer(raw))
-        throw new HttpError(401, "invalid_client", "a signed GitHub report is required");
+        throw new HttpError("report_unsigned");
       const key = await keys.key(identifier);
       const valid =
         key !== undefined &&
         verifySignature("sha256", raw, { key, dsaEncoding: "der" }, Buffer.from(signature, "base64"));
-      if (!valid) throw new HttpError(401, "invalid_client", "the report's signature does not verify");
+      if (!valid) throw new HttpError("report_signature_invalid");
       let body: unknown;
       try {
         body = JSON.parse(raw.toString("utf8"));
@@ -117,8 +117,8 @@ export async function leakRoutes(
         tokens.length > MAX_TOKENS_PER_REPORT ||
         !tokens.every((t) => typeof t === "string")
       )
-        throw invalidRequest(`tokens must be an array of at most ${MAX_TOKENS_PER_REPORT} strings`, "tokens");
-      if (backlog + tokens.length > MAX_BACKLOG) throw unavailable(30);
+        throw invalidField("tokens", `tokens must be an array of at most ${MAX_TOKENS_PER_REPORT} strings`);
+      if (backlog + tokens.length > MAX_BACKLOG) throw unavailable(30, "report_backlog_full");
       backlog += tokens.length;
       const where = { reporter: `report (${request.ip})` };
       // One at a time, after the answer: the reply and its timing are the same for any tokens.

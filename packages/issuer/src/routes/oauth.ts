@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { authenticate } from "../http/admin-auth.js";
 import { invalidRequest, rateLimited } from "../http/http-error.js";
+import { documentedOnly, OAUTH_MEDIA_TYPES, tokenBody } from "../http/oauth-bodies.js";
 import { singleParam } from "../http/params.js";
 import { createMemoryWindowCounter, createRedisWindowCounter } from "../rate-limit/window-counter.js";
 
@@ -34,7 +35,13 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
     {
       bodyLimit: 16 * 1024,
       config: { rateLimit: { max: config.rateLimitPerMinute, timeWindow: "1 minute" } },
-      schema: { tags: ["token"], summary: "Revoke a PAT or a JWT you hold (RFC 7009); always 200" },
+      schema: {
+        tags: ["token"],
+        summary: "Revoke a PAT or a JWT you hold (RFC 7009); always 200",
+        consumes: OAUTH_MEDIA_TYPES,
+        body: tokenBody,
+      },
+      validatorCompiler: documentedOnly,
     },
     async (request, reply) => {
       const token = tokenParam(request);
@@ -91,7 +98,10 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         tags: ["token"],
         summary: "Introspect a JWT or PAT (RFC 7662); needs an admin or introspect JWT",
         security: [{ bearer: [] }],
+        consumes: OAUTH_MEDIA_TYPES,
+        body: tokenBody,
       },
+      validatorCompiler: documentedOnly,
     },
     async (request, reply) => {
       await authenticate(ctx, request, "introspect");

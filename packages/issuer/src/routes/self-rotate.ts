@@ -1,8 +1,9 @@
 import { parsePat } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { invalidRequest, invalidToken, missingToken, rateLimited } from "../http/http-error.js";
+import { invalidToken, missingToken, rateLimited } from "../http/http-error.js";
 import { bearerFromHeader } from "../http/params.js";
+import { typed } from "../http/typed-app.js";
 import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
 
 /**
@@ -12,7 +13,7 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  */
 export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
   const { config, store, revoker, failures, audit, now } = ctx;
-  app.post(
+  typed(app).post(
     "/tokens/self/rotate",
     {
       bodyLimit: 1024,
@@ -28,9 +29,9 @@ export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext):
       const pat = bearerFromHeader(request.headers.authorization);
       if (pat === undefined) throw missingToken();
       const parsed = parsePat(pat, config.tokenPrefix);
-      if (!parsed.ok) throw invalidToken("the bearer token is not a valid PAT");
-      const { graceSeconds = 0 } = (request.body ?? {}) as { graceSeconds?: number };
-      if (typeof graceSeconds !== "number") throw invalidRequest("graceSeconds must be a number", "graceSeconds");
+      if (!parsed.ok) throw invalidToken("token_invalid", "the bearer token is not a valid PAT");
+      // No body at all is a rotation without grace.
+      const { graceSeconds = 0 } = request.body ?? {};
       // The same lock-out as /token: a try reserved before scrypt, per token id and address.
       const reservation = await failures.reserve(parsed.tokenId, request.ip);
       if (!reservation.ok) throw rateLimited(reservation.retryAfterSeconds);
@@ -53,10 +54,10 @@ export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext):
           reason: result.reason,
           at,
         });
-        throw invalidToken("the PAT is invalid, revoked or expired");
+        throw invalidToken("token_invalid", "the PAT is invalid, revoked or expired");
       }
       // A secret in its grace period cannot rotate the token: only the current one can.
-      if (result.secretValidUntil !== undefined) throw invalidToken("rotate with the current secret");
+      if (result.secretValidUntil !== undefined) throw invalidToken("secret_superseded");
       const rotated = await revoker.rotateToken(result.record.tokenId, graceSeconds, {
         actor: `holder (${result.record.tokenId})`,
       });

@@ -1,13 +1,12 @@
 import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { busy, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
+import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
+import { documentedOnly, OAUTH_MEDIA_TYPES, tokenExchangeBody } from "../http/oauth-bodies.js";
 import { bearerFromHeader, singleParam } from "../http/params.js";
 import { createPatExchange, type ExchangeFailure, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 
 const SUBJECT_TOKEN_TYPES = new Set([ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE]);
-/** The same words for every PAT a client cannot prove it holds, so a stranger learns nothing. */
-const INVALID_SUBJECT = "subject_token is invalid";
 
 interface ExchangeRequest {
   readonly token: string;
@@ -17,14 +16,15 @@ interface ExchangeRequest {
 
 /** 401 `invalid_client` for a client that authenticates: patgate's clients are public (RFC 6749 §5.2). */
 function clientAuthenticationRefused(): HttpError {
-  return new HttpError(401, "invalid_client", "client authentication is not supported; send only the PAT", {
-    "www-authenticate": 'Basic realm="patgate"',
+  return new HttpError("client_authentication_unsupported", {
+    headers: { "www-authenticate": 'Basic realm="patgate"' },
   });
 }
 
 /** One audience parameter; repeated is a request for several audiences, which no token can serve. */
 function singleTarget(params: Record<string, unknown>, name: "audience" | "resource"): string | undefined {
-  if (Array.isArray(params[name])) throw new HttpError(400, "invalid_target", `only one ${name} may be requested`);
+  if (Array.isArray(params[name]))
+    throw new HttpError("target_ambiguous", { description: `only one ${name} may be requested` });
   return singleParam(params, name);
 }
 
@@ -41,7 +41,7 @@ function readExchange(request: FastifyRequest): ExchangeRequest {
   if (/^Basic\b/i.test(request.headers.authorization ?? "")) throw clientAuthenticationRefused();
   const grantType = singleParam(params, "grant_type");
   if (grantType !== undefined && grantType !== TOKEN_EXCHANGE_GRANT_TYPE) {
-    throw new HttpError(400, "unsupported_grant_type", `grant_type must be ${TOKEN_EXCHANGE_GRANT_TYPE}`);
+    throw new HttpError("grant_type_unsupported", { description: `grant_type must be ${TOKEN_EXCHANGE_GRANT_TYPE}` });
   }
   if (params.client_secret !== undefined || params.client_assertion !== undefined) throw clientAuthenticationRefused();
   const bearer = bearerFromHeader(request.headers.authorization);
@@ -67,40 +67,37 @@ function readExchange(request: FastifyRequest): ExchangeRequest {
   }
   // RFC 8707 `resource` names the audience too; asking for two different ones is asking for two tokens.
   if (audience !== undefined && resource !== undefined && audience !== resource) {
-    throw new HttpError(400, "invalid_target", "audience and resource name different targets");
+    throw new HttpError("target_ambiguous", { description: "audience and resource name different targets" });
   }
   const target = audience ?? resource;
   const token = (subjectToken ?? bearer) as string;
   return { token, ...(scope !== undefined ? { scope } : {}), ...(target !== undefined ? { audience: target } : {}) };
 }
 
-/** The RFC 6749 error for each way an exchange fails. */
+/**
+ * The error for each way an exchange fails. A PAT a client cannot prove it
+ * holds is always `subject_invalid` (the same words), so a stranger learns
+ * nothing; the roles or audience asked for are never echoed back.
+ */
 function errorFor(failure: ExchangeFailure): HttpError {
   switch (failure.reason) {
     case "subject_invalid":
-      return invalidRequest(INVALID_SUBJECT);
     case "subject_revoked":
-      return invalidRequest("subject_token is revoked");
     case "subject_expired":
-      return invalidRequest("subject_token is expired");
+    case "scope_empty":
+    case "scope_exceeded":
+    case "audience_forbidden":
+    case "admin_scope_narrowed":
+      return new HttpError(failure.reason);
     case "address_not_allowed":
-      return invalidRequest("subject_token may not be used from this address");
+      return new HttpError("ip_not_allowed");
+    case "audience_unknown":
+      return new HttpError("audience_invalid");
     case "locked_out":
     case "address_limited":
       return rateLimited(failure.retryAfterSeconds);
     case "busy":
       return busy(failure.retryAfterSeconds);
-    case "scope_empty":
-      return new HttpError(400, "invalid_scope", "scope must name at least one role");
-    case "scope_exceeded":
-      // The roles asked for are the client's input: never echoed back.
-      return new HttpError(400, "invalid_scope", "scope names roles the token does not hold");
-    case "audience_unknown":
-      return new HttpError(400, "invalid_target", "audience is not one this issuer serves");
-    case "audience_forbidden":
-      return new HttpError(400, "invalid_target", "the admin audience is only for admin tokens");
-    case "admin_scope_narrowed":
-      return new HttpError(400, "invalid_scope", "the admin audience cannot be down-scoped: leave scope out");
     case "state_too_old":
       return unavailable(1);
   }
@@ -131,7 +128,7 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
     reply
       .status(405)
       .header("allow", "POST")
-      .send({ error: "invalid_request", error_description: "the token endpoint accepts only POST" }),
+      .send(errorBody(new HttpError("method_not_allowed", { description: "the token endpoint accepts only POST" }))),
   );
 
   app.post(
@@ -142,8 +139,10 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
       schema: {
         tags: ["token"],
         summary: "Exchange a PAT for a short-lived JWT (RFC 8693)",
-        consumes: ["application/x-www-form-urlencoded", "application/json"],
+        consumes: OAUTH_MEDIA_TYPES,
+        body: tokenExchangeBody,
       },
+      validatorCompiler: documentedOnly,
     },
     async (request, reply) => {
       const started = process.hrtime.bigint();

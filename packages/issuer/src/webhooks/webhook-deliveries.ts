@@ -1,30 +1,19 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import type { TokenEvent } from "../events/token-events.js";
+import { decodeCursor, encodeCursor, toDelivery } from "./delivery-records.js";
+import { countPending, type DeliveryTable, queryQueue } from "./delivery-table.js";
 import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandOutput,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
-import { eventPayload, type TokenEvent } from "../events/token-events.js";
-import { invalid } from "../tokens/errors.js";
-import { ensureTable } from "../tokens/table.js";
+  addDelivery,
+  claimDelivery,
+  markDelivered,
+  markFailed,
+  postponeDelivery,
+  requeueDelivery,
+  retryDeliveryAt,
+} from "./delivery-writes.js";
 
-/**
- * Index of the deliveries still to make and of those that failed: partition
- * `queue` (`pending` or `failed`; a delivered item has none, so it leaves the
- * index), sort `dueAt` (epoch ms: when a pending one is due, when a failed one
- * failed). Sparse, so finding due work reads only due work.
- */
-export const DELIVERY_QUEUE_INDEX = "queue-index";
-
-/** How long a delivered event is kept (TTL), seconds: a week. */
-const DELIVERED_RETENTION_SECONDS = 7 * 86_400;
-/** How long a failed one is kept, seconds: 30 days, to be looked at and retried. */
-const FAILED_RETENTION_SECONDS = 30 * 86_400;
-/** Longest error text kept with a delivery. */
-const MAX_ERROR_LENGTH = 300;
+export { createWebhookTable, DELIVERY_QUEUE_INDEX, webhookTableName } from "./delivery-table.js";
 
 export type DeliveryState = "pending" | "delivered" | "failed";
 
@@ -98,99 +87,6 @@ export interface WebhookDeliveries {
   countPending(): Promise<number>;
 }
 
-/** Name of the delivery table beside the token table. */
-export function webhookTableName(tokenTable: string): string {
-  return `${tokenTable}-webhooks`;
-}
-
-/** Creates the delivery table (partition key `id`, the sparse {@link DELIVERY_QUEUE_INDEX}, TTL on `expiresAt`). */
-export async function createWebhookTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await ensureTable(
-    client,
-    {
-      TableName: tableName,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "id", AttributeType: "S" },
-        { AttributeName: "queue", AttributeType: "S" },
-        { AttributeName: "dueAt", AttributeType: "N" },
-      ],
-      KeySchema: [{ AttributeName: "id", KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: DELIVERY_QUEUE_INDEX,
-          KeySchema: [
-            { AttributeName: "queue", KeyType: "HASH" },
-            { AttributeName: "dueAt", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
-    },
-    "expiresAt",
-  );
-}
-
-function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
-}
-
-function number(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-function toDelivery(raw: Record<string, unknown> | undefined): WebhookDelivery | null {
-  if (!raw || typeof raw.id !== "string" || typeof raw.body !== "string" || typeof raw.type !== "string") return null;
-  const state: DeliveryState = raw.state === "delivered" || raw.state === "failed" ? raw.state : "pending";
-  const optional = {
-    dueAt: number(raw.dueAt),
-    lastAttemptAt: number(raw.lastAttemptAt),
-    lastStatus: raw.lastStatus === 0 ? undefined : number(raw.lastStatus),
-    lastError: typeof raw.lastError === "string" && raw.lastError !== "" ? raw.lastError : undefined,
-    deliveredAt: number(raw.deliveredAt),
-    failedAt: number(raw.failedAt),
-  };
-  return {
-    id: raw.id,
-    type: raw.type,
-    body: raw.body,
-    state,
-    attempts: number(raw.attempts) ?? 0,
-    createdAt: number(raw.createdAt) ?? 0,
-    ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
-  };
-}
-
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify([key.id, key.queue, key.dueAt])).toString("base64url");
-}
-
-function decodeCursor(cursor: string, state: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && typeof value[0] === "string" && value[1] === state && typeof value[2] === "number")
-      return { id: value[0], queue: value[1], dueAt: value[2] };
-  } catch {
-    // fall through: not one of our cursors
-  }
-  throw invalid("cursor", "is not a cursor from a previous page");
-}
-
-/** What an attempt leaves on the item: when, the status (0: no answer) and the error ("": none). */
-function lastAttempt(result: AttemptResult): { sets: string; values: Record<string, unknown> } {
-  return {
-    sets: "lastAttemptAt = :at, lastStatus = :status, lastError = :error",
-    values: {
-      ":at": result.at,
-      ":status": result.status ?? 0,
-      ":error": (result.error ?? "").slice(0, MAX_ERROR_LENGTH),
-    },
-  };
-}
-
 /**
  * The delivery table in DynamoDB (or the embedded store).
  *
@@ -200,200 +96,33 @@ function lastAttempt(result: AttemptResult): { sets: string; values: Record<stri
  */
 export function createWebhookDeliveries(client: DynamoDBClient, tableName: string): WebhookDeliveries {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-
-  /** A conditional update; false when the condition did not hold. */
-  async function update(input: ConstructorParameters<typeof UpdateCommand>[0]): Promise<boolean> {
-    try {
-      await doc.send(new UpdateCommand(input));
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
-  }
-
-  async function queryIndex(
-    queue: "pending" | "failed",
-    options: { limit: number; before?: number; newestFirst: boolean; start?: Record<string, unknown> },
-  ): Promise<QueryCommandOutput> {
-    return doc.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: DELIVERY_QUEUE_INDEX,
-        KeyConditionExpression: options.before === undefined ? "#q = :q" : "#q = :q AND dueAt <= :before",
-        ExpressionAttributeNames: { "#q": "queue" },
-        ExpressionAttributeValues: {
-          ":q": queue,
-          ...(options.before === undefined ? {} : { ":before": options.before }),
-        },
-        ScanIndexForward: !options.newestFirst,
-        Limit: options.limit,
-        ...(options.start ? { ExclusiveStartKey: options.start } : {}),
-      }),
-    );
-  }
-
+  const table: DeliveryTable = { doc, tableName };
   return {
     tableName,
-
-    async add(event, dueAt) {
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              id: event.id,
-              type: event.type,
-              body: eventPayload(event),
-              state: "pending",
-              queue: "pending",
-              dueAt,
-              attempts: 0,
-              createdAt: Date.parse(event.timestamp) || dueAt,
-            },
-            // An id recorded twice (a deterministic expiry event from two workers) is one event.
-            ConditionExpression: "attribute_not_exists(id)",
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
-    },
-
+    add: (event, dueAt) => addDelivery(table, event, dueAt),
     async get(id) {
       const result = await doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
       return toDelivery(result.Item);
     },
-
     async due(now, limit) {
-      const result = await queryIndex("pending", { limit, before: now, newestFirst: false });
+      const result = await queryQueue(table, "pending", { limit, before: now, newestFirst: false });
       return (result.Items ?? []).flatMap((raw) => toDelivery(raw) ?? []);
     },
-
-    async claim(id, seenDueAt, leaseUntil) {
-      try {
-        const result = await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { id },
-            UpdateExpression: "SET dueAt = :lease, attempts = if_not_exists(attempts, :zero) + :one",
-            ConditionExpression: "#q = :pending AND dueAt = :seen",
-            ExpressionAttributeNames: { "#q": "queue" },
-            ExpressionAttributeValues: {
-              ":lease": leaseUntil,
-              ":seen": seenDueAt,
-              ":pending": "pending",
-              ":zero": 0,
-              ":one": 1,
-            },
-            ReturnValues: "ALL_NEW",
-          }),
-        );
-        return toDelivery(result.Attributes);
-      } catch (error) {
-        if (isConditionFailure(error)) return null;
-        throw error;
-      }
-    },
-
-    postpone: (id, seenDueAt, dueAt) =>
-      update({
-        TableName: tableName,
-        Key: { id },
-        UpdateExpression: "SET dueAt = :due",
-        ConditionExpression: "#q = :pending AND dueAt = :seen",
-        ExpressionAttributeNames: { "#q": "queue" },
-        ExpressionAttributeValues: { ":due": dueAt, ":seen": seenDueAt, ":pending": "pending" },
-      }),
-
-    async delivered(id, attempts, result) {
-      const last = lastAttempt(result);
-      await update({
-        TableName: tableName,
-        Key: { id },
-        UpdateExpression: `SET #state = :delivered, deliveredAt = :at, attempts = :attempts, expiresAt = :expires, ${last.sets} REMOVE #q, dueAt`,
-        ConditionExpression: "attribute_exists(id)",
-        ExpressionAttributeNames: { "#state": "state", "#q": "queue" },
-        ExpressionAttributeValues: {
-          ...last.values,
-          ":delivered": "delivered",
-          ":attempts": attempts,
-          ":expires": Math.floor(result.at / 1000) + DELIVERED_RETENTION_SECONDS,
-        },
-      });
-    },
-
-    async retryAt(id, attempts, result, dueAt) {
-      const last = lastAttempt(result);
-      // Only while still pending: a delivery another worker finished is left alone.
-      await update({
-        TableName: tableName,
-        Key: { id },
-        UpdateExpression: `SET dueAt = :due, attempts = :attempts, ${last.sets}`,
-        ConditionExpression: "#q = :pending",
-        ExpressionAttributeNames: { "#q": "queue" },
-        ExpressionAttributeValues: { ...last.values, ":due": dueAt, ":attempts": attempts, ":pending": "pending" },
-      });
-    },
-
-    async failed(id, attempts, result) {
-      const last = lastAttempt(result);
-      await update({
-        TableName: tableName,
-        Key: { id },
-        UpdateExpression: `SET #state = :failed, #q = :failed, dueAt = :at, failedAt = :at, attempts = :attempts, expiresAt = :expires, ${last.sets}`,
-        ConditionExpression: "#q = :pending",
-        ExpressionAttributeNames: { "#state": "state", "#q": "queue" },
-        ExpressionAttributeValues: {
-          ...last.values,
-          ":failed": "failed",
-          ":pending": "pending",
-          ":attempts": attempts,
-          ":expires": Math.floor(result.at / 1000) + FAILED_RETENTION_SECONDS,
-        },
-      });
-    },
-
-    requeue: (id, at) =>
-      update({
-        TableName: tableName,
-        Key: { id },
-        UpdateExpression:
-          "SET #state = :pending, #q = :pending, dueAt = :at, attempts = :zero REMOVE expiresAt, failedAt",
-        ConditionExpression: "#q = :failed",
-        ExpressionAttributeNames: { "#state": "state", "#q": "queue" },
-        ExpressionAttributeValues: { ":pending": "pending", ":failed": "failed", ":at": at, ":zero": 0 },
-      }),
-
+    claim: (id, seenDueAt, leaseUntil) => claimDelivery(table, id, seenDueAt, leaseUntil),
+    postpone: (id, seenDueAt, dueAt) => postponeDelivery(table, id, seenDueAt, dueAt),
+    delivered: (id, attempts, result) => markDelivered(table, id, attempts, result),
+    retryAt: (id, attempts, result, dueAt) => retryDeliveryAt(table, id, attempts, result, dueAt),
+    failed: (id, attempts, result) => markFailed(table, id, attempts, result),
+    requeue: (id, at) => requeueDelivery(table, id, at),
     async list({ state, limit, cursor }) {
       const start = cursor === undefined ? undefined : decodeCursor(cursor, state);
-      const result = await queryIndex(state, { limit, newestFirst: true, ...(start ? { start } : {}) });
+      const result = await queryQueue(table, state, { limit, newestFirst: true, ...(start ? { start } : {}) });
       const items = (result.Items ?? []).flatMap((raw) => toDelivery(raw) ?? []);
       return {
         items,
         ...(result.LastEvaluatedKey ? { nextCursor: encodeCursor(result.LastEvaluatedKey) } : {}),
       };
     },
-
-    async countPending() {
-      let count = 0;
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: DELIVERY_QUEUE_INDEX,
-            KeyConditionExpression: "#q = :q",
-            ExpressionAttributeNames: { "#q": "queue" },
-            ExpressionAttributeValues: { ":q": "pending" },
-            Select: "COUNT",
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        count += page.Count ?? 0;
-        start = page.LastEvaluatedKey;
-      } while (start);
-      return count;
-    },
+    countPending: () => countPending(table),
   };
 }

@@ -1,7 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { commandConnectionOptions } from "../redis/connection-options.js";
 import { withTimeout } from "../revocation/queue.js";
 
@@ -48,8 +48,8 @@ export interface WebhookQueue {
  * The producer side. Its connection fails fast: an event is already in the
  * delivery table, so a Redis outage only delays it (the sweeper enqueues it).
  */
-export function createWebhookQueue(connection: Redis, keys: RedisKeys, policy: RetryPolicy): WebhookQueue {
-  const producer = connection.duplicate(commandConnectionOptions());
+export function createWebhookQueue(connection: RedisConnection, keys: RedisKeys, policy: RetryPolicy): WebhookQueue {
+  const producer = duplicateConnection(connection, commandConnectionOptions());
   producer.on("error", () => {});
   const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: producer, prefix: keys.queuePrefix });
   queue.on("error", () => {});

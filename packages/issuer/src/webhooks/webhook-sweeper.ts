@@ -1,3 +1,4 @@
+import { startPeriodicTask } from "../periodic-task.js";
 import type { WebhookDeliveries } from "./webhook-deliveries.js";
 import type { WebhookQueue } from "./webhook-queue.js";
 
@@ -30,8 +31,6 @@ const SWEEP_BATCH = 100;
  */
 export function startWebhookSweeper(options: WebhookSweeperOptions): WebhookSweeper {
   const { deliveries, queue, intervalMs = 5000, recheckMs = 60_000, onPending, now = Date.now } = options;
-  let running = false;
-
   async function sweep(): Promise<number> {
     const at = now();
     const due = await deliveries.due(at, SWEEP_BATCH);
@@ -46,21 +45,7 @@ export function startWebhookSweeper(options: WebhookSweeperOptions): WebhookSwee
     return enqueued;
   }
 
-  const timer =
-    intervalMs > 0
-      ? setInterval(() => {
-          if (running) return;
-          running = true;
-          sweep()
-            .catch(() => {
-              // Redis or DynamoDB away: the next pass tries again.
-            })
-            .finally(() => {
-              running = false;
-            });
-        }, intervalMs)
-      : undefined;
-  timer?.unref();
-
-  return { sweep, close: () => clearInterval(timer) };
+  // Redis or DynamoDB away: the next pass tries again.
+  const task = startPeriodicTask(sweep, intervalMs);
+  return { sweep, close: () => task.stop() };
 }

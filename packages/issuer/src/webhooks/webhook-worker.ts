@@ -1,14 +1,14 @@
 import type { RedisKeys } from "@patgate/shared";
 import { Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { closeBullmq } from "../redis/close-bullmq.js";
+import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
 import { blockingConnectionOptions } from "../redis/connection-options.js";
 import { type AttemptParts, attemptDelivery } from "./attempt-delivery.js";
 import { WEBHOOK_QUEUE, type WebhookJob } from "./webhook-queue.js";
 
 export interface WebhookWorkerOptions extends AttemptParts {
   /** A connection to copy; the worker's own is blocking ({@link blockingConnectionOptions}). */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly keys: RedisKeys;
   /** Deliveries made at once; default 4. */
   readonly concurrency?: number;
@@ -34,7 +34,7 @@ export interface WebhookWorker {
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
   const { deliveries, keys, concurrency = 4, lockDurationMs = 5000 } = options;
   // Not the copied connection's timeouts: a command timeout would abort BullMQ's BZPOPMIN.
-  const connection = options.connection.duplicate(blockingConnectionOptions());
+  const connection = duplicateConnection(options.connection, blockingConnectionOptions());
   connection.on("error", () => {});
 
   const worker = new Worker<WebhookJob>(

@@ -1,7 +1,7 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
 import type { WebhookConfig } from "../config.js";
 import { type EventSink, noEvents } from "../events/token-events.js";
+import type { RedisConnection } from "../redis/connection.js";
 import type { DeliveryHooks } from "./attempt-delivery.js";
 import { parseWebhookSecret } from "./signature.js";
 import { type StoreQueue, startStoreQueue } from "./store-queue.js";
@@ -13,7 +13,7 @@ import { createWebhookWorker } from "./webhook-worker.js";
 /** With Redis: BullMQ carries the deliveries. */
 export interface RedisWebhookOptions {
   /** A fail-fast command connection; copied, never closed here. */
-  readonly connection: Redis;
+  readonly connection: RedisConnection;
   readonly keys: RedisKeys;
   /** Run the delivery worker in this process (where the revocation worker runs). Default false. */
   readonly worker?: boolean;

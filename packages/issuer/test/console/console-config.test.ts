@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { consoleConfig } from "../../src/console/console-config.js";
+import { consoleConfig } from "../../src/config/console-config.js";
 import { identityFromClaims } from "../../src/console/oidc.js";
 import { ConfigError } from "../../src/env-values.js";
 

@@ -68,7 +68,12 @@ describe("admin input the deny-list cannot carry", () => {
     const before = await revocationCount();
     const response = await send(method, url === "TOKEN" ? `/admin/tokens/${tokenId}` : url, body);
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toEqual({ error: "invalid_request", error_description: expect.any(String), field });
+    expect(response.json()).toEqual({
+      error: "invalid_request",
+      error_code: "field_invalid",
+      error_description: expect.any(String),
+      field,
+    });
     expect(await revocationCount()).toBe(before);
   });
 

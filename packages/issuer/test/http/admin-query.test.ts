@@ -33,7 +33,8 @@ describe("query parameters on admin routes", () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({
       error: "invalid_request",
-      error_description: "unknown query parameter (see field)",
+      error_code: "field_invalid",
+      error_description: expect.any(String),
       field,
     });
   });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
 import type { AuditLog } from "../../src/audit/audit-log.js";
 import { createAuditLog, createAuditTable } from "../../src/audit/audit-log.js";
-import { ISSUER, type TestIssuer, testIssuer } from "../app-fixture.js";
+import { expectError, ISSUER, type TestIssuer, testIssuer } from "../app-fixture.js";
 
 let issuer: TestIssuer;
 let admin: string;
@@ -209,9 +209,7 @@ describe("token management", () => {
     ["an unknown route", "GET", "/admin/nothing", undefined, 404, "not_found"],
   ] as const)("%s -> %i %s", async (_label, method, url, payload, status, error) => {
     const response = await call(method, url, payload);
-    expect(response.statusCode).toBe(status);
-    expect(response.json()).toMatchObject({ error });
-    expect(typeof response.json().error_description).toBe("string");
+    expectError(response, status, error);
   });
 
   it("refuses a duplicate id with 409", async () => {

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { expectError, type TestIssuer, testIssuer } from "../app-fixture.js";
 
 // Hundreds of malformed requests across every endpoint, each with the status
 // and RFC 6749 / 6750 error it must get: never a 5xx, never a stack trace,
@@ -449,10 +449,7 @@ describe("bad input", () => {
       headers: { ...c.headers, ...(c.admin ? { authorization: `Bearer ${adminJwt}` } : {}) },
       ...(c.payload === undefined ? {} : { payload: c.payload }),
     });
-    expect(response.statusCode).toBe(c.status);
-    const body = response.json();
-    expect(body.error).toBe(c.error);
-    expect(typeof body.error_description).toBe("string");
+    expectError(response, c.status, c.error);
     expect(response.headers["content-type"]).toMatch(/^application\/json/);
     expect(response.body).not.toMatch(/\bat .*:\d+:\d+|node_modules|\/src\//);
     // RFC 6750 for bearer tokens, RFC 6749 §5.2 (a Basic challenge) for client authentication.

@@ -168,4 +168,33 @@ describe("discovery and operations", () => {
     );
     expect((await issuer.app.inject({ url: "/docs" })).statusCode).toBeLessThan(400);
   });
+
+  it("documents the /token and /revoke bodies, as a form and as JSON", async () => {
+    const doc = (await issuer.app.inject({ url: "/docs/json" })).json();
+    for (const [path, parameter] of [
+      ["/token", "subject_token"],
+      ["/revoke", "token"],
+      ["/introspect", "token"],
+    ] as const) {
+      const content = doc.paths[path].post.requestBody.content;
+      expect(Object.keys(content).sort()).toEqual(["application/json", "application/x-www-form-urlencoded"]);
+      expect(Object.keys(content["application/json"].schema.properties)).toContain(parameter);
+    }
+    expect(doc.paths["/revoke"].post.requestBody.content["application/json"].schema.required).toEqual(["token"]);
+  });
+
+  it("documents one page query (limit, cursor) on every paged admin list", async () => {
+    const doc = (await issuer.app.inject({ url: "/docs/json" })).json();
+    for (const path of [
+      "/admin/tokens",
+      "/admin/audit",
+      "/admin/tokens/{tokenId}/audit",
+      "/admin/webhooks/deliveries",
+    ]) {
+      const names = (doc.paths[path].get.parameters as { name: string; in: string }[])
+        .filter((p) => p.in === "query")
+        .map((p) => p.name);
+      expect(names).toEqual(expect.arrayContaining(["limit", "cursor"]));
+    }
+  });
 });

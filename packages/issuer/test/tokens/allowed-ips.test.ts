@@ -63,7 +63,7 @@ describe("an exchange from outside a PAT's allow-list", () => {
       remoteAddress: "198.51.100.1",
       headers: { authorization: `Bearer ${token.slice(0, -8)}AAAAAAAA` },
     });
-    expect(stranger.json().error_description).toBe("subject_token is invalid");
+    expect(stranger.json()).toMatchObject({ error: "invalid_request", error_code: "subject_invalid" });
   });
 
   it("is set, replaced and removed through the admin API, and a narrowed list denies JWTs minted before", async () => {

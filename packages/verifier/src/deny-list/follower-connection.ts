@@ -1,4 +1,7 @@
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
+
+/** What the follower reads from: one Redis, or a Redis Cluster (ioredis `Cluster`). */
+export type FollowerRedis = Redis | Cluster;
 
 /**
  * How much longer than its block time a read may take before the connection
@@ -47,7 +50,7 @@ function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
 /** The follower's own connection: every read bounded by a deadline, replaced when one is missed. */
 export interface FollowerConnection {
   /** Runs `command` on the current connection; rejects with {@link ReadDeadlineError} past the deadline. */
-  read<T>(command: (redis: Redis) => Promise<T>): Promise<T>;
+  read<T>(command: (redis: FollowerRedis) => Promise<T>): Promise<T>;
   /** Drops the current connection (it missed a deadline) and starts a new one. */
   replace(): void;
   close(): void;
@@ -81,14 +84,34 @@ function withinDeadline<T>(command: Promise<T>, deadlineMs: number): Promise<T> 
   });
 }
 
-/** Opens a connection of the follower's own, copied from `base` with `duplicate()`. */
-export function openFollowerConnection(base: Redis, options: FollowerConnectionOptions): FollowerConnection {
+/**
+ * A copy of `base` with the follower's options. A cluster copy keeps the
+ * cluster's own options (seed nodes, `scaleReads`, NAT map, TLS) and gets the
+ * follower's on each node connection, plus an offline queue of its own: the
+ * blocking read of a follower then holds a node connection of its own
+ * cluster client, never one that other commands queue behind.
+ */
+function copyConnection(base: FollowerRedis, options: Partial<RedisOptions>): FollowerRedis {
+  if (!base.isCluster) return (base as Redis).duplicate(options);
+  const cluster = base as Cluster;
+  const { enableOfflineQueue, lazyConnect, ...node } = options;
+  const copied: ClusterOptions = {
+    ...cluster.options,
+    enableOfflineQueue: enableOfflineQueue ?? true,
+    lazyConnect: lazyConnect ?? false,
+    redisOptions: { ...cluster.options.redisOptions, ...node },
+  };
+  return cluster.duplicate([], copied);
+}
+
+/** Opens a connection of the follower's own, copied from `base` (its `duplicate()`). */
+export function openFollowerConnection(base: FollowerRedis, options: FollowerConnectionOptions): FollowerConnection {
   const { deadlineMs, onError, onClose } = options;
   let closed = false;
 
   /** A new connection; only the current one's events count. */
-  function connect(): Redis {
-    const connection = base.duplicate(followerConnectionOptions(deadlineMs));
+  function connect(): FollowerRedis {
+    const connection = copyConnection(base, followerConnectionOptions(deadlineMs));
     connection.on("error", (error: unknown) => {
       if (connection === current && !closed) onError?.(error);
     });

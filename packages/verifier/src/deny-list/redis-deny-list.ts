@@ -1,13 +1,29 @@
 import { DEFAULT_REDIS_PREFIX } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { errorText, type VerifierLogger } from "../logger.js";
 import type { DenyList } from "./deny-list.js";
 import { createMemoryDenyList } from "./memory-deny-list.js";
-import { type FollowerStatus, startStreamFollower } from "./stream-follower.js";
+import { type FollowerRedis, type FollowerStatus, startStreamFollower } from "./stream-follower.js";
 
 export interface RedisDenyListOptions {
-  /** A Redis URL (`redis://…`), or an ioredis client to copy (it is not closed). */
-  readonly redis: string | Redis;
+  /**
+   * A Redis URL (`redis://…`, `rediss://…`); the seed nodes of a Redis Cluster
+   * (an array of such URLs: ElastiCache Serverless, MemoryDB, cluster mode
+   * enabled); or an ioredis `Redis` or `Cluster` to copy (it is not closed).
+   *
+   * @example { redis: ["redis://10.0.0.1:6379", "redis://10.0.0.2:6379"], readFromReplicas: true }
+   */
+  readonly redis: string | readonly string[] | Redis | Cluster;
+  /**
+   * With cluster seed nodes: read the change stream from replicas (ioredis
+   * `scaleReads: "slave"`), so thousands of verifiers do not all block on the
+   * one primary holding patgate's slot. The price is replication lag: a
+   * revocation reaches these verifiers when the replica has it (usually well
+   * under a millisecond more, more when the replica falls behind). Default
+   * false: read from the primary. With a `Cluster` given, its own
+   * `scaleReads` applies.
+   */
+  readonly readFromReplicas?: boolean;
   /** Key prefix; the issuer's default (`patgate`, `PATGATE_REDIS_PREFIX`). */
   readonly keyPrefix?: string;
   /**
@@ -48,9 +64,10 @@ function followerBlockMs(maxStalenessSeconds: number): number {
  * ioredis is an optional peer, loaded only by users of the Redis deny-list; its
  * absence gets a message that says what to install, not a bare module error.
  */
-async function loadIoredis(): Promise<typeof Redis> {
+async function loadIoredis(): Promise<{ readonly Redis: typeof Redis; readonly Cluster: typeof Cluster }> {
   try {
-    return (await import("ioredis")).Redis;
+    const { Redis, Cluster } = await import("ioredis");
+    return { Redis, Cluster };
   } catch (error) {
     if ((error as { code?: string } | null)?.code !== "ERR_MODULE_NOT_FOUND") throw error;
     throw new Error("ioredis is not installed (`npm install ioredis`), and denyList.redis needs it", {
@@ -60,21 +77,43 @@ async function loadIoredis(): Promise<typeof Redis> {
 }
 
 /**
+ * A connection for the follower to copy, from a URL or cluster seed URLs; it
+ * never connects itself (`lazyConnect`), and is dropped once copied.
+ */
+async function connectionTemplate(options: RedisDenyListOptions): Promise<FollowerRedis> {
+  const ioredis = await loadIoredis();
+  if (typeof options.redis === "string") {
+    return new ioredis.Redis(options.redis, { lazyConnect: true, maxRetriesPerRequest: null });
+  }
+  const urls = (options.redis as readonly string[]).map((text) => new URL(text));
+  const first = urls[0];
+  if (!first) throw new TypeError("denyList.redis: a cluster needs at least one seed node URL");
+  return new ioredis.Cluster(
+    urls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 6379) })),
+    {
+      lazyConnect: true,
+      // Node names as the cluster announces them, as ioredis documents for ElastiCache with TLS.
+      dnsLookup: (address, callback) => callback(null, address),
+      scaleReads: options.readFromReplicas ? "slave" : "master",
+      redisOptions: {
+        maxRetriesPerRequest: null,
+        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+        ...(first.protocol === "rediss:" ? { tls: {} } : {}),
+      },
+    },
+  );
+}
+
+/**
  * Loads the deny-list snapshot from Redis and follows every change after it
  * (see `startStreamFollower`). `available()` turns false once Redis has been
  * silent for longer than `maxStalenessSeconds`: the documented fail-closed policy.
  */
 export async function createRedisDenyList(options: RedisDenyListOptions): Promise<RedisDenyList> {
   const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, onChange, logger, now = Date.now } = options;
-  let base: Redis;
-  let owned = false;
-  if (typeof options.redis === "string") {
-    const RedisClient = await loadIoredis();
-    base = new RedisClient(options.redis, { lazyConnect: true, maxRetriesPerRequest: null });
-    owned = true;
-  } else {
-    base = options.redis;
-  }
+  const owned = typeof options.redis === "string" || Array.isArray(options.redis);
+  const base = owned ? await connectionTemplate(options) : (options.redis as FollowerRedis);
   const list = createMemoryDenyList();
   /** Whether a snapshot has loaded, and whether the logger was told why it had not. */
   let loaded = false;

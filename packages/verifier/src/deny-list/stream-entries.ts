@@ -6,7 +6,7 @@ import {
   type RevocationEvent,
   STREAM_FIELDS,
 } from "@patgate/shared";
-import type { Redis } from "ioredis";
+import type { FollowerRedis } from "./follower-connection.js";
 
 /** Where a follower stands on the change stream. */
 export interface StreamPosition {
@@ -75,7 +75,7 @@ export function parseEventText(text: string): RevocationEvent | undefined {
  * Reads the hash of live entries and the last stream entry in one MULTI, so
  * nothing falls between them: every event after the snapshot is after its id.
  */
-export async function readSnapshot(redis: Redis, keys: RedisKeys): Promise<Snapshot> {
+export async function readSnapshot(redis: FollowerRedis, keys: RedisKeys): Promise<Snapshot> {
   const results = await redis.multi().xrevrange(keys.events, "+", "-", "COUNT", 1).hgetall(keys.denyEntries).exec();
   if (!results) throw new Error("snapshot transaction aborted");
   const [[lastError, last], [hashError, hash]] = results as [
@@ -97,7 +97,7 @@ export async function readSnapshot(redis: Redis, keys: RedisKeys): Promise<Snaps
 }
 
 /** The newest entry of the stream, if any. */
-export async function readNewest(redis: Redis, keys: RedisKeys): Promise<StreamEntry | undefined> {
+export async function readNewest(redis: FollowerRedis, keys: RedisKeys): Promise<StreamEntry | undefined> {
   const [newest] = (await redis.xrevrange(keys.events, "+", "-", "COUNT", 1)) as StreamEntry[];
   return newest;
 }

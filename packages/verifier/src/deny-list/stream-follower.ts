@@ -1,8 +1,8 @@
 import { DEFAULT_REDIS_PREFIX, type DenyEntry, type RevocationEvent, redisKeys } from "@patgate/shared";
-import type { Redis } from "ioredis";
 import {
   DEADLINE_GRACE_MS,
   type FollowerConnection,
+  type FollowerRedis,
   openFollowerConnection,
   ReadDeadlineError,
 } from "./follower-connection.js";
@@ -18,6 +18,8 @@ import {
   type StreamReply,
   sequenceOf,
 } from "./stream-entries.js";
+
+export type { FollowerRedis } from "./follower-connection.js";
 
 /** What a follower feeds: a full snapshot (at start, and after falling behind a trimmed stream), then each event. */
 export interface FollowerHandlers {
@@ -53,12 +55,14 @@ export interface StreamFollower {
 /** Options of {@link startStreamFollower}. */
 export interface StreamFollowerOptions {
   /**
-   * An ioredis connection to copy: the follower makes its own with
-   * `duplicate()` for the blocking reads (a new one whenever a read misses its
-   * deadline), and closes it. Its command, socket and blocking timeouts are not
-   * copied: the follower bounds every read itself.
+   * An ioredis connection to copy, `Redis` or `Cluster`: the follower makes
+   * its own with `duplicate()` for the blocking reads (a new one whenever a
+   * read misses its deadline), and closes it. Its command, socket and blocking
+   * timeouts are not copied: the follower bounds every read itself. A cluster
+   * copy keeps its `scaleReads`, so `scaleReads: "slave"` reads the stream
+   * from replicas.
    */
-  readonly redis: Redis;
+  readonly redis: FollowerRedis;
   /** The issuer's Redis key prefix (`PATGATE_REDIS_PREFIX`); default `patgate`. */
   readonly keyPrefix?: string;
   /** Told the snapshot, then every event. */

@@ -1,8 +1,8 @@
 import { redisKeys } from "@patgate/shared";
-import { Redis } from "ioredis";
 import type { IssuerConfig } from "../../config.js";
 import { dynamoClient } from "../../dependencies.js";
 import { startWorkerLifecycle } from "../../lifecycle/worker-lifecycle.js";
+import { openRedis, redisTarget } from "../../redis/connection.js";
 import { commandConnectionOptions } from "../../redis/connection-options.js";
 import { createOutbox, outboxTableName } from "../../revocation/outbox.js";
 import { startOutboxSweeper } from "../../revocation/outbox-sweeper.js";
@@ -17,11 +17,12 @@ import type { CliIO } from "../output.js";
  * webhooks. Stops on SIGTERM / SIGINT.
  */
 export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> {
-  if (!config.redisUrl) throw new CliError("patgate worker needs REDIS_URL", 2);
+  const target = redisTarget(config);
+  if (!target) throw new CliError("patgate worker needs REDIS_URL or REDIS_CLUSTER_NODES", 2);
   if (config.embedded)
     throw new CliError("patgate worker needs DYNAMODB_ENDPOINT or AWS configuration (the outbox lives in DynamoDB)", 2);
   const keys = redisKeys(config.redisPrefix);
-  const redis = new Redis(config.redisUrl, commandConnectionOptions());
+  const redis = openRedis(target, commandConnectionOptions());
   redis.on("error", () => {});
   const dynamo = dynamoClient(config);
   const outbox = createOutbox(dynamo, outboxTableName(config.tableName));

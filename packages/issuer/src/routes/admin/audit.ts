@@ -1,6 +1,8 @@
-import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { invalidField } from "../../http/http-error.js";
+import { pageQuery, pageSize } from "../../http/page-query.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { adminErrors } from "./schemas.js";
 
 /** `since`: epoch seconds, or an ISO 8601 date or time. */
@@ -8,7 +10,7 @@ function parseSince(text: string): number {
   if (/^\d{1,12}$/.test(text)) return Number(text);
   const ms = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms))
-    throw invalidRequest("since must be epoch seconds or an ISO 8601 date or time", "since");
+    throw invalidField("since", "since must be epoch seconds or an ISO 8601 date or time");
   return Math.floor(ms / 1000);
 }
 
@@ -17,7 +19,7 @@ function parseSince(text: string): number {
  * action and time: owner revocations, jti denials and key rotations (which
  * name no token) as much as every token's lines.
  */
-export async function auditRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function auditRoutes(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   app.get(
     "/audit",
     {
@@ -25,32 +27,27 @@ export async function auditRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         tags: ["admin"],
         summary: "The global audit trail, newest first",
         security: [{ bearer: [] }],
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            actor: { type: "string", maxLength: 300 },
-            action: { type: "string", maxLength: 100 },
-            since: {
-              type: "string",
-              description: "epoch seconds or ISO 8601; default: the retention period (400 days)",
-            },
-            limit: { type: "string", description: "1-100, default 50" },
-            cursor: { type: "string" },
+        querystring: Type.Object(
+          {
+            actor: Type.Optional(Type.String({ maxLength: 300 })),
+            action: Type.Optional(Type.String({ maxLength: 100 })),
+            since: Type.Optional(
+              Type.String({ description: "epoch seconds or ISO 8601; default: the retention period (400 days)" }),
+            ),
+            ...pageQuery(100, 50),
           },
-        },
+          { additionalProperties: false },
+        ),
         response: adminErrors,
       },
     },
     async (request) => {
-      const { actor, action, since, limit, cursor } = request.query as Record<string, string | undefined>;
-      const pageSize = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
-        throw invalidRequest("limit must be an integer from 1 to 100", "limit");
+      const { actor, action, since, limit, cursor } = request.query;
+      const size = pageSize(limit, 100, 50);
       const reader = ctx.auditTrail?.listAll;
       if (!reader) return { items: [] };
       return reader({
-        limit: pageSize,
+        limit: size,
         ...(cursor !== undefined ? { cursor } : {}),
         ...(since !== undefined ? { since: parseSince(since) } : {}),
         ...(actor !== undefined ? { actor } : {}),

@@ -1,12 +1,13 @@
 import { isWellFormedText } from "@patgate/shared";
-import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
-import { audited, MAX_JTI_LENGTH, nowSeconds, objectBody, security } from "./route-helpers.js";
+import { invalidField } from "../../http/http-error.js";
+import type { IssuerApp } from "../../http/typed-app.js";
+import { audited, MAX_JTI_LENGTH, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/jwts/revoke`: denies one JWT by its `jti`. */
-export async function denyJtiRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function denyJtiRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { revoker, config } = ctx;
   app.post(
     "/jwts/revoke",
@@ -15,14 +16,10 @@ export async function denyJtiRoute(app: FastifyInstance, ctx: IssuerContext): Pr
         tags: ["admin"],
         summary: "Deny one JWT by its jti",
         security,
-        body: {
-          type: "object",
-          required: ["jti"],
-          properties: {
-            jti: { type: "string" },
-            expiresAt: { type: "integer", description: "the JWT's exp; default: now + the JWT lifetime" },
-          },
-        },
+        body: Type.Object({
+          jti: Type.String(),
+          expiresAt: Type.Optional(Type.Integer({ description: "the JWT's exp; default: now + the JWT lifetime" })),
+        }),
         response: {
           200: { type: "object", properties: { jti: { type: "string" }, propagation: propagationSchema } },
           ...adminErrors,
@@ -30,21 +27,19 @@ export async function denyJtiRoute(app: FastifyInstance, ctx: IssuerContext): Pr
       },
     },
     async (request) => {
-      const body = objectBody(request);
-      const { jti } = body;
-      if (typeof jti !== "string" || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
-        throw invalidRequest(`jti must be a string of 1-${MAX_JTI_LENGTH} characters`, "jti");
+      const { jti, expiresAt: claimedExp } = request.body;
+      if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+        throw invalidField("jti", `jti must be a string of 1-${MAX_JTI_LENGTH} characters`);
       }
       if (!isWellFormedText(jti))
-        throw invalidRequest("jti must be well-formed text (no control characters or lone surrogates)", "jti");
+        throw invalidField("jti", "jti must be well-formed text (no control characters or lone surrogates)");
       const latestExp = nowSeconds(ctx) + config.jwtTtlSeconds;
       let expiresAt = latestExp;
-      if (body.expiresAt !== undefined) {
-        if (typeof body.expiresAt !== "number" || !Number.isSafeInteger(body.expiresAt)) {
-          throw invalidRequest("expiresAt must be an integer epoch time in seconds", "expiresAt");
-        }
+      if (claimedExp !== undefined) {
+        if (!Number.isSafeInteger(claimedExp))
+          throw invalidField("expiresAt", "expiresAt must be an integer epoch time in seconds");
         // No JWT outlives now + TTL, so a larger value would only bloat the deny-list.
-        expiresAt = Math.min(body.expiresAt, latestExp);
+        expiresAt = Math.min(claimedExp, latestExp);
       }
       ctx.metrics.revocations.inc({ kind: "jti" });
       const result = await audited(ctx, request, "jwt.deny", { details: { jti } }, () =>

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
 import { adminAuth } from "../../http/admin-auth-plugin.js";
+import { typed } from "../../http/typed-app.js";
 import { auditRoutes } from "./audit.js";
 import { createTokenRoute } from "./create-token.js";
 import { denyJtiRoute } from "./deny-jti.js";
@@ -40,5 +41,5 @@ const ROUTES = [
  */
 export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
   await app.register(adminAuth, ctx);
-  for (const route of ROUTES) await route(app, ctx);
+  for (const route of ROUTES) await route(typed(app), ctx);
 }

@@ -1,12 +1,12 @@
-import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { pageSize } from "../../http/page-query.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import type { ListOptions } from "../../tokens/types.js";
 import { security } from "./route-helpers.js";
 import { adminErrors, listQuery, tokenRecordSchema } from "./schemas.js";
 
 /** `GET /admin/tokens`: a page of PATs, filtered by owner, role and status. */
-export async function listTokensRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function listTokensRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens",
@@ -26,20 +26,12 @@ export async function listTokensRoute(app: FastifyInstance, ctx: IssuerContext):
       },
     },
     async (request) => {
-      const query = request.query as Record<string, unknown>;
-      for (const [key, value] of Object.entries(query)) {
-        if (Array.isArray(value)) throw invalidRequest(`${key} must not be repeated`, key);
-      }
-      const { owner, role, limit, cursor, active } = query as Record<string, string | undefined>;
-      let pageSize: number | undefined;
-      if (limit !== undefined) {
-        pageSize = /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-        if (!Number.isInteger(pageSize)) throw invalidRequest("limit must be an integer from 1 to 100", "limit");
-      }
+      // The schema lets each parameter through once, as a string.
+      const { owner, role, limit, cursor, active } = request.query;
       const options: ListOptions = {
         ...(owner !== undefined ? { owner } : {}),
         ...(role !== undefined ? { hasRole: role } : {}),
-        ...(pageSize !== undefined ? { limit: pageSize } : {}),
+        limit: pageSize(limit, 100, 50),
         ...(cursor !== undefined ? { cursor } : {}),
         ...(active === "true" ? { includeRevoked: false, includeExpired: false } : {}),
       };

@@ -1,10 +1,10 @@
-import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { audited, by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/restore`: lifts a revocation for JWTs minted from now on. */
-export async function restoreTokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function restoreTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { revoker } = ctx;
   app.post(
     "/tokens/:tokenId/restore",
@@ -18,7 +18,7 @@ export async function restoreTokenRoute(app: FastifyInstance, ctx: IssuerContext
       },
     },
     async (request) => {
-      const { tokenId } = request.params as { tokenId: string };
+      const { tokenId } = request.params;
       return audited(ctx, request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId, by(request)));
     },
   );

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { IssuerContext } from "../../context.js";
-import { invalidRequest } from "../../http/http-error.js";
+import { pageQuery, pageSize } from "../../http/page-query.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { security } from "./route-helpers.js";
 
 /** `GET /admin/revocations`: recent revocations and how far each got. */
-export async function revocationsRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function revocationsRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   app.get(
     "/revocations",
     {
@@ -14,20 +15,12 @@ export async function revocationsRoute(app: FastifyInstance, ctx: IssuerContext)
         description:
           "state: pending (on its way), propagated (on the deny-list) or failed (given up on, with the reason; kept a week).",
         security,
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: { limit: { type: "string", description: "1-500, default 100" } },
-        },
+        // The newest ones only: no cursor.
+        querystring: Type.Object({ limit: pageQuery(500, 100).limit }, { additionalProperties: false }),
       },
     },
     async (request) => {
-      const { limit } = request.query as { limit?: unknown };
-      const size =
-        limit === undefined ? 100 : typeof limit === "string" && /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-      if (!Number.isInteger(size) || size < 1 || size > 500)
-        throw invalidRequest("limit must be an integer from 1 to 500", "limit");
-      const items = await ctx.outbox.recent(size);
+      const items = await ctx.outbox.recent(pageSize(request.query.limit, 500, 100));
       return {
         pending: items.filter((i) => i.state === "pending").length,
         failed: items.filter((i) => i.state === "failed").length,

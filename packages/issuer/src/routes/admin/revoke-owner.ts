@@ -1,11 +1,12 @@
-import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { IssuerContext } from "../../context.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { checkOwner } from "../../tokens/validation.js";
 import { audited, by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/owners/{owner}/revoke`: revokes every PAT of an owner at once. */
-export async function revokeOwnerRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function revokeOwnerRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { revoker } = ctx;
   app.post(
     "/owners/:owner/revoke",
@@ -14,7 +15,7 @@ export async function revokeOwnerRoute(app: FastifyInstance, ctx: IssuerContext)
         tags: ["admin"],
         summary: "Revoke every PAT of an owner, and every JWT minted for that owner",
         security,
-        params: { type: "object", properties: { owner: { type: "string" } }, required: ["owner"] },
+        params: Type.Object({ owner: Type.String() }),
         response: {
           200: {
             type: "object",
@@ -26,7 +27,7 @@ export async function revokeOwnerRoute(app: FastifyInstance, ctx: IssuerContext)
     },
     async (request) => {
       // Checked before anything is recorded: an owner the deny-list cannot carry would sit in the outbox for ever.
-      const owner = checkOwner((request.params as { owner: string }).owner);
+      const owner = checkOwner(request.params.owner);
       ctx.metrics.revocations.inc({ kind: "owner" });
       const result = await audited(ctx, request, "owner.revoke", { details: { owner } }, () =>
         revoker.revokeOwner(owner, by(request)),

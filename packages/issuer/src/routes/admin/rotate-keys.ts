@@ -1,10 +1,10 @@
-import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { audited, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors } from "./schemas.js";
 
 /** `POST /admin/keys/rotate`: adds a signing key, published before it signs. */
-export async function rotateKeysRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function rotateKeysRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { keys } = ctx;
   app.post(
     "/keys/rotate",

@@ -1,10 +1,10 @@
-import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
-import { audited, by, objectBody, security } from "./route-helpers.js";
+import type { IssuerApp } from "../../http/typed-app.js";
+import { audited, by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema, rotateBody, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/rotate`: a new secret, the old one working for a grace period. */
-export async function rotateTokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function rotateTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { revoker } = ctx;
   app.post(
     "/tokens/:tokenId/rotate",
@@ -25,8 +25,9 @@ export async function rotateTokenRoute(app: FastifyInstance, ctx: IssuerContext)
       },
     },
     async (request, reply) => {
-      const { tokenId } = request.params as { tokenId: string };
-      const { graceSeconds = 0 } = objectBody(request) as { graceSeconds?: number };
+      const { tokenId } = request.params;
+      // No body at all is a rotation without grace.
+      const { graceSeconds = 0 } = request.body ?? {};
       const rotated = await audited(ctx, request, "token.rotate", { tokenId, details: { graceSeconds } }, () =>
         revoker.rotateToken(tokenId, graceSeconds, by(request)),
       );

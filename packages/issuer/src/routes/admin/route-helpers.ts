@@ -2,7 +2,7 @@ import { MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
 import type { AuditEvent } from "../../audit/audit-event.js";
 import type { IssuerContext } from "../../context.js";
-import { HttpError, invalidRequest } from "../../http/http-error.js";
+import { HttpError } from "../../http/http-error.js";
 import { adminErrors, propagationSchema, tokenRecordSchema } from "./schemas.js";
 
 /** Every admin route takes a bearer JWT (OpenAPI). */
@@ -22,12 +22,6 @@ export const changeResponse = {
 
 export function nowSeconds(ctx: IssuerContext): number {
   return Math.floor(ctx.now() / 1000);
-}
-
-export function objectBody(request: FastifyRequest): Record<string, unknown> {
-  const body = request.body ?? {};
-  if (typeof body !== "object" || Array.isArray(body)) throw invalidRequest("the request body must be a JSON object");
-  return body as Record<string, unknown>;
 }
 
 /** The admin, for the events of the changes it makes. */

@@ -1,4 +1,11 @@
-/** JSON schemas of the admin API: they feed the OpenAPI document at /docs. Validation of values is the store's. */
+import { Type } from "typebox";
+import { pageQuery } from "../../http/page-query.js";
+
+/**
+ * Schemas of the admin API: they feed the OpenAPI document at /docs, and the
+ * input ones (TypeBox) type each route's body, params and query. They check
+ * shapes; validation of values is the store's, which names the field at fault.
+ */
 
 export const tokenRecordSchema = {
   type: "object",
@@ -26,21 +33,20 @@ export const tokenRecordSchema = {
 } as const;
 
 /** Body of a rotation: how long the old secret keeps working. */
-export const rotateBody = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    graceSeconds: {
-      type: "integer",
-      description: "seconds the old secret keeps working, 0 to 604800 (7 days); default 0",
-    },
+export const rotateBody = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({ description: "seconds the old secret keeps working, 0 to 604800 (7 days); default 0" }),
+    ),
   },
-} as const;
+  { additionalProperties: false },
+);
 
 export const errorSchema = {
   type: "object",
   properties: {
     error: { type: "string" },
+    error_code: { type: "string", description: "stable code (see the README), beside the RFC 6749 error" },
     error_description: { type: "string" },
     field: { type: "string" },
   },
@@ -52,63 +58,64 @@ export const propagationSchema = {
   description: "confirmed: on the deny-list stream; pending: stored, to be propagated once Redis answers",
 } as const;
 
-export const tokenIdParams = {
-  type: "object",
-  properties: { tokenId: { type: "string", description: "21 base62 characters" } },
-  required: ["tokenId"],
-} as const;
+export const tokenIdParams = Type.Object({
+  tokenId: Type.String({ description: "21 base62 characters" }),
+});
 
-const roles = { type: "array", items: { type: "string" }, maxItems: 50 } as const;
+const roles = Type.Array(Type.String(), { maxItems: 50 });
 
-export const createBody = {
-  type: "object",
-  required: ["owner"],
-  properties: {
-    owner: { type: "string" },
-    roles,
-    isAdmin: { type: "boolean" },
-    name: { type: "string" },
-    expiresAt: { type: "integer", description: "epoch seconds" },
-    expiresIn: { type: "integer", description: "seconds from now (instead of expiresAt)" },
-    allowedIps: {
-      type: "array",
+/**
+ * Body of a creation. Unknown fields pass the schema (the store refuses them,
+ * naming the field); the store checks every value.
+ */
+export const createBody = Type.Object({
+  owner: Type.String(),
+  roles: Type.Optional(roles),
+  isAdmin: Type.Optional(Type.Boolean()),
+  name: Type.Optional(Type.String()),
+  expiresAt: Type.Optional(Type.Integer({ description: "epoch seconds" })),
+  expiresIn: Type.Optional(Type.Integer({ description: "seconds from now (instead of expiresAt)" })),
+  allowedIps: Type.Optional(
+    Type.Array(Type.String(), {
       maxItems: 32,
-      items: { type: "string" },
       description: "IPv4/IPv6 CIDRs it may be exchanged from; omit for anywhere",
-    },
-  },
-} as const;
+    }),
+  ),
+});
 
-export const updateBody = {
-  type: "object",
-  properties: {
-    owner: { type: "string" },
-    isAdmin: { type: "boolean" },
-    name: { type: "string", description: "empty string removes the name" },
-    expiresAt: { type: ["integer", "null"], description: "epoch seconds, or null for no expiry" },
-    roles: {
+/** Body of an update: the shape only; the store checks every value and names the field at fault. */
+export const updateBody = Type.Object({
+  owner: Type.Optional(Type.String()),
+  isAdmin: Type.Optional(Type.Boolean()),
+  name: Type.Optional(Type.String({ description: "empty string removes the name" })),
+  expiresAt: Type.Optional(
+    Type.Union([Type.Integer(), Type.Null()], { description: "epoch seconds, or null for no expiry" }),
+  ),
+  roles: Type.Optional(
+    Type.Union([roles, Type.Object({ add: Type.Optional(roles) }), Type.Object({ remove: Type.Optional(roles) })], {
       description: "replace: an array; or {add: [...]}, or {remove: [...]} (atomic)",
-      anyOf: [roles, { type: "object", properties: { add: roles } }, { type: "object", properties: { remove: roles } }],
-    },
-    allowedIps: {
-      type: ["array", "null"],
-      items: { type: "string" },
+    }),
+  ),
+  allowedIps: Type.Optional(
+    Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "replaces the allow-list; null or [] removes it",
-    },
-  },
-} as const;
+    }),
+  ),
+});
 
-export const listQuery = {
-  type: "object",
-  additionalProperties: false,
-  properties: {
-    owner: { type: "string" },
-    role: { type: "string" },
-    limit: { type: "string", description: "1-100, default 50" },
-    cursor: { type: "string" },
-    active: { type: "string", enum: ["true", "false"], description: "true: only tokens neither revoked nor expired" },
+export const listQuery = Type.Object(
+  {
+    owner: Type.Optional(Type.String()),
+    role: Type.Optional(Type.String()),
+    ...pageQuery(100, 50),
+    active: Type.Optional(
+      Type.Union([Type.Literal("true"), Type.Literal("false")], {
+        description: "true: only tokens neither revoked nor expired",
+      }),
+    ),
   },
-} as const;
+  { additionalProperties: false },
+);
 
 /** Standard error responses of every admin route. */
 export const adminErrors = {

@@ -1,11 +1,11 @@
-import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../../context.js";
 import { HttpError } from "../../http/http-error.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { security } from "./route-helpers.js";
 import { adminErrors, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `GET /admin/tokens/{tokenId}`: one PAT, never its secret. */
-export async function showTokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function showTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens/:tokenId",
@@ -19,9 +19,9 @@ export async function showTokenRoute(app: FastifyInstance, ctx: IssuerContext): 
       },
     },
     async (request) => {
-      const { tokenId } = request.params as { tokenId: string };
+      const { tokenId } = request.params;
       const record = await store.get(tokenId);
-      if (!record) throw new HttpError(404, "not_found", "no such token");
+      if (!record) throw new HttpError("token_not_found");
       return record;
     },
   );

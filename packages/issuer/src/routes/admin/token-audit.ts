@@ -1,11 +1,13 @@
-import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { IssuerContext } from "../../context.js";
-import { HttpError, invalidRequest } from "../../http/http-error.js";
+import { HttpError } from "../../http/http-error.js";
+import { pageQuery, pageSize } from "../../http/page-query.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import { security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `GET /admin/tokens/{tokenId}/audit`: the audit trail of one PAT, newest first. */
-export async function tokenAuditRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function tokenAuditRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens/:tokenId/audit",
@@ -15,25 +17,16 @@ export async function tokenAuditRoute(app: FastifyInstance, ctx: IssuerContext):
         summary: "The audit trail of a PAT, newest first",
         security,
         params: tokenIdParams,
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: { limit: { type: "string" }, cursor: { type: "string" } },
-        },
+        querystring: Type.Object(pageQuery(100, 50), { additionalProperties: false }),
       },
     },
     async (request) => {
-      const { tokenId } = request.params as { tokenId: string };
-      const { limit, cursor } = request.query as { limit?: unknown; cursor?: unknown };
+      const { tokenId } = request.params;
+      const { limit, cursor } = request.query;
       if (!ctx.auditTrail) return { items: [] };
-      const pageSize =
-        limit === undefined ? 50 : typeof limit === "string" && /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
-        throw invalidRequest("limit must be an integer from 1 to 100", "limit");
-      if (cursor !== undefined && typeof cursor !== "string")
-        throw invalidRequest("cursor must not be repeated", "cursor");
-      if ((await store.get(tokenId)) === null) throw new HttpError(404, "not_found", "no such token");
-      return ctx.auditTrail.list(tokenId, { limit: pageSize, ...(cursor !== undefined ? { cursor } : {}) });
+      const size = pageSize(limit, 100, 50);
+      if ((await store.get(tokenId)) === null) throw new HttpError("token_not_found");
+      return ctx.auditTrail.list(tokenId, { limit: size, ...(cursor !== undefined ? { cursor } : {}) });
     },
   );
 }

@@ -1,6 +1,8 @@
-import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { IssuerContext } from "../../context.js";
-import { HttpError, invalidRequest } from "../../http/http-error.js";
+import { HttpError, invalidField } from "../../http/http-error.js";
+import { pageQuery, pageSize } from "../../http/page-query.js";
+import type { IssuerApp } from "../../http/typed-app.js";
 import type { WebhookDelivery } from "../../webhooks/webhook-deliveries.js";
 import { adminErrors } from "./schemas.js";
 
@@ -56,7 +58,7 @@ function view(delivery: WebhookDelivery) {
  * puts a failed one back in the queue. Registered inside the admin routes, so
  * their authentication applies.
  */
-export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function webhookDeliveryRoutes(app: IssuerApp, ctx: IssuerContext): Promise<void> {
   const { webhooks, audit, now } = ctx;
 
   app.get(
@@ -66,14 +68,10 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
         tags: ["admin"],
         summary: "Webhook deliveries that failed (or are pending), newest first",
         security,
-        querystring: {
-          type: "object",
-          properties: {
-            state: { type: "string", description: "failed (default) or pending" },
-            limit: { type: "string", description: "1-100, default 50" },
-            cursor: { type: "string" },
-          },
-        },
+        querystring: Type.Object({
+          state: Type.Optional(Type.String({ description: "failed (default) or pending" })),
+          ...pageQuery(100, 50),
+        }),
         response: {
           200: {
             type: "object",
@@ -84,15 +82,9 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
       },
     },
     async (request) => {
-      const query = request.query as Record<string, unknown>;
-      for (const [key, value] of Object.entries(query)) {
-        if (typeof value !== "string") throw invalidRequest(`${key} must be given once`, key);
-      }
-      const { state = "failed", limit, cursor } = query as Record<string, string | undefined>;
-      if (state !== "failed" && state !== "pending") throw invalidRequest("state must be failed or pending", "state");
-      const size = limit === undefined ? 50 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-      if (!Number.isInteger(size) || size < 1 || size > 100)
-        throw invalidRequest("limit must be an integer from 1 to 100", "limit");
+      const { state = "failed", limit, cursor } = request.query;
+      if (state !== "failed" && state !== "pending") throw invalidField("state", "state must be failed or pending");
+      const size = pageSize(limit, 100, 50);
       if (!webhooks) return { items: [] };
       const page = await webhooks.deliveries.list({ state, limit: size, ...(cursor ? { cursor } : {}) });
       return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
@@ -106,7 +98,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
         tags: ["admin"],
         summary: "Deliver a failed webhook event again (same webhook-id), with a fresh set of attempts",
         security,
-        params: { type: "object", properties: { id: { type: "string" } }, required: ["id"] },
+        params: Type.Object({ id: Type.String() }),
         response: {
           202: { type: "object", properties: { id: { type: "string" }, state: { type: "string" } } },
           ...adminErrors,
@@ -114,8 +106,8 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      if (!/^msg_[A-Za-z0-9_-]{1,200}$/.test(id)) throw new HttpError(404, "not_found", "no such failed delivery");
+      const { id } = request.params;
+      if (!/^msg_[A-Za-z0-9_-]{1,200}$/.test(id)) throw new HttpError("delivery_not_found");
       const requeued = webhooks ? await webhooks.retry(id) : false;
       audit.record({
         action: "webhook.retry",
@@ -126,7 +118,7 @@ export async function webhookDeliveryRoutes(app: FastifyInstance, ctx: IssuerCon
         at: Math.floor(now() / 1000),
         details: { eventId: id },
       });
-      if (!requeued) throw new HttpError(404, "not_found", "no such failed delivery");
+      if (!requeued) throw new HttpError("delivery_not_found");
       return reply.status(202).send({ id, state: "pending" });
     },
   );

@@ -1,0 +1,56 @@
+import { isAbsolute, resolve } from "node:path";
+import { DEFAULT_REDIS_PREFIX, redisKeys } from "@patgate/shared";
+import type { IssuerConfig } from "../config.js";
+import { type Env, fail, httpUrl } from "../env-values.js";
+import { redisConfig } from "../redis/redis-config.js";
+
+export type StorageConfig = Pick<
+  IssuerConfig,
+  | "dynamoEndpoint"
+  | "awsRegion"
+  | "awsCredentialsInEnv"
+  | "embedded"
+  | "tableName"
+  | "redisUrl"
+  | "redisClusterNodes"
+  | "redisPrefix"
+  | "dataDir"
+  | "signingKeysPath"
+>;
+
+/** Where the issuer keeps things: DynamoDB (or the embedded store), Redis, the data dir, the signing keys. */
+export function readStorageConfig(env: Env, cwd: string): StorageConfig {
+  const dynamoEndpoint = env.DYNAMODB_ENDPOINT ? httpUrl("DYNAMODB_ENDPOINT", env.DYNAMODB_ENDPOINT) : undefined;
+  const awsRegion = env.AWS_REGION?.trim() || undefined;
+  if (awsRegion !== undefined && !/^[a-z0-9-]{2,32}$/.test(awsRegion))
+    fail("AWS_REGION", "must be an AWS region name", awsRegion);
+  const awsConfigured = Boolean(awsRegion || env.AWS_PROFILE || env.AWS_ACCESS_KEY_ID);
+
+  const tableName = env.PATGATE_TABLE?.trim() || "patgate-tokens";
+  if (!/^[A-Za-z0-9_.-]{3,200}$/.test(tableName)) {
+    fail("PATGATE_TABLE", "must be 3-200 characters of letters, digits, '_', '-' or '.'", tableName);
+  }
+
+  const redis = redisConfig(env);
+  const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || DEFAULT_REDIS_PREFIX;
+  try {
+    redisKeys(redisPrefix);
+  } catch {
+    fail("PATGATE_REDIS_PREFIX", "must be 1-64 of [A-Za-z0-9_.:-]", redisPrefix);
+  }
+
+  const dataDirText = env.PATGATE_DATA_DIR?.trim() || ".patgate";
+  const dataDir = isAbsolute(dataDirText) ? dataDirText : resolve(cwd, dataDirText);
+  const signingKeysPath = env.PATGATE_SIGNING_KEYS?.trim() ? resolve(cwd, env.PATGATE_SIGNING_KEYS.trim()) : undefined;
+  return {
+    ...(dynamoEndpoint === undefined ? {} : { dynamoEndpoint }),
+    ...(awsRegion === undefined ? {} : { awsRegion }),
+    awsCredentialsInEnv: Boolean(env.AWS_ACCESS_KEY_ID),
+    embedded: dynamoEndpoint === undefined && !awsConfigured,
+    tableName,
+    ...redis,
+    redisPrefix,
+    dataDir,
+    ...(signingKeysPath === undefined ? {} : { signingKeysPath }),
+  };
+}
