@@ -6,6 +6,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import { createIssuerContext } from "./app-context.js";
+import { consolePlugin } from "./console/console-plugin.js";
 import type { AppDeps } from "./context.js";
 import { appLogger, installAccessLog } from "./http/app-logging.js";
 import { registerAppPlugins } from "./http/app-plugins.js";
@@ -91,5 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => wellKnownRoutes(scope, ctx));
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx), { prefix: "/admin" });
+  if (deps.console !== false)
+    await app.register(async (scope) => consolePlugin(scope, { ctx }), { prefix: "/console" });
   return app;
 }

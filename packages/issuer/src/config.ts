@@ -1,4 +1,5 @@
 import type { SigningAlgorithm } from "@patgate/shared";
+import { type ConsoleConfig, consoleConfig } from "./config/console-config.js";
 import { type HttpTimeouts, readHttpConfig } from "./config/http-config.js";
 import { readIdentityConfig } from "./config/identity-config.js";
 import { readLifecycleConfig, type WebhookConfig } from "./config/lifecycle-config.js";
@@ -89,6 +90,8 @@ export interface IssuerConfig {
   readonly webhook?: WebhookConfig;
   /** Revoke PATs unused (since `lastUsedAt`, or `createdAt`) for this many seconds; undefined: never. */
   readonly revokeUnusedAfterSeconds?: number;
+  /** The web console: its identity provider (`PATGATE_OIDC_*`) and session key (`PATGATE_SESSION_SECRET`). */
+  readonly console: ConsoleConfig;
 }
 
 /**
@@ -106,5 +109,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     ...readStorageConfig(env, cwd),
     ...readLimitsConfig(env),
     ...readLifecycleConfig(env),
+    console: consoleConfig(env),
   };
 }

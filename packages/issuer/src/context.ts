@@ -40,6 +40,8 @@ export interface AppDeps {
   readonly webhooks?: Webhooks;
   /** The scrypt budget the store's secret checks run under, so an exchange can shed before reading the store. */
   readonly scrypt?: ScryptBudget;
+  /** The web console at `/console`; default on. */
+  readonly console?: boolean;
 }
 
 /** Reads the audit trail, newest first: of one token, or all of it. */

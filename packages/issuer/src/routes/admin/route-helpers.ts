@@ -34,12 +34,18 @@ export async function audited<T>(
   ctx: IssuerContext,
   request: FastifyRequest,
   action: string,
-  target: { tokenId?: string; details?: AuditEvent["details"]; tokenIdOf?: (result: T) => string },
+  target: {
+    tokenId?: string;
+    details?: AuditEvent["details"];
+    tokenIdOf?: (result: T) => string;
+    /** Who acted, when not the admin API's caller (the console's signed-in person). */
+    actor?: string;
+  },
   run: () => Promise<T>,
 ): Promise<T> {
   const base = {
     action,
-    actor: request.admin?.actor ?? "anonymous",
+    actor: target.actor ?? request.admin?.actor ?? "anonymous",
     ...(target.tokenId ? { tokenId: target.tokenId } : {}),
     ip: request.ip,
     ...(target.details ? { details: target.details } : {}),

@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AuditEvent } from "../audit/audit-event.js";
+import { nowSeconds } from "../routes/admin/route-helpers.js";
+import {
+  type ConsoleContext,
+  ConsoleError,
+  noticeFor,
+  readForm,
+  seeOther,
+  sendPage,
+  signedInAdmin,
+} from "./console-http.js";
+import { revokeOwner, revokeToken } from "./token-actions.js";
+import { searchTokens } from "./token-search.js";
+import { auditTable, deliveriesTable, filterForm, revokeOwnerForm, type TokenFilters } from "./views/admin-views.js";
+import { html } from "./views/html.js";
+import { CONSOLE_PATH } from "./views/layout.js";
+import { tokenTable } from "./views/token-views.js";
+
+/** A query parameter as one short string, or undefined. */
+function queryText(request: FastifyRequest, name: string, max = 256): string | undefined {
+  const value = (request.query as Record<string, unknown>)[name];
+  return typeof value === "string" && value.trim().length > 0 ? value.trim().slice(0, max) : undefined;
+}
+
+function filtersOf(request: FastifyRequest): TokenFilters {
+  const owner = queryText(request, "owner");
+  const role = queryText(request, "role", 100);
+  const status = queryText(request, "status");
+  return {
+    ...(owner ? { owner } : {}),
+    ...(role ? { role } : {}),
+    ...(status === "active" || status === "revoked" || status === "expired" ? { status } : {}),
+    ...(queryText(request, "expiring") ? { expiring: true } : {}),
+    ...(queryText(request, "unused") ? { unused: true } : {}),
+  };
+}
+
+/** The admin's pages: every PAT with filters, revoke a PAT or an owner, the audit trail, failing webhooks. */
+export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  const { ctx } = cc;
+  const csrf = { preValidation: app.csrfProtection };
+
+  app.get("/admin/tokens", async (request, reply) => {
+    const user = await signedInAdmin(cc, request, reply);
+    if (!user) return reply;
+    const filters = filtersOf(request);
+    const cursor = queryText(request, "cursor", 2048);
+    const page = await searchTokens(ctx.store, filters, nowSeconds(ctx), cursor);
+    const more = new URLSearchParams(request.query as Record<string, string>);
+    if (page.nextCursor) more.set("cursor", page.nextCursor);
+    const notice = noticeFor(request);
+    const csrfToken = reply.generateCsrf();
+    return sendPage(
+      reply,
+      { title: "All tokens", user, ...(notice ? { notice } : {}) },
+      html`${filterForm(filters)}
+        ${tokenTable(page.items, nowSeconds(ctx), { caption: "Tokens matching the filters", admin: { csrf: csrfToken } })}
+        ${page.nextCursor ? html`<p><a href="${CONSOLE_PATH}/admin/tokens?${more.toString()}">Next page</a></p>` : null}
+        ${revokeOwnerForm(csrfToken)}`,
+    );
+  });
+
+  app.post("/admin/tokens/:tokenId/revoke", csrf, async (request, reply) => {
+    const user = await signedInAdmin(cc, request, reply);
+    if (!user) return reply;
+    const { tokenId } = request.params as { tokenId: string };
+    if (!/^[0-9A-Za-z]{21}$/.test(tokenId)) throw new ConsoleError(404, "No such token.");
+    await revokeToken(ctx, request, user, tokenId, "admin");
+    return seeOther(reply, "/admin/tokens?done=revoked");
+  });
+
+  app.post("/admin/owners/revoke", csrf, async (request, reply) => {
+    const user = await signedInAdmin(cc, request, reply);
+    if (!user) return reply;
+    const form = readForm(request);
+    const owner = form.one("owner")?.trim() ?? "";
+    if (form.one("confirm") !== "yes") throw new ConsoleError(400, "Tick the box to confirm the revocation.");
+    if (owner.length === 0) throw new ConsoleError(400, "Name the owner whose tokens to revoke.");
+    await revokeOwner(ctx, request, user, owner);
+    return seeOther(reply, `/admin/tokens?done=owner-revoked&owner=${encodeURIComponent(owner)}`);
+  });
+
+  await trailRoutes(app, cc);
+}
+
+/** What an admin reads: the global audit trail, and the webhook deliveries that failed. */
+async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  const { ctx } = cc;
+
+  app.get("/admin/audit", async (request, reply) => {
+    const user = await signedInAdmin(cc, request, reply);
+    if (!user) return reply;
+    const actor = queryText(request, "actor", 300);
+    const action = queryText(request, "action", 100);
+    const cursor = queryText(request, "cursor", 2048);
+    const reader = ctx.auditTrail?.listAll;
+    const page = reader
+      ? await reader({
+          limit: 50,
+          ...(cursor ? { cursor } : {}),
+          ...(actor ? { actor } : {}),
+          ...(action ? { action } : {}),
+        })
+      : { items: [] };
+    return sendPage(
+      reply,
+      { title: "Audit trail", user },
+      auditTable(
+        page.items as AuditEvent[],
+        { ...(actor ? { actor } : {}), ...(action ? { action } : {}) },
+        page.nextCursor,
+      ),
+    );
+  });
+
+  app.get("/admin/webhooks", async (request, reply) => {
+    const user = await signedInAdmin(cc, request, reply);
+    if (!user) return reply;
+    const page = ctx.webhooks ? await ctx.webhooks.deliveries.list({ state: "failed", limit: 50 }) : { items: [] };
+    return sendPage(reply, { title: "Failing webhook deliveries", user }, deliveriesTable(page.items));
+  });
+}

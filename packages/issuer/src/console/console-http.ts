@@ -1,0 +1,116 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { IssuerContext } from "../context.js";
+import type { OidcRelyingParty } from "./oidc.js";
+import type { ConsoleSessions, ConsoleUser } from "./session.js";
+import type { HtmlValue } from "./views/html.js";
+import { CONSOLE_PATH, type PageFrame, page } from "./views/layout.js";
+
+/** What every console route shares. */
+export interface ConsoleContext {
+  readonly ctx: IssuerContext;
+  readonly sessions: ConsoleSessions;
+  /** The IdP; absent in the embedded default (sign-in with an admin PAT). */
+  readonly rp?: OidcRelyingParty;
+}
+
+/**
+ * Sends a page: HTML, never cached (it may show a secret once, or someone's
+ * tokens). A page for a signed-in person carries a CSRF token (its sign-out
+ * form); one for nobody makes none, so that answering a stranger (a forged
+ * cross-site POST included) never sets a cookie that would replace a session.
+ */
+export function sendPage(
+  reply: FastifyReply,
+  frame: Omit<PageFrame, "csrf">,
+  body: HtmlValue,
+  status = 200,
+): FastifyReply {
+  const csrf = frame.user ? reply.generateCsrf() : "";
+  return reply
+    .status(status)
+    .type("text/html; charset=utf-8")
+    .header("cache-control", "no-store")
+    .send(page({ ...frame, csrf }, body));
+}
+
+/** A 303 to a console path: after a form's POST, the browser GETs the page (no resubmission on reload). */
+export function seeOther(reply: FastifyReply, path: string): FastifyReply {
+  return reply.status(303).header("cache-control", "no-store").redirect(`${CONSOLE_PATH}${path}`, 303);
+}
+
+/** A form body as fields: one value each (the first), or every value of a repeated field. */
+export interface Form {
+  one(name: string): string | undefined;
+  all(name: string): string[];
+}
+
+export function readForm(request: FastifyRequest): Form {
+  const body = (request.body ?? {}) as Record<string, unknown>;
+  const values = (name: string): string[] => {
+    const value = typeof body === "object" && body !== null ? body[name] : undefined;
+    const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    return list.filter((item): item is string => typeof item === "string");
+  };
+  return { one: (name) => values(name)[0], all: values };
+}
+
+/** A thrown page-level error: a status and a sentence for the person, shown on the error page. */
+export class ConsoleError extends Error {
+  override readonly name = "ConsoleError";
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The signed-in person, or null after sending them to sign in (a GET) or a
+ * 401 page (a form posted from a session that has ended). A session opened
+ * with an admin PAT ends when that PAT is revoked, expires or stops being an
+ * admin.
+ */
+export async function signedIn(
+  cc: ConsoleContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<ConsoleUser | null> {
+  let user = cc.sessions.current(request);
+  if (user?.via === "pat" && user.patId !== undefined) {
+    const pat = await cc.ctx.store.get(user.patId);
+    const now = Math.floor(cc.ctx.now() / 1000);
+    if (!pat || pat.isRevoked || !pat.isAdmin || (pat.expiresAt !== undefined && pat.expiresAt <= now)) {
+      cc.sessions.end(request);
+      user = null;
+    }
+  }
+  if (user) return user;
+  if (request.method === "GET") await seeOther(reply, "/sign-in");
+  else throw new ConsoleError(401, "Your session has ended. Sign in again.");
+  return null;
+}
+
+/** A console admin, or a 403. */
+export async function signedInAdmin(
+  cc: ConsoleContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<ConsoleUser | null> {
+  const user = await signedIn(cc, request, reply);
+  if (user && !user.admin) throw new ConsoleError(403, "This page is for console admins.");
+  return user;
+}
+
+/** Messages a redirect may ask the next page to show (`?done=`): fixed text, never echoed input. */
+const NOTICES: Readonly<Record<string, string>> = {
+  renamed: "Token renamed.",
+  revoked: "Token revoked. Every JWT minted from it is denied.",
+  "owner-revoked": "Every token of that owner is revoked.",
+  "signed-out": "You are signed out.",
+};
+
+export function noticeFor(request: FastifyRequest): string | undefined {
+  const done = (request.query as Record<string, unknown> | undefined)?.done;
+  return typeof done === "string" ? NOTICES[done] : undefined;
+}

@@ -1,0 +1,176 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { nowSeconds } from "../routes/admin/route-helpers.js";
+import type { TokenRecord } from "../tokens/types.js";
+import {
+  type ConsoleContext,
+  ConsoleError,
+  noticeFor,
+  readForm,
+  seeOther,
+  sendPage,
+  signedIn,
+} from "./console-http.js";
+import {
+  type CreateRequest,
+  createOwnToken,
+  ownToken,
+  renameOwnToken,
+  revokeToken,
+  rotateOwnToken,
+} from "./token-actions.js";
+import { html } from "./views/html.js";
+import { expiryChoices, expirySeconds, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
+import { secretPanel, tokenTable } from "./views/token-views.js";
+
+/** Pages of the owner's list read at most (50 each): an owner with more is shown the first ones. */
+const OWNER_PAGES = 10;
+
+function tokenIdOf(request: FastifyRequest): string {
+  return (request.params as { tokenId: string }).tokenId;
+}
+
+/** The create form as a {@link CreateRequest}; a 400 page for what the form could not have sent. */
+function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | undefined): CreateRequest {
+  const form = readForm(request);
+  const name = form.one("name")?.trim() ?? "";
+  if (name.length === 0 || name.length > 100)
+    throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
+  const expires = form.one("expires") ?? "";
+  if (!expiryChoices(maxLifetimeSeconds).includes(expires))
+    throw new ConsoleError(400, "Choose an expiration from the list: longer ones are not allowed here.");
+  const allowedIps = (form.one("allowedIps") ?? "")
+    .split(",")
+    .map((ip) => ip.trim())
+    .filter((ip) => ip.length > 0);
+  return {
+    name,
+    roles: [...new Set(form.all("roles"))],
+    expiresInSeconds: expirySeconds(expires, maxLifetimeSeconds),
+    allowedIps,
+  };
+}
+
+/** The owner's pages: their PATs, create, show, rename, rotate, revoke. */
+export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  await listAndCreateRoutes(app, cc);
+  await ownTokenRoutes(app, cc);
+}
+
+/** The owner's list, the create form, and the page that shows a new PAT once. */
+async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  const { ctx } = cc;
+  const csrf = { preValidation: app.csrfProtection };
+
+  app.get("/", async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    const items: TokenRecord[] = [];
+    let cursor: string | undefined;
+    for (let i = 0; i < OWNER_PAGES; i++) {
+      const page = await ctx.store.list({ owner: user.owner, ...(cursor ? { cursor } : {}) });
+      items.push(...page.items);
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    items.sort((a, b) => b.createdAt - a.createdAt);
+    const notice = noticeFor(request);
+    return sendPage(
+      reply,
+      { title: "Personal access tokens", user, ...(notice ? { notice } : {}) },
+      html`<p><a class="button" href="/console/tokens/new">Generate a new token</a></p>
+        ${tokenTable(items, nowSeconds(ctx), { caption: `Tokens of ${user.owner}` })}`,
+    );
+  });
+
+  app.get("/tokens/new", async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    return sendPage(
+      reply,
+      { title: "New personal access token", user },
+      newTokenForm({
+        csrf: reply.generateCsrf(),
+        roles: user.roles,
+        maxLifetimeSeconds: ctx.config.maxTokenLifetimeSeconds,
+      }),
+    );
+  });
+
+  app.post("/tokens", csrf, async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    const input = createRequest(request, ctx.config.maxTokenLifetimeSeconds);
+    const created = await createOwnToken(ctx, request, user, input);
+    // The secret is in this response only: never in a redirect, a cookie or browser storage.
+    return sendPage(
+      reply,
+      { title: `Token "${created.record.name ?? created.record.tokenId}" created`, user },
+      html`${secretPanel(created.token, ctx.config.tokenPrefix)}
+        <p><a href="/console/tokens/${created.record.tokenId}">Token details</a> · <a href="/console">All your tokens</a></p>`,
+      201,
+    );
+  });
+}
+
+/** One PAT of the owner: its page, rename, rotate, and revoke (after a confirmation page). */
+async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+  const { ctx } = cc;
+  const csrf = { preValidation: app.csrfProtection };
+
+  app.get("/tokens/:tokenId", async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    const record = await ownToken(ctx, user, tokenIdOf(request));
+    const notice = noticeFor(request);
+    return sendPage(
+      reply,
+      { title: record.name ?? record.tokenId, user, ...(notice ? { notice } : {}) },
+      tokenDetail(record, nowSeconds(ctx), reply.generateCsrf()),
+    );
+  });
+
+  app.post("/tokens/:tokenId/rename", csrf, async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    const name = readForm(request).one("name")?.trim() ?? "";
+    if (name.length === 0 || name.length > 100)
+      throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
+    const record = await renameOwnToken(ctx, request, user, tokenIdOf(request), name);
+    return seeOther(reply, `/tokens/${record.tokenId}?done=renamed`);
+  });
+
+  app.post("/tokens/:tokenId/rotate", csrf, async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    const graceText = readForm(request).one("graceSeconds") ?? "0";
+    if (!/^\d{1,7}$/.test(graceText)) throw new ConsoleError(400, "Choose a grace period from the list.");
+    const rotated = await rotateOwnToken(ctx, request, user, tokenIdOf(request), Number(graceText));
+    const until = rotated.record.previousSecretExpiresAt;
+    return sendPage(
+      reply,
+      { title: `Token "${rotated.record.name ?? rotated.record.tokenId}" rotated`, user },
+      html`${secretPanel(
+        rotated.token,
+        ctx.config.tokenPrefix,
+        until
+          ? `The old secret works until ${new Date(until * 1000).toISOString()}.`
+          : "The old secret no longer works.",
+      )}
+        <p><a href="/console/tokens/${rotated.record.tokenId}">Token details</a></p>`,
+    );
+  });
+
+  app.get("/tokens/:tokenId/revoke", async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    const record = await ownToken(ctx, user, tokenIdOf(request));
+    return sendPage(reply, { title: "Revoke token", user }, revokeConfirm(record, reply.generateCsrf()));
+  });
+
+  app.post("/tokens/:tokenId/revoke", csrf, async (request, reply) => {
+    const user = await signedIn(cc, request, reply);
+    if (!user) return reply;
+    await revokeToken(ctx, request, user, tokenIdOf(request), "owner");
+    return seeOther(reply, "?done=revoked");
+  });
+}
