@@ -8,7 +8,10 @@ import { join, resolve } from "node:path";
 import { createVerifier, type Verifier } from "@patgate/verifier";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, seriousViolations } from "../harness/browser.js";
+import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+
+/** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
+const skipped = browserTestsSkipped();
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startOidcProvider, type TestOidcProvider } from "../harness/oidc-provider.js";
@@ -73,6 +76,7 @@ async function signIn(user: string): Promise<Page> {
 }
 
 beforeAll(async () => {
+  if (skipped) return;
   const port = await freePort();
   issuerUrl = `http://127.0.0.1:${port}`;
   const client = {
@@ -159,7 +163,7 @@ async function tokenIdByName(page: Page, name: string): Promise<string> {
   return (await row.getAttribute("data-token-id")) ?? "";
 }
 
-describe("web console in a browser", () => {
+describe.skipIf(skipped)("web console in a browser", () => {
   let alice: Page;
 
   it("signs in through the IdP, creates a token, copies its secret and exchanges it", async () => {

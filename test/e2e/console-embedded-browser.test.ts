@@ -5,7 +5,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchBrowser, seriousViolations } from "../harness/browser.js";
+import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+
+/** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
+const skipped = browserTestsSkipped();
 import { freePort } from "../harness/free-port.js";
 
 // The embedded default as `npm start` runs it (no IdP, no DynamoDB, no Redis): an operator signs in
@@ -37,6 +40,7 @@ async function post(
 }
 
 beforeAll(async () => {
+  if (skipped) return;
   const port = await freePort();
   issuerUrl = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), "patgate-console-embedded-"));
@@ -72,7 +76,7 @@ afterAll(async () => {
   }
 });
 
-describe("web console, embedded default", () => {
+describe.skipIf(skipped)("web console, embedded default", () => {
   it("refuses a token that is not an admin PAT, then signs in with the initial admin PAT", async () => {
     await page.goto(`${issuerUrl}/console`);
     expect(page.url()).toBe(`${issuerUrl}/console/sign-in`);

@@ -107,7 +107,7 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
         const config = loadConfig(env);
         const { startServer } = await import("../server.js");
         const server = await startServer(config);
-        io.err(`patgate: issuer listening on ${server.url}`);
+        io.err(`patgate: issuer listening on ${server.url} (web console: ${server.url}/console)`);
         return -1; // keeps running until a signal
       }
       case "tokens":
