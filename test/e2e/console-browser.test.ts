@@ -9,12 +9,12 @@ import { createVerifier, type Verifier } from "@patgate/verifier";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
-
-/** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
-const skipped = browserTestsSkipped();
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startOidcProvider, type TestOidcProvider } from "../harness/oidc-provider.js";
+
+/** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
+const skipped = browserTestsSkipped();
 
 // The built issuer as a real process, a real IdP (oidc-provider), a real Chromium, and a verifier
 // following the Redis deny-list: the console end to end.

@@ -6,10 +6,10 @@ import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+import { freePort } from "../harness/free-port.js";
 
 /** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
 const skipped = browserTestsSkipped();
-import { freePort } from "../harness/free-port.js";
 
 // The embedded default as `npm start` runs it (no IdP, no DynamoDB, no Redis): an operator signs in
 // to the console with the initial admin PAT, in a real Chromium.
