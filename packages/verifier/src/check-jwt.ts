@@ -1,7 +1,7 @@
 import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from "@patgate/shared";
 import type { JWTPayload } from "jose";
 import type { AuthContext } from "./auth-context.js";
-import { checkSignature, decodeJsonSegment, parseCompactJws } from "./compact-jws.js";
+import { checkSignature, decodeJsonSegment, malformed, parseCompactJws } from "./compact-jws.js";
 import { VerifierError } from "./errors.js";
 import type { KeySource } from "./key-source.js";
 
@@ -113,12 +113,17 @@ export function createJwtCheck(options: JwtCheckOptions): (token: string) => Pro
     now: options.now ?? Date.now,
   };
   return async (token) => {
-    const jws = parseCompactJws(token, algorithms);
-    const { kid } = jws.header;
-    const key = await keys.keyFor({ alg: jws.alg, ...(typeof kid === "string" ? { kid } : {}) });
-    checkSignature(jws, key);
-    const payload = decodeJsonSegment(jws.payload, "payload") as JWTPayload;
-    checkClaims(jws.header, payload, rules);
-    return authContextOf(payload);
+    try {
+      const jws = parseCompactJws(token, algorithms);
+      const { kid } = jws.header;
+      const key = await keys.keyFor({ alg: jws.alg, ...(typeof kid === "string" ? { kid } : {}) });
+      checkSignature(jws, key);
+      const payload = decodeJsonSegment(jws.payload, "payload") as JWTPayload;
+      checkClaims(jws.header, payload, rules);
+      return authContextOf(payload);
+    } catch (error) {
+      // Anything not ours (a key that cannot be imported, say) is a malformed token, never a crash.
+      throw error instanceof VerifierError ? error : malformed("the token could not be checked", error);
+    }
   };
 }
