@@ -45,7 +45,12 @@ async function attackWith(url: string, attackers: readonly string[], lanes: numb
 }
 
 async function runPhases(ctx: BenchContext): Promise<PhaseResult[]> {
-  const { PATGATE_RATE_LIMIT: _requests, PATGATE_COLD_EXCHANGES_PER_MINUTE: _cold, ...defaults } = ctx.issuerEnv;
+  const {
+    PATGATE_RATE_LIMIT: _requests,
+    PATGATE_COLD_EXCHANGES_PER_MINUTE: _cold,
+    PATGATE_SCRYPT_MAX_WAIT: _wait,
+    ...defaults
+  } = ctx.issuerEnv;
   const scrypt = process.env.PATGATE_SCRYPT_CONCURRENCY;
   const target = await startIssuer({
     ...defaults,

@@ -27,7 +27,7 @@ async function coldRound(ctx: BenchContext, round: number): Promise<ColdRound> {
     url: `${ctx.issuer.url}/token`,
     method: "POST",
     amount: batch.length,
-    connections: 16,
+    connections: 8,
     headers: batch.map((pat) => ({ authorization: `Bearer ${pat}` })),
   });
   const elapsed = (performance.now() - started) / 1000;

@@ -106,6 +106,15 @@ describe.each(adapters)("the %s adapter", (_name, get) => {
     expect(first).toMatchObject({ status: 200, body: { sub: `reused-${_name}` } });
   });
 
+  it("finds a cached token whatever the header's spelling, and nothing the full parse would refuse", async () => {
+    const token = await sign(key, claims({ sub: `spelled-${_name}` }));
+    expect((await get("/me", `Bearer ${token}`)).status).toBe(200);
+    for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer ${token} `, `BEARER ${token}`])
+      expect(await get("/me", header)).toMatchObject({ status: 200, body: { sub: `spelled-${_name}` } });
+    expect((await get("/me", `Bearer ${token} extra`)).status).toBe(400);
+    expect((await get("/me", `Bearer ${token}x`)).status).toBe(401);
+  });
+
   it("answers a missing token with 401 and a bare Bearer challenge", async () => {
     const answer = await get("/me");
     expect(answer.status).toBe(401);
