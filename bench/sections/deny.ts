@@ -22,17 +22,21 @@ export async function deny(ctx: BenchContext): Promise<void> {
   const points: Point[] = [];
   let failure = "";
   await new Promise<void>((resolve) => {
+    const onExit = (code: number | null) => {
+      failure = `the measuring process exited (${code}) after ${points.length} sizes`;
+      resolve();
+    };
     child.process.on("message", (message: { point?: Point; done?: boolean }) => {
       if (message.point) {
         points.push(message.point);
         log(`deny-list ${fmt(message.point.entries)} entries: loaded in ${fmt(message.point.loadMs)} ms`);
       }
-      if (message.done) resolve();
+      if (message.done) {
+        child.process.off("exit", onExit);
+        resolve();
+      }
     });
-    child.process.once("exit", (code) => {
-      failure = `the measuring process exited (${code}) after ${points.length} sizes`;
-      resolve();
-    });
+    child.process.once("exit", onExit);
   });
   await child.stop();
   const [base] = points;

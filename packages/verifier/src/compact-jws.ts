@@ -16,7 +16,8 @@ export interface CompactJws {
   readonly signature: string;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** base64url; padding, which RFC 7515 leaves out, is tolerated as jose tolerates it. */
+const BASE64URL = /^[A-Za-z0-9_-]*(?:={1,2})?$/;
 const ASCII = /^[\x20-\x7e]*$/;
 
 export function malformed(reason: string, cause?: unknown): VerifierError {
@@ -27,7 +28,8 @@ export function malformed(reason: string, cause?: unknown): VerifierError {
 
 /** Strict base64url: no padding, no other alphabet, no impossible length (Buffer alone would skip bad characters). */
 export function decodeSegment(segment: string, what: string): Buffer {
-  if (segment.length % 4 === 1 || !BASE64URL.test(segment)) throw malformed(`the ${what} is not base64url`);
+  const badLength = segment.endsWith("=") ? segment.length % 4 !== 0 : segment.length % 4 === 1;
+  if (badLength || !BASE64URL.test(segment)) throw malformed(`the ${what} is not base64url`);
   return Buffer.from(segment, "base64url");
 }
 

@@ -106,3 +106,14 @@ describe("the decoded-header reuse", () => {
     await expect(v.verify(good)).resolves.toMatchObject({ jti: "a" });
   });
 });
+
+describe("base64url as jose reads it", () => {
+  it("tolerates padding on the signature, and refuses the base64 alphabet", async () => {
+    const token = await sign(es256);
+    const [h = "", p = "", s = ""] = token.split(".");
+    expect(s.length % 4).toBe(2);
+    const padded = `${h}.${p}.${s}==`;
+    await expect(verifierFor(es256).verify(padded)).resolves.toMatchObject({ sub: "alice" });
+    expect(await codeOf(verifierFor(es256).verify(`${h}.${p}.${s.slice(0, -1)}/`))).toBe("token_malformed");
+  });
+});
