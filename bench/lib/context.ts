@@ -11,6 +11,7 @@ import { formatPat, hashSecret, newTokenId } from "@patgate/shared";
 import { freePort } from "../../test/harness/free-port.js";
 import { startRedisServer } from "../../test/harness/redis-server.js";
 import { type Child, SERVERS_DIR, startChild } from "./child.js";
+import { profile } from "./settings.js";
 
 /** The repository root (bench/dist/bench/lib → ../../../..). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
@@ -36,10 +37,15 @@ export interface Issuer {
   readonly process: ChildProcess;
 }
 
+/** node flags writing a CPU profile of the process when the run was given `--profile`. */
+export function profileArgs(): string[] {
+  return profile ? ["--cpu-prof", `--cpu-prof-dir=${join(ROOT, "bench/results/profiles")}`] : [];
+}
+
 /** Spawns the real issuer (`patgate serve`) and waits for /readyz. */
 export async function startIssuer(env: Record<string, string>): Promise<Issuer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "packages/issuer/dist/cli/bin.js"), "serve"], {
+  const child = spawn(process.execPath, [...profileArgs(), join(ROOT, "packages/issuer/dist/cli/bin.js"), "serve"], {
     env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });

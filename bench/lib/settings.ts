@@ -16,6 +16,8 @@ export type Section = (typeof SECTIONS)[number];
 
 const argv = process.argv.slice(2);
 export const quick = argv.includes("--quick");
+/** `--profile`: the measured servers write V8 CPU profiles (node --cpu-prof) into bench/results/profiles. */
+export const profile = argv.includes("--profile");
 
 function selected(): ReadonlySet<Section> {
   if (argv.includes("--flood")) return new Set(["attack"]);
@@ -46,7 +48,7 @@ export const settings = quick
     }
   : {
       seconds: 4,
-      microMs: 700,
+      microMs: 500,
       sustainSeconds: 30,
       coldPats: 200,
       revocations: 150,

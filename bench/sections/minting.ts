@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { startChild } from "../lib/child.js";
-import { type BenchContext, onCleanup, pidOf, server } from "../lib/context.js";
+import { type BenchContext, onCleanup, pidOf, profileArgs, server } from "../lib/context.js";
 import { type LoadResult, load } from "../lib/load.js";
 import { alternate, ratioSpread, spreadOf } from "../lib/rounds.js";
 import { settings } from "../lib/settings.js";
@@ -17,7 +17,7 @@ const perWall = (runs: readonly LoadResult[]) => runs.map((r) => r.requestsPerSe
 export async function minting(ctx: BenchContext): Promise<void> {
   const warmHeaders = ctx.warmPats.map((pat) => ({ authorization: `Bearer ${pat}` }));
   const keyFile = join(ctx.dataDir, "signing-keys.json");
-  const signOnly = await startChild(server("sign-only"), { args: [keyFile, ctx.issuer.url] });
+  const signOnly = await startChild(server("sign-only"), { args: [keyFile, ctx.issuer.url], execArgv: profileArgs() });
   onCleanup(() => signOnly.stop());
   const secret = randomBytes(24).toString("base64url");
   const oidc = await startChild(server("oidc-provider"), { args: [keyFile, secret] });

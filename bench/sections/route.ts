@@ -2,7 +2,7 @@
 // our Fastify plugin vs @fastify/jwt, our Express middleware vs Auth0's
 // express-oauth2-jwt-bearer; one reused JWT, requests per server CPU-second.
 import { type Child, startChild } from "../lib/child.js";
-import { type BenchContext, exchange, onCleanup, pidOf, server } from "../lib/context.js";
+import { type BenchContext, exchange, onCleanup, pidOf, profileArgs, server } from "../lib/context.js";
 import { type LoadResult, load } from "../lib/load.js";
 import { alternate, ratioSpread, spreadOf } from "../lib/rounds.js";
 import { settings } from "../lib/settings.js";
@@ -40,7 +40,10 @@ export async function route(ctx: BenchContext): Promise<void> {
   const headers = { authorization: `Bearer ${jwt}` };
   const servers = {} as Record<Mode, Child>;
   for (const mode of MODES) {
-    servers[mode] = await startChild(server("resource"), { args: [mode, ctx.issuer.url, ctx.jwks] });
+    servers[mode] = await startChild(server("resource"), {
+      args: [mode, ctx.issuer.url, ctx.jwks],
+      execArgv: profileArgs(),
+    });
     onCleanup(() => servers[mode].stop());
   }
   const run = (mode: Mode, seconds: number) => async () => {
