@@ -16,7 +16,9 @@ function peers(figures: Figures, kind: "distinct" | "reused") {
   const text = measured.map(([name, f]) => `${name} ${fmt(spreadOf(f[kind]).median)}`);
   const skipped = Object.entries(figures)
     .filter(([, f]) => f.unsupported)
-    .map(([name]) => `${name}: cannot (${name.includes("get-jwks") ? "get-jwks has no OKP keys" : "unsupported"})`);
+    .map(
+      ([name, f]) => `${name}: ${f.unsupported?.startsWith("failed") ? f.unsupported : `cannot (${f.unsupported})`}`,
+    );
   const ours = figures[OURS]?.[kind] ?? [];
   const best = ours.map((_, i) => Math.max(...measured.map(([, f]) => f[kind][i] as number)));
   const bestName = measured.reduce(
