@@ -1,5 +1,6 @@
 // The top frames (self time) of a V8 CPU profile, as `--profile` runs leave
-// them in bench/results/profiles: node bench/dist/bench/profile-top.js FILE [N]
+// them in bench/results/profiles: node bench/dist/bench/profile-top.js FILE [N] [SKIP_SECONDS]
+// (SKIP_SECONDS leaves out the start: module loading, seeding).
 import { readFile } from "node:fs/promises";
 
 interface ProfileNode {
@@ -13,11 +14,14 @@ interface Profile {
 }
 
 /** Self time by frame, in percent of the busy (non-idle) time, highest first. */
-export function topFrames(profile: Profile, count: number): [string, number][] {
+export function topFrames(profile: Profile, count: number, skipSeconds = 0): [string, number][] {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let busy = 0;
+  let elapsedUs = 0;
   profile.samples.forEach((id, i) => {
+    elapsedUs += profile.timeDeltas[i] ?? 0;
+    if (elapsedUs < skipSeconds * 1e6) return;
     const frame = byId.get(id)?.callFrame;
     if (!frame || frame.functionName === "(idle)") return;
     const where = frame.url ? ` ${frame.url.split("/").slice(-2).join("/")}:${frame.lineNumber + 1}` : "";
@@ -33,8 +37,8 @@ export function topFrames(profile: Profile, count: number): [string, number][] {
 }
 
 if (process.argv[1]?.endsWith("profile-top.js")) {
-  const [file = "", count = "15"] = process.argv.slice(2);
+  const [file = "", count = "15", skip = "0"] = process.argv.slice(2);
   const profile = JSON.parse(await readFile(file, "utf8")) as Profile;
-  for (const [name, pct] of topFrames(profile, Number(count)))
+  for (const [name, pct] of topFrames(profile, Number(count), Number(skip)))
     process.stdout.write(`${pct.toFixed(1).padStart(5)} %  ${name}\n`);
 }
