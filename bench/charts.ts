@@ -41,7 +41,8 @@ export function lineChart(chart: Chart): string {
   const x = (i: number) => M.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
   const y = (v: number) => M.top + plotH - (v / top) * plotH;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${esc(chart.title)}</title>`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
     `<text x="${M.left}" y="22" font-size="14" font-weight="bold">${esc(chart.title)}</text>`,
   ];
