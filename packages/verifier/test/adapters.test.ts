@@ -204,3 +204,13 @@ describe("types", () => {
     expectTypeOf<import("express").Request["auth"]>().toEqualTypeOf<AuthContext | null | undefined>();
   });
 });
+
+describe("the cache's shortcut to a bearer token", () => {
+  it("takes only the one common spelling, and leaves anything else to the full parse", async () => {
+    const { commonBearer } = await import("../src/adapters/http-auth.js");
+    expect(commonBearer("Bearer a.b.c")).toBe("a.b.c");
+    for (const header of ["bearer a.b.c", "Bearer a.b.c==", "Bearer a=.b.c", "Basic a", undefined])
+      expect(commonBearer(header)).toBeUndefined();
+    expect(commonBearer(["Bearer a.b.c", "Bearer d.e.f"])).toBeUndefined();
+  });
+});

@@ -31,7 +31,9 @@ export function bearerToken(header: string | readonly string[] | undefined): str
  * spelling gives undefined (parse it with `bearerToken`).
  */
 export function commonBearer(header: string | readonly string[] | undefined): string | undefined {
-  return typeof header === "string" && header.startsWith("Bearer ") ? header.slice(7) : undefined;
+  // No "=" at all: padding (which only the full parse places, at the end) is left to it.
+  if (typeof header !== "string" || !header.startsWith("Bearer ") || header.includes("=")) return undefined;
+  return header.slice(7);
 }
 
 /** Throws `insufficient_role` unless `auth` carries every role. */
