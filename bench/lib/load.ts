@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly serverPid?: number;
   /** Request headers, or one set per request (cycled) for distinct tokens. */
   readonly headers?: Readonly<Record<string, string>> | readonly Readonly<Record<string, string>>[];
+  /** A request body, sent with every request. */
+  readonly body?: string;
 }
 
 /** Drives HTTP load with autocannon (the server under test runs in another process). */
@@ -37,6 +39,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     url: options.url,
     method: options.method ?? "GET",
     connections: options.connections ?? 50,
+    ...(options.body === undefined ? {} : { body: options.body }),
     ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.durationSeconds ?? 10 }),
     ...(perRequest
       ? {

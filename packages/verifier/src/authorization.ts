@@ -85,6 +85,7 @@ export function createAuthorization(options: AuthorizationOptions): Authorizatio
   function authorizeNow(verified: Verified): AuthContext {
     if (denyList) checkDenyList(denyList, verified);
     const { context } = verified;
+    if (requiredRoles.length === 0) return context;
     const missing = requiredRoles.filter((role) => !context.roles.includes(role));
     if (missing.length > 0)
       throw new VerifierError("insufficient_role", `missing role(s): ${missing.join(" ")}`, { missingRoles: missing });

@@ -1,6 +1,7 @@
 import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from "@patgate/shared";
-import { errors, type JWTHeaderParameters, type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import type { AuthContext } from "./auth-context.js";
+import { checkSignature, decodeJsonSegment, malformed, parseCompactJws } from "./compact-jws.js";
 import { VerifierError } from "./errors.js";
 import type { KeySource } from "./key-source.js";
 
@@ -12,7 +13,7 @@ export interface JwtCheckOptions {
   /** Seconds of clock skew tolerated. */
   readonly clockTolerance: number;
   readonly keys: KeySource;
-  /** A test clock (epoch ms); absent, jose reads the real one. */
+  /** A test clock (epoch ms); absent, the real one. */
   readonly now?: () => number;
 }
 
@@ -26,26 +27,7 @@ const isString = (v: unknown): v is string => typeof v === "string" && v.length 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const isRoles = (v: unknown): v is string[] => Array.isArray(v) && v.every((r) => typeof r === "string");
 
-/** Maps what jose throws to our codes; anything unknown is a malformed token. */
-function fromJose(error: unknown): VerifierError {
-  if (error instanceof VerifierError) return error;
-  if (error instanceof errors.JWTExpired) return new VerifierError("token_expired", "the token has expired");
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === "iss") return new VerifierError("invalid_issuer", "the token's issuer is not accepted");
-    if (error.claim === "aud") return new VerifierError("invalid_audience", "the token's audience is not accepted");
-    if (error.claim === "nbf") return new VerifierError("token_not_yet_valid", "the token is not valid yet");
-    if (error.claim === "typ")
-      return new VerifierError("invalid_typ", 'the token is not an access token (typ must be "at+jwt")');
-    return new VerifierError("claim_invalid", `claim ${error.claim} is invalid`);
-  }
-  if (error instanceof errors.JWSSignatureVerificationFailed)
-    return new VerifierError("invalid_signature", "the token's signature is invalid");
-  if (error instanceof errors.JOSEAlgNotAllowed)
-    return new VerifierError("algorithm_not_allowed", "the token's algorithm is not accepted");
-  return new VerifierError("token_malformed", "the token is malformed", { cause: error });
-}
-
-/** Who the token says is calling, once jose has checked it; `claim_invalid` when a claim is missing or mistyped. */
+/** Who the token says is calling, once its signature and claims are checked; `claim_invalid` when a claim is missing or mistyped. */
 function authContextOf(payload: JWTPayload): AuthContext {
   const claims = payload as AccessTokenClaims & JWTPayload;
   return {
@@ -59,35 +41,89 @@ function authContextOf(payload: JWTPayload): AuthContext {
   };
 }
 
+/** `typ` as jose compares it: case-insensitive, with or without the `application/` prefix. */
+function normalizeTyp(value: string): string {
+  const lower = value.toLowerCase();
+  return value.includes("/") ? lower : `application/${lower}`;
+}
+
+/** Presence first, in the order jose checks it, so the same token gets the same code. */
+const REQUIRED_CLAIMS = ["iss", "aud", "jti", "iat", "exp", "sub"] as const;
+
+function claimFailure(claim: string): VerifierError {
+  if (claim === "iss") return new VerifierError("invalid_issuer", "the token's issuer is not accepted");
+  if (claim === "aud") return new VerifierError("invalid_audience", "the token's audience is not accepted");
+  if (claim === "nbf") return new VerifierError("token_not_yet_valid", "the token is not valid yet");
+  return new VerifierError("claim_invalid", `claim ${claim} is invalid`);
+}
+
+/** A NumericDate claim: absent, or a number. */
+function numericDate(payload: JWTPayload, claim: string): number | undefined {
+  const value = payload[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== "number") throw claimFailure(claim);
+  return value;
+}
+
+/** The registered claims and `typ` (RFC 7519 §4.1, RFC 9068 §4), with jose's semantics and our codes. */
+function checkClaims(header: Readonly<Record<string, unknown>>, payload: JWTPayload, o: ClaimRules): void {
+  if (typeof header.typ !== "string" || normalizeTyp(header.typ) !== o.typ)
+    throw new VerifierError("invalid_typ", 'the token is not an access token (typ must be "at+jwt")');
+  for (const claim of REQUIRED_CLAIMS) if (!Object.hasOwn(payload, claim)) throw claimFailure(claim);
+  if (payload.iss !== o.issuer) throw claimFailure("iss");
+  const { aud } = payload;
+  const audienceOk =
+    typeof aud === "string"
+      ? o.audiences.includes(aud)
+      : Array.isArray(aud) && o.audiences.some((a) => aud.includes(a));
+  if (!audienceOk) throw claimFailure("aud");
+  const nowSeconds = Math.floor(o.now() / 1000);
+  numericDate(payload, "iat");
+  const nbf = numericDate(payload, "nbf");
+  if (nbf !== undefined && nbf > nowSeconds + o.clockTolerance) throw claimFailure("nbf");
+  const exp = numericDate(payload, "exp");
+  if (exp !== undefined && exp <= nowSeconds - o.clockTolerance)
+    throw new VerifierError("token_expired", "the token has expired");
+}
+
+interface ClaimRules {
+  readonly typ: string;
+  readonly issuer: string;
+  readonly audiences: readonly string[];
+  readonly clockTolerance: number;
+  readonly now: () => number;
+}
+
 /**
  * The signature and claim checks of a patgate JWT (RFC 9068, RFC 8725):
  * resolves to its AuthContext or rejects with a {@link VerifierError}.
+ * The header and algorithm are checked first, the key comes only from the
+ * configured JWKS by kid (jku, x5u and an embedded jwk are ignored), the
+ * signature is checked synchronously with `node:crypto`, then the claims.
  * Revocation and roles are not its business (see `authorization.ts`).
  */
 export function createJwtCheck(options: JwtCheckOptions): (token: string) => Promise<AuthContext> {
-  const { keys, now } = options;
-  const verifyOptions = {
+  const { keys } = options;
+  const algorithms = new Set(options.algorithms);
+  const rules: ClaimRules = {
+    typ: normalizeTyp(ACCESS_TOKEN_TYP),
     issuer: options.issuer,
-    audience: [...options.audiences],
-    algorithms: [...options.algorithms],
-    // jose compares typ case-insensitively and without "application/", so "application/at+jwt" passes too.
-    typ: ACCESS_TOKEN_TYP,
+    audiences: [...options.audiences],
     clockTolerance: options.clockTolerance,
-    requiredClaims: ["iss", "sub", "aud", "exp", "iat", "jti"],
+    now: options.now ?? Date.now,
   };
-  // The key comes only from the configured JWKS, by kid: jku, x5u and an embedded jwk are ignored.
-  // jose checks alg against the allow-list before it asks for a key.
-  const resolveKey = (header: JWTHeaderParameters) =>
-    keys.keyFor({ alg: header.alg, ...(typeof header.kid === "string" ? { kid: header.kid } : {}) });
-
   return async (token) => {
-    let payload: JWTPayload;
     try {
-      const checks = now ? { ...verifyOptions, currentDate: new Date(now()) } : verifyOptions;
-      ({ payload } = await jwtVerify(token, resolveKey, checks));
+      const jws = parseCompactJws(token, algorithms);
+      const { kid } = jws.header;
+      const key = await keys.keyFor({ alg: jws.alg, ...(typeof kid === "string" ? { kid } : {}) });
+      checkSignature(jws, key);
+      const payload = decodeJsonSegment(jws.payload, "payload") as JWTPayload;
+      checkClaims(jws.header, payload, rules);
+      return authContextOf(payload);
     } catch (error) {
-      throw fromJose(error);
+      // Anything not ours (a key that cannot be imported, say) is a malformed token, never a crash.
+      throw error instanceof VerifierError ? error : malformed("the token could not be checked", error);
     }
-    return authContextOf(payload);
   };
 }

@@ -1,4 +1,5 @@
-import { type CryptoKey, importJWK, type JWK } from "jose";
+import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import type { JWK } from "jose";
 import { VerifierError } from "./errors.js";
 
 /** A JWKS, as `createVerifier`'s `jwks` option takes it. */
@@ -9,7 +10,7 @@ export interface Jwks {
 /** Where verification keys come from: a JWKS given in options (or a function returning it), or the issuer's JWKS URL. */
 export interface KeySource {
   /** The key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
-  keyFor(header: { readonly kid?: string; readonly alg: string }): Promise<CryptoKey | Uint8Array>;
+  keyFor(header: { readonly kid?: string; readonly alg: string }): Promise<KeyObject>;
 }
 
 export interface RemoteKeySourceOptions {
@@ -47,30 +48,38 @@ function parseJwks(value: unknown): JWK[] {
   return keys.filter((k): k is JWK => typeof k === "object" && k !== null && typeof (k as JWK).kty === "string");
 }
 
-/** Keys from a JWKS object, each imported once per algorithm (and again only when a refetch replaces it). */
+/** RFC 7518 §3.3: an RSA key for RS256 must be 2048 bits or more (jose refuses smaller ones too). */
+const MIN_RSA_BITS = 2048;
+
+/** A JWK's public members as a KeyObject for `node:crypto.verify`; throws on a key that cannot be used. */
+function importPublicKey(jwk: JWK): KeyObject {
+  const { kty, crv, x, y, n, e } = jwk;
+  const key = createPublicKey({ key: { kty, crv, x, y, n, e } as JsonWebKey, format: "jwk" });
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (key.asymmetricKeyType === "rsa" && (bits === undefined || bits < MIN_RSA_BITS))
+    throw new TypeError(`RSA keys must be at least ${MIN_RSA_BITS} bits`);
+  return key;
+}
+
+/** Keys from a JWKS object, each imported once (and again only when a refetch replaces it). */
 function keyRing() {
   // By the JWK object itself: no key string to build and hash on every verification.
-  const imported = new WeakMap<JWK, Map<string, Promise<CryptoKey | Uint8Array>>>();
+  // `fits` has already matched the key type to the algorithm, so one KeyObject serves every algorithm it fits.
+  const imported = new WeakMap<JWK, KeyObject>();
   return {
     find(keys: readonly JWK[], header: { kid?: string; alg: string }): JWK | undefined {
-      const candidates = keys.filter((k) => fits(k, header.alg));
-      if (header.kid !== undefined) return candidates.find((k) => k.kid === header.kid);
+      const { kid, alg } = header;
+      if (kid !== undefined) return keys.find((k) => k.kid === kid && fits(k, alg));
       // No kid: only an unambiguous single key may be used.
+      const candidates = keys.filter((k) => fits(k, alg));
       return candidates.length === 1 ? candidates[0] : undefined;
     },
-    import(jwk: JWK, alg: string): Promise<CryptoKey | Uint8Array> {
-      let byAlg = imported.get(jwk);
-      if (!byAlg) {
-        byAlg = new Map();
-        imported.set(jwk, byAlg);
-      }
-      let key = byAlg.get(alg);
+    import(jwk: JWK): KeyObject {
+      let key = imported.get(jwk);
       if (!key) {
-        const { kty, crv, x, y, n, e } = jwk;
-        key = importJWK({ kty, crv, x, y, n, e, ...(jwk.kid ? { kid: jwk.kid } : {}) } as JWK, alg);
-        const failed = byAlg;
-        key.catch(() => failed.delete(alg));
-        byAlg.set(alg, key);
+        // A key that fails to import is not remembered: the next token tries again (and fails the same way).
+        key = importPublicKey(jwk);
+        imported.set(jwk, key);
       }
       return key;
     },
@@ -98,7 +107,7 @@ export function createLocalKeySource(jwks: Jwks | (() => Jwks)): KeySource {
     async keyFor(header) {
       const jwk = ring.find(current(), header);
       if (!jwk) throw new VerifierError("unknown_kid", "no key in the JWKS matches the token's kid and algorithm");
-      return ring.import(jwk, header.alg);
+      return ring.import(jwk);
     },
   };
 }
@@ -181,7 +190,7 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
       }
       if (!jwk)
         throw new VerifierError("unknown_kid", "no key in the issuer's JWKS matches the token's kid and algorithm");
-      return ring.import(jwk, header.alg);
+      return ring.import(jwk);
     },
   };
 }

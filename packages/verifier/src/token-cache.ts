@@ -11,6 +11,10 @@ export interface TokenCache<T> {
   readonly size: number;
 }
 
+/** Characters of the token's end that key the map. */
+const KEY_LENGTH = 32;
+const keyOf = (token: string) => (token.length > KEY_LENGTH ? token.slice(-KEY_LENGTH) : token);
+
 /**
  * An approximate LRU ("second chance", as in CLOCK): a hit only flags its
  * entry; eviction walks from the oldest, giving flagged entries another round
@@ -20,43 +24,48 @@ export interface TokenCache<T> {
  * rehash). Evictions here come in batches of 1/16 of the cache, one walk each.
  */
 export function createTokenCache<T>(maxEntries: number): TokenCache<T> {
-  const entries = new Map<string, { value: T; expiresAt: number; used: boolean }>();
+  // Keyed by the token's last characters (its signature: random to anyone without the key), each entry
+  // holding the whole token, compared on every hit: a lookup hashes 32 characters, not a ~600-byte
+  // string that arrives as a fresh copy with every request. Two tokens sharing a tail only evict each other.
+  const entries = new Map<string, { token: string; value: T; expiresAt: number; used: boolean }>();
   const batch = Math.max(1, Math.floor(maxEntries / 16));
 
   function evict(): void {
     let evicted = 0;
     let visited = 0;
     const limit = entries.size;
-    for (const [token, entry] of entries) {
+    for (const [key, entry] of entries) {
       if (evicted >= batch || visited++ >= limit) break;
-      entries.delete(token);
+      entries.delete(key);
       if (entry.used) {
         entry.used = false;
-        entries.set(token, entry);
+        entries.set(key, entry);
       } else evicted += 1;
     }
     // Every entry had been used: the walk moved them all back; drop the oldest outright.
-    for (const token of entries.keys()) {
+    for (const key of entries.keys()) {
       if (evicted >= batch) break;
-      entries.delete(token);
+      entries.delete(key);
       evicted += 1;
     }
   }
 
   return {
     get(token, nowSeconds) {
-      const entry = entries.get(token);
-      if (!entry) return undefined;
+      const key = keyOf(token);
+      const entry = entries.get(key);
+      if (!entry || entry.token !== token) return undefined;
       if (entry.expiresAt <= nowSeconds) {
-        entries.delete(token);
+        entries.delete(key);
         return undefined;
       }
       entry.used = true;
       return entry.value;
     },
     set(token, value, expiresAt) {
-      entries.delete(token);
-      entries.set(token, { value, expiresAt, used: false });
+      const key = keyOf(token);
+      entries.delete(key);
+      entries.set(key, { token, value, expiresAt, used: false });
       if (entries.size > maxEntries) evict();
     },
     get size() {

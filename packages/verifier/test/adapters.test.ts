@@ -106,6 +106,15 @@ describe.each(adapters)("the %s adapter", (_name, get) => {
     expect(first).toMatchObject({ status: 200, body: { sub: `reused-${_name}` } });
   });
 
+  it("finds a cached token whatever the header's spelling, and nothing the full parse would refuse", async () => {
+    const token = await sign(key, claims({ sub: `spelled-${_name}` }));
+    expect((await get("/me", `Bearer ${token}`)).status).toBe(200);
+    for (const header of [`bearer ${token}`, `Bearer  ${token}`, `Bearer ${token} `, `BEARER ${token}`])
+      expect(await get("/me", header)).toMatchObject({ status: 200, body: { sub: `spelled-${_name}` } });
+    expect((await get("/me", `Bearer ${token} extra`)).status).toBe(400);
+    expect((await get("/me", `Bearer ${token}x`)).status).toBe(401);
+  });
+
   it("answers a missing token with 401 and a bare Bearer challenge", async () => {
     const answer = await get("/me");
     expect(answer.status).toBe(401);
@@ -193,5 +202,15 @@ describe("types", () => {
   it("types request.auth and req.auth", () => {
     expectTypeOf<import("fastify").FastifyRequest["auth"]>().toEqualTypeOf<AuthContext | null>();
     expectTypeOf<import("express").Request["auth"]>().toEqualTypeOf<AuthContext | null | undefined>();
+  });
+});
+
+describe("the cache's shortcut to a bearer token", () => {
+  it("takes only the one common spelling, and leaves anything else to the full parse", async () => {
+    const { commonBearer } = await import("../src/adapters/http-auth.js");
+    expect(commonBearer("Bearer a.b.c")).toBe("a.b.c");
+    for (const header of ["bearer a.b.c", "Bearer a.b.c==", "Bearer a=.b.c", "Basic a", undefined])
+      expect(commonBearer(header)).toBeUndefined();
+    expect(commonBearer(["Bearer a.b.c", "Bearer d.e.f"])).toBeUndefined();
   });
 });

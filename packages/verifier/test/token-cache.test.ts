@@ -31,4 +31,16 @@ describe("the token cache", () => {
     expect(cache.get("x", 50)).toBeUndefined();
     expect(cache.size).toBe(0);
   });
+
+  it("never serves one token's entry for another that shares its tail, and serves a fresh copy of the same text", () => {
+    const cache = createTokenCache<string>(10);
+    const tail = "x".repeat(40);
+    cache.set(`a.${tail}`, "a", 100);
+    expect(cache.get(`b.${tail}`, 0)).toBeUndefined();
+    cache.set(`b.${tail}`, "b", 100);
+    expect(cache.get(`b.${tail}`, 0)).toBe("b");
+    expect(cache.get(`a.${tail}`, 0)).toBeUndefined();
+    const copy = ["b.", tail].join("");
+    expect(cache.get(copy, 0)).toBe("b");
+  });
 });

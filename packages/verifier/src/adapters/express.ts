@@ -3,7 +3,7 @@ import type { AuthContext } from "../auth-context.js";
 import { createVerifier } from "../create-verifier.js";
 import type { Verifier } from "../verifier.js";
 import type { VerifierOptions } from "../verifier-options.js";
-import { assertRoles, authErrorResponse, bearerToken } from "./http-auth.js";
+import { assertRoles, authErrorResponse, bearerToken, commonBearer } from "./http-auth.js";
 
 declare global {
   namespace Express {
@@ -31,11 +31,16 @@ export function patgateAuth(options: PatgateExpressOptions): RequestHandler {
   const verifier = "verifier" in options ? options.verifier : createVerifier(options);
   return (req: Request, _res: Response, next: NextFunction) => {
     req.auth = null;
-    let token: string;
+    let token = "";
     let cached: AuthContext | undefined;
     try {
-      token = bearerToken(req.headers.authorization) ?? "";
-      cached = verifier.verifyCached(token);
+      const header = req.headers.authorization;
+      const common = commonBearer(header);
+      cached = common === undefined ? undefined : verifier.verifyCached(common);
+      if (!cached) {
+        token = bearerToken(header) ?? "";
+        cached = verifier.verifyCached(token);
+      }
     } catch (error) {
       next(error);
       return;

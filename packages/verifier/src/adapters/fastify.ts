@@ -9,7 +9,7 @@ import type { AuthContext } from "../auth-context.js";
 import { createVerifier } from "../create-verifier.js";
 import type { Verifier } from "../verifier.js";
 import type { VerifierOptions } from "../verifier-options.js";
-import { assertRoles, authErrorResponse, bearerToken } from "./http-auth.js";
+import { assertRoles, authErrorResponse, bearerToken, commonBearer } from "./http-auth.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -68,7 +68,10 @@ async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Pro
       if (request.routeOptions.config?.auth === false) return done();
       let auth: AuthContext | undefined;
       try {
-        auth = verifier.verifyCached(bearerToken(request.headers.authorization) ?? "");
+        const header = request.headers.authorization;
+        const common = commonBearer(header);
+        auth = common === undefined ? undefined : verifier.verifyCached(common);
+        auth ??= verifier.verifyCached(bearerToken(header) ?? "");
       } catch (error) {
         sendError(reply, error, realm).then(() => done(), done);
         return;

@@ -24,6 +24,18 @@ export function bearerToken(header: string | readonly string[] | undefined): str
   throw new VerifierError("invalid_request", "the Authorization header must be 'Bearer <token>'");
 }
 
+/**
+ * The token of `Bearer <token>` in its one common spelling, without the full
+ * parse: only for looking up the verified-token cache, whose entries are JWTs
+ * that `bearerToken` would return unchanged from the same header. Any other
+ * spelling gives undefined (parse it with `bearerToken`).
+ */
+export function commonBearer(header: string | readonly string[] | undefined): string | undefined {
+  // No "=" at all: padding (which only the full parse places, at the end) is left to it.
+  if (typeof header !== "string" || !header.startsWith("Bearer ") || header.includes("=")) return undefined;
+  return header.slice(7);
+}
+
 /** Throws `insufficient_role` unless `auth` carries every role. */
 export function assertRoles(auth: AuthContext | null | undefined, roles: readonly string[]): AuthContext {
   if (!auth) throw new VerifierError("token_missing", "a bearer token is required");
