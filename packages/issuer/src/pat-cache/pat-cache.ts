@@ -66,6 +66,19 @@ function unindex(map: Map<string, Set<string>>, id: string, key: string): void {
   if (keys.size === 0) map.delete(id);
 }
 
+/** `trusted()`, calling `onChange` whenever its answer differs from the last one. */
+function watchTrust(trusted: () => boolean, onChange: () => void): () => boolean {
+  let was = true;
+  return () => {
+    const now = trusted();
+    if (now !== was) {
+      was = now;
+      onChange();
+    }
+    return now;
+  };
+}
+
 export function createPatCache(options: PatCacheOptions = {}): PatCache {
   const ttlMs = (options.ttlSeconds ?? 60) * 1000;
   const maxEntries = options.maxEntries ?? 10_000;
@@ -96,16 +109,8 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
     byOwner.clear();
   }
 
-  let wasTrusted = true;
-  /** Whether the feed is trusted now; a change either way drops everything (events may have been missed). */
-  function trustedNow(): boolean {
-    const now = trusted();
-    if (now !== wasTrusted) {
-      wasTrusted = now;
-      clear();
-    }
-    return now;
-  }
+  // A change of trust either way drops everything: events may have been missed.
+  const trustedNow = watchTrust(trusted, clear);
 
   return {
     ticket: () => clock.now(),
