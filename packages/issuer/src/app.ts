@@ -1,14 +1,9 @@
 import type { Server } from "node:http";
-import Fastify, {
-  type FastifyHttpOptions,
-  type FastifyInstance,
-  type FastifyServerOptions,
-  LogController,
-} from "fastify";
+import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from "fastify";
 import { createIssuerContext } from "./app-context.js";
 import { consolePlugin } from "./console/console-plugin.js";
 import type { AppDeps } from "./context.js";
-import { appLogger, installAccessLog } from "./http/app-logging.js";
+import { type AppLogger, appLogger, installAccessLog } from "./http/app-logging.js";
 import { registerAppPlugins } from "./http/app-plugins.js";
 import { installErrorHandling, sendHttpError } from "./http/error-handler.js";
 import { adminRoutes } from "./routes/admin/index.js";
@@ -27,7 +22,7 @@ const BODY_LIMIT_BYTES = 64 * 1024;
  * tests `inject` into it, `server.ts` listens.
  */
 /** The server's options: bounds on slow clients and input, strict validation, trusted proxies. */
-function serverOptions(deps: AppDeps, logger: FastifyServerOptions["logger"]): FastifyHttpOptions<Server> {
+function serverOptions(deps: AppDeps, logger: AppLogger): FastifyHttpOptions<Server> {
   const { headersMs, requestMs, keepAliveMs } = deps.config.httpTimeouts;
   return {
     logger,

@@ -31,6 +31,44 @@ export interface StartOptions {
 }
 
 /**
+ * Tells the operator about the initial admin PAT: printed once to a terminal,
+ * never logged; otherwise (a log collector, a service manager, or made by a
+ * start that failed before showing it) only where the file is.
+ */
+async function announceInitialAdmin(
+  app: FastifyInstance,
+  admin: InitialAdmin | null,
+  print: ((text: string) => void) | undefined,
+  dataDir: string,
+): Promise<void> {
+  if (admin && print) {
+    // Printed once, to a terminal, never logged: this is the only time the token is shown.
+    print(
+      [
+        "",
+        "patgate: created the initial admin token (shown once; also saved, mode 0600, to",
+        `  ${admin.path}):`,
+        "",
+        `  ${admin.token}`,
+        "",
+      ].join("\n"),
+    );
+  } else {
+    // Not a terminal (a log collector, a service manager), or made by a start that failed before
+    // showing it: say where the token is, never what it is.
+    const path = admin?.path ?? (await initialAdminTokenFile(dataDir));
+    if (path) {
+      app.log.info(
+        { initialAdminTokenFile: path },
+        admin
+          ? "created the initial admin token; it is in this file (mode 0600), not printed: stdout is not a terminal"
+          : "the initial admin token is in this file (mode 0600)",
+      );
+    }
+  }
+}
+
+/**
  * Starts the issuer: builds its dependencies from `config`, listens, creates
  * the initial admin PAT on an empty table, and shuts down gracefully on
  * SIGTERM / SIGINT (in-flight requests finish, stores close).
@@ -76,31 +114,7 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
       mode: 0o600,
     });
   }
-  if (admin && print) {
-    // Printed once, to a terminal, never logged: this is the only time the token is shown.
-    print(
-      [
-        "",
-        "patgate: created the initial admin token (shown once; also saved, mode 0600, to",
-        `  ${admin.path}):`,
-        "",
-        `  ${admin.token}`,
-        "",
-      ].join("\n"),
-    );
-  } else {
-    // Not a terminal (a log collector, a service manager), or made by a start that failed before
-    // showing it: say where the token is, never what it is.
-    const path = admin?.path ?? (await initialAdminTokenFile(config.dataDir));
-    if (path) {
-      app.log.info(
-        { initialAdminTokenFile: path },
-        admin
-          ? "created the initial admin token; it is in this file (mode 0600), not printed: stdout is not a terminal"
-          : "the initial admin token is in this file (mode 0600)",
-      );
-    }
-  }
+  await announceInitialAdmin(app, admin, print, config.dataDir);
   app.log.info({ url, embedded: config.embedded, issuer: config.issuer }, "patgate issuer listening");
 
   if (options.handleSignals ?? true) {

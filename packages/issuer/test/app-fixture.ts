@@ -134,3 +134,24 @@ export function expectError(
   expect(ISSUER_ERRORS[body.error_code as IssuerErrorCode]).toMatchObject({ status, error });
   if (code !== undefined) expect(body.error_code).toBe(code);
 }
+
+/**
+ * One admin API request with `jwt` as its bearer token (no Authorization
+ * header when null); `payload` is sent as JSON.
+ *
+ * @example await adminCall(issuer.app, await issuer.adminJwt(), "GET", "/admin/tokens")
+ */
+export function adminCall(
+  app: FastifyInstance,
+  jwt: string | null,
+  method: "GET" | "POST" | "PATCH",
+  url: string,
+  payload?: unknown,
+) {
+  return app.inject({
+    method,
+    url,
+    headers: jwt === null ? {} : { authorization: `Bearer ${jwt}` },
+    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+  });
+}

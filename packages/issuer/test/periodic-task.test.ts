@@ -1,14 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startPeriodicTask } from "../src/periodic-task.js";
-
-/** Polls until `check` holds, or fails after `ms`. */
-async function until(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { until } from "./poll.js";
 
 describe("startPeriodicTask", () => {
   it("runs passes one at a time: a tick during a pass is skipped", async () => {
@@ -23,12 +15,12 @@ describe("startPeriodicTask", () => {
       if (passes === 1) await new Promise<void>((resolve) => (release = resolve));
       active -= 1;
     }, 2);
-    await until(() => passes === 1);
+    await until(() => passes === 1, "the first pass");
     // Many ticks go by while the first pass is held open.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(passes).toBe(1);
     release();
-    await until(() => passes >= 3);
+    await until(() => passes >= 3, "two more passes");
     task.stop();
     expect(most).toBe(1);
   });
@@ -44,7 +36,7 @@ describe("startPeriodicTask", () => {
       2,
       (error) => errors.push(error),
     );
-    await until(() => passes >= 2);
+    await until(() => passes >= 2, "a pass after the failed one");
     task.stop();
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).message).toBe("store away");
@@ -55,7 +47,7 @@ describe("startPeriodicTask", () => {
     const task = startPeriodicTask(async () => {
       passes += 1;
     }, 2);
-    await until(() => passes >= 1);
+    await until(() => passes >= 1, "a pass");
     task.stop();
     task.stop();
     const after = passes;

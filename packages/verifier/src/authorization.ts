@@ -73,8 +73,8 @@ export function createAuthorization(options: AuthorizationOptions): Authorizatio
         jti: context.jti,
         sub: context.sub,
         client_id: context.tokenId,
-        client_rev: context.claims.client_rev,
-        sub_rev: context.claims.sub_rev,
+        ...(context.claims.client_rev === undefined ? {} : { client_rev: context.claims.client_rev }),
+        ...(context.claims.sub_rev === undefined ? {} : { sub_rev: context.claims.sub_rev }),
       },
       Math.floor(now() / 1000),
     );

@@ -1,4 +1,4 @@
-// The parts of oidc-provider (which ships no types) that the test harness uses.
+// The parts of oidc-provider (which ships no types) that the test harness and the bench use.
 declare module "oidc-provider" {
   import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -16,7 +16,8 @@ declare module "oidc-provider" {
     scopes?: string[];
     pkce?: { required?: () => boolean };
     ttl?: Record<string, number>;
-    features?: Record<string, { enabled: boolean }>;
+    /** Each feature: `enabled` and its own settings (resourceIndicators' callbacks, say). */
+    features?: Record<string, { enabled: boolean; [setting: string]: unknown }>;
     findAccount?: (ctx: unknown, sub: string) => Promise<Account | undefined>;
   }
 

@@ -121,6 +121,60 @@ function decodeGlobalCursor(cursor: string): { day: string; key: Record<string, 
   return undefined;
 }
 
+/** The global audit trail, newest first, day by day over the day index, filtered by actor, action and time. */
+async function listAllEvents(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  { limit, cursor, since, actor, action }: AuditQuery,
+): Promise<{ items: AuditEvent[]; nextCursor?: string }> {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const oldest = Math.max(since ?? 0, nowSeconds - AUDIT_RETENTION_SECONDS);
+  const start = cursor === undefined ? undefined : decodeGlobalCursor(cursor);
+  if (cursor !== undefined && !start) throw invalid("cursor", "is not a cursor from a previous page");
+  const filters = ["#at >= :since"];
+  const names: Record<string, string> = { "#at": "at" };
+  const values: Record<string, unknown> = { ":since": oldest };
+  if (actor !== undefined) {
+    filters.push("actor = :actor");
+    values[":actor"] = actor;
+  }
+  if (action !== undefined) {
+    filters.push("#action = :action");
+    names["#action"] = "action";
+    values[":action"] = action;
+  }
+  const items: AuditEvent[] = [];
+  let day = start?.day ?? dayOf(nowSeconds);
+  let exclusiveStart = start?.key;
+  // Day by day, newest first, until the page is full or the oldest day is read.
+  while (day >= dayOf(oldest)) {
+    const result = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: DAY_INDEX,
+        KeyConditionExpression: "#day = :day",
+        FilterExpression: filters.join(" AND "),
+        ExpressionAttributeNames: { ...names, "#day": "day" },
+        ExpressionAttributeValues: { ...values, ":day": day },
+        ScanIndexForward: false,
+        Limit: Math.max(limit - items.length, 25),
+        ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
+      }),
+    );
+    for (const raw of result.Items ?? []) {
+      const { sk: _sk, expiresAt: _expiresAt, day: _day, ...event } = raw;
+      items.push(event as AuditEvent);
+      if (items.length === limit) {
+        const last = { tokenId: raw.tokenId, sk: raw.sk, day: raw.day };
+        return { items, nextCursor: encodeGlobalCursor(day, last) };
+      }
+    }
+    exclusiveStart = result.LastEvaluatedKey;
+    if (!exclusiveStart) day = previousDay(day);
+  }
+  return { items };
+}
+
 export interface AuditLogOptions {
   /** Called when a write fails; the default drops the error (it is counted). */
   readonly onError?: (error: unknown) => void;
@@ -178,54 +232,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string, option
       return { items, ...(result.LastEvaluatedKey ? { nextCursor: encodeCursor(result.LastEvaluatedKey) } : {}) };
     },
 
-    async listAll({ limit, cursor, since, actor, action }) {
-      const nowSeconds = Math.floor(Date.now() / 1000);
-      const oldest = Math.max(since ?? 0, nowSeconds - AUDIT_RETENTION_SECONDS);
-      const start = cursor === undefined ? undefined : decodeGlobalCursor(cursor);
-      if (cursor !== undefined && !start) throw invalid("cursor", "is not a cursor from a previous page");
-      const filters = ["#at >= :since"];
-      const names: Record<string, string> = { "#at": "at" };
-      const values: Record<string, unknown> = { ":since": oldest };
-      if (actor !== undefined) {
-        filters.push("actor = :actor");
-        values[":actor"] = actor;
-      }
-      if (action !== undefined) {
-        filters.push("#action = :action");
-        names["#action"] = "action";
-        values[":action"] = action;
-      }
-      const items: AuditEvent[] = [];
-      let day = start?.day ?? dayOf(nowSeconds);
-      let exclusiveStart = start?.key;
-      // Day by day, newest first, until the page is full or the oldest day is read.
-      while (day >= dayOf(oldest)) {
-        const result = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: DAY_INDEX,
-            KeyConditionExpression: "#day = :day",
-            FilterExpression: filters.join(" AND "),
-            ExpressionAttributeNames: { ...names, "#day": "day" },
-            ExpressionAttributeValues: { ...values, ":day": day },
-            ScanIndexForward: false,
-            Limit: Math.max(limit - items.length, 25),
-            ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
-          }),
-        );
-        for (const raw of result.Items ?? []) {
-          const { sk: _sk, expiresAt: _expiresAt, day: _day, ...event } = raw;
-          items.push(event as AuditEvent);
-          if (items.length === limit) {
-            const last = { tokenId: raw.tokenId, sk: raw.sk, day: raw.day };
-            return { items, nextCursor: encodeGlobalCursor(day, last) };
-          }
-        }
-        exclusiveStart = result.LastEvaluatedKey;
-        if (!exclusiveStart) day = previousDay(day);
-      }
-      return { items };
-    },
+    listAll: (query) => listAllEvents(doc, tableName, query),
 
     async flush() {
       await Promise.all([...inFlight]);

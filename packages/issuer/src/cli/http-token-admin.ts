@@ -29,6 +29,44 @@ function listQuery(options: ListOptions): URLSearchParams {
   return query;
 }
 
+/** One JSON request to the issuer; a failure (unreachable, timed out, an error answer) is a CliError saying what. */
+async function sendJson(base: string, method: string, path: string, body?: unknown, bearer?: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "is unreachable";
+    throw new CliError(`the issuer at ${base} ${reason}`);
+  }
+  const text = await response.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = null;
+  }
+  if (!response.ok) {
+    const { error, error_description } = (parsed ?? {}) as ErrorBody;
+    const detail =
+      typeof error_description === "string"
+        ? error_description
+        : typeof error === "string"
+          ? error
+          : text.slice(0, 200);
+    throw new CliError(`${method} ${path} failed (${response.status}): ${detail || response.statusText}`);
+  }
+  return parsed;
+}
+
 /**
  * The admin HTTP API as a {@link TokenAdmin}. `credential` is an admin PAT
  * (exchanged once at `/token` for a JWT of `adminAudience`, the only audience
@@ -51,42 +89,8 @@ export function createHttpTokenAdmin(
   const base = url.href.replace(/\/$/, "");
   let jwt: Promise<string> | undefined = looksLikeJwt(credential) ? Promise.resolve(credential) : undefined;
 
-  async function send(method: string, path: string, body?: unknown, bearer?: string): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          accept: "application/json",
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? "timed out" : "is unreachable";
-      throw new CliError(`the issuer at ${base} ${reason}`);
-    }
-    const text = await response.text();
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = null;
-    }
-    if (!response.ok) {
-      const { error, error_description } = (parsed ?? {}) as ErrorBody;
-      const detail =
-        typeof error_description === "string"
-          ? error_description
-          : typeof error === "string"
-            ? error
-            : text.slice(0, 200);
-      throw new CliError(`${method} ${path} failed (${response.status}): ${detail || response.statusText}`);
-    }
-    return parsed;
-  }
+  const send = (method: string, path: string, body?: unknown, bearer?: string) =>
+    sendJson(base, method, path, body, bearer);
 
   function bearer(): Promise<string> {
     jwt ??= send("POST", "/token", {

@@ -24,6 +24,9 @@ export const REDACTED_LOG_PATHS = [
   "*.qi",
 ];
 
+/** Fastify's `logger` option: off, or pino's options. */
+export type AppLogger = Exclude<FastifyServerOptions["logger"], undefined>;
+
 /**
  * The app's logger options: the configured level, secrets redacted, and
  * asynchronous writes to stdout unless the deps bring their own stream (lines
@@ -31,7 +34,7 @@ export const REDACTED_LOG_PATHS = [
  * destination, when one is made, must be flushed on close.
  */
 export function appLogger(deps: Pick<AppDeps, "logger" | "config">): {
-  logger: FastifyServerOptions["logger"];
+  logger: AppLogger;
   destination: ReturnType<typeof pino.destination> | undefined;
 } {
   const destination =

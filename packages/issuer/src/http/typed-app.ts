@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -6,17 +7,19 @@ import type {
   RawRequestDefaultExpression,
   RawServerDefault,
 } from "fastify";
-import type { Static, TSchema } from "typebox";
 
 /**
- * Types a route's body, params and querystring from their TypeBox schemas,
- * which Ajv checks before the handler runs. Replies stay untyped: response
- * schemas document and serialize, and the store's readonly records are not
- * the mutable types TypeBox would infer from them. (The validator half of
- * `@fastify/type-provider-typebox`, whose provider types replies too.)
+ * Types a route's body, params and querystring from their TypeBox schemas
+ * (as `@fastify/type-provider-typebox` does), which Ajv checks before the
+ * handler runs. Replies stay untyped: response schemas document and
+ * serialize, and the store's readonly records are not the mutable types
+ * TypeBox would infer from them (the plugin's provider would demand those).
  */
+/** What `@fastify/type-provider-typebox` makes of a request schema. */
+type TypeBoxValidated<Schema> = (TypeBoxTypeProvider & { schema: Schema })["validator"];
+
 export interface IssuerTypeProvider extends FastifyTypeProvider {
-  validator: this["schema"] extends TSchema ? Static<this["schema"]> : unknown;
+  validator: TypeBoxValidated<this["schema"]>;
   serializer: unknown;
 }
 

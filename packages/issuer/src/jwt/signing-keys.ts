@@ -72,6 +72,48 @@ function publicPart(jwk: JWK): JWK {
   return copy as JWK;
 }
 
+/** The keys file as it is, or (in the dev default) a first key generated and written. */
+async function initialKeys(
+  options: SigningKeysOptions,
+  algorithm: SigningAlgorithm,
+): Promise<{ keys: StoredKey[]; mtimeMs: number }> {
+  const existing = await readKeyFile(options.path);
+  if (existing) return { keys: existing.keys, mtimeMs: existing.mtimeMs };
+  if (!options.generate) throw new Error(`signing keys file ${options.path} does not exist`);
+  const first: StoredKey = { jwk: await generateSigningJwk(algorithm), activatesAt: 0 };
+  await writeKeyFile(options.path, [first]);
+  return { keys: [first], mtimeMs: 0 };
+}
+
+/** When the key before `successor` leaves the JWKS: every JWT it signed has expired. */
+function retirementOf(successor: StoredKey, jwtTtlSeconds: number): number {
+  return successor.activatesAt + jwtTtlSeconds + RETIRE_MARGIN_SECONDS;
+}
+
+/** The keys still published: not those whose successor has signed for longer than the JWT lifetime. */
+function liveKeys(keys: readonly StoredKey[], jwtTtlSeconds: number, nowSeconds: number): StoredKey[] {
+  return keys.filter((_key, i) => {
+    const successor = keys[i + 1];
+    return !successor || retirementOf(successor, jwtTtlSeconds) > nowSeconds;
+  });
+}
+
+/**
+ * One frozen public JWK per key for the keys' whole life: a verifier that is
+ * handed the JWKS on every lookup (the issuer's own) imports each key once.
+ */
+function publicJwkCache(): (jwk: JWK & { kid: string }) => JWK {
+  const publicJwks = new Map<string, JWK>();
+  return (jwk) => {
+    let made = publicJwks.get(jwk.kid);
+    if (!made) {
+      made = Object.freeze(publicPart(jwk));
+      publicJwks.set(jwk.kid, made);
+    }
+    return made;
+  };
+}
+
 /**
  * Loads (or, in the dev default, generates) the signing keys. Keys signing
  * order is by `activatesAt`; an old key is dropped from the JWKS once the key
@@ -96,44 +138,12 @@ export async function loadSigningKeys(options: SigningKeysOptions): Promise<Sign
     served = undefined;
   }
 
-  const existing = await readKeyFile(path);
-  if (existing) {
-    adopt(existing.keys);
-    mtimeMs = existing.mtimeMs;
-  } else if (options.generate) {
-    const first: StoredKey = { jwk: await generateSigningJwk(algorithm), activatesAt: 0 };
-    await writeKeyFile(path, [first]);
-    adopt([first]);
-  } else {
-    throw new Error(`signing keys file ${path} does not exist`);
-  }
-
-  /** Keys whose JWTs can no longer be live: the next key has signed for longer than the JWT lifetime. */
-  function live(nowSeconds: number): StoredKey[] {
-    return keys.filter((_key, i) => {
-      const successor = keys[i + 1];
-      return !successor || retiresAt(successor) > nowSeconds;
-    });
-  }
-
-  /** When the key before `successor` leaves the JWKS: every JWT it signed has expired. */
-  function retiresAt(successor: StoredKey): number {
-    return successor.activatesAt + jwtTtlSeconds + RETIRE_MARGIN_SECONDS;
-  }
-
-  /**
-   * One frozen public JWK per key for the keys' whole life: a verifier that is
-   * handed the JWKS on every lookup (the issuer's own) imports each key once.
-   */
-  const publicJwks = new Map<string, JWK>();
-  function publicJwk(jwk: JWK & { kid: string }): JWK {
-    let made = publicJwks.get(jwk.kid);
-    if (!made) {
-      made = Object.freeze(publicPart(jwk));
-      publicJwks.set(jwk.kid, made);
-    }
-    return made;
-  }
+  const initial = await initialKeys(options, algorithm);
+  adopt(initial.keys);
+  mtimeMs = initial.mtimeMs;
+  const live = (nowSeconds: number) => liveKeys(keys, jwtTtlSeconds, nowSeconds);
+  const retiresAt = (successor: StoredKey) => retirementOf(successor, jwtTtlSeconds);
+  const publicJwk = publicJwkCache();
 
   function published(nowSeconds: number): PublishedJwks {
     if (served && served.from <= nowSeconds && nowSeconds < served.until) return served;

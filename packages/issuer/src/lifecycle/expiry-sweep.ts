@@ -46,6 +46,54 @@ interface Due {
 const DAY_SECONDS = 86_400;
 const STAGES = new Set<string>(EXPIRY_STAGES.map((s) => s.stage));
 
+/** The tokens whose warning is due, from the sparse warning index: one query per day of `warnDay` looked back over. */
+async function* fromIndex(
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  nowSeconds: number,
+  lookbackDays: number,
+): AsyncGenerator<Due> {
+  const first = Date.parse(warnDayOf(nowSeconds - lookbackDays * DAY_SECONDS)) / 1000;
+  for (let day = first; day <= nowSeconds; day += DAY_SECONDS) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await doc.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: EXPIRY_WARNING_INDEX,
+          KeyConditionExpression: "warnDay = :day AND warnAt <= :now",
+          ExpressionAttributeValues: { ":day": warnDayOf(day), ":now": nowSeconds },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? [])
+        if (typeof item.tokenId === "string" && typeof item.warnAt === "number")
+          yield { tokenId: item.tokenId, warnAt: item.warnAt };
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+}
+
+/** For a table without the index (dynalite cannot add one): the same tokens, by a filtered Scan. */
+async function* fromScan(doc: DynamoDBDocumentClient, tableName: string, nowSeconds: number): AsyncGenerator<Due> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: "tokenId, warnAt",
+        FilterExpression: "warnAt <= :now",
+        ExpressionAttributeValues: { ":now": nowSeconds },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? [])
+      if (typeof item.tokenId === "string" && typeof item.warnAt === "number")
+        yield { tokenId: item.tokenId, warnAt: item.warnAt };
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
 /**
  * Sends the expiry warnings that have fallen due: `token.expiring` 30, 7 and
  * 1 days before (with `daysLeft`), and `token.expired`.
@@ -63,48 +111,6 @@ const STAGES = new Set<string>(EXPIRY_STAGES.map((s) => s.stage));
 export function createExpirySweep(options: ExpirySweepOptions): { run(): Promise<ExpirySweepResult> } {
   const { client, tableName, events, lookbackDays = 32, now = Date.now } = options;
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-
-  async function* fromIndex(nowSeconds: number): AsyncGenerator<Due> {
-    const first = Date.parse(warnDayOf(nowSeconds - lookbackDays * DAY_SECONDS)) / 1000;
-    for (let day = first; day <= nowSeconds; day += DAY_SECONDS) {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: EXPIRY_WARNING_INDEX,
-            KeyConditionExpression: "warnDay = :day AND warnAt <= :now",
-            ExpressionAttributeValues: { ":day": warnDayOf(day), ":now": nowSeconds },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const item of page.Items ?? [])
-          if (typeof item.tokenId === "string" && typeof item.warnAt === "number")
-            yield { tokenId: item.tokenId, warnAt: item.warnAt };
-        start = page.LastEvaluatedKey;
-      } while (start);
-    }
-  }
-
-  /** For a table without the index (dynalite cannot add one): the same tokens, by a filtered Scan. */
-  async function* fromScan(nowSeconds: number): AsyncGenerator<Due> {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new ScanCommand({
-          TableName: tableName,
-          ProjectionExpression: "tokenId, warnAt",
-          FilterExpression: "warnAt <= :now",
-          ExpressionAttributeValues: { ":now": nowSeconds },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? [])
-        if (typeof item.tokenId === "string" && typeof item.warnAt === "number")
-          yield { tokenId: item.tokenId, warnAt: item.warnAt };
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
 
   /** Claims the warning due on one token and emits it; true when this pass sent it. */
   async function warn(due: Due, nowSeconds: number): Promise<boolean> {
@@ -169,10 +175,12 @@ export function createExpirySweep(options: ExpirySweepOptions): { run(): Promise
   return {
     async run() {
       const nowSeconds = Math.floor(now() / 1000);
-      const source = (await hasExpiryWarningIndex(client, tableName)) ? fromIndex : fromScan;
+      const source = (await hasExpiryWarningIndex(client, tableName))
+        ? fromIndex(doc, tableName, nowSeconds, lookbackDays)
+        : fromScan(doc, tableName, nowSeconds);
       let due = 0;
       let sent = 0;
-      for await (const candidate of source(nowSeconds)) {
+      for await (const candidate of source) {
         due += 1;
         if (await warn(candidate, nowSeconds)) sent += 1;
       }

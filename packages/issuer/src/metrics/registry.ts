@@ -43,6 +43,47 @@ export interface MetricsRegistry {
   render(): string;
 }
 
+/** A histogram with cumulative buckets, and its exposition. */
+function createHistogram(
+  name: string,
+  help: string,
+  buckets: readonly number[],
+): { metric: Metric; histogram: Histogram } {
+  const sorted = [...buckets].sort((a, b) => a - b);
+  const series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  const metric: Metric = {
+    render: () => {
+      const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+      for (const s of series.values()) {
+        sorted.forEach((le, i) => {
+          lines.push(`${name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.counts[i]}`);
+        });
+        lines.push(`${name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}`);
+        lines.push(`${name}_sum${labelText(s.labels)} ${s.sum}`);
+        lines.push(`${name}_count${labelText(s.labels)} ${s.count}`);
+      }
+      return lines.join("\n");
+    },
+  };
+  const histogram: Histogram = {
+    observe(value, labels = {}) {
+      const key = keyOf(labels);
+      let s = series.get(key);
+      if (!s) {
+        s = { labels, counts: sorted.map(() => 0), sum: 0, count: 0 };
+        series.set(key, s);
+      }
+      // Cumulative buckets: a value counts in every bucket whose bound it does not exceed.
+      sorted.forEach((le, i) => {
+        if (value <= le && s) s.counts[i] = (s.counts[i] ?? 0) + 1;
+      });
+      s.sum += value;
+      s.count += 1;
+    },
+  };
+  return { metric, histogram };
+}
+
 export function createRegistry(): MetricsRegistry {
   const metrics: Metric[] = [];
 
@@ -92,38 +133,9 @@ export function createRegistry(): MetricsRegistry {
     },
 
     histogram(name, help, buckets) {
-      const sorted = [...buckets].sort((a, b) => a - b);
-      const series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
-      metrics.push({
-        render: () => {
-          const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
-          for (const s of series.values()) {
-            sorted.forEach((le, i) => {
-              lines.push(`${name}_bucket${labelText({ ...s.labels, le: String(le) })} ${s.counts[i]}`);
-            });
-            lines.push(`${name}_bucket${labelText({ ...s.labels, le: "+Inf" })} ${s.count}`);
-            lines.push(`${name}_sum${labelText(s.labels)} ${s.sum}`);
-            lines.push(`${name}_count${labelText(s.labels)} ${s.count}`);
-          }
-          return lines.join("\n");
-        },
-      });
-      return {
-        observe(value, labels = {}) {
-          const key = keyOf(labels);
-          let s = series.get(key);
-          if (!s) {
-            s = { labels, counts: sorted.map(() => 0), sum: 0, count: 0 };
-            series.set(key, s);
-          }
-          // Cumulative buckets: a value counts in every bucket whose bound it does not exceed.
-          sorted.forEach((le, i) => {
-            if (value <= le && s) s.counts[i] = (s.counts[i] ?? 0) + 1;
-          });
-          s.sum += value;
-          s.count += 1;
-        },
-      };
+      const { metric, histogram } = createHistogram(name, help, buckets);
+      metrics.push(metric);
+      return histogram;
     },
 
     render: () => `${metrics.map((m) => m.render()).join("\n")}\n`,

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { RevocationEvent } from "@patgate/shared";
 import type { TokenRecord } from "../tokens/types.js";
+import { createEvictionClock } from "./eviction-clock.js";
 
 /** A verified PAT as the cache serves it. */
 export interface CachedPat {
@@ -47,11 +48,35 @@ interface Entry extends CachedPat {
   readonly expiresAtMs: number;
 }
 
-/** Eviction stamps kept before they are folded into one "everything before" stamp. */
-const MAX_EVICTION_STAMPS = 100_000;
-
 function keyOf(token: string): string {
   return createHash("sha256").update(token).digest("base64url");
+}
+
+/** Adds `key` to the set of cache keys under `id` (a token id, an owner). */
+function index(map: Map<string, Set<string>>, id: string, key: string): void {
+  const keys = map.get(id);
+  if (keys) keys.add(key);
+  else map.set(id, new Set([key]));
+}
+
+function unindex(map: Map<string, Set<string>>, id: string, key: string): void {
+  const keys = map.get(id);
+  if (!keys) return;
+  keys.delete(key);
+  if (keys.size === 0) map.delete(id);
+}
+
+/** `trusted()`, calling `onChange` whenever its answer differs from the last one. */
+function watchTrust(trusted: () => boolean, onChange: () => void): () => boolean {
+  let was = true;
+  return () => {
+    const now = trusted();
+    if (now !== was) {
+      was = now;
+      onChange();
+    }
+    return now;
+  };
 }
 
 export function createPatCache(options: PatCacheOptions = {}): PatCache {
@@ -62,25 +87,7 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
   const entries = new Map<string, Entry>();
   const byTokenId = new Map<string, Set<string>>();
   const byOwner = new Map<string, Set<string>>();
-  /** Counts evictions; a ticket is its value when a read began. */
-  let clock = 0;
-  /** Clock value of the last eviction of `client:<id>` / `sub:<owner>`. */
-  const evictedAt = new Map<string, number>();
-  /** Every fill with a ticket below this is dropped (a clear, or stamps folded). */
-  let clearedAt = 0;
-
-  function index(map: Map<string, Set<string>>, id: string, key: string): void {
-    const keys = map.get(id);
-    if (keys) keys.add(key);
-    else map.set(id, new Set([key]));
-  }
-
-  function unindex(map: Map<string, Set<string>>, id: string, key: string): void {
-    const keys = map.get(id);
-    if (!keys) return;
-    keys.delete(key);
-    if (keys.size === 0) map.delete(id);
-  }
+  const clock = createEvictionClock();
 
   function remove(key: string): void {
     const entry = entries.get(key);
@@ -91,46 +98,22 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
   }
 
   function evict(stamp: string, keys: Set<string> | undefined): void {
-    clock += 1;
-    if (evictedAt.size >= MAX_EVICTION_STAMPS) {
-      evictedAt.clear();
-      clearedAt = clock;
-    }
-    evictedAt.set(stamp, clock);
+    clock.stamp(stamp);
     if (keys) for (const key of [...keys]) remove(key);
   }
 
   function clear(): void {
-    clock += 1;
-    clearedAt = clock;
-    evictedAt.clear();
+    clock.reset();
     entries.clear();
     byTokenId.clear();
     byOwner.clear();
   }
 
-  /** True when something the record depends on was evicted after the ticket was taken. */
-  function staleSince(record: TokenRecord, ticket: number): boolean {
-    return (
-      ticket < clearedAt ||
-      ticket < (evictedAt.get(`client:${record.tokenId}`) ?? 0) ||
-      ticket < (evictedAt.get(`sub:${record.owner}`) ?? 0)
-    );
-  }
-
-  let wasTrusted = true;
-  /** Whether the feed is trusted now; a change either way drops everything (events may have been missed). */
-  function trustedNow(): boolean {
-    const now = trusted();
-    if (now !== wasTrusted) {
-      wasTrusted = now;
-      clear();
-    }
-    return now;
-  }
+  // A change of trust either way drops everything: events may have been missed.
+  const trustedNow = watchTrust(trusted, clear);
 
   return {
-    ticket: () => clock,
+    ticket: () => clock.now(),
 
     get(token, nowMs) {
       if (ttlMs === 0 || !trustedNow()) return undefined;
@@ -147,7 +130,7 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
     },
 
     set(token, record, readAtMs, ticket, notAfterMs = Number.POSITIVE_INFINITY) {
-      if (ttlMs === 0 || !trustedNow() || staleSince(record, ticket)) return;
+      if (ttlMs === 0 || !trustedNow() || clock.staleSince(record, ticket)) return;
       const key = keyOf(token);
       remove(key);
       // Never serve past the PAT's own expiry.

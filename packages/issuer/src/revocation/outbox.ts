@@ -75,8 +75,8 @@ function isMissingIndex(error: unknown): boolean {
 
 type Doc = DynamoDBDocumentClient;
 type ReadPage = (start: Record<string, unknown> | undefined) => Promise<{
-  Items?: Record<string, unknown>[];
-  LastEvaluatedKey?: Record<string, unknown>;
+  Items?: Record<string, unknown>[] | undefined;
+  LastEvaluatedKey?: Record<string, unknown> | undefined;
 }>;
 
 /** Every item of a paged read, oldest page first; records that do not parse are skipped. */

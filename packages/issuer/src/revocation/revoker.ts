@@ -1,18 +1,11 @@
-import type { DenyEntry, RevocationEvent } from "@patgate/shared";
-import {
-  type EventSink,
-  emitSafely,
-  noEvents,
-  ownerRevokedEvent,
-  SCHEDULER_ACTOR,
-  type TokenEvent,
-  tokenEvent,
-} from "../events/token-events.js";
-import { backOff, notFound, RevisionConflictError } from "../tokens/errors.js";
+import type { RevocationEvent } from "@patgate/shared";
+import { type EventSink, ownerRevokedEvent, tokenEvent } from "../events/token-events.js";
+import { RevisionConflictError } from "../tokens/errors.js";
 import { changeFor, isRestricting } from "../tokens/record-update.js";
-import type { StateChange, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
+import type { StateChange, TokenStore, TokenUpdate } from "../tokens/types.js";
 import { checkGraceSeconds, checkTokenId, checkUpdate } from "../tokens/validation.js";
-import type { Propagation, Propagator, RecordedEvent } from "./propagator.js";
+import type { Propagation, Propagator } from "./propagator.js";
+import { createRevocationSteps, type RevocationSteps } from "./revocation-steps.js";
 
 /** A change to a token and how far its revocation got. */
 export interface RevocationOutcome extends StateChange {
@@ -90,9 +83,6 @@ export interface RevokerOptions {
 
 /** Extra seconds a deny entry outlives the JWTs it matches: verifiers' clock tolerance and issuers' skew. */
 export const DENY_MARGIN_SECONDS = 60;
-/** Attempts of a change that keeps meeting concurrent changes. */
-const ATTEMPTS = 20;
-
 /**
  * How long a revision mark must live. A JWT derived from the old state was
  * minted from a record read at most `stateMaxAgeSeconds` before (the PAT cache
@@ -102,184 +92,137 @@ export function markLifetimeSeconds(jwtTtlSeconds: number, stateMaxAgeSeconds: n
   return jwtTtlSeconds + stateMaxAgeSeconds + DENY_MARGIN_SECONDS;
 }
 
-export function createRevoker(options: RevokerOptions): Revoker {
-  const {
-    store,
-    propagator,
-    markLifetimeSeconds: lifetime,
-    applyLocally,
-    pendingSettleMs = 0,
-    events = noEvents,
-    now = Date.now,
-  } = options;
-
-  const emit = (event: TokenEvent) => emitSafely(events, event);
-  const actorOf = (by: ChangeContext | undefined) => by?.actor ?? SCHEDULER_ACTOR;
-
-  function mark(kind: "client" | "sub", value: string, minRev: number): RevocationEvent {
-    const entry: DenyEntry = { kind, value, minRev, expiresAt: Math.floor(now() / 1000) + lifetime };
-    return { type: "deny", entry };
-  }
-
-  async function deliver(recorded: RecordedEvent): Promise<Propagation> {
-    const propagation = await propagator.deliver(recorded);
-    if (propagation === "pending" && pendingSettleMs > 0) {
-      const wait = recorded.acceptedAt + pendingSettleMs - now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+async function revokeToken(steps: RevocationSteps, tokenId: string, by?: RevokeContext) {
+  let lastUsed = 0;
+  const outcome = await steps.retrying(async () => {
+    const before = await steps.current(tokenId);
+    lastUsed = before.lastUsedAt ?? before.createdAt;
+    // Already revoked: the mark is delivered again (a retry after a lost propagation must get through).
+    if (before.isRevoked) {
+      const event = steps.mark("client", tokenId, before.revision);
+      return steps.apply(event, async () => ({ record: before, changed: false }));
     }
-    return propagation;
-  }
-
-  /** Runs one read-record-write step again while it meets concurrent changes. */
-  async function retrying<T>(step: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await step();
-      } catch (error) {
-        if (!(error instanceof RevisionConflictError) || attempt >= ATTEMPTS) throw error;
-      }
-      await backOff(attempt);
-    }
-  }
-
-  async function current(tokenId: string): Promise<TokenRecord> {
-    const record = await store.get(tokenId);
-    // A missing token fails before anything is recorded, so the outbox holds only real revocations.
-    if (!record) throw notFound(tokenId);
-    return record;
-  }
-
-  /** Records `event`, writes the change, applies it here, then delivers it. */
-  async function apply<T extends StateChange>(event: RevocationEvent, write: () => Promise<T>) {
-    const recorded = await propagator.record(event);
-    const result = await write();
-    applyLocally(event);
-    return { ...result, propagation: await deliver(recorded) };
-  }
-
-  return {
-    async revokeToken(tokenId, by) {
-      let lastUsed = 0;
-      const outcome = await retrying(async () => {
-        const before = await current(tokenId);
-        lastUsed = before.lastUsedAt ?? before.createdAt;
-        // Already revoked: the mark is delivered again (a retry after a lost propagation must get through).
-        if (before.isRevoked) {
-          const event = mark("client", tokenId, before.revision);
-          return apply(event, async () => ({ record: before, changed: false }));
-        }
-        return apply(mark("client", tokenId, before.revision + 1), () =>
-          store.revoke(tokenId, { expectedRevision: before.revision }),
-        );
-      });
-      if (outcome.changed) {
-        const actor = actorOf(by);
-        const at = now();
-        await emit(
-          by?.reason === "unused"
-            ? tokenEvent(
-                "token.unused_revoked",
-                outcome.record,
-                { actor, unusedSeconds: Math.max(0, Math.floor(at / 1000) - lastUsed) },
-                at,
-              )
-            : tokenEvent("token.revoked", outcome.record, { actor, reason: by?.reason ?? "requested" }, at),
-        );
-      }
-      return outcome;
-    },
-
-    async restoreToken(tokenId, by) {
-      const outcome = await retrying(async () => {
-        const before = await current(tokenId);
-        // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
-        return apply({ type: "token_changed", tokenId }, () =>
-          store.restore(tokenId, { expectedRevision: before.revision }),
-        );
-      });
-      if (outcome.changed) await emit(tokenEvent("token.restored", outcome.record, { actor: actorOf(by) }, now()));
-      return outcome;
-    },
-
-    async rotateToken(tokenId, graceSeconds, by) {
-      checkTokenId(tokenId);
-      checkGraceSeconds(graceSeconds);
-      const outcome = await retrying(async () => {
-        const before = await current(tokenId);
-        // Not restricting: JWTs already minted live out their lifetime. Caches drop the PAT,
-        // so the old secret is checked again (and honoured only within the grace period).
-        return apply({ type: "token_changed", tokenId }, async () => ({
-          ...(await store.rotate(tokenId, { graceSeconds, expectedRevision: before.revision })),
-          changed: true,
-        }));
-      });
-      await emit(tokenEvent("token.rotated", outcome.record, { actor: actorOf(by), graceSeconds }, now()));
-      return outcome;
-    },
-
-    async updateToken(tokenId, changes, by) {
-      // Bad input is refused before a missing token is.
-      checkTokenId(tokenId);
-      checkUpdate(changes, Math.floor(now() / 1000));
-      const outcome = await retrying(async () => {
-        const before = await current(tokenId);
-        const restricting = isRestricting(before, changeFor(before, checkUpdate(changes, Math.floor(now() / 1000))));
-        const event = restricting
-          ? mark("client", tokenId, before.revision + 1)
-          : { type: "token_changed" as const, tokenId };
-        return apply(event, async () => ({
-          record: await store.update(tokenId, changes, { expectedRevision: before.revision }),
-          changed: true,
-        }));
-      });
-      await emit(
-        tokenEvent(
-          "token.updated",
+    return steps.apply(steps.mark("client", tokenId, before.revision + 1), () =>
+      steps.store.revoke(tokenId, { expectedRevision: before.revision }),
+    );
+  });
+  if (!outcome.changed) return outcome;
+  const actor = steps.actorOf(by);
+  const at = steps.now();
+  await steps.emit(
+    by?.reason === "unused"
+      ? tokenEvent(
+          "token.unused_revoked",
           outcome.record,
-          { actor: actorOf(by), changes: Object.keys(changes).sort() },
-          now(),
-        ),
-      );
-      return outcome;
-    },
+          { actor, unusedSeconds: Math.max(0, Math.floor(at / 1000) - lastUsed) },
+          at,
+        )
+      : tokenEvent("token.revoked", outcome.record, { actor, reason: by?.reason ?? "requested" }, at),
+  );
+  return outcome;
+}
 
-    async revokeOwner(owner, by) {
-      const propagation = await retrying(async () => {
-        const revision = await store.owners.get(owner);
-        const event = mark("sub", owner, revision + 1);
-        const recorded = await propagator.record(event);
-        // From here every PAT of the owner is revoked, listed or not: an exchange
-        // reads the owner's revision after the PAT and refuses a PAT from before.
-        if (!(await store.owners.advance(owner, revision, now()))) throw new RevisionConflictError(owner);
-        applyLocally(event);
-        return deliver(recorded);
-      });
-      // Flag each PAT too, so listings and the PATs' own state say so.
-      const actor = actorOf(by);
-      let revoked = 0;
-      let cursor: string | undefined;
-      do {
-        const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
-        for (const record of page.items) {
-          const change = await store.revoke(record.tokenId);
-          if (!change.changed) continue;
-          revoked += 1;
-          await emit(tokenEvent("token.revoked", change.record, { actor, reason: "owner" }, now()));
-        }
-        cursor = page.nextCursor;
-      } while (cursor);
-      await emit(ownerRevokedEvent(owner, actor, revoked, now()));
-      return { revoked, propagation };
-    },
+async function restoreToken(steps: RevocationSteps, tokenId: string, by?: ChangeContext) {
+  const outcome = await steps.retrying(async () => {
+    const before = await steps.current(tokenId);
+    // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
+    return steps.apply({ type: "token_changed", tokenId }, () =>
+      steps.store.restore(tokenId, { expectedRevision: before.revision }),
+    );
+  });
+  if (outcome.changed)
+    await steps.emit(tokenEvent("token.restored", outcome.record, { actor: steps.actorOf(by) }, steps.now()));
+  return outcome;
+}
 
-    async denyJti(jti, expiresAt) {
-      const event: RevocationEvent = {
-        type: "deny",
-        entry: { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS },
-      };
-      const recorded = await propagator.record(event);
-      applyLocally(event);
-      return { propagation: await deliver(recorded) };
-    },
+async function rotateToken(steps: RevocationSteps, tokenId: string, graceSeconds: number, by?: ChangeContext) {
+  checkTokenId(tokenId);
+  checkGraceSeconds(graceSeconds);
+  const outcome = await steps.retrying(async () => {
+    const before = await steps.current(tokenId);
+    // Not restricting: JWTs already minted live out their lifetime. Caches drop the PAT,
+    // so the old secret is checked again (and honoured only within the grace period).
+    return steps.apply({ type: "token_changed", tokenId }, async () => ({
+      ...(await steps.store.rotate(tokenId, { graceSeconds, expectedRevision: before.revision })),
+      changed: true,
+    }));
+  });
+  await steps.emit(
+    tokenEvent("token.rotated", outcome.record, { actor: steps.actorOf(by), graceSeconds }, steps.now()),
+  );
+  return outcome;
+}
+
+async function updateToken(steps: RevocationSteps, tokenId: string, changes: TokenUpdate, by?: ChangeContext) {
+  const nowSeconds = () => Math.floor(steps.now() / 1000);
+  // Bad input is refused before a missing token is.
+  checkTokenId(tokenId);
+  checkUpdate(changes, nowSeconds());
+  const outcome = await steps.retrying(async () => {
+    const before = await steps.current(tokenId);
+    const restricting = isRestricting(before, changeFor(before, checkUpdate(changes, nowSeconds())));
+    const event = restricting
+      ? steps.mark("client", tokenId, before.revision + 1)
+      : { type: "token_changed" as const, tokenId };
+    return steps.apply(event, async () => ({
+      record: await steps.store.update(tokenId, changes, { expectedRevision: before.revision }),
+      changed: true,
+    }));
+  });
+  const details = { actor: steps.actorOf(by), changes: Object.keys(changes).sort() };
+  await steps.emit(tokenEvent("token.updated", outcome.record, details, steps.now()));
+  return outcome;
+}
+
+async function revokeOwner(steps: RevocationSteps, owner: string, by?: ChangeContext) {
+  const { store, now } = steps;
+  const propagation = await steps.retrying(async () => {
+    const revision = await store.owners.get(owner);
+    const event = steps.mark("sub", owner, revision + 1);
+    const recorded = await steps.record(event);
+    // From here every PAT of the owner is revoked, listed or not: an exchange
+    // reads the owner's revision after the PAT and refuses a PAT from before.
+    if (!(await store.owners.advance(owner, revision, now()))) throw new RevisionConflictError(owner);
+    steps.applyLocally(event);
+    return steps.deliver(recorded);
+  });
+  // Flag each PAT too, so listings and the PATs' own state say so.
+  const actor = steps.actorOf(by);
+  let revoked = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
+    for (const record of page.items) {
+      const change = await store.revoke(record.tokenId);
+      if (!change.changed) continue;
+      revoked += 1;
+      await steps.emit(tokenEvent("token.revoked", change.record, { actor, reason: "owner" }, now()));
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  await steps.emit(ownerRevokedEvent(owner, actor, revoked, now()));
+  return { revoked, propagation };
+}
+
+async function denyJti(steps: RevocationSteps, jti: string, expiresAt: number) {
+  const event: RevocationEvent = {
+    type: "deny",
+    entry: { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS },
+  };
+  const recorded = await steps.record(event);
+  steps.applyLocally(event);
+  return { propagation: await steps.deliver(recorded) };
+}
+
+/** The revoker over `options` (see {@link Revoker}). */
+export function createRevoker(options: RevokerOptions): Revoker {
+  const steps = createRevocationSteps(options);
+  return {
+    revokeToken: (tokenId, by) => revokeToken(steps, tokenId, by),
+    restoreToken: (tokenId, by) => restoreToken(steps, tokenId, by),
+    rotateToken: (tokenId, graceSeconds, by) => rotateToken(steps, tokenId, graceSeconds, by),
+    updateToken: (tokenId, changes, by) => updateToken(steps, tokenId, changes, by),
+    revokeOwner: (owner, by) => revokeOwner(steps, owner, by),
+    denyJti: (jti, expiresAt) => denyJti(steps, jti, expiresAt),
   };
 }

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { IssuerContext } from "../context.js";
 import { HttpError, invalidField, invalidRequest, unavailable } from "../http/http-error.js";
 import { createGithubKeySource, type GithubKeySource } from "../leaks/github-keys.js";
-import { createLeakResponder, type LeakLabel, tokenHash } from "../leaks/leak-response.js";
+import { createLeakResponder, type LeakLabel, type LeakResponder, tokenHash } from "../leaks/leak-response.js";
 
 /** Most tokens one report may carry, on either endpoint. */
 const MAX_TOKENS_PER_REPORT = 1000;
@@ -61,6 +61,12 @@ export async function leakRoutes(
     done(null, body),
   );
 
+  await githubRoute(app, responder, keys);
+  await reportRoute(app, responder);
+}
+
+/** `POST /leaks/github` (see {@link leakRoutes}). */
+async function githubRoute(app: FastifyInstance, responder: LeakResponder, keys: GithubKeySource): Promise<void> {
   app.post(
     "/leaks/github",
     { bodyLimit: BODY_LIMIT, schema: { tags: ["leaks"], summary: "GitHub secret scanning partner endpoint" } },
@@ -94,7 +100,10 @@ export async function leakRoutes(
       return labels;
     },
   );
+}
 
+/** `POST /leaks/report` (see {@link leakRoutes}). */
+async function reportRoute(app: FastifyInstance, responder: LeakResponder): Promise<void> {
   let backlog = 0;
   let chain: Promise<void> = Promise.resolve();
   app.post(

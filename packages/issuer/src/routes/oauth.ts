@@ -5,7 +5,11 @@ import { authenticate } from "../http/admin-auth.js";
 import { invalidRequest, rateLimited } from "../http/http-error.js";
 import { documentedOnly, OAUTH_MEDIA_TYPES, tokenBody } from "../http/oauth-bodies.js";
 import { singleParam } from "../http/params.js";
-import { createMemoryWindowCounter, createRedisWindowCounter } from "../rate-limit/window-counter.js";
+import {
+  createMemoryWindowCounter,
+  createRedisWindowCounter,
+  type WindowCounter,
+} from "../rate-limit/window-counter.js";
 
 function tokenParam(request: FastifyRequest): string {
   const body = request.body;
@@ -18,9 +22,51 @@ function tokenParam(request: FastifyRequest): string {
   return token;
 }
 
-/** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
-export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
-  const { config, store, revoker, audit, now } = ctx;
+/** Whoever holds the full PAT may revoke it: holding the secret is the proof (an expired one too). */
+async function revokeHeldPat(ctx: IssuerContext, token: string, ip: string, at: number): Promise<void> {
+  const result = await ctx.store.verify(token);
+  const record = result.ok || result.reason === "expired" ? result.record : undefined;
+  if (!record) return;
+  const actor = `holder (${record.tokenId})`;
+  const outcome = await ctx.revoker.revokeToken(record.tokenId, { actor });
+  ctx.audit.record({
+    action: "token.revoke",
+    actor,
+    tokenId: record.tokenId,
+    ip,
+    result: "success",
+    at,
+    details: { via: "rfc7009", propagation: outcome.propagation },
+  });
+}
+
+/** A valid JWT is denied by its jti; one already denied (revoked before) is not "ok": nothing is recorded twice. */
+async function revokeHeldJwt(
+  ctx: IssuerContext,
+  jwtRevocations: WindowCounter,
+  token: string,
+  ip: string,
+  at: number,
+): Promise<void> {
+  const checked = await ctx.accessTokens.check(token);
+  if (!checked.ok) return;
+  const wait = await jwtRevocations.take(checked.token.clientId);
+  if (wait > 0) throw rateLimited(wait);
+  const outcome = await ctx.revoker.denyJti(checked.token.jti, checked.token.exp);
+  ctx.audit.record({
+    action: "jwt.deny",
+    actor: `holder (${checked.token.clientId})`,
+    tokenId: checked.token.clientId,
+    ip,
+    result: "success",
+    at,
+    details: { jti: checked.token.jti, via: "rfc7009", propagation: outcome.propagation },
+  });
+}
+
+/** RFC 7009 `POST /revoke`: a PAT or a JWT, revoked by whoever holds it; always 200. */
+async function revokeRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  const { config, now } = ctx;
   // Every JWT revoked here is a deny entry and an outbox item, kept until the JWT expires:
   // its PAT pays for them, so no holder can grow the outbox (or the deny-list) at will.
   const jwtRevocations = ctx.redis
@@ -50,46 +96,59 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
         // Checking the PAT costs scrypt: the same per-address budget as a cold exchange.
         const wait = ctx.coldExchanges.take(request.ip);
         if (wait > 0) throw rateLimited(wait);
-        // Whoever holds the full PAT may revoke it: holding the secret is the proof.
-        const result = await store.verify(token);
-        if (result.ok || result.reason === "expired") {
-          const record = result.record;
-          if (record) {
-            const outcome = await revoker.revokeToken(record.tokenId, { actor: `holder (${record.tokenId})` });
-            audit.record({
-              action: "token.revoke",
-              actor: `holder (${record.tokenId})`,
-              tokenId: record.tokenId,
-              ip: request.ip,
-              result: "success",
-              at,
-              details: { via: "rfc7009", propagation: outcome.propagation },
-            });
-          }
-        }
+        await revokeHeldPat(ctx, token, request.ip, at);
       } else if (looksLikeJwt(token)) {
-        // A JWT already denied (revoked before) is not "ok": nothing is recorded twice.
-        const checked = await ctx.accessTokens.check(token);
-        if (checked.ok) {
-          const wait = await jwtRevocations.take(checked.token.clientId);
-          if (wait > 0) throw rateLimited(wait);
-          const outcome = await revoker.denyJti(checked.token.jti, checked.token.exp);
-          audit.record({
-            action: "jwt.deny",
-            actor: `holder (${checked.token.clientId})`,
-            tokenId: checked.token.clientId,
-            ip: request.ip,
-            result: "success",
-            at,
-            details: { jti: checked.token.jti, via: "rfc7009", propagation: outcome.propagation },
-          });
-        }
+        await revokeHeldJwt(ctx, jwtRevocations, token, request.ip, at);
       }
       // RFC 7009 §2.2: 200 whether or not the token was valid, so nothing is learned from the answer.
       return reply.header("cache-control", "no-store").send({});
     },
   );
+}
 
+/** RFC 7662 for a JWT of this issuer; one whose PAT has since been revoked is inactive even before its deny entry arrives. */
+async function introspectJwt(ctx: IssuerContext, token: string): Promise<Record<string, unknown>> {
+  const checked = await ctx.accessTokens.check(token);
+  if (!checked.ok) return { active: false };
+  const t = checked.token;
+  const pat = await ctx.store.get(t.clientId).catch(() => null);
+  if (!pat || pat.isRevoked) return { active: false };
+  return {
+    active: true,
+    ...(t.scope ? { scope: t.scope } : {}),
+    client_id: t.clientId,
+    sub: t.sub,
+    aud: t.aud,
+    iss: t.iss,
+    exp: t.exp,
+    iat: t.iat,
+    jti: t.jti,
+    token_type: "Bearer",
+    roles: t.roles,
+  };
+}
+
+/** RFC 7662 for a PAT: what an exchange of it grants (a stored role that is not a scope token never is). */
+async function introspectPat(ctx: IssuerContext, token: string): Promise<Record<string, unknown>> {
+  const result = await ctx.store.verify(token);
+  if (!result.ok) return { active: false };
+  const r = result.record;
+  const roles = r.roles.filter(isScopeToken);
+  return {
+    active: true,
+    ...(roles.length > 0 ? { scope: roles.join(" ") } : {}),
+    client_id: r.tokenId,
+    sub: r.owner,
+    iat: r.createdAt,
+    ...(r.expiresAt !== undefined ? { exp: r.expiresAt } : {}),
+    token_type: "pat",
+    roles,
+    is_admin: r.isAdmin,
+  };
+}
+
+/** RFC 7662 `POST /introspect`, for an admin or introspect JWT. */
+async function introspectRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
   app.post(
     "/introspect",
     {
@@ -107,46 +166,15 @@ export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Pro
       await authenticate(ctx, request, "introspect");
       const token = tokenParam(request);
       reply.header("cache-control", "no-store");
-      if (looksLikeJwt(token)) {
-        const checked = await ctx.accessTokens.check(token);
-        if (!checked.ok) return { active: false };
-        const t = checked.token;
-        // A JWT whose PAT has since been revoked is inactive even before the deny entry arrives.
-        const pat = await store.get(t.clientId).catch(() => null);
-        if (!pat || pat.isRevoked) return { active: false };
-        return {
-          active: true,
-          ...(t.scope ? { scope: t.scope } : {}),
-          client_id: t.clientId,
-          sub: t.sub,
-          aud: t.aud,
-          iss: t.iss,
-          exp: t.exp,
-          iat: t.iat,
-          jti: t.jti,
-          token_type: "Bearer",
-          roles: t.roles,
-        };
-      }
-      if (parsePat(token, config.tokenPrefix).ok) {
-        const result = await store.verify(token);
-        if (!result.ok) return { active: false };
-        const r = result.record;
-        // What an exchange of this PAT grants: a stored role that is not a scope token never is.
-        const roles = r.roles.filter(isScopeToken);
-        return {
-          active: true,
-          ...(roles.length > 0 ? { scope: roles.join(" ") } : {}),
-          client_id: r.tokenId,
-          sub: r.owner,
-          iat: r.createdAt,
-          ...(r.expiresAt !== undefined ? { exp: r.expiresAt } : {}),
-          token_type: "pat",
-          roles,
-          is_admin: r.isAdmin,
-        };
-      }
+      if (looksLikeJwt(token)) return introspectJwt(ctx, token);
+      if (parsePat(token, ctx.config.tokenPrefix).ok) return introspectPat(ctx, token);
       return { active: false };
     },
   );
+}
+
+/** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
+export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+  await revokeRoute(app, ctx);
+  await introspectRoute(app, ctx);
 }

@@ -5,9 +5,10 @@ import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
-import { addressAllowed, withRecentIp } from "./allowed-ips.js";
+import { addressAllowed } from "./allowed-ips.js";
 import { type ScryptBudget, ScryptBusyError } from "./scrypt-budget.js";
 import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
+import { createUsageTouch } from "./usage-touch.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
 export interface ExchangeRequest {
@@ -65,11 +66,6 @@ export interface ExchangeDeps {
   readonly now: () => number;
 }
 
-/** Milliseconds between two `lastUsedAt` writes of one token from this process. */
-const TOUCH_INTERVAL_MS = 60_000;
-/** Token ids whose last touch is remembered; the map starts over past this. */
-const TOUCH_MEMORY = 100_000;
-
 /**
  * The oldest PAT state an exchange mints from: a cached record lives at most
  * the cache's lifetime, and a read that took longer (a stalled request) is
@@ -101,149 +97,150 @@ function adminAudienceRefusal(record: TokenRecord, roles: readonly string[]): Ex
   return undefined;
 }
 
+/** One failed exchange on the audit trail. */
+function auditFailure(
+  deps: ExchangeDeps,
+  failure: { actor: string; tokenId?: string; ip: string; reason: string; at: number },
+): void {
+  const { actor, tokenId, ip, reason, at } = failure;
+  deps.audit.record({
+    action: "token.exchange",
+    actor,
+    ...(tokenId !== undefined ? { tokenId } : {}),
+    ip,
+    result: "failure",
+    reason,
+    at,
+  });
+}
+
+type Loaded = { record: TokenRecord; readAtMs: number; cached: boolean };
+
+/**
+ * The record from the cache, or from the store (scrypt) behind the cold-
+ * exchange budget, the lock-out and the scrypt budget.
+ */
+async function loadRecord(
+  deps: ExchangeDeps,
+  request: ExchangeRequest,
+  nowMs: number,
+): Promise<ExchangeFailure | Loaded> {
+  const { cache, failures, store, now } = deps;
+  const hit = cache.get(request.token, nowMs);
+  if (hit) return { record: hit.record, readAtMs: hit.readAtMs, cached: true };
+  // Whatever the cache cannot serve costs this address: a first exchange, a forged or wrong
+  // PAT. scrypt is the scarce resource, so its budget is far below the request limit.
+  const addressWait = deps.coldExchanges?.take(request.ip) ?? 0;
+  if (addressWait > 0) return { reason: "address_limited", retryAfterSeconds: addressWait };
+  const parsed = parsePat(request.token, deps.tokenPrefix);
+  const tokenId = parsed.ok ? parsed.tokenId : undefined;
+  // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
+  // token, so only the real secret gets one: its holder is served even while someone
+  // else's guesses keep the token id locked out, and the hot path makes no Redis call.
+  // The try is reserved before scrypt, so concurrent guesses cannot overrun the limit,
+  // and counted per address, so guesses from elsewhere never lock the holder out.
+  let reserved: ReservedTry | undefined;
+  if (tokenId !== undefined) {
+    const reservation = await failures.reserve(tokenId, request.ip);
+    if (!reservation.ok) return { reason: "locked_out", retryAfterSeconds: reservation.retryAfterSeconds };
+    reserved = reservation;
+  }
+  const busyFor = deps.scrypt?.retryAfter() ?? 0;
+  if (busyFor > 0) return { reason: "busy", retryAfterSeconds: busyFor };
+  const ticket = cache.ticket();
+  const readAtMs = now();
+  let result: PatVerifyResult;
+  try {
+    result = await store.verify(parsed);
+  } catch (error) {
+    // A store outage, or scrypt shed before it ran, is no verdict on the secret: the try is given back.
+    reserved?.settle("abandoned");
+    if (error instanceof ScryptBusyError) return { reason: "busy", retryAfterSeconds: error.retryAfterSeconds };
+    throw error;
+  }
+  reserved?.settle(result.ok ? "succeeded" : "failed");
+  if (!result.ok) {
+    const at = Math.floor(nowMs / 1000);
+    auditFailure(deps, {
+      actor: "anonymous",
+      ...(tokenId !== undefined ? { tokenId } : {}),
+      ip: request.ip,
+      reason: result.reason,
+      at,
+    });
+    if (result.reason === "revoked") return { reason: "subject_revoked" };
+    if (result.reason === "expired") return { reason: "subject_expired" };
+    return { reason: "subject_invalid" };
+  }
+  // Dropped by the cache if a change to this PAT or owner was heard since the ticket; an old
+  // secret in a rotation's grace period is never served from it past the end of the grace.
+  const notAfterMs = result.secretValidUntil === undefined ? undefined : result.secretValidUntil * 1000;
+  cache.set(request.token, result.record, readAtMs, ticket, notAfterMs);
+  return { record: result.record, readAtMs, cached: false };
+}
+
+/**
+ * What a verified PAT may be exchanged for here and now: not expired, from an
+ * allowed address, the roles asked for, an audience it may have.
+ */
+function grantFor(
+  deps: ExchangeDeps,
+  record: TokenRecord,
+  request: ExchangeRequest,
+  nowSeconds: number,
+): ExchangeFailure | { roles: string[]; audience: string } {
+  if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds) return { reason: "subject_expired" };
+  // Told only now: the client proved it holds the secret.
+  if (!addressAllowed(record.allowedIps, request.ip)) {
+    auditFailure(deps, {
+      actor: "anonymous",
+      tokenId: record.tokenId,
+      ip: request.ip,
+      reason: "address_not_allowed",
+      at: nowSeconds,
+    });
+    return { reason: "address_not_allowed" };
+  }
+  const roles = grantedRoles(record, request.scope);
+  if (!Array.isArray(roles)) return roles;
+  const audience = request.audience ?? deps.audiences[0];
+  if (audience === deps.adminAudience) {
+    const refused = adminAudienceRefusal(record, roles);
+    if (refused) {
+      const actor = `holder (${record.tokenId})`;
+      auditFailure(deps, { actor, tokenId: record.tokenId, ip: request.ip, reason: refused.reason, at: nowSeconds });
+      return refused;
+    }
+  } else if (audience === undefined || !deps.audiences.includes(audience)) {
+    return { reason: "audience_unknown" };
+  }
+  return { roles, audience };
+}
+
 /**
  * The PAT-for-JWT exchange: cache → lock-out → verify → expiry → scope and
  * audience → mint (carrying the revisions the state was read at) → touch.
  * Expected failures are values; only bugs and store outages throw.
  */
 export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest) => Promise<ExchangeResult> {
-  const { store, keys, cache, failures, audit, now } = deps;
-  const lastTouched = new Map<string, number>();
-  /** Addresses each token was used from, as this process saw them (a cached record's list is stale). */
-  const recent = new Map<string, string[]>();
-  /** The bookkeeping write in flight per token, if any. */
-  const writes = new Map<string, Promise<void>>();
-
-  function touch(record: TokenRecord, ip: string, nowMs: number): void {
-    const key = `${record.tokenId} ${ip}`;
-    const last = lastTouched.get(key);
-    if (last !== undefined && nowMs - last < TOUCH_INTERVAL_MS) return;
-    if (lastTouched.size >= TOUCH_MEMORY) lastTouched.clear();
-    if (recent.size >= TOUCH_MEMORY) recent.clear();
-    lastTouched.set(key, nowMs);
-    const recentIps = withRecentIp(recent.get(record.tokenId) ?? record.recentIps, ip);
-    recent.set(record.tokenId, recentIps);
-    // Fire and forget: the exchange does not wait on a bookkeeping write. One token's writes
-    // go one after another, so the newest address list is the one that lands last.
-    const previous = writes.get(record.tokenId) ?? Promise.resolve();
-    const write = previous
-      .then(() => store.touch(record.tokenId, { at: Math.floor(nowMs / 1000), ip, recentIps }))
-      .catch(() => {})
-      .finally(() => {
-        if (writes.get(record.tokenId) === write) writes.delete(record.tokenId);
-      });
-    writes.set(record.tokenId, write);
-  }
-
-  /** The record from the cache, or from the store (scrypt) behind the lock-out. */
-  async function load(
-    request: ExchangeRequest,
-    nowMs: number,
-  ): Promise<ExchangeFailure | { record: TokenRecord; readAtMs: number; cached: boolean }> {
-    const hit = cache.get(request.token, nowMs);
-    if (hit) return { record: hit.record, readAtMs: hit.readAtMs, cached: true };
-    // Whatever the cache cannot serve costs this address: a first exchange, a forged or wrong
-    // PAT. scrypt is the scarce resource, so its budget is far below the request limit.
-    const addressWait = deps.coldExchanges?.take(request.ip) ?? 0;
-    if (addressWait > 0) return { reason: "address_limited", retryAfterSeconds: addressWait };
-    const parsed = parsePat(request.token, deps.tokenPrefix);
-    const tokenId = parsed.ok ? parsed.tokenId : undefined;
-    // The lock-out guards scrypt work and secret guessing. A cache hit is keyed by the whole
-    // token, so only the real secret gets one: its holder is served even while someone
-    // else's guesses keep the token id locked out, and the hot path makes no Redis call.
-    // The try is reserved before scrypt, so concurrent guesses cannot overrun the limit,
-    // and counted per address, so guesses from elsewhere never lock the holder out.
-    let reserved: ReservedTry | undefined;
-    if (tokenId !== undefined) {
-      const reservation = await failures.reserve(tokenId, request.ip);
-      if (!reservation.ok) return { reason: "locked_out", retryAfterSeconds: reservation.retryAfterSeconds };
-      reserved = reservation;
-    }
-    const busyFor = deps.scrypt?.retryAfter() ?? 0;
-    if (busyFor > 0) return { reason: "busy", retryAfterSeconds: busyFor };
-    const ticket = cache.ticket();
-    const readAtMs = now();
-    let result: PatVerifyResult;
-    try {
-      result = await store.verify(parsed);
-    } catch (error) {
-      // A store outage, or scrypt shed before it ran, is no verdict on the secret: the try is given back.
-      reserved?.settle("abandoned");
-      if (error instanceof ScryptBusyError) return { reason: "busy", retryAfterSeconds: error.retryAfterSeconds };
-      throw error;
-    }
-    reserved?.settle(result.ok ? "succeeded" : "failed");
-    if (!result.ok) {
-      audit.record({
-        action: "token.exchange",
-        actor: "anonymous",
-        ...(tokenId !== undefined ? { tokenId } : {}),
-        ip: request.ip,
-        result: "failure",
-        reason: result.reason,
-        at: Math.floor(nowMs / 1000),
-      });
-      if (result.reason === "revoked") return { reason: "subject_revoked" };
-      if (result.reason === "expired") return { reason: "subject_expired" };
-      return { reason: "subject_invalid" };
-    }
-    // Dropped by the cache if a change to this PAT or owner was heard since the ticket; an old
-    // secret in a rotation's grace period is never served from it past the end of the grace.
-    const notAfterMs = result.secretValidUntil === undefined ? undefined : result.secretValidUntil * 1000;
-    cache.set(request.token, result.record, readAtMs, ticket, notAfterMs);
-    return { record: result.record, readAtMs, cached: false };
-  }
-
+  const { keys, now } = deps;
+  const touch = createUsageTouch(deps.store);
   return async function exchange(request) {
-    const loaded = await load(request, now());
+    const loaded = await loadRecord(deps, request, now());
     if ("reason" in loaded) return { ok: false, ...loaded };
     const { record, readAtMs, cached } = loaded;
     const nowMs = now();
-    const nowSeconds = Math.floor(nowMs / 1000);
-    if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds)
-      return { ok: false, reason: "subject_expired" };
-    // Told only now: the client proved it holds the secret.
-    if (!addressAllowed(record.allowedIps, request.ip)) {
-      audit.record({
-        action: "token.exchange",
-        actor: "anonymous",
-        tokenId: record.tokenId,
-        ip: request.ip,
-        result: "failure",
-        reason: "address_not_allowed",
-        at: nowSeconds,
-      });
-      return { ok: false, reason: "address_not_allowed" };
-    }
-    const roles = grantedRoles(record, request.scope);
-    if (!Array.isArray(roles)) return { ok: false, ...roles };
-    const audience = request.audience ?? deps.audiences[0];
-    if (audience === deps.adminAudience) {
-      const refused = adminAudienceRefusal(record, roles);
-      if (refused) {
-        audit.record({
-          action: "token.exchange",
-          actor: `holder (${record.tokenId})`,
-          tokenId: record.tokenId,
-          ip: request.ip,
-          result: "failure",
-          reason: refused.reason,
-          at: nowSeconds,
-        });
-        return { ok: false, ...refused };
-      }
-    } else if (audience === undefined || !deps.audiences.includes(audience)) {
-      return { ok: false, reason: "audience_unknown" };
-    }
+    const grant = grantFor(deps, record, request, Math.floor(nowMs / 1000));
+    if ("reason" in grant) return { ok: false, ...grant };
     // Deny marks live long enough for JWTs minted from state up to this old, no older.
     if (nowMs - readAtMs > deps.stateMaxAgeSeconds * 1000) return { ok: false, reason: "state_too_old" };
 
     const minted = await mintAccessToken(keys, {
       issuer: deps.issuer,
-      audience,
+      audience: grant.audience,
       owner: record.owner,
       tokenId: record.tokenId,
-      roles,
+      roles: grant.roles,
       ttlSeconds: deps.jwtTtlSeconds,
       nowMs,
       revision: record.revision,

@@ -55,7 +55,7 @@ export async function listTokens(table: TokenTable, options?: ListOptions): Prom
       ...(exclusiveStart ? { ExclusiveStartKey: exclusiveStart } : {}),
       ...(filters.length ? { FilterExpression: filters.join(" AND ") } : {}),
     };
-    let result: { Items?: TokenItem[]; LastEvaluatedKey?: Record<string, unknown> };
+    let result: { Items?: TokenItem[] | undefined; LastEvaluatedKey?: Record<string, unknown> | undefined };
     if (checked.owner !== undefined) {
       const input: QueryCommandInput = {
         ...base,

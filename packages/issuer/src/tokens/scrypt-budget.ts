@@ -95,6 +95,21 @@ interface Waiter {
 /** Weight of the newest duration in the moving average. */
 const SMOOTHING = 0.2;
 
+/** The options with their defaults, checked: a bad one fails at start-up. */
+function checkedOptions(options: ScryptBudgetOptions) {
+  const {
+    concurrency = defaultScryptConcurrency(),
+    maxWaitMs = 1000,
+    verifySecret = scryptVerify,
+    initialEstimateMs = 50,
+    clock = () => performance.now(),
+  } = options;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError("concurrency must be an integer ≥ 1");
+  if (!(maxWaitMs > 0)) throw new RangeError("maxWaitMs must be a positive number of milliseconds");
+  if (!(initialEstimateMs > 0)) throw new RangeError("initialEstimateMs must be a positive number of milliseconds");
+  return { ...options, concurrency, maxWaitMs, verifySecret, initialEstimateMs, clock };
+}
+
 /**
  * Creates the budget; bad options fail here, at start-up.
  *
@@ -103,18 +118,7 @@ const SMOOTHING = 0.2;
  * const store = createTokenStore(client, { tableName, verifySecret: budget.verifySecret });
  */
 export function createScryptBudget(options: ScryptBudgetOptions = {}): ScryptBudget {
-  const {
-    concurrency = defaultScryptConcurrency(),
-    maxWaitMs = 1000,
-    verifySecret = scryptVerify,
-    initialEstimateMs = 50,
-    clock = () => performance.now(),
-    onShed,
-    onQueued,
-  } = options;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError("concurrency must be an integer ≥ 1");
-  if (!(maxWaitMs > 0)) throw new RangeError("maxWaitMs must be a positive number of milliseconds");
-  if (!(initialEstimateMs > 0)) throw new RangeError("initialEstimateMs must be a positive number of milliseconds");
+  const { concurrency, maxWaitMs, verifySecret, initialEstimateMs, clock, onShed, onQueued } = checkedOptions(options);
 
   let average = initialEstimateMs;
   /** Start times of the verifications running now. */

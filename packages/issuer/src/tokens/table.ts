@@ -73,29 +73,11 @@ export async function hasExpiryWarningIndex(client: DynamoDBClient, tableName: s
 }
 
 /**
- * Brings a token table made before expiry warnings up to date: every token
- * that expires gets its next warning (from now: thresholds already crossed
- * are not sent late), then the index is added. In that order, so an
- * interrupted run is simply run again (the index is still missing) and the
- * index never lacks a token. Run it once every issuer runs this version (an
- * older one writes tokens without the attributes); `patgate table create`
- * does, and so does every start on the embedded store or an emulator.
- *
- * dynalite (the embedded store) cannot add an index to an existing table:
- * there the attributes are written and `unsupported` is returned, and the
- * scheduler finds due warnings with a filtered Scan of that (small, local)
- * table instead of the index.
+ * Gives every token with an expiry and no warning its next warning; returns
+ * how many were written. A paged Scan of the whole table: it runs while the
+ * index is missing, never on a schedule.
  */
-export async function migrateExpiryWarnings(
-  client: DynamoDBClient,
-  tableName: string,
-  nowSeconds: number = Math.floor(Date.now() / 1000),
-): Promise<{ readonly index: ExpiryIndexState; readonly updated: number }> {
-  const table = await client.send(new DescribeTableCommand({ TableName: tableName }));
-  if (table.Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === EXPIRY_WARNING_INDEX))
-    return { index: "present", updated: 0 };
-
-  // A paged Scan of the whole table: it runs while the index is missing, never on a schedule.
+async function writeMissingWarnings(client: DynamoDBClient, tableName: string, nowSeconds: number): Promise<number> {
   const doc = DynamoDBDocumentClient.from(client);
   let updated = 0;
   let start: Record<string, unknown> | undefined;
@@ -136,6 +118,33 @@ export async function migrateExpiryWarnings(
     }
     start = page.LastEvaluatedKey;
   } while (start);
+  return updated;
+}
+
+/**
+ * Brings a token table made before expiry warnings up to date: every token
+ * that expires gets its next warning (from now: thresholds already crossed
+ * are not sent late), then the index is added. In that order, so an
+ * interrupted run is simply run again (the index is still missing) and the
+ * index never lacks a token. Run it once every issuer runs this version (an
+ * older one writes tokens without the attributes); `patgate table create`
+ * does, and so does every start on the embedded store or an emulator.
+ *
+ * dynalite (the embedded store) cannot add an index to an existing table:
+ * there the attributes are written and `unsupported` is returned, and the
+ * scheduler finds due warnings with a filtered Scan of that (small, local)
+ * table instead of the index.
+ */
+export async function migrateExpiryWarnings(
+  client: DynamoDBClient,
+  tableName: string,
+  nowSeconds: number = Math.floor(Date.now() / 1000),
+): Promise<{ readonly index: ExpiryIndexState; readonly updated: number }> {
+  const table = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  if (table.Table?.GlobalSecondaryIndexes?.some((index) => index.IndexName === EXPIRY_WARNING_INDEX))
+    return { index: "present", updated: 0 };
+
+  const updated = await writeMissingWarnings(client, tableName, nowSeconds);
 
   // A provisioned table's new index needs capacity of its own; an on-demand one must have none.
   const provisioned = table.Table?.BillingModeSummary?.BillingMode !== "PAY_PER_REQUEST";

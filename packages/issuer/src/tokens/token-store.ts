@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import {
   assertTokenPrefix,
   checkScryptParams,
@@ -9,34 +9,21 @@ import {
   formatPat,
   formatPhc,
   hashSecret,
-  isTokenId,
   newTokenId,
   parsePhc,
   SECRET_BYTES,
   type SecretCheck,
   verifySecret as scryptVerify,
 } from "@patgate/shared";
-import { invalid, TokenStoreError } from "./errors.js";
-import { EXPIRY_WARNING_ATTRIBUTES, expiryWarningAttributes } from "./expiry-warnings.js";
+import { invalid } from "./errors.js";
 import { createLifetimePolicy } from "./lifetime-policy.js";
 import { batchLoadTokens, listTokens } from "./list-tokens.js";
 import { createOwnerRevisions, ownerTableName } from "./owner-revisions.js";
-import { newItem } from "./record.js";
-import { changeFor } from "./record-update.js";
 import { describeTable } from "./table.js";
-import { isConditionFailure, openTokenTable, unavailable } from "./token-table.js";
-import type {
-  GenerateResult,
-  IssueInput,
-  RegisterInput,
-  StateChange,
-  TokenRecord,
-  TokenStore,
-  TokenStoreOptions,
-  TokenUpdate,
-  WriteOptions,
-} from "./types.js";
-import { type CheckedIssue, checkGraceSeconds, checkIssueInput, checkTokenId, checkUpdate } from "./validation.js";
+import { openTokenTable } from "./token-table.js";
+import { putToken, restoreToken, revokeToken, rotateToken, touchToken, updateToken } from "./token-writes.js";
+import type { GenerateResult, IssueInput, RegisterInput, TokenStore, TokenStoreOptions } from "./types.js";
+import { checkIssueInput, checkTokenId } from "./validation.js";
 import { createPatVerification } from "./verify-pat.js";
 
 /** Seams for tests; production code never passes these. */
@@ -44,8 +31,6 @@ export interface TokenStoreInternals {
   /** The scrypt check; tests observe that a missing token still pays for one. */
   readonly verifySecret?: (secret: Uint8Array, phc: string) => Promise<SecretCheck>;
 }
-
-const TOUCH_INTERVAL_SECONDS = 60;
 
 /**
  * Creates the DynamoDB-backed PAT store.
@@ -67,11 +52,10 @@ export function createTokenStore(
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor(now() / 1000);
   const policy = createLifetimePolicy(options.maxLifetimeSeconds);
-  const { maxLifetime, expiryWithinPolicy } = policy;
   const ownersTable = options.ownerTableName ?? ownerTableName(tableName);
   const owners = createOwnerRevisions(client, ownersTable);
   const table = openTokenTable({ doc, tableName, ownersTable, owners, nowSeconds });
-  const { send, load, writeRevision, change } = table;
+  const { send, load } = table;
 
   // A PHC with the store's own parameters: verifying a missing token against it
   // costs what a wrong secret costs, so response time does not tell which token
@@ -80,79 +64,11 @@ export function createTokenStore(
   const dummyPhc = formatPhc({ params: scrypt, salt: randomBytes(16), hash: randomBytes(32) });
   const verify = createPatVerification(table, { tokenPrefix, verifySecret, dummyPhc });
 
-  async function put(input: CheckedIssue, tokenId: string, secretPhc: string): Promise<TokenRecord> {
-    const at = nowSeconds();
-    const expiresAt = expiryWithinPolicy(input.expiresAt, at) ?? undefined;
-    const checked: CheckedIssue = { ...input, ...(expiresAt === undefined ? {} : { expiresAt }) };
-    const ownerRevision = await send(() => owners.get(checked.owner));
-    const record: TokenRecord = {
-      tokenId,
-      owner: checked.owner,
-      isAdmin: checked.isAdmin,
-      roles: checked.roles,
-      ...(checked.name === undefined ? {} : { name: checked.name }),
-      isRevoked: false,
-      ...(checked.expiresAt === undefined ? {} : { expiresAt: checked.expiresAt }),
-      ...(checked.allowedIps?.length ? { allowedIps: checked.allowedIps } : {}),
-      createdAt: at,
-      updatedAt: at,
-      revision: 1,
-      ownerRevision,
-    };
-    try {
-      await doc.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: newItem(record, secretPhc),
-          ConditionExpression: "attribute_not_exists(tokenId)",
-        }),
-      );
-    } catch (error) {
-      if (isConditionFailure(error))
-        throw new TokenStoreError("conflict", `a token with id ${tokenId} already exists`, "tokenId");
-      unavailable(error);
-    }
-    return record;
-  }
-
   async function generate(options?: { readonly tokenId?: string }): Promise<GenerateResult> {
     const tokenId = options?.tokenId === undefined ? newTokenId() : checkTokenId(options.tokenId);
     const secret = randomBytes(SECRET_BYTES);
     const secretPhc = await hashSecret(secret, scrypt);
     return { token: formatPat(tokenPrefix, tokenId, secret), tokenId, secretPhc };
-  }
-
-  async function update(tokenId: string, changes: TokenUpdate, options?: WriteOptions): Promise<TokenRecord> {
-    checkTokenId(tokenId);
-    const checked = checkUpdate(changes, nowSeconds());
-    if (checked.expiresAt !== undefined) expiryWithinPolicy(checked.expiresAt, nowSeconds());
-    return change(tokenId, options, async (before) => {
-      const next = changeFor(before, checked);
-      const set: Record<string, unknown> = { updatedAt: nowSeconds() };
-      const remove: string[] = [];
-      if (next.owner !== undefined) {
-        set.owner = next.owner;
-        // A PAT moved to another owner joins that owner's current revision.
-        if (next.owner !== before.owner) set.ownerRev = await send(() => owners.get(next.owner as string));
-      }
-      if (next.isAdmin !== undefined) set.isAdmin = next.isAdmin;
-      if (next.name === null) remove.push("name");
-      else if (next.name !== undefined) set.name = next.name;
-      // A new expiry starts the warnings over, from the first still ahead (none already crossed is sent).
-      if (next.expiresAt === null) remove.push("expiresAt", ...EXPIRY_WARNING_ATTRIBUTES);
-      else if (next.expiresAt !== undefined && next.expiresAt !== before.expiresAt) {
-        set.expiresAt = next.expiresAt;
-        const warning = expiryWarningAttributes(next.expiresAt, nowSeconds());
-        if (warning) Object.assign(set, warning);
-        else remove.push(...EXPIRY_WARNING_ATTRIBUTES);
-      }
-      // DynamoDB stores no empty set: no roles means no attribute.
-      if (next.roles !== undefined && next.roles.length === 0) remove.push("roles");
-      else if (next.roles !== undefined) set.roles = new Set(next.roles);
-      if (next.allowedIps === null) remove.push("allowedIps");
-      else if (next.allowedIps !== undefined) set.allowedIps = [...next.allowedIps];
-      return writeRevision(tokenId, before.revision, set, remove);
-    });
   }
 
   return {
@@ -164,40 +80,13 @@ export function createTokenStore(
       const { token, tokenId, secretPhc } = await generate(
         checked.tokenId === undefined ? {} : { tokenId: checked.tokenId },
       );
-      const record = await put(checked, tokenId, secretPhc);
+      const record = await putToken(table, policy, checked, tokenId, secretPhc);
       return { token, record };
     },
 
     verify,
 
-    async rotate(tokenId, options) {
-      const grace = checkGraceSeconds(options.graceSeconds);
-      return change(tokenId, options, async (before) => {
-        const item = await load(tokenId);
-        const { token, secretPhc } = await generate({ tokenId });
-        const at = nowSeconds();
-        // Only the secret just replaced survives, and only for the grace period.
-        const keepPrevious = grace > 0 && typeof item?.secretPhc === "string";
-        // A token older than the policy comes out of its rotation within it.
-        const policyEnd = maxLifetime === undefined ? undefined : at + maxLifetime;
-        const expiresAt =
-          policyEnd !== undefined && (before.expiresAt === undefined || before.expiresAt > policyEnd)
-            ? policyEnd
-            : undefined;
-        const record = await writeRevision(
-          tokenId,
-          before.revision,
-          {
-            secretPhc,
-            updatedAt: at,
-            ...(expiresAt === undefined ? {} : { expiresAt }),
-            ...(keepPrevious ? { previousSecretPhc: item?.secretPhc, previousSecretExpiresAt: at + grace } : {}),
-          },
-          keepPrevious ? [] : ["previousSecretPhc", "previousSecretExpiresAt"],
-        );
-        return { token, record };
-      });
-    },
+    rotate: (tokenId, options) => rotateToken(table, policy, generate, tokenId, options),
 
     generate,
 
@@ -206,7 +95,7 @@ export function createTokenStore(
       const tokenId = checkTokenId(input.tokenId);
       const phc = parsePhc(input.secretPhc);
       if (!phc.ok) throw invalid("secretPhc", `is not a usable scrypt PHC string (${phc.reason})`);
-      return put(checked, tokenId, input.secretPhc);
+      return putToken(table, policy, checked, tokenId, input.secretPhc);
     },
 
     async get(tokenId: string) {
@@ -214,68 +103,17 @@ export function createTokenStore(
       return (await load(tokenId))?.record ?? null;
     },
 
-    update,
+    update: (tokenId, changes, options) => updateToken(table, policy, tokenId, changes, options),
 
-    revoke(tokenId: string, options?: WriteOptions) {
-      return change(tokenId, options, async (before): Promise<StateChange> => {
-        if (before.isRevoked) return { record: before, changed: false };
-        const at = nowSeconds();
-        // revokedAt is set once; expiresAt is left alone: revocation is not an expiry.
-        const record = await writeRevision(tokenId, before.revision, { isRevoked: true, revokedAt: at, updatedAt: at });
-        return { record, changed: true };
-      });
-    },
-
-    restore(tokenId: string, options?: WriteOptions) {
-      return change(tokenId, options, async (before): Promise<StateChange> => {
-        const ownerRevision = await send(() => owners.get(before.owner));
-        if (!before.isRevoked && before.ownerRevision >= ownerRevision) return { record: before, changed: false };
-        // Restoring a PAT revoked with its owner brings it back alone: it joins the owner's current revision.
-        const record = await writeRevision(
-          tokenId,
-          before.revision,
-          { isRevoked: false, updatedAt: nowSeconds(), ownerRev: ownerRevision },
-          ["revokedAt"],
-        );
-        return { record, changed: true };
-      });
-    },
+    revoke: (tokenId, options) => revokeToken(table, tokenId, options),
+    restore: (tokenId, options) => restoreToken(table, tokenId, options),
 
     owners,
 
     list: (listOptions) => listTokens(table, listOptions),
     batchLoad: (tokenIds) => batchLoadTokens(table, tokenIds),
 
-    async touch(tokenId, usage) {
-      if (!isTokenId(tokenId)) return;
-      const values: Record<string, unknown> = { ":at": usage.at, ":threshold": usage.at - TOUCH_INTERVAL_SECONDS };
-      const set = ["lastUsedAt = :at"];
-      // Written at most once a minute, or at once when the token is used from a new address.
-      let fresh = "attribute_not_exists(lastUsedAt) OR lastUsedAt <= :threshold";
-      if (usage.ip !== undefined) {
-        values[":ip"] = usage.ip;
-        set.push("lastUsedIp = :ip");
-        fresh += " OR attribute_not_exists(lastUsedIp) OR lastUsedIp <> :ip";
-      }
-      if (usage.recentIps?.length) {
-        values[":recent"] = [...usage.recentIps];
-        set.push("recentIps = :recent");
-      }
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { tokenId },
-            UpdateExpression: `SET ${set.join(", ")}`,
-            // attribute_exists: a touch never recreates a deleted token as a stub.
-            ConditionExpression: `attribute_exists(tokenId) AND (${fresh})`,
-            ExpressionAttributeValues: values,
-          }),
-        );
-      } catch (error) {
-        if (!isConditionFailure(error)) unavailable(error);
-      }
-    },
+    touch: (tokenId, usage) => touchToken(table, tokenId, usage),
 
     ping: () => send(() => describeTable(client, tableName)),
   };

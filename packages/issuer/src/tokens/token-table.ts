@@ -26,6 +26,70 @@ export function isConditionFailure(error: unknown): error is ConditionalCheckFai
 }
 
 /**
+ * The update expression of a change computed from the record at `expected`:
+ * sets and removes the attributes, bumps the revision, only if the record is
+ * still there at that revision. Names are all aliased, so any attribute
+ * (reserved word or not) can be set or removed.
+ */
+function revisionUpdate(expected: number, set: Record<string, unknown>, remove: readonly string[]) {
+  const names: Record<string, string> = { "#rev": "rev" };
+  const values: Record<string, unknown> = { ":next": expected + 1, ":expected": expected };
+  const assignments = ["#rev = :next"];
+  Object.entries(set).forEach(([attribute, value], i) => {
+    names[`#s${i}`] = attribute;
+    values[`:s${i}`] = value;
+    assignments.push(`#s${i} = :s${i}`);
+  });
+  const removals = remove.map((attribute, i) => {
+    names[`#r${i}`] = attribute;
+    return `#r${i}`;
+  });
+  const revision = expected === 0 ? "(attribute_not_exists(#rev) OR #rev = :expected)" : "#rev = :expected";
+  return {
+    UpdateExpression: `SET ${assignments.join(", ")}${removals.length ? ` REMOVE ${removals.join(", ")}` : ""}`,
+    ConditionExpression: `attribute_exists(tokenId) AND ${revision}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** Runs an SDK call, mapping an outage to {@link StoreUnavailableError}. */
+async function send<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    return unavailable(error);
+  }
+}
+
+/**
+ * Reads the record, computes a change from it and writes it conditionally.
+ * With `expectedRevision` one attempt (the caller recorded something for that
+ * revision and retries itself); without, a few attempts from fresh reads.
+ */
+async function changeFromFreshReads<T>(
+  load: (tokenId: string) => Promise<StoredToken | null>,
+  tokenId: string,
+  options: WriteOptions | undefined,
+  apply: (record: TokenRecord) => Promise<T>,
+): Promise<T> {
+  checkTokenId(tokenId);
+  const attempts = options?.expectedRevision === undefined ? WRITE_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt++) {
+    const current = await load(tokenId);
+    if (!current) throw notFound(tokenId);
+    if (options?.expectedRevision !== undefined && current.record.revision !== options.expectedRevision)
+      throw new RevisionConflictError(tokenId);
+    try {
+      return await apply(current.record);
+    } catch (error) {
+      if (!(error instanceof RevisionConflictError) || attempt >= attempts) throw error;
+    }
+    await backOff(attempt);
+  }
+}
+
+/**
  * The token table as the store's modules use it: consistent reads, the read
  * after a secret check, and writes conditional on the revision they were
  * computed from. Every SDK error comes out as a store error.
@@ -58,14 +122,6 @@ export function openTokenTable(parts: {
 }): TokenTable {
   const { doc, tableName, ownersTable, owners } = parts;
 
-  async function send<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      return unavailable(error);
-    }
-  }
-
   async function load(tokenId: string) {
     const result = await send(() =>
       doc.send(new GetCommand({ TableName: tableName, Key: { tokenId }, ConsistentRead: true })),
@@ -96,39 +152,19 @@ export function openTokenTable(parts: {
     return { ...stored, ownerRevision };
   }
 
-  /**
-   * Writes a change computed from the record at `expected`, only if the record
-   * is still there (its revision unchanged), and bumps the revision. Names are
-   * all aliased, so any attribute (reserved word or not) can be set or removed.
-   */
+  /** Writes a change computed from the record at `expected` (see {@link revisionUpdate}). */
   async function writeRevision(
     tokenId: string,
     expected: number,
     set: Record<string, unknown>,
     remove: readonly string[] = [],
   ): Promise<TokenRecord> {
-    const names: Record<string, string> = { "#rev": "rev" };
-    const values: Record<string, unknown> = { ":next": expected + 1, ":expected": expected };
-    const assignments = ["#rev = :next"];
-    Object.entries(set).forEach(([attribute, value], i) => {
-      names[`#s${i}`] = attribute;
-      values[`:s${i}`] = value;
-      assignments.push(`#s${i} = :s${i}`);
-    });
-    const removals = remove.map((attribute, i) => {
-      names[`#r${i}`] = attribute;
-      return `#r${i}`;
-    });
-    const revision = expected === 0 ? "(attribute_not_exists(#rev) OR #rev = :expected)" : "#rev = :expected";
     try {
       const result = await doc.send(
         new UpdateCommand({
           TableName: tableName,
           Key: { tokenId },
-          UpdateExpression: `SET ${assignments.join(", ")}${removals.length ? ` REMOVE ${removals.join(", ")}` : ""}`,
-          ConditionExpression: `attribute_exists(tokenId) AND ${revision}`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...revisionUpdate(expected, set, remove),
           ReturnValues: "ALL_NEW",
         }),
       );
@@ -142,31 +178,7 @@ export function openTokenTable(parts: {
     }
   }
 
-  /**
-   * Reads the record, computes a change from it and writes it conditionally.
-   * With `expectedRevision` one attempt (the caller recorded something for that
-   * revision and retries itself); without, a few attempts from fresh reads.
-   */
-  async function change<T>(
-    tokenId: string,
-    options: WriteOptions | undefined,
-    apply: (record: TokenRecord) => Promise<T>,
-  ): Promise<T> {
-    checkTokenId(tokenId);
-    const attempts = options?.expectedRevision === undefined ? WRITE_ATTEMPTS : 1;
-    for (let attempt = 1; ; attempt++) {
-      const current = await load(tokenId);
-      if (!current) throw notFound(tokenId);
-      if (options?.expectedRevision !== undefined && current.record.revision !== options.expectedRevision)
-        throw new RevisionConflictError(tokenId);
-      try {
-        return await apply(current.record);
-      } catch (error) {
-        if (!(error instanceof RevisionConflictError) || attempt >= attempts) throw error;
-      }
-      await backOff(attempt);
-    }
-  }
+  const change: TokenTable["change"] = (tokenId, options, apply) => changeFromFreshReads(load, tokenId, options, apply);
 
   return { doc, tableName, owners, nowSeconds: parts.nowSeconds, send, load, stateAfterCheck, writeRevision, change };
 }

@@ -20,7 +20,6 @@ export function createPatVerification(
 ): (token: string | ParsePatResult) => Promise<PatVerifyResult> {
   const { load, stateAfterCheck, nowSeconds } = table;
   const { tokenPrefix, verifySecret, dummyPhc } = parts;
-  const _dummy = async () => dummyPhc;
   return async function verify(token: string | ParsePatResult): Promise<PatVerifyResult> {
     const parsed = typeof token === "object" && token !== null ? token : parsePat(token, tokenPrefix);
     if (!parsed.ok) return { ok: false, reason: parsed.reason };

@@ -3,6 +3,7 @@ import type { WebhookConfig } from "../config.js";
 import { type EventSink, noEvents } from "../events/token-events.js";
 import type { RedisConnection } from "../redis/connection.js";
 import type { DeliveryHooks } from "./attempt-delivery.js";
+import type { WebhookTarget } from "./send-webhook.js";
 import { parseWebhookSecret } from "./signature.js";
 import { type StoreQueue, startStoreQueue } from "./store-queue.js";
 import type { WebhookDeliveries } from "./webhook-deliveries.js";
@@ -69,6 +70,55 @@ export interface Webhooks {
 const SWEEP_GRACE_MS = 10_000;
 
 /**
+ * With Redis: the BullMQ producer, the worker (when this process runs one and
+ * a receiver is configured) and the sweeper; what they need closing is pushed
+ * on `closers`. Returns the producer.
+ */
+function startRedisDelivery(
+  options: WebhooksOptions,
+  redis: RedisWebhookOptions,
+  parts: {
+    readonly target: WebhookTarget | undefined;
+    readonly hooks: DeliveryHooks;
+    readonly policy: RetryPolicy;
+    readonly now: () => number;
+    readonly sweepGraceMs: number;
+    readonly closers: (() => Promise<void> | void)[];
+  },
+): WebhookQueue {
+  const { target, hooks, policy, now, sweepGraceMs, closers } = parts;
+  const { deliveries } = options;
+  const producer = createWebhookQueue(redis.connection, redis.keys, policy);
+  if (target && redis.worker) {
+    const worker = createWebhookWorker({
+      deliveries,
+      target,
+      policy,
+      hooks,
+      now,
+      dueSlackMs: sweepGraceMs,
+      connection: redis.connection,
+      keys: redis.keys,
+      ...(redis.lockDurationMs ? { lockDurationMs: redis.lockDurationMs } : {}),
+    });
+    closers.push(() => worker.close());
+  }
+  if (redis.sweeper !== false) {
+    const sweeper = startWebhookSweeper({
+      deliveries,
+      queue: producer,
+      now,
+      recheckMs: Math.max(sweepGraceMs, 1000),
+      ...(redis.sweepIntervalMs ? { intervalMs: redis.sweepIntervalMs } : {}),
+      ...(options.onPending ? { onPending: options.onPending } : {}),
+    });
+    closers.push(() => sweeper.close());
+  }
+  closers.push(() => producer.close());
+  return producer;
+}
+
+/**
  * Assembles webhooks for the server, the worker, the CLI and tests. Every
  * event is written to the delivery table first (its durable record), then:
  * with Redis, enqueued on BullMQ (job id = event id; attempts with exponential
@@ -96,34 +146,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   let queue: WebhookQueue | undefined;
   let storeQueue: StoreQueue | undefined;
   if (redis) {
-    const producer = createWebhookQueue(redis.connection, redis.keys, policy);
-    queue = producer;
-    if (target && redis.worker) {
-      const worker = createWebhookWorker({
-        deliveries,
-        target,
-        policy,
-        hooks,
-        now,
-        dueSlackMs: sweepGraceMs,
-        connection: redis.connection,
-        keys: redis.keys,
-        ...(redis.lockDurationMs ? { lockDurationMs: redis.lockDurationMs } : {}),
-      });
-      closers.push(() => worker.close());
-    }
-    if (redis.sweeper !== false) {
-      const sweeper = startWebhookSweeper({
-        deliveries,
-        queue: producer,
-        now,
-        recheckMs: Math.max(sweepGraceMs, 1000),
-        ...(redis.sweepIntervalMs ? { intervalMs: redis.sweepIntervalMs } : {}),
-        ...(options.onPending ? { onPending: options.onPending } : {}),
-      });
-      closers.push(() => sweeper.close());
-    }
-    closers.push(() => producer.close());
+    queue = startRedisDelivery(options, redis, { target, hooks, policy, now, sweepGraceMs, closers });
   } else if (target && options.deliver !== false) {
     const started = startStoreQueue({
       deliveries,

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { TOKEN_EVENT_TYPES, type TokenEvent, type TokenEventData } from "../../src/events/token-events.js";
 import type { TokenRecord } from "../../src/tokens/types.js";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { adminCall, type TestIssuer, testIssuer } from "../app-fixture.js";
+import { until } from "../poll.js";
 
 /** Each event, with the token's record as DynamoDB had it when the event was emitted. */
 interface Seen {
@@ -38,12 +39,7 @@ beforeAll(async () => {
 });
 
 function call(method: "GET" | "POST" | "PATCH", url: string, payload?: Record<string, unknown>) {
-  return issuer.app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${admin}` },
-    ...(payload ? { payload } : {}),
-  });
+  return adminCall(issuer.app, admin, method, url, payload);
 }
 
 /** The data of an event about one token. */
@@ -58,14 +54,6 @@ async function during(run: () => Promise<unknown>): Promise<Seen[]> {
   const start = seen.length;
   await run();
   return seen.slice(start);
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe("lifecycle events of the admin API", () => {

@@ -7,19 +7,12 @@ import {
   COMMAND_TIMEOUT_MS,
   commandConnectionOptions,
 } from "../../src/redis/connection-options.js";
+import { until } from "../poll.js";
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("the issuer's Redis connection options", () => {
   it("a command connection fails fast on a silent Redis, then replaces the dead connection by itself", async () => {

@@ -16,6 +16,7 @@ import { createRevocationWorker } from "../../src/revocation/worker.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 import type { TokenStore } from "../../src/tokens/types.js";
 import { testIssuer } from "../app-fixture.js";
+import { until } from "../poll.js";
 
 // A revocation job that fails for good (attempts spent, or an event the
 // deny-list cannot carry) shows as failed, with its reason, in
@@ -38,16 +39,6 @@ beforeAll(async () => {
   store = createTokenStore(client, { tableName: tokens, scrypt: FAST_SCRYPT });
   outbox = createOutbox(client, outboxTable);
 });
-
-async function until<T>(check: () => Promise<T | undefined | null | false>, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A pipeline over real Redis whose jobs get two quick attempts; `workerOutbox` lets a test inject faults. */
 function pipeline(workerOutbox: Outbox = outbox) {

@@ -14,6 +14,7 @@ import { createRevoker } from "../../src/revocation/revoker.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 import type { TokenStore } from "../../src/tokens/types.js";
+import { until } from "../poll.js";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterAll(async () => {
@@ -32,20 +33,6 @@ beforeAll(async () => {
   store = createTokenStore(client, { tableName: tokens, scrypt: FAST_SCRYPT });
   outbox = createOutbox(client, outboxTable);
 });
-
-async function until<T>(
-  check: () => Promise<T | undefined | null | false>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function pipeline(url: string, keys: RedisKeys, options: { worker?: boolean; confirmTimeoutMs?: number } = {}) {
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });

@@ -17,7 +17,8 @@ import {
   type WebhookDeliveries,
 } from "../../src/webhooks/webhook-deliveries.js";
 import { createWebhooks, type Webhooks } from "../../src/webhooks/webhooks.js";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { adminCall, type TestIssuer, testIssuer } from "../app-fixture.js";
+import { until } from "../poll.js";
 
 // Webhooks with Redis: BullMQ carries each delivery (job id = event id), the
 // delivery table records it first. A receiver on 127.0.0.1 checks every
@@ -43,20 +44,6 @@ async function delivered(deliveries: { get(id: string): Promise<{ state: string 
     const record = await deliveries.get(id);
     return record?.state === "delivered" ? record : undefined;
   }, "the delivery recorded");
-}
-
-async function until<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 20_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 function redisWebhooks(
@@ -112,12 +99,7 @@ beforeAll(async () => {
 });
 
 function call(method: "GET" | "POST" | "PATCH", url: string, payload?: Record<string, unknown>) {
-  return issuer.app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${admin}` },
-    ...(payload ? { payload } : {}),
-  });
+  return adminCall(issuer.app, admin, method, url, payload);
 }
 
 /** A new token, once its token.created event is delivered (so a test's receiver behaviour does not touch it). */

@@ -13,6 +13,7 @@ import {
   type WebhookDeliveries,
 } from "../../src/webhooks/webhook-deliveries.js";
 import { createWebhooks, type Webhooks, type WebhooksOptions } from "../../src/webhooks/webhooks.js";
+import { until } from "../poll.js";
 
 // The embedded default's webhook queue: the delivery table (dynalite here, on
 // disk in the embedded store) is the queue, with no Redis at all.
@@ -71,20 +72,6 @@ async function delivered(deliveries: { get(id: string): Promise<{ state: string 
     const record = await deliveries.get(id);
     return record?.state === "delivered" ? record : undefined;
   }, "the delivery recorded");
-}
-
-async function until<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 15_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const attemptsOf = (id: string) => receiver.received.filter((r) => r.id === id);

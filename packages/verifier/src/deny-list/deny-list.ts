@@ -21,7 +21,7 @@ export interface DenyList {
    * `verify` then skips the lookups for a cached token. Absent: it looks up on
    * every call.
    */
-  readonly version?: number;
+  readonly version?: number | undefined;
   /** Resolves once the list is loaded (the Redis snapshot); `verify` waits for it. */
   readonly ready?: Promise<void>;
   close?(): Promise<void>;

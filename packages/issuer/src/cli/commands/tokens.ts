@@ -1,4 +1,4 @@
-import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "../../tokens/types.js";
+import type { IssueInput, ListOptions, RolesUpdate, TokenRecord, TokenUpdate } from "../../tokens/types.js";
 import { CliError } from "../cli-error.js";
 import { durationMessage, parseDuration } from "../durations.js";
 import { type CliIO, describeToken, tokenTable } from "../output.js";
@@ -98,6 +98,80 @@ function rolesUpdate(values: Values): RolesUpdate | undefined {
   return undefined;
 }
 
+/** A token's description, then its secret, which is shown only this once. */
+function shownOnce(
+  record: TokenRecord,
+  token: string,
+  notes: readonly string[],
+  nowSeconds: number,
+  label = "token",
+): string {
+  return [
+    describeToken(record, nowSeconds),
+    "",
+    ...notes,
+    `${label} (shown once; store it now, it cannot be recovered):`,
+    token,
+  ].join("\n");
+}
+
+/** `tokens create`: the new token, from the flags. */
+function createInput(values: Values, positionals: readonly string[], nowSeconds: number): IssueInput {
+  if (positionals.length > 0)
+    throw new CliError(`tokens create takes no positional arguments (see "patgate tokens create --help")`, 2);
+  if (!values.owner) throw new CliError("tokens create needs --owner", 2);
+  return {
+    owner: values.owner,
+    ...(values.role ? { roles: values.role } : {}),
+    ...(values.admin ? { isAdmin: true } : {}),
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.expires !== undefined ? { expiresAt: expiresAt(values.expires, nowSeconds) } : {}),
+    ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
+  };
+}
+
+/** `tokens list`: the filters and the page, from the flags. */
+function listOptions(values: Values, positionals: readonly string[]): ListOptions {
+  if (positionals.length > 0)
+    throw new CliError(`tokens list takes no positional arguments (see "patgate tokens list --help")`, 2);
+  if ((values.role?.length ?? 0) > 1) throw new CliError("tokens list takes one --role", 2);
+  let limit: number | undefined;
+  if (values.limit !== undefined) {
+    limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      throw new CliError("--limit takes a number from 1 to 100", 2);
+  }
+  return {
+    ...(values.owner !== undefined ? { owner: values.owner } : {}),
+    ...(values.role?.[0] !== undefined ? { hasRole: values.role[0] } : {}),
+    ...(limit !== undefined ? { limit } : {}),
+    ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
+    ...(values.active ? { includeRevoked: false, includeExpired: false } : {}),
+  };
+}
+
+/** `tokens update`: the changes, from the flags; at least one. */
+function updateChanges(values: Values, nowSeconds: number): TokenUpdate {
+  if (values.admin && values["no-admin"]) throw new CliError("use only one of --admin and --no-admin", 2);
+  const roles = rolesUpdate(values);
+  const changes: TokenUpdate = {
+    ...(values.owner !== undefined ? { owner: values.owner } : {}),
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(values.admin ? { isAdmin: true } : {}),
+    ...(values["no-admin"] ? { isAdmin: false } : {}),
+    ...(values.expires !== undefined
+      ? { expiresAt: values.expires === "never" ? null : expiresAt(values.expires, nowSeconds) }
+      : {}),
+    ...(roles !== undefined ? { roles } : {}),
+    ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
+    ...(values["any-ip"] ? { allowedIps: null } : {}),
+  };
+  if (values["allow-ip"] && values["any-ip"]) throw new CliError("use only one of --allow-ip and --any-ip", 2);
+  if (Object.keys(changes).length === 0)
+    throw new CliError(`tokens update needs at least one change (see "patgate tokens update --help")`, 2);
+  return changes;
+}
+
 /**
  * Runs `patgate tokens <sub-command> ...`. The arguments are checked in full
  * before `open` is called, so a usage error never opens (or creates) a store.
@@ -127,45 +201,13 @@ export async function runTokens(
 
   switch (command) {
     case "create": {
-      if (positionals.length > 0)
-        throw new CliError(`tokens create takes no positional arguments (see "patgate tokens create --help")`, 2);
-      if (!values.owner) throw new CliError("tokens create needs --owner", 2);
-      const input: IssueInput = {
-        owner: values.owner,
-        ...(values.role ? { roles: values.role } : {}),
-        ...(values.admin ? { isAdmin: true } : {}),
-        ...(values.name !== undefined ? { name: values.name } : {}),
-        ...(values.expires !== undefined ? { expiresAt: expiresAt(values.expires, nowSeconds) } : {}),
-        ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
-      };
+      const input = createInput(values, positionals, nowSeconds);
       const created = await withAdmin((admin) => admin.create(input));
-      print(created, () =>
-        [
-          describeToken(created.record, nowSeconds),
-          "",
-          "token (shown once; store it now, it cannot be recovered):",
-          created.token,
-        ].join("\n"),
-      );
+      print(created, () => shownOnce(created.record, created.token, [], nowSeconds));
       return;
     }
     case "list": {
-      if (positionals.length > 0)
-        throw new CliError(`tokens list takes no positional arguments (see "patgate tokens list --help")`, 2);
-      if ((values.role?.length ?? 0) > 1) throw new CliError("tokens list takes one --role", 2);
-      let limit: number | undefined;
-      if (values.limit !== undefined) {
-        limit = Number(values.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-          throw new CliError("--limit takes a number from 1 to 100", 2);
-      }
-      const options: ListOptions = {
-        ...(values.owner !== undefined ? { owner: values.owner } : {}),
-        ...(values.role?.[0] !== undefined ? { hasRole: values.role[0] } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(values.cursor !== undefined ? { cursor: values.cursor } : {}),
-        ...(values.active ? { includeRevoked: false, includeExpired: false } : {}),
-      };
+      const options = listOptions(values, positionals);
       const page = await withAdmin((admin) => admin.list(options));
       print(page, () => {
         const table = page.items.length > 0 ? tokenTable(page.items, nowSeconds) : "no tokens";
@@ -181,23 +223,7 @@ export async function runTokens(
     }
     case "update": {
       const id = onlyId(positionals, "update");
-      if (values.admin && values["no-admin"]) throw new CliError("use only one of --admin and --no-admin", 2);
-      const roles = rolesUpdate(values);
-      const changes: TokenUpdate = {
-        ...(values.owner !== undefined ? { owner: values.owner } : {}),
-        ...(values.name !== undefined ? { name: values.name } : {}),
-        ...(values.admin ? { isAdmin: true } : {}),
-        ...(values["no-admin"] ? { isAdmin: false } : {}),
-        ...(values.expires !== undefined
-          ? { expiresAt: values.expires === "never" ? null : expiresAt(values.expires, nowSeconds) }
-          : {}),
-        ...(roles !== undefined ? { roles } : {}),
-        ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
-        ...(values["any-ip"] ? { allowedIps: null } : {}),
-      };
-      if (values["allow-ip"] && values["any-ip"]) throw new CliError("use only one of --allow-ip and --any-ip", 2);
-      if (Object.keys(changes).length === 0)
-        throw new CliError(`tokens update needs at least one change (see "patgate tokens update --help")`, 2);
+      const changes = updateChanges(values, nowSeconds);
       const changed = await withAdmin((admin) => admin.update(id, changes));
       print(changed, () => describeToken(changed.record, nowSeconds));
       return;
@@ -206,17 +232,11 @@ export async function runTokens(
       const id = onlyId(positionals, "rotate");
       const grace = graceSeconds(values.grace);
       const rotated = await withAdmin((admin) => admin.rotate(id, grace));
-      print(rotated, () =>
-        [
-          describeToken(rotated.record, nowSeconds),
-          "",
-          grace > 0
-            ? `the old secret works for ${values.grace} more, then never again`
-            : "the old secret no longer works",
-          "new token (shown once; store it now, it cannot be recovered):",
-          rotated.token,
-        ].join("\n"),
-      );
+      const old =
+        grace > 0
+          ? `the old secret works for ${values.grace} more, then never again`
+          : "the old secret no longer works";
+      print(rotated, () => shownOnce(rotated.record, rotated.token, [old], nowSeconds, "new token"));
       return;
     }
     case "revoke":

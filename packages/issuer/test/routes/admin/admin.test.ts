@@ -1,10 +1,10 @@
 import type { KeyObject } from "node:crypto";
 import { type CryptoKey, decodeJwt, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
-import type { AuditLog } from "../../src/audit/audit-log.js";
-import { createAuditLog, createAuditTable } from "../../src/audit/audit-log.js";
-import { expectError, ISSUER, type TestIssuer, testIssuer } from "../app-fixture.js";
+import { testDynamoClient, uniqueName } from "../../../../../test/harness/context.js";
+import type { AuditLog } from "../../../src/audit/audit-log.js";
+import { createAuditLog, createAuditTable } from "../../../src/audit/audit-log.js";
+import { adminCall, expectError, ISSUER, type TestIssuer, testIssuer } from "../../app-fixture.js";
 
 let issuer: TestIssuer;
 let admin: string;
@@ -20,12 +20,7 @@ beforeAll(async () => {
 });
 
 function call(method: "GET" | "POST" | "PATCH", url: string, payload?: unknown, jwt: string | null = admin) {
-  return issuer.app.inject({
-    method,
-    url,
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-    headers: jwt === null ? {} : { authorization: `Bearer ${jwt}` },
-  });
+  return adminCall(issuer.app, jwt, method, url, payload);
 }
 
 describe("the auth matrix over every admin route", () => {

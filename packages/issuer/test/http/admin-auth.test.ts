@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { adminCall, type TestIssuer, testIssuer } from "../app-fixture.js";
 import { freshStore } from "../tokens/store-fixture.js";
 
 // Roles are OAuth scope tokens (RFC 6749 §3.3: printable ASCII without space,
@@ -32,12 +32,7 @@ beforeAll(async () => {
 });
 
 function call(method: "GET" | "POST" | "PATCH", url: string, payload?: unknown) {
-  return issuer.app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${admin}` },
-    ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
-  });
+  return adminCall(issuer.app, admin, method, url, payload);
 }
 
 const NOT_SCOPE_TOKENS = ['say"hi', "back\\slash", "café", "rôle", "naïve", "日本", "a\u00a0b"];

@@ -1,7 +1,7 @@
 import { MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_OWNER_LENGTH } from "../../src/tokens/validation.js";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { MAX_OWNER_LENGTH } from "../../../src/tokens/validation.js";
+import { type TestIssuer, testIssuer } from "../../app-fixture.js";
 
 // Input the deny-list cannot carry (a lone surrogate: Redis's cjson refuses it;
 // control characters; more than the deny-list's value cap) is refused at the

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { adminCall, type TestIssuer, testIssuer } from "../app-fixture.js";
 
 // Admin routes refuse query parameters they do not know, instead of ignoring
 // them: a misspelt filter must not return the unfiltered list as if filtered.
@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 
 function call(method: "GET" | "POST", url: string) {
-  return issuer.app.inject({ method, url, headers: { authorization: `Bearer ${admin}` } });
+  return adminCall(issuer.app, admin, method, url);
 }
 
 describe("query parameters on admin routes", () => {

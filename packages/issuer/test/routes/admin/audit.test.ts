@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
-import { type AuditLog, createAuditLog, createAuditTable } from "../../src/audit/audit-log.js";
-import { type TestIssuer, testIssuer } from "../app-fixture.js";
-import { runCli } from "../cli/cli-process.js";
+import { testDynamoClient, uniqueName } from "../../../../../test/harness/context.js";
+import { type AuditLog, createAuditLog, createAuditTable } from "../../../src/audit/audit-log.js";
+import { type TestIssuer, testIssuer } from "../../app-fixture.js";
+import { runCli } from "../../cli/cli-process.js";
 
 // The global audit trail: actions that name no token (owner revocations, jti
 // denials, key rotations) are listed beside every token's lines.
