@@ -108,6 +108,7 @@ const NOTICES: Readonly<Record<string, string>> = {
   revoked: "Token revoked. Every JWT minted from it is denied.",
   "owner-revoked": "Every token of that owner is revoked.",
   "signed-out": "You are signed out.",
+  retried: "Delivery queued again: it gets a fresh set of attempts.",
 };
 
 export function noticeFor(request: FastifyRequest): string | undefined {

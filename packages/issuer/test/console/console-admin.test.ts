@@ -54,6 +54,54 @@ describe("console admin pages", () => {
     expect(body).toContain("token.created");
   });
 
+  it("retries a failed delivery from its button: back to pending, attributed to the console admin", async () => {
+    const client = await signInWithPat(issuer.app, adminPat);
+    await client.get("/console/tokens/new");
+    const made = await client.post("/console/tokens", { name: "retried", expires: "30" });
+    const tokenId = /\/console\/tokens\/([0-9A-Za-z]{21})/.exec(made.body)?.[1];
+    const failedOf = async (): Promise<string | undefined> => {
+      const page = await webhooks.deliveries.list({ state: "failed", limit: 100 });
+      for (const d of page.items) if (d.body.includes(tokenId ?? "-")) return d.id;
+      return undefined;
+    };
+    const deadline = Date.now() + 15_000;
+    let eventId = await failedOf();
+    while (!eventId) {
+      if (Date.now() > deadline) throw new Error("the delivery never failed");
+      await new Promise((r) => setTimeout(r, 50));
+      eventId = await failedOf();
+    }
+    const listed = await client.get("/console/admin/webhooks");
+    expect(listed.body).toContain(`action="/console/admin/webhooks/${eventId}/retry"`);
+
+    // Without the page's CSRF token, nothing is requeued.
+    const forged = await client.post(`/console/admin/webhooks/${eventId}/retry`, { _csrf: "forged" });
+    expect(forged.statusCode).toBe(403);
+    expect((await webhooks.deliveries.get(eventId))?.state).toBe("failed");
+
+    // The retried attempt hangs at the receiver, so the delivery stays pending while we look.
+    const id = eventId;
+    receiver.reply = (attempt, nth) => (attempt.id === id && nth >= 2 ? "hang" : 500);
+    const retried = await client.post(`/console/admin/webhooks/${eventId}/retry`, {});
+    expect(retried.statusCode).toBe(303);
+    expect(retried.headers.location).toBe("/console/admin/webhooks?done=retried");
+    expect((await webhooks.deliveries.get(eventId))?.state).toBe("pending");
+    const line = issuer.audit.find((e) => e.action === "webhook.retry" && e.details?.eventId === eventId);
+    expect(line).toMatchObject({ actor: "root (console)", result: "success" });
+    while (receiver.received.filter((r) => r.id === id).length < 2) {
+      if (Date.now() > deadline + 15_000) throw new Error("the retried delivery was never attempted");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // An id with no failed delivery: a 404 page, audited as a failure.
+    const again = await client.post("/console/admin/webhooks/msg_0000000000000000000000/retry", {});
+    expect(again.statusCode).toBe(404);
+    const failures = issuer.audit.filter((e) => e.action === "webhook.retry" && e.result === "failure");
+    expect(failures.at(-1)).toMatchObject({ actor: "root (console)", reason: "not_found" });
+    receiver.reply = () => 500;
+    receiver.release();
+  });
+
   it("revokes every token of an owner only with the confirmation ticked", async () => {
     const { token } = await issuer.store.issue({ owner: "svc", roles: [] });
     const client = await signInWithPat(issuer.app, adminPat);
