@@ -5,6 +5,7 @@ import {
   type ConsoleContext,
   ConsoleError,
   noticeFor,
+  queryText,
   readForm,
   seeOther,
   sendPage,
@@ -16,12 +17,6 @@ import { auditTable, deliveriesTable, filterForm, revokeOwnerForm, type TokenFil
 import { html } from "./views/html.js";
 import { CONSOLE_PATH } from "./views/layout.js";
 import { tokenTable } from "./views/token-views.js";
-
-/** A query parameter as one short string, or undefined. */
-function queryText(request: FastifyRequest, name: string, max = 256): string | undefined {
-  const value = (request.query as Record<string, unknown>)[name];
-  return typeof value === "string" && value.trim().length > 0 ? value.trim().slice(0, max) : undefined;
-}
 
 function filtersOf(request: FastifyRequest): TokenFilters {
   const owner = queryText(request, "owner");

@@ -54,6 +54,12 @@ export function readForm(request: FastifyRequest): Form {
   return { one: (name) => values(name)[0], all: values };
 }
 
+/** A query parameter as one short string, or undefined. */
+export function queryText(request: FastifyRequest, name: string, max = 256): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" && value.trim().length > 0 ? value.trim().slice(0, max) : undefined;
+}
+
 /** A thrown page-level error: a status and a sentence for the person, shown on the error page. */
 export class ConsoleError extends Error {
   override readonly name = "ConsoleError";

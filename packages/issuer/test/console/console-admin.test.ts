@@ -114,4 +114,26 @@ describe("console admin pages", () => {
     const line = issuer.audit.find((e) => e.action === "owner.revoke" && e.actor === "root (console)");
     expect(line?.details).toEqual({ owner: "svc" });
   });
+
+  it("pages the owner's list with the store's cursor: every PAT once, none of another owner's", async () => {
+    const admin = await issuer.store.issue({ owner: "many", isAdmin: true, roles: [] });
+    const made = [admin.record.tokenId];
+    for (let i = 0; i < 100; i++) made.push((await issuer.store.issue({ owner: "many", roles: [] })).record.tokenId);
+    const client = await signInWithPat(issuer.app, admin.token);
+    const rows = (body: string) => [...body.matchAll(/data-token-id="([0-9A-Za-z]{21})"/g)].map((m) => m[1]);
+
+    const first = await client.get("/console");
+    const next = /<a href="(\/console\?cursor=[^"]+)">Next page<\/a>/.exec(first.body)?.[1];
+    expect(rows(first.body)).toHaveLength(100);
+    expect(next).toBeDefined();
+    const second = await client.get((next ?? "").replaceAll("&amp;", "&"));
+    expect(second.statusCode).toBe(200);
+    expect(second.body).not.toContain("Next page");
+    const seen = [...rows(first.body), ...rows(second.body)];
+    expect(new Set(seen).size).toBe(101);
+    expect(seen.sort()).toEqual([...made].sort());
+
+    // A cursor that is not the store's is a 400 page, not a 500.
+    expect((await client.get("/console?cursor=not-a-cursor")).statusCode).toBe(400);
+  }, 60_000);
 });
