@@ -82,12 +82,12 @@ export async function signedIn(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<ConsoleUser | null> {
-  let user = cc.sessions.current(request);
+  let user = await cc.sessions.current(request);
   if (user?.via === "pat" && user.patId !== undefined) {
     const pat = await cc.ctx.store.get(user.patId);
     const now = Math.floor(cc.ctx.now() / 1000);
     if (!pat || pat.isRevoked || !pat.isAdmin || (pat.expiresAt !== undefined && pat.expiresAt <= now)) {
-      cc.sessions.end(request);
+      await cc.sessions.end(request);
       user = null;
     }
   }
