@@ -52,6 +52,8 @@ describe("console admin pages", () => {
       body = (await client.get("/console/admin/webhooks")).body;
     }
     expect(body).toContain("token.created");
+    // A cursor that is not the store's is a 400 page, not a 500.
+    expect((await client.get("/console/admin/webhooks?cursor=not-a-cursor")).statusCode).toBe(400);
   });
 
   it("retries a failed delivery from its button: back to pending, attributed to the console admin", async () => {
