@@ -43,12 +43,21 @@ export async function startOidcProvider(options: {
   readonly users: Readonly<Record<string, TestUser>>;
   readonly client: TestClient;
   readonly port?: number;
+  /**
+   * Scope claims (`name`, `roles`, custom ones) only at the userinfo endpoint,
+   * the ID token carrying `sub` alone: what Keycloak's default mappers or
+   * Auth0 do with custom claims.
+   */
+  readonly claimsInUserinfoOnly?: boolean;
 }): Promise<TestOidcProvider> {
   const port = options.port ?? (await freePort());
   const issuer = `http://127.0.0.1:${port}`;
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), alg: "RS256", use: "sig", kid: "test-idp" };
-  const customClaims = [...new Set(Object.values(options.users).flatMap((user) => Object.keys(user.claims ?? {})))];
+  const given = new Set(Object.values(options.users).flatMap((user) => Object.keys(user.claims ?? {})));
+  // `email` under its standard scope (OIDC Core 5.4); any other custom claim under `extra`.
+  const email = given.delete("email");
+  const customClaims = [...given];
 
   const provider = new Provider(issuer, {
     clients: [
@@ -64,15 +73,16 @@ export async function startOidcProvider(options: {
     ],
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
-    // Claims go in the ID token itself, not only behind the userinfo endpoint.
-    conformIdTokenClaims: false,
+    // Claims go in the ID token itself, not only behind the userinfo endpoint (unless asked).
+    conformIdTokenClaims: options.claimsInUserinfoOnly === true,
     claims: {
       openid: ["sub"],
       profile: ["name"],
       roles: ["roles"],
+      ...(email ? { email: ["email"] } : {}),
       ...(customClaims.length ? { extra: customClaims } : {}),
     },
-    scopes: ["openid", "profile", "roles", ...(customClaims.length ? ["extra"] : [])],
+    scopes: ["openid", "profile", "roles", ...(email ? ["email"] : []), ...(customClaims.length ? ["extra"] : [])],
     pkce: { required: () => true },
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
     features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },

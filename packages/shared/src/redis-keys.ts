@@ -49,6 +49,8 @@ export interface RedisKeys {
    * @example redisKeys().failures("10.0.0.7", "3kqXb0cJ2Qe7T1mYw9HfL") // "patgate:rl:fail:{10.0.0.7}:3kqXb0cJ2Qe7T1mYw9HfL"
    */
   failures(address: string, tokenId?: string): string;
+  /** String, with a TTL: a web-console session (by its random id) that was signed out. */
+  consoleSessionEnded(sid: string): string;
 }
 
 /**
@@ -76,6 +78,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
       // A brace would move the hash tag: never in an address, refused rather than mis-slotted.
       if (/[{}]/.test(address) || /[{}]/.test(tokenId ?? "")) throw new TypeError("no braces in a failure key part");
       return `${prefix}:rl:fail:{${address}}${tokenId === undefined ? "" : `:${tokenId}`}`;
+    },
+    consoleSessionEnded: (sid: string) => {
+      if (/[{}]/.test(sid)) throw new TypeError("no braces in a session id");
+      return `${tag}:console:ended:${sid}`;
     },
   });
 }

@@ -5,23 +5,18 @@ import {
   type ConsoleContext,
   ConsoleError,
   noticeFor,
+  queryText,
   readForm,
   seeOther,
   sendPage,
   signedInAdmin,
 } from "./console-http.js";
-import { revokeOwner, revokeToken } from "./token-actions.js";
+import { retryDelivery, revokeOwner, revokeToken } from "./token-actions.js";
 import { searchTokens } from "./token-search.js";
 import { auditTable, deliveriesTable, filterForm, revokeOwnerForm, type TokenFilters } from "./views/admin-views.js";
 import { html } from "./views/html.js";
 import { CONSOLE_PATH } from "./views/layout.js";
 import { tokenTable } from "./views/token-views.js";
-
-/** A query parameter as one short string, or undefined. */
-function queryText(request: FastifyRequest, name: string, max = 256): string | undefined {
-  const value = (request.query as Record<string, unknown>)[name];
-  return typeof value === "string" && value.trim().length > 0 ? value.trim().slice(0, max) : undefined;
-}
 
 function filtersOf(request: FastifyRequest): TokenFilters {
   const owner = queryText(request, "owner");
@@ -84,9 +79,10 @@ export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
   await trailRoutes(app, cc);
 }
 
-/** What an admin reads: the global audit trail, and the webhook deliveries that failed. */
+/** What an admin reads: the global audit trail, and the webhook deliveries that failed (to retry). */
 async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
   const { ctx } = cc;
+  const csrf = { preValidation: app.csrfProtection };
 
   app.get("/admin/audit", async (request, reply) => {
     const user = await signedInAdmin(cc, request, reply);
@@ -117,7 +113,25 @@ async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<vo
   app.get("/admin/webhooks", async (request, reply) => {
     const user = await signedInAdmin(cc, request, reply);
     if (!user) return reply;
-    const page = ctx.webhooks ? await ctx.webhooks.deliveries.list({ state: "failed", limit: 50 }) : { items: [] };
-    return sendPage(reply, { title: "Failing webhook deliveries", user }, deliveriesTable(page.items));
+    const cursor = queryText(request, "cursor", 2048);
+    const page = ctx.webhooks
+      ? await ctx.webhooks.deliveries.list({ state: "failed", limit: 50, ...(cursor ? { cursor } : {}) })
+      : { items: [] };
+    const notice = noticeFor(request);
+    return sendPage(
+      reply,
+      { title: "Failing webhook deliveries", user, ...(notice ? { notice } : {}) },
+      deliveriesTable(page.items, reply.generateCsrf(), page.nextCursor),
+    );
+  });
+
+  app.post("/admin/webhooks/:eventId/retry", csrf, async (request, reply) => {
+    const user = await signedInAdmin(cc, request, reply);
+    if (!user) return reply;
+    const { eventId } = request.params as { eventId: string };
+    if (!/^msg_[A-Za-z0-9_-]{1,200}$/.test(eventId)) throw new ConsoleError(404, "No such failed delivery.");
+    if (!(await retryDelivery(ctx, request, user, eventId)))
+      throw new ConsoleError(404, "No such failed delivery: it may have been retried already.");
+    return seeOther(reply, "/admin/webhooks?done=retried");
   });
 }

@@ -134,7 +134,7 @@ export async function authRoutes(app: FastifyInstance, cc: ConsoleContext): Prom
   const { sessions, rp } = cc;
 
   app.get("/sign-in", async (request, reply) => {
-    if (sessions.current(request)) return seeOther(reply, "");
+    if (await sessions.current(request)) return seeOther(reply, "");
     const notice = noticeFor(request);
     // Only the admin-PAT form needs a CSRF token (and so a session cookie) before sign-in.
     const csrf = rp ? "" : reply.generateCsrf();
@@ -150,8 +150,8 @@ export async function authRoutes(app: FastifyInstance, cc: ConsoleContext): Prom
 
   // Ends the console session, then the IdP's (RP-initiated logout) when it has an end_session endpoint.
   app.post("/logout", { preValidation: app.csrfProtection }, async (request, reply) => {
-    const user = sessions.current(request);
-    sessions.end(request);
+    const user = await sessions.current(request);
+    await sessions.end(request);
     if (user) recordAuth(cc, request, { action: "console.sign_out", actor: consoleActor(user), result: "success" });
     const endSession = user?.via === "oidc" ? await rp?.endSessionUrl() : undefined;
     return reply

@@ -54,6 +54,12 @@ export function readForm(request: FastifyRequest): Form {
   return { one: (name) => values(name)[0], all: values };
 }
 
+/** A query parameter as one short string, or undefined. */
+export function queryText(request: FastifyRequest, name: string, max = 256): string | undefined {
+  const value = (request.query as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" && value.trim().length > 0 ? value.trim().slice(0, max) : undefined;
+}
+
 /** A thrown page-level error: a status and a sentence for the person, shown on the error page. */
 export class ConsoleError extends Error {
   override readonly name = "ConsoleError";
@@ -76,12 +82,12 @@ export async function signedIn(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<ConsoleUser | null> {
-  let user = cc.sessions.current(request);
+  let user = await cc.sessions.current(request);
   if (user?.via === "pat" && user.patId !== undefined) {
     const pat = await cc.ctx.store.get(user.patId);
     const now = Math.floor(cc.ctx.now() / 1000);
     if (!pat || pat.isRevoked || !pat.isAdmin || (pat.expiresAt !== undefined && pat.expiresAt <= now)) {
-      cc.sessions.end(request);
+      await cc.sessions.end(request);
       user = null;
     }
   }
@@ -108,6 +114,7 @@ const NOTICES: Readonly<Record<string, string>> = {
   revoked: "Token revoked. Every JWT minted from it is denied.",
   "owner-revoked": "Every token of that owner is revoked.",
   "signed-out": "You are signed out.",
+  retried: "Delivery queued again: it gets a fresh set of attempts.",
 };
 
 export function noticeFor(request: FastifyRequest): string | undefined {

@@ -8,6 +8,7 @@ import { toHttpError } from "../http/error-handler.js";
 import { adminRoutes } from "./admin-routes.js";
 import { authRoutes } from "./auth-routes.js";
 import { type ConsoleContext, ConsoleError, sendPage } from "./console-http.js";
+import { memoryEndedSessions, redisEndedSessions } from "./ended-sessions.js";
 import { createRelyingParty } from "./oidc.js";
 import { ownerRoutes } from "./owner-routes.js";
 import { createConsoleSessions, DEFAULT_LIFETIMES, type SessionLifetimes } from "./session.js";
@@ -119,7 +120,10 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     );
   });
 
-  const cc: ConsoleContext = { ctx, sessions: createConsoleSessions(ctx.now, lifetimes), ...(rp ? { rp } : {}) };
+  // With Redis, a sign-out is refused by every issuer sharing it; without, by this one.
+  const ended = ctx.redis ? redisEndedSessions(ctx.redis, config.redisPrefix, ctx.now) : memoryEndedSessions(ctx.now);
+  const sessions = createConsoleSessions(ctx.now, lifetimes, ended);
+  const cc: ConsoleContext = { ctx, sessions, ...(rp ? { rp } : {}) };
   await authRoutes(app, cc);
   await ownerRoutes(app, cc);
   await adminRoutes(app, cc);

@@ -2,7 +2,7 @@ import * as client from "openid-client";
 import type { OidcConfig } from "../config/console-config.js";
 import type { LoginFlow } from "./session.js";
 
-/** Who the IdP says signed in, read from the ID token's claims. */
+/** Who the IdP says signed in, read from the ID token's claims (and userinfo's, for those it lacks). */
 export interface OidcIdentity {
   readonly owner: string;
   readonly name?: string;
@@ -53,6 +53,24 @@ export function identityFromClaims(claims: Record<string, unknown>, config: Oidc
 }
 
 /**
+ * The ID token's claims, completed from the IdP's userinfo endpoint when the
+ * owner or roles claim is not in the ID token: many IdPs (Keycloak's default
+ * mappers, Auth0's custom claims) put them only there. The ID token's own
+ * claims win; openid-client checks that userinfo's `sub` is the ID token's.
+ */
+async function withUserInfo(
+  settings: client.Configuration,
+  tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+  config: OidcConfig,
+): Promise<Record<string, unknown> | undefined> {
+  const claims = tokens.claims() as Record<string, unknown> | undefined;
+  if (!claims || (config.ownerClaim in claims && config.rolesClaim in claims)) return claims;
+  if (!settings.serverMetadata().userinfo_endpoint || typeof claims.sub !== "string") return claims;
+  const userInfo = await client.fetchUserInfo(settings, tokens.access_token, claims.sub);
+  return { ...(userInfo as Record<string, unknown>), ...claims };
+}
+
+/**
  * A relying party for `config`, signing people back in at `redirectUri`. The
  * IdP's discovery document is read on first use (and again after a failure),
  * so an IdP that is down at start-up does not stop the issuer.
@@ -85,9 +103,11 @@ export function createRelyingParty(config: OidcConfig, redirectUri: string, post
       const codeVerifier = client.randomPKCECodeVerifier();
       const state = client.randomState();
       const nonce = client.randomNonce();
-      // Ask for the roles claim's scope when the IdP offers one by that name (Keycloak's "roles", ...).
+      // Ask for the owner and roles claims' scopes when the IdP offers them by those names
+      // (the standard "email", Keycloak's "roles", ...).
       const offered = settings.serverMetadata().scopes_supported ?? [];
-      const scope = ["openid", "profile", ...(offered.includes(config.rolesClaim) ? [config.rolesClaim] : [])];
+      const named = [config.ownerClaim, config.rolesClaim].filter((claim) => offered.includes(claim));
+      const scope = [...new Set(["openid", "profile", ...named])];
       const url = client.buildAuthorizationUrl(settings, {
         redirect_uri: redirectUri,
         scope: scope.join(" "),
@@ -108,7 +128,7 @@ export function createRelyingParty(config: OidcConfig, redirectUri: string, post
           expectedNonce: flow.nonce,
           idTokenExpected: true,
         });
-        claims = tokens.claims() as Record<string, unknown> | undefined;
+        claims = await withUserInfo(settings, tokens, config);
       } catch (error) {
         const code = (error as { code?: string; error?: string }).error ?? (error as { code?: string }).code;
         return { ok: false, reason: typeof code === "string" ? code : "idp_error" };

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
-import type { TokenRecord } from "../tokens/types.js";
 import {
   type ConsoleContext,
   ConsoleError,
   noticeFor,
+  queryText,
   readForm,
   seeOther,
   sendPage,
@@ -22,8 +22,8 @@ import { html } from "./views/html.js";
 import { expiryChoices, expirySeconds, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
 import { secretPanel, tokenTable } from "./views/token-views.js";
 
-/** Pages of the owner's list read at most (50 each): an owner with more is shown the first ones. */
-const OWNER_PAGES = 10;
+/** Rows on one page of the owner's list (the store's largest page): most owners see all theirs at once. */
+const OWNER_PAGE_ROWS = 100;
 
 function tokenIdOf(request: FastifyRequest): string {
   return (request.params as { tokenId: string }).tokenId;
@@ -64,21 +64,17 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   app.get("/", async (request, reply) => {
     const user = await signedIn(cc, request, reply);
     if (!user) return reply;
-    const items: TokenRecord[] = [];
-    let cursor: string | undefined;
-    for (let i = 0; i < OWNER_PAGES; i++) {
-      const page = await ctx.store.list({ owner: user.owner, ...(cursor ? { cursor } : {}) });
-      items.push(...page.items);
-      cursor = page.nextCursor;
-      if (!cursor) break;
-    }
-    items.sort((a, b) => b.createdAt - a.createdAt);
+    const cursor = queryText(request, "cursor", 2048);
+    const page = await ctx.store.list({ owner: user.owner, limit: OWNER_PAGE_ROWS, ...(cursor ? { cursor } : {}) });
+    const items = [...page.items].sort((a, b) => b.createdAt - a.createdAt);
+    const next = page.nextCursor ? new URLSearchParams({ cursor: page.nextCursor }).toString() : undefined;
     const notice = noticeFor(request);
     return sendPage(
       reply,
       { title: "Personal access tokens", user, ...(notice ? { notice } : {}) },
       html`<p><a class="button" href="/console/tokens/new">Generate a new token</a></p>
-        ${tokenTable(items, nowSeconds(ctx), { caption: `Tokens of ${user.owner}` })}`,
+        ${tokenTable(items, nowSeconds(ctx), { caption: `Tokens of ${user.owner}` })}
+        ${next ? html`<p><a href="/console?${next}">Next page</a></p>` : null}`,
     );
   });
 

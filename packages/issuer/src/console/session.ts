@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyRequest } from "fastify";
+import { type EndedSessions, memoryEndedSessions } from "./ended-sessions.js";
 
 declare module "@fastify/secure-session" {
   interface SessionData {
@@ -56,9 +57,9 @@ const SEEN_RESOLUTION_MS = 60_000;
 /** The console's sessions: reading them under the lifetimes, starting and ending them. */
 export interface ConsoleSessions {
   /** The signed-in person, or null when signed out, expired, idle too long or signed out elsewhere. */
-  current(request: FastifyRequest): ConsoleUser | null;
+  current(request: FastifyRequest): Promise<ConsoleUser | null>;
   start(request: FastifyRequest, user: Omit<ConsoleUser, "sid" | "createdAt" | "seenAt">): ConsoleUser;
-  end(request: FastifyRequest): void;
+  end(request: FastifyRequest): Promise<void>;
   /** Remembers a sign-in started at the IdP; `takeFlow` reads it once. */
   beginFlow(request: FastifyRequest, flow: Omit<LoginFlow, "startedAt">): void;
   takeFlow(request: FastifyRequest): LoginFlow | null;
@@ -79,25 +80,22 @@ function isUser(value: unknown): value is ConsoleUser {
 /**
  * Sessions over `request.session` (@fastify/secure-session: the cookie is
  * encrypted and authenticated, so its content is what this issuer wrote).
- * Time comes from `now`. A session signed out is remembered as ended in this
- * process until it would have expired anyway, so a copy of its cookie is
- * refused here too.
+ * Time comes from `now`. A session signed out is remembered as ended (in
+ * `ended`: this process, or Redis for every issuer) until it would have
+ * expired anyway, so a copy of its cookie is refused.
  */
-export function createConsoleSessions(now: () => number, lifetimes: SessionLifetimes = DEFAULT_LIFETIMES) {
-  const ended = new Map<string, number>();
-
-  function forget(): void {
-    const at = now();
-    for (const [sid, until] of ended) if (until <= at) ended.delete(sid);
-  }
-
+export function createConsoleSessions(
+  now: () => number,
+  lifetimes: SessionLifetimes = DEFAULT_LIFETIMES,
+  ended: EndedSessions = memoryEndedSessions(now),
+) {
   const sessions: ConsoleSessions = {
-    current(request) {
+    async current(request) {
       const user: unknown = request.session.get("user");
       if (!isUser(user)) return null;
       const at = now();
       const expired = at - user.createdAt >= lifetimes.absoluteMs || at - user.seenAt >= lifetimes.idleMs;
-      if (expired || ended.has(user.sid)) {
+      if (expired || (await ended.has(user.sid))) {
         request.session.set("user", undefined);
         return null;
       }
@@ -112,13 +110,14 @@ export function createConsoleSessions(now: () => number, lifetimes: SessionLifet
       request.session.set("user", user);
       return user;
     },
-    end(request) {
+    async end(request) {
       const user: unknown = request.session.get("user");
-      if (isUser(user)) {
-        forget();
-        ended.set(user.sid, user.createdAt + lifetimes.absoluteMs);
-      }
       request.session.delete();
+      if (!isUser(user)) return;
+      // The cookie is gone either way; a Redis that misses the write leaves other issuers to its lifetimes.
+      await ended.add(user.sid, user.createdAt + lifetimes.absoluteMs).catch((error: unknown) => {
+        request.log.warn({ err: error }, "console sign-out not shared with the other issuers");
+      });
     },
     beginFlow(request, flow) {
       request.session.set("flow", { ...flow, startedAt: now() } satisfies LoginFlow);

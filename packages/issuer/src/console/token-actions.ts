@@ -120,6 +120,31 @@ export async function revokeToken(
   return outcome.record;
 }
 
+/**
+ * A console admin puts a failed webhook delivery back in the queue, through
+ * the same service as `POST /admin/webhooks/deliveries/{id}/retry`, with the
+ * same audit line; false when there is no failed delivery by that id.
+ */
+export async function retryDelivery(
+  ctx: IssuerContext,
+  request: FastifyRequest,
+  user: ConsoleUser,
+  eventId: string,
+): Promise<boolean> {
+  if (!user.admin) throw forbidden("an admin is required");
+  const requeued = ctx.webhooks ? await ctx.webhooks.retry(eventId) : false;
+  ctx.audit.record({
+    action: "webhook.retry",
+    actor: consoleActor(user),
+    ip: request.ip,
+    result: requeued ? "success" : "failure",
+    ...(requeued ? {} : { reason: "not_found" }),
+    at: nowSeconds(ctx),
+    details: { eventId },
+  });
+  return requeued;
+}
+
 /** A console admin revokes every PAT of an owner. */
 export async function revokeOwner(
   ctx: IssuerContext,

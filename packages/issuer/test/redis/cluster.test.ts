@@ -4,6 +4,7 @@ import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueName } from "../../../../test/harness/context.js";
 import { startRedisCluster, type TestRedisCluster } from "../../../../test/harness/redis-cluster.js";
+import { redisEndedSessions } from "../../src/console/ended-sessions.js";
 import { createRedisFailureLimiter } from "../../src/rate-limit/failure-limiter.js";
 import { duplicateConnection, openRedis, type RedisConnection } from "../../src/redis/connection.js";
 import { blockingConnectionOptions, commandConnectionOptions } from "../../src/redis/connection-options.js";
@@ -103,5 +104,22 @@ describe("on a Redis Cluster", () => {
       NOW,
     );
     for (const list of lists) await until(() => list.check(claims, NOW) !== undefined, "the denial");
+  });
+
+  it("shares a console sign-out in the prefix's slot, with a TTL, readable by another client", async () => {
+    const keys = redisKeys(uniqueName("console"));
+    const ended = redisEndedSessions(redis, keys.prefix, Date.now);
+    await ended.add("0b1c2d3e-0000-4000-8000-000000000001", Date.now() + 3_600_000);
+    const second = openRedis({ clusterNodes: cluster.nodes }, commandConnectionOptions());
+    second.on("error", () => {});
+    closers.push(() => second.disconnect());
+    await until(() => second.status === "ready", "the second cluster client");
+    const other = redisEndedSessions(second, keys.prefix, Date.now);
+    expect(await other.has("0b1c2d3e-0000-4000-8000-000000000001")).toBe(true);
+    expect(await other.has("0b1c2d3e-0000-4000-8000-000000000002")).toBe(false);
+    const key = keys.consoleSessionEnded("0b1c2d3e-0000-4000-8000-000000000001");
+    const slot = (k: string) => redis.call("CLUSTER", "KEYSLOT", k) as Promise<number>;
+    expect(await slot(key)).toBe(await slot(keys.denyEntries));
+    expect(await redis.pttl(key)).toBeGreaterThan(3_500_000);
   });
 });

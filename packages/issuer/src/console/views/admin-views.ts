@@ -71,14 +71,21 @@ export function auditTable(
     ${next ? html`<p><a href="${CONSOLE_PATH}/admin/audit?${query.toString()}">Older lines</a></p>` : null}`;
 }
 
-export function deliveriesTable(items: readonly WebhookDelivery[]): SafeHtml {
-  if (items.length === 0) return html`<p>No failing webhook deliveries.</p>`;
+/** The failed deliveries, each with a Retry button (a CSRF-protected POST), and a link to older ones. */
+export function deliveriesTable(items: readonly WebhookDelivery[], csrf: string, next?: string): SafeHtml {
+  const older = next
+    ? html`<p><a href="${CONSOLE_PATH}/admin/webhooks?${new URLSearchParams({ cursor: next }).toString()}">Older deliveries</a></p>`
+    : null;
+  if (items.length === 0) return html`<p>No failing webhook deliveries.</p>${older}`;
   return html`<table><caption>Webhook deliveries whose attempts are spent</caption>
       <thead><tr><th scope="col">Event</th><th scope="col">Type</th><th scope="col">Attempts</th>
-        <th scope="col">Failed</th><th scope="col">Last answer</th></tr></thead>
+        <th scope="col">Failed</th><th scope="col">Last answer</th><th scope="col">Action</th></tr></thead>
       <tbody>${items.map(
         (d) => html`<tr><td><code>${d.id}</code></td><td>${d.type}</td><td>${d.attempts}</td>
           <td>${d.failedAt ? when(Math.floor(d.failedAt / 1000)) : ""}</td>
-          <td>${d.lastStatus ? `HTTP ${d.lastStatus}` : (d.lastError ?? "")}</td></tr>`,
-      )}</tbody></table>`;
+          <td>${d.lastStatus ? `HTTP ${d.lastStatus}` : (d.lastError ?? "")}</td>
+          <td><form method="post" action="${CONSOLE_PATH}/admin/webhooks/${d.id}/retry">${csrfField(csrf)}
+            <button type="submit" aria-label="Retry ${d.id}">Retry</button></form></td></tr>`,
+      )}</tbody></table>
+    ${older}`;
 }
