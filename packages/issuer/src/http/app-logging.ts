@@ -50,11 +50,22 @@ export function appLogger(deps: Pick<AppDeps, "logger" | "config">): {
   return { logger, destination };
 }
 
-/** One access line per request (Fastify's own two are off): the hot path of /token pays for every line. */
+/**
+ * One access line per request (Fastify's own two are off): the hot path of
+ * /token pays for every line, so it is written by a child of the app's logger
+ * without the redaction pass, which costs several times the rest of the line
+ * (about 5 µs against 1 µs a line). Nothing is lost: the line's fields are
+ * fixed here and none can hold a secret (the path has its tokens redacted
+ * first); every other log line keeps the redaction of {@link REDACTED_LOG_PATHS}.
+ * `reqId` is written as `request.log` would bind it, so the line is unchanged
+ * (no route sets its own `logLevel`; the child has the app's level).
+ */
 export function installAccessLog(app: FastifyInstance, tokenPrefix: string): void {
+  const access = app.log.child({}, { redact: { paths: [] } });
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
+    access.info(
       {
+        reqId: request.id,
         method: request.method,
         // A PAT or JWT pasted into a URL (a path segment, a query) never reaches the log.
         path: redactTokens(request.url.split("?", 1)[0] ?? "", tokenPrefix),
