@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { RevocationEvent } from "@patgate/shared";
 import type { TokenRecord } from "../tokens/types.js";
 
@@ -51,7 +51,8 @@ interface Entry extends CachedPat {
 const MAX_EVICTION_STAMPS = 100_000;
 
 function keyOf(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  // One-shot `hash` (Node 20.12+): same digest as createHash, without a Hash object per exchange.
+  return hash("sha256", token, "base64url");
 }
 
 export function createPatCache(options: PatCacheOptions = {}): PatCache {
