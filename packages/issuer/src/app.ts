@@ -67,7 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const responseClosed = () => metrics.requestsInFlight.add(-1);
   app.addHook("onRequest", (_request, reply, done) => {
     metrics.requestsInFlight.add(1);
-    reply.raw.once("close", responseClosed);
+    // `on`, not `once`: a response emits "close" only once, and `once` allocates a wrapper per request.
+    reply.raw.on("close", responseClosed);
     done();
   });
   // Every revocation this process hears of evicts the cached PATs it covers.

@@ -28,10 +28,19 @@ export const REDACTED_LOG_PATHS = [
 export type AppLogger = Exclude<FastifyServerOptions["logger"], undefined>;
 
 /**
+ * Lines are written to stdout in batches of at least this many bytes, or
+ * every {@link LOG_FLUSH_MS}: each write is a job on libuv's thread pool, and
+ * one per access line cost warm `/token` about a tenth of its CPU.
+ */
+const LOG_BATCH_BYTES = 4096;
+/** Longest a line waits in the batch: a quiet issuer's lines still show up within it. */
+const LOG_FLUSH_MS = 100;
+
+/**
  * The app's logger options: the configured level, secrets redacted, and
- * asynchronous writes to stdout unless the deps bring their own stream (lines
- * logged while a write is in flight go out together in the next one). The
- * destination, when one is made, must be flushed on close.
+ * asynchronous, batched writes to stdout unless the deps bring their own
+ * stream. The destination, when one is made, must be flushed on close (pino
+ * also flushes it synchronously when the process exits).
  */
 export function appLogger(deps: Pick<AppDeps, "logger" | "config">): {
   logger: AppLogger;
@@ -40,7 +49,7 @@ export function appLogger(deps: Pick<AppDeps, "logger" | "config">): {
   const destination =
     deps.logger === false || (typeof deps.logger === "object" && "stream" in deps.logger)
       ? undefined
-      : pino.destination({ dest: 1, sync: false });
+      : pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS });
   const logger =
     deps.logger === false
       ? false
@@ -53,11 +62,22 @@ export function appLogger(deps: Pick<AppDeps, "logger" | "config">): {
   return { logger, destination };
 }
 
-/** One access line per request (Fastify's own two are off): the hot path of /token pays for every line. */
+/**
+ * One access line per request (Fastify's own two are off): the hot path of
+ * /token pays for every line, so it is written by a child of the app's logger
+ * without the redaction pass, which costs several times the rest of the line
+ * (about 5 µs against 1 µs a line). Nothing is lost: the line's fields are
+ * fixed here and none can hold a secret (the path has its tokens redacted
+ * first); every other log line keeps the redaction of {@link REDACTED_LOG_PATHS}.
+ * `reqId` is written as `request.log` would bind it, so the line is unchanged
+ * (no route sets its own `logLevel`; the child has the app's level).
+ */
 export function installAccessLog(app: FastifyInstance, tokenPrefix: string): void {
+  const access = app.log.child({}, { redact: { paths: [] } });
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
+    access.info(
       {
+        reqId: request.id,
         method: request.method,
         // A PAT or JWT pasted into a URL (a path segment, a query) never reaches the log.
         path: redactTokens(request.url.split("?", 1)[0] ?? "", tokenPrefix),

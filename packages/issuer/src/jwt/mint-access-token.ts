@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { ACCESS_TOKEN_TYP, isScopeToken } from "@patgate/shared";
 import { signJws } from "./sign-jws.js";
 import type { SigningKeys } from "./signing-keys.js";
@@ -34,6 +34,22 @@ export interface MintedToken {
   readonly kid: string;
 }
 
+/** Random bytes for 256 jtis, filled in one call to the CSPRNG instead of one call per token. */
+const JTI_BYTES = 16;
+const jtiPool = Buffer.allocUnsafe(JTI_BYTES * 256);
+let jtiOffset = jtiPool.length;
+
+/** 128 random bits, base64url: each pool byte is used once, then the pool is refilled. */
+function nextJti(): string {
+  if (jtiOffset === jtiPool.length) {
+    randomFillSync(jtiPool);
+    jtiOffset = 0;
+  }
+  const jti = jtiPool.toString("base64url", jtiOffset, jtiOffset + JTI_BYTES);
+  jtiOffset += JTI_BYTES;
+  return jti;
+}
+
 /**
  * Signs an RFC 9068 access token: header `alg`, `kid`, `typ: at+jwt`; claims
  * `iss sub aud exp iat jti client_id roles scope`. Synchronous: it signs on
@@ -45,7 +61,7 @@ export function mintAccessToken(keys: SigningKeys, input: MintInput): MintedToke
   // iat is the real issue time: revocation compares revisions, never clocks.
   const iat = nowSeconds;
   const exp = Math.min(iat + input.ttlSeconds, input.patExpiresAt ?? Number.POSITIVE_INFINITY);
-  const jti = randomBytes(16).toString("base64url");
+  const jti = nextJti();
   // Roles are OAuth scope tokens; one stored before that rule (a quote, a backslash,
   // non-ASCII) is never granted: joined into `scope` it could split, or break the
   // quoting of a verifier's WWW-Authenticate header. The PAT's other roles still are.

@@ -12,8 +12,15 @@ function labelText(labels: Labels): string {
   return pairs.length ? `{${pairs.join(",")}}` : "";
 }
 
+/** The series key of a label set: the same for the same labels in any order. */
 function keyOf(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+  // Fast paths for the hot counters (no labels, or one): no sort, no JSON, no array per call.
+  let only: string | undefined;
+  for (const name in labels) {
+    if (only !== undefined) return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+    only = name;
+  }
+  return only === undefined ? "" : `${only}\u0000${labels[only]}`;
 }
 
 interface Metric {
@@ -74,9 +81,8 @@ function createHistogram(
         series.set(key, s);
       }
       // Cumulative buckets: a value counts in every bucket whose bound it does not exceed.
-      sorted.forEach((le, i) => {
-        if (value <= le && s) s.counts[i] = (s.counts[i] ?? 0) + 1;
-      });
+      // (A plain loop: observe runs on every /token request.)
+      for (let i = 0; i < sorted.length; i++) if (value <= (sorted[i] as number)) s.counts[i] = (s.counts[i] ?? 0) + 1;
       s.sum += value;
       s.count += 1;
     },

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { RevocationEvent } from "@patgate/shared";
 import type { TokenRecord } from "../tokens/types.js";
 import { createEvictionClock } from "./eviction-clock.js";
@@ -49,7 +49,8 @@ interface Entry extends CachedPat {
 }
 
 function keyOf(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  // One-shot `hash` (Node 20.12+): same digest as createHash, without a Hash object per exchange.
+  return hash("sha256", token, "base64url");
 }
 
 /** Adds `key` to the set of cache keys under `id` (a token id, an owner). */

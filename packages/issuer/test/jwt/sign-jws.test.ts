@@ -73,6 +73,28 @@ describe("signing with node:crypto", () => {
     },
   );
 
+  it("gives every token its own 128-bit jti, across refills of the random pool", async () => {
+    const keys = await keysFor("EdDSA");
+    const input = {
+      issuer: ISSUER,
+      audience: "patgate",
+      owner: "alice",
+      tokenId: "0123456789abcdefghijk",
+      roles: ["read"],
+      ttlSeconds: 300,
+      nowMs: Date.now(),
+      revision: 1,
+      ownerRevision: 0,
+    };
+    // The pool holds 256 jtis: 1000 mints refill it several times.
+    const jtis = Array.from({ length: 1000 }, () => mintAccessToken(keys, input).jti);
+    expect(new Set(jtis).size).toBe(jtis.length);
+    for (const jti of jtis) {
+      expect(jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+      expect(Buffer.from(jti, "base64url")).toHaveLength(16);
+    }
+  });
+
   it("writes ES256 signatures as R||S (64 bytes), not DER", async () => {
     const jwk = await generateSigningJwk("ES256");
     const jws = signJws(importJwsKey(jwk), { alg: "ES256", kid: jwk.kid }, { sub: "s" });
