@@ -6,11 +6,12 @@ import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createPatCache } from "./pat-cache/pat-cache.js";
 import { createAddressBudget } from "./rate-limit/address-budget.js";
 import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
+import { createPatExchange, stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 
 /**
  * What every route shares, derived from the deps: the PAT cache, the
  * failure lock-out (in Redis when there is one, so every issuer shares it),
- * the cold-exchange budget, and one access-token checker for the app's life.
+ * the cold-exchange budget, one access-token checker and one PAT exchange for the app's life.
  * The caller closes `accessTokens`.
  */
 export function createIssuerContext(deps: AppDeps): IssuerContext {
@@ -20,21 +21,41 @@ export function createIssuerContext(deps: AppDeps): IssuerContext {
     perTokenAndAddress: config.failuresPerTokenPerMinute,
     perAddress: config.failuresPerAddressPerMinute,
   };
+  const audit = deps.audit ?? noAudit;
+  // Trusted only while every change reaches this process (see RevocationFeed.healthy).
+  const patCache = createPatCache({ ttlSeconds: config.patCacheTtlSeconds, trusted: revocation.feed.healthy });
+  const failures = deps.redis
+    ? createRedisFailureLimiter(deps.redis, redisKeys(config.redisPrefix), failureLimits)
+    : createMemoryFailureLimiter(failureLimits, now);
+  const coldExchanges = createAddressBudget({ perMinute: config.coldExchangesPerMinute, now });
   return {
     ...deps,
     now,
-    audit: deps.audit ?? noAudit,
+    audit,
     revoker: revocation.revoker,
-    // Trusted only while every change reaches this process (see RevocationFeed.healthy).
-    patCache: createPatCache({ ttlSeconds: config.patCacheTtlSeconds, trusted: revocation.feed.healthy }),
+    patCache,
     denyView: revocation.denyView,
     metrics: deps.metrics ?? createIssuerMetrics(),
-    failures: deps.redis
-      ? createRedisFailureLimiter(deps.redis, redisKeys(config.redisPrefix), failureLimits)
-      : createMemoryFailureLimiter(failureLimits, now),
+    failures,
     outbox: revocation.outbox,
-    coldExchanges: createAddressBudget({ perMinute: config.coldExchangesPerMinute, now }),
+    coldExchanges,
     events: revocation.events,
     accessTokens: createAccessTokenChecker({ config, keys: deps.keys, denyList: revocation.denyView, now }),
+    exchangePat: createPatExchange({
+      store: deps.store,
+      keys: deps.keys,
+      cache: patCache,
+      failures,
+      coldExchanges,
+      ...(deps.scrypt ? { scrypt: deps.scrypt } : {}),
+      audit,
+      issuer: config.issuer,
+      audiences: config.audiences,
+      adminAudience: config.adminAudience,
+      tokenPrefix: config.tokenPrefix,
+      jwtTtlSeconds: config.jwtTtlSeconds,
+      stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+      now,
+    }),
   };
 }

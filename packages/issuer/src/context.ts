@@ -13,6 +13,7 @@ import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
+import type { PatExchange } from "./tokens/exchange-pat.js";
 import type { ScryptBudget } from "./tokens/scrypt-budget.js";
 import type { TokenStore } from "./tokens/types.js";
 import type { Webhooks } from "./webhooks/webhooks.js";
@@ -69,4 +70,6 @@ export interface IssuerContext extends AppDeps {
   readonly events: EventSink;
   /** Checks the JWTs this issuer minted (admin API, `/revoke`, `/introspect`); one verifier for the app's life. */
   readonly accessTokens: AccessTokenChecker;
+  /** The one PAT-for-JWT exchange of this app: `/token` and the console's admin-PAT sign-in go through it. */
+  readonly exchangePat: PatExchange;
 }

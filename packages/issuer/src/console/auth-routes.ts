@@ -1,7 +1,6 @@
 import { parsePat } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
-import { createPatExchange, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 import { type ConsoleContext, ConsoleError, noticeFor, readForm, seeOther, sendPage } from "./console-http.js";
 import type { OidcRelyingParty } from "./oidc.js";
 import { consoleActor } from "./token-actions.js";
@@ -78,22 +77,6 @@ function oidcRoutes(app: FastifyInstance, cc: ConsoleContext, rp: OidcRelyingPar
 function patSignInRoute(app: FastifyInstance, cc: ConsoleContext): void {
   const { ctx, sessions } = cc;
   const { config } = ctx;
-  const exchange = createPatExchange({
-    store: ctx.store,
-    keys: ctx.keys,
-    cache: ctx.patCache,
-    failures: ctx.failures,
-    coldExchanges: ctx.coldExchanges,
-    ...(ctx.scrypt ? { scrypt: ctx.scrypt } : {}),
-    audit: ctx.audit,
-    issuer: config.issuer,
-    audiences: config.audiences,
-    adminAudience: config.adminAudience,
-    tokenPrefix: config.tokenPrefix,
-    jwtTtlSeconds: config.jwtTtlSeconds,
-    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
-    now: ctx.now,
-  });
 
   app.post(
     "/login/pat",
@@ -103,7 +86,7 @@ function patSignInRoute(app: FastifyInstance, cc: ConsoleContext): void {
     },
     async (request, reply) => {
       const pat = readForm(request).one("pat")?.trim() ?? "";
-      const result = await exchange({ token: pat, ip: request.ip, audience: config.adminAudience });
+      const result = await ctx.exchangePat({ token: pat, ip: request.ip, audience: config.adminAudience });
       const parsed = parsePat(pat, config.tokenPrefix);
       const record = result.ok && parsed.ok ? await ctx.store.get(parsed.tokenId) : null;
       if (!record) {

@@ -4,7 +4,7 @@ import type { IssuerContext } from "../context.js";
 import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
 import { documentedOnly, OAUTH_MEDIA_TYPES, tokenExchangeBody } from "../http/oauth-bodies.js";
 import { bearerFromHeader, singleParam } from "../http/params.js";
-import { createPatExchange, type ExchangeFailure, stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
+import type { ExchangeFailure } from "../tokens/exchange-pat.js";
 
 const SUBJECT_TOKEN_TYPES = new Set([ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE]);
 
@@ -105,23 +105,7 @@ function errorFor(failure: ExchangeFailure): HttpError {
 
 /** `POST /token`: RFC 8693 token exchange of a PAT for an RFC 9068 JWT. */
 export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
-  const { config, metrics, now } = ctx;
-  const exchange = createPatExchange({
-    store: ctx.store,
-    keys: ctx.keys,
-    cache: ctx.patCache,
-    failures: ctx.failures,
-    coldExchanges: ctx.coldExchanges,
-    ...(ctx.scrypt ? { scrypt: ctx.scrypt } : {}),
-    audit: ctx.audit,
-    issuer: config.issuer,
-    audiences: config.audiences,
-    adminAudience: config.adminAudience,
-    tokenPrefix: config.tokenPrefix,
-    jwtTtlSeconds: config.jwtTtlSeconds,
-    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
-    now,
-  });
+  const { config, metrics } = ctx;
 
   // RFC 6749 §3.2: the token endpoint is POST only.
   app.get("/token", { schema: { hide: true } }, async (_request, reply) =>
@@ -149,7 +133,7 @@ export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Prom
       let outcome = "success";
       try {
         const { token, scope, audience } = readExchange(request);
-        const result = await exchange({
+        const result = await ctx.exchangePat({
           token,
           ip: request.ip,
           ...(scope !== undefined ? { scope } : {}),

@@ -222,7 +222,9 @@ function grantFor(
  * audience → mint (carrying the revisions the state was read at) → touch.
  * Expected failures are values; only bugs and store outages throw.
  */
-export function createPatExchange(deps: ExchangeDeps): (request: ExchangeRequest) => Promise<ExchangeResult> {
+export type PatExchange = (request: ExchangeRequest) => Promise<ExchangeResult>;
+
+export function createPatExchange(deps: ExchangeDeps): PatExchange {
   const { keys, now } = deps;
   const touch = createUsageTouch(deps.store);
   return async function exchange(request) {
