@@ -73,4 +73,5 @@ export {
   STREAM_FIELDS,
 } from "./redis-keys.js";
 export { hashSecret, type SecretCheck, verifySecret } from "./scrypt.js";
+export { settleWithin } from "./settle-within.js";
 export { isScopeToken, isWellFormedText } from "./text.js";

@@ -1,3 +1,5 @@
+import { settleWithin } from "@patgate/shared";
+
 /**
  * Longest a rate-limit call waits on Redis before it gives up and fails open,
  * as it does on an error. "Fail open" on errors alone does not cover a Redis
@@ -24,17 +26,6 @@ export class RateLimitWaitError extends Error {
  * @example const count = await boundedWait(redis.get(key), RATE_LIMIT_WAIT_MS);
  */
 export function boundedWait<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RateLimitWaitError(ms)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  // Not unref'd: a request waiting on Redis is what the process is there for.
+  return settleWithin(promise, ms, () => new RateLimitWaitError(ms), false);
 }

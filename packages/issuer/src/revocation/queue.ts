@@ -1,4 +1,4 @@
-import { REVOCATION_QUEUE, type RedisKeys, type RevocationEvent } from "@patgate/shared";
+import { REVOCATION_QUEUE, type RedisKeys, type RevocationEvent, settleWithin } from "@patgate/shared";
 import { Queue, QueueEvents } from "bullmq";
 import { closeBullmq } from "../redis/close-bullmq.js";
 import { duplicateConnection, type RedisConnection } from "../redis/connection.js";
@@ -7,23 +7,9 @@ import { blockingConnectionOptions, commandConnectionOptions } from "../redis/co
 /** Longest wait for BullMQ to accept a job before the caller treats Redis as away. */
 const ENQUEUE_TIMEOUT_MS = 5000;
 
-/** Rejects when `promise` has not settled within `ms`. */
+/** Rejects when `promise` has not settled within `ms`; the timer does not hold the process up. */
 export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  promise.catch(() => {});
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return settleWithin(promise, ms, () => new Error(`timed out after ${ms} ms`));
 }
 
 /** A job: the event and the outbox item to mark when it is on the deny-list. */

@@ -1,3 +1,4 @@
+import { settleWithin } from "@patgate/shared";
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from "ioredis";
 
 /** What the follower reads from: one Redis, or a Redis Cluster (ioredis `Cluster`). */
@@ -67,21 +68,8 @@ export interface FollowerConnectionOptions {
 
 /** `command`, or a {@link ReadDeadlineError} once `deadlineMs` has passed without its answer. */
 function withinDeadline<T>(command: Promise<T>, deadlineMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ReadDeadlineError(deadlineMs)), deadlineMs);
-    // The follower's socket keeps the process alive while it runs; a deadline must not after close().
-    timer.unref();
-    command.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  // unref'd: the follower's socket keeps the process alive while it runs; a deadline must not after close().
+  return settleWithin(command, deadlineMs, () => new ReadDeadlineError(deadlineMs));
 }
 
 /**
