@@ -10,9 +10,6 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     globalSetup: ["test/harness/global-setup.ts"],
     pool: "forks",
-    // Two files at a time even on two cores: most suites spend their time waiting on the
-    // processes, Redis and the store they started, not on the CPU (about half the wall time).
-    maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
