@@ -12,6 +12,7 @@ import { runAudit } from "./commands/audit.js";
 import { runKeys } from "./commands/keys.js";
 import { runTokens } from "./commands/tokens.js";
 import { createHttpTokenAdmin } from "./http-token-admin.js";
+import { tellIfPastEndOfLife } from "./node-support.js";
 import { type CliIO, processIO } from "./output.js";
 import type { TokenAdmin } from "./token-admin.js";
 import { cliVersion, helpRequest, USAGE, usageOf } from "./usage.js";
@@ -105,6 +106,7 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
       case "serve": {
         noArguments(command, rest);
         const config = loadConfig(env);
+        tellIfPastEndOfLife(io);
         const { startServer } = await import("../server.js");
         const server = await startServer(config);
         io.err(`patgate: issuer listening on ${server.url} (web console: ${server.url}/console)`);

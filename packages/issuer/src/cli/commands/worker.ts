@@ -9,6 +9,7 @@ import { startOutboxSweeper } from "../../revocation/outbox-sweeper.js";
 import { createRevocationQueue } from "../../revocation/queue.js";
 import { createRevocationWorker } from "../../revocation/worker.js";
 import { CliError } from "../cli-error.js";
+import { tellIfPastEndOfLife } from "../node-support.js";
 import type { CliIO } from "../output.js";
 
 /**
@@ -21,6 +22,7 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
   if (!target) throw new CliError("patgate worker needs REDIS_URL or REDIS_CLUSTER_NODES", 2);
   if (config.embedded)
     throw new CliError("patgate worker needs DYNAMODB_ENDPOINT or AWS configuration (the outbox lives in DynamoDB)", 2);
+  tellIfPastEndOfLife(io);
   const keys = redisKeys(config.redisPrefix);
   const redis = openRedis(target, commandConnectionOptions());
   redis.on("error", () => {});
