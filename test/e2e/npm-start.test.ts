@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../harness/free-port.js";
+import { nodeNoticeLines } from "../harness/node-notice.js";
 
 // `npm start` as a user runs it, in the embedded default: SIGTERM to npm stops
 // the issuer too (the start script execs node), and a second issuer on the
@@ -76,12 +77,19 @@ describe("npm start", () => {
     });
     expect(second.code).toBe(1);
     expect(second.stdout).toBe("");
+    // One line (after, on Node 20, the one saying it is past its end of life).
     const lines = second.stderr.trimEnd().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^patgate: the data dir .* is in use by another patgate process \(the issuer at http/);
+    expect(lines.slice(0, -1)).toEqual(nodeNoticeLines());
+    expect(lines.at(-1)).toMatch(/^patgate: the data dir .* is in use by another patgate process \(the issuer at http/);
     expect(second.stderr).not.toMatch(/Database is closed|\n\s+at /);
     // The first one never noticed.
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  });
+
+  it("prints no Node or SDK warning; on Node 20, our one line instead", () => {
+    expect(output).not.toMatch(/\(node:\d+\) \w*Warning|NodeVersionSupportWarning|npm warn/i);
+    for (const notice of nodeNoticeLines())
+      expect(output.split("\n").filter((line) => line === notice)).toHaveLength(1);
   });
 
   it("SIGTERM to npm stops the issuer as well", async () => {

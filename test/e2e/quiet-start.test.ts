@@ -1,0 +1,116 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
+import { freePort } from "../harness/free-port.js";
+import { nodeNoticeLines } from "../harness/node-notice.js";
+
+// What an operator sees as the issuer, the worker and the CLI start: patgate's
+// own lines only; on Node 20 one of ours first (past its end of life, install
+// Node 24), never the AWS SDK's multi-line Node-version warning. CI runs this
+// on Node 20 and on Node 24, so both answers are checked.
+
+const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
+const run = promisify(execFile);
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+interface Started {
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+}
+
+/** Starts `patgate ...args` with only `env` (no inherited AWS_* variable) and waits for `ready` on stderr. */
+async function start(args: readonly string[], env: Record<string, string>, ready: string): Promise<Started> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const deadline = Date.now() + 60_000;
+  while (!stderr.includes(ready)) {
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`patgate ${args[0]} did not start:\n${stderr}\n${stdout}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Resolves once `done()` holds; fails after 20 s. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`waited 20 s for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** stdout lines that are not JSON log lines (a warning printed there would be one). */
+function notJson(stdout: string): string[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+}
+
+afterAll(async () => {
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    child.kill("SIGKILL");
+    await once(child, "exit");
+  }
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+describe("a quiet start", () => {
+  it("patgate serve (npm start's command) prints its own lines only", async () => {
+    const port = await freePort();
+    const dataDir = await mkdtemp(join(tmpdir(), "patgate-quiet-"));
+    dirs.push(dataDir);
+    const url = `http://127.0.0.1:${port}`;
+    const issuer = await start(["serve"], { PORT: String(port), PATGATE_DATA_DIR: dataDir }, "issuer listening");
+    expect(issuer.stderr().trimEnd().split("\n")).toEqual([
+      ...nodeNoticeLines(),
+      `patgate: issuer listening on ${url} (web console: ${url}/console)`,
+    ]);
+    // stdout and stderr are separate pipes: wait for its last start-up log line too.
+    await until(() => issuer.stdout().includes('"msg":"patgate issuer listening"'), "the issuer's log line");
+    expect(notJson(issuer.stdout())).toEqual([]);
+  });
+
+  it("the CLI on a store, and patgate worker, print no SDK warning", async () => {
+    const env = {
+      DYNAMODB_ENDPOINT: dynamoEndpoint(),
+      AWS_REGION: "us-east-1",
+      PATGATE_TABLE: uniqueName("quiet"),
+      REDIS_URL: redisUrl(),
+      PATGATE_REDIS_PREFIX: uniqueName("quiet"),
+    };
+    // A one-shot command made a DynamoDB client: the SDK warned there too.
+    const table = await run(process.execPath, [BIN, "table", "create"], { env: { PATH: process.env.PATH, ...env } });
+    expect(table.stderr).toBe("");
+    expect(table.stdout).toMatch(/^tables ready: /);
+    const worker = await start(["worker"], env, "worker running");
+    expect(worker.stderr().trimEnd().split("\n")).toEqual([...nodeNoticeLines(), "patgate: revocation worker running"]);
+    expect(notJson(worker.stdout())).toEqual([]);
+  });
+});
