@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, stat, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -245,6 +245,7 @@ afterAll(async () => {
     issuer.kill("SIGTERM");
     await exited;
   }
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe("the README's Quick start and first five minutes", () => {
