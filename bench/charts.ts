@@ -1,5 +1,5 @@
 // The growth curves of bench/results/latest.json as plain SVG line charts
-// (docs/bench/*.svg, beside the README's Performance table). Run by
+// (docs/bench/*.svg, beside the Performance table in docs/performance.md). Run by
 // `npm run bench`, or alone: node bench/dist/bench/charts.js
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";

@@ -142,7 +142,7 @@ export async function startContext(): Promise<BenchContext> {
     PATGATE_COLD_EXCHANGES_PER_MINUTE: "10000000",
     // The cold rounds queue 8 exchanges on purpose: measured, not shed (a busy machine stretches each scrypt).
     PATGATE_SCRYPT_MAX_WAIT: "60000",
-    // As `npm start` and the Dockerfile run it (see the README's operator notes on memory).
+    // As `npm start` and the Dockerfile run it (see docs/operating.md, Memory).
     GLIBC_TUNABLES: "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=131072",
   };
   const dynamo = new DynamoDBClient({

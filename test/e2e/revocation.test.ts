@@ -14,6 +14,19 @@ const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js"
 const SERVICE = resolve(import.meta.dirname, "../../examples/fastify-service.mjs");
 const WALKTHROUGH = resolve(import.meta.dirname, "../../examples/walkthrough.mjs");
 const VERIFIERS = 3;
+const README = await readFile(resolve(import.meta.dirname, "../../README.md"), "utf8");
+
+/** A line of the README's walkthrough output as a pattern: the words as shown, the run's own values free. */
+function shownLine(line: string): RegExp {
+  const [, step = "", text = line] = /^(\d\. )?(.*)$/.exec(line) ?? [];
+  const pattern = text
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/http:\/\/127\\\.0\\\.0\\\.1:\d+/g, "http://[^/ ]+")
+    .replace(/…/g, "\\S+")
+    .replace(/propagation: \w+/, "propagation: (confirmed|pending)")
+    .replace(/\d+(\\\.\d+)?(?= (characters|ms))/g, "\\d+(\\.\\d+)?");
+  return new RegExp(`^${step.replace(".", "\\.")}${pattern}$`);
+}
 
 // Against one Redis and against a Redis Cluster (six nodes of this file's own).
 describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
@@ -226,6 +239,11 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
       expect(output).toMatch(/5\. GET .* -> 401 invalid_token/);
       expect(output).toMatch(/6\. exchanging the PAT again -> invalid_request: subject_token is revoked/);
       expect(code).toBe(0);
+      // Line for line what the README shows under "The whole story"; token ids (…), lengths,
+      // times, addresses and the propagation state are this run's own.
+      const shown = [...README.matchAll(/^# (\d\. .*|walkthrough complete)$/gm)].map(([, line = ""]) => line);
+      expect(shown).toHaveLength(7);
+      expect(output.trimEnd().split("\n")).toEqual(shown.map((line) => expect.stringMatching(shownLine(line))));
     });
   });
 });

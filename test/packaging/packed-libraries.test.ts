@@ -15,6 +15,8 @@ import { freePort } from "../harness/free-port.js";
 // their READMEs' install lines name, then the verifier README's Fastify and
 // Express services and a @patgate/client caller run against a real issuer.
 const ROOT = resolve(import.meta.dirname, "../..");
+// Where the root docs tell a service author how to install the libraries.
+const SERVICE_AUTHORS_DOC = "docs/service-authors.md";
 const ISSUER_BIN = join(ROOT, "packages/issuer/dist/cli/bin.js");
 const LIBRARIES = ["shared", "verifier", "client"] as const;
 const execFileAsync = promisify(execFile);
@@ -118,11 +120,11 @@ beforeAll(async () => {
   const tarballs = join(work, "tarballs");
   await Promise.all([mkdir(consumer), mkdir(tarballs)]);
 
-  // The root README's pack command (one npm for the three packs, one for the install: npm's
+  // The service-author docs' pack command (one npm for the three packs, one for the install: npm's
   // start-up is most of the cost), into our own folder.
-  const rootReadme = await readFile(join(ROOT, "README.md"), "utf8");
-  const packLine = /^npm pack (-w .*) --pack-destination \/tmp\/patgate$/m.exec(rootReadme)?.[1];
-  expect(packLine, "the root README's npm pack line").toBeDefined();
+  const authorsDoc = await readFile(join(ROOT, SERVICE_AUTHORS_DOC), "utf8");
+  const packLine = /^npm pack (-w .*) --pack-destination \/tmp\/patgate$/m.exec(authorsDoc)?.[1];
+  expect(packLine, "the npm pack line of docs/service-authors.md").toBeDefined();
   const workspaces = (packLine ?? "").split(/\s+/);
   expect(workspaces.filter((word) => word !== "-w").sort()).toEqual(LIBRARIES.map((l) => `packages/${l}`).sort());
   packed = JSON.parse((await npm(["pack", "--json", "--pack-destination", tarballs, ...workspaces], ROOT)).stdout);
@@ -220,14 +222,14 @@ describe("the packed libraries", () => {
     expect(existsSync(join(consumer, "node_modules/fastify-plugin"))).toBe(false);
   });
 
-  it("are installed, says the root README, with lines their own READMEs give", async () => {
+  it("are installed, says docs/service-authors.md, with lines their own READMEs give", async () => {
     const own = new Set<string>();
     for (const library of LIBRARIES) {
       for (const line of installLines(await readFile(join(ROOT, "packages", library, "README.md"), "utf8"))) {
         own.add(line);
       }
     }
-    const root = installLines(await readFile(join(ROOT, "README.md"), "utf8"));
+    const root = installLines(await readFile(join(ROOT, SERVICE_AUTHORS_DOC), "utf8"));
     expect(root).toEqual(
       expect.arrayContaining([
         "@patgate/verifier fastify ioredis",

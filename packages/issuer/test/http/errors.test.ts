@@ -7,7 +7,8 @@ import { errorBody, HttpError } from "../../src/http/http-error.js";
 import { StoreUnavailableError, TokenStoreError } from "../../src/tokens/errors.js";
 import { ScryptBusyError } from "../../src/tokens/scrypt-budget.js";
 
-const README = readFileSync(new URL("../../../../README.md", import.meta.url), "utf8");
+// The error table users read: docs/http-api.md, "Errors".
+const ERROR_DOCS = readFileSync(new URL("../../../../docs/http-api.md", import.meta.url), "utf8");
 
 describe("the issuer's error table", () => {
   it("has one row per code, each with an RFC error and a 4xx or 5xx status", () => {
@@ -20,9 +21,9 @@ describe("the issuer's error table", () => {
     }
   });
 
-  it("is the README's table, row for row", () => {
+  it("is the documented table (docs/http-api.md), row for row", () => {
     for (const [code, spec] of Object.entries(ISSUER_ERRORS))
-      expect(README).toContain(`| \`${code}\` | ${spec.status} | \`${spec.error}\` |`);
+      expect(ERROR_DOCS).toContain(`| \`${code}\` | ${spec.status} | \`${spec.error}\` |`);
   });
 
   it("gives an HttpError its status and error from the code", () => {
