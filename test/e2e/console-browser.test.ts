@@ -12,6 +12,7 @@ import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harnes
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startOidcProvider, type TestOidcProvider } from "../harness/oidc-provider.js";
+import { until } from "../harness/until.js";
 
 /** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
 const skipped = browserTestsSkipped();
@@ -32,14 +33,6 @@ let output = "";
 
 /** What the flows below hand on to each other. */
 const state: { tokenId?: string; secret?: string; rotated?: string; jwt?: string; secondId?: string } = {};
-
-async function until(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function exchange(pat: string): Promise<{ status: number; jwt?: string }> {
   const response = await fetch(`${issuerUrl}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
@@ -121,8 +114,7 @@ beforeAll(async () => {
         () => false,
       );
     },
-    "the issuer to be ready",
-    60_000,
+    { message: "the issuer to be ready", timeoutMs: 60_000 },
   );
   verifier = createVerifier({
     issuer: issuerUrl,
@@ -187,7 +179,9 @@ describe.skipIf(skipped)("web console in a browser", () => {
     expect(shown).toMatch(/^pat_[0-9A-Za-z]{21}\./);
     await alice.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: issuerUrl });
     await alice.getByRole("button", { name: "Copy" }).click();
-    await until(async () => (await alice.locator('[data-copy-status="secret"]').textContent()) === "Copied.", "copy");
+    await until(async () => (await alice.locator('[data-copy-status="secret"]').textContent()) === "Copied.", {
+      message: "copy",
+    });
     const copied = String(await alice.evaluate("navigator.clipboard.readText()"));
     expect(copied).toBe(shown);
 
@@ -241,7 +235,7 @@ describe.skipIf(skipped)("web console in a browser", () => {
           () => false,
           (error: { code?: string }) => error.code === "token_denied",
         ),
-      "the verifier to deny the JWT",
+      { message: "the verifier to deny the JWT" },
     );
     expect((await exchange(state.rotated ?? "")).status).toBe(400);
   }, 60_000);
@@ -312,10 +306,13 @@ describe.skipIf(skipped)("web console in a browser", () => {
     await carol.getByRole("link", { name: "Audit trail" }).click();
     await carol.waitForURL(`${issuerUrl}/console/admin/audit`);
     await expectAccessible(carol);
-    await until(async () => {
-      await carol.reload();
-      return (await carol.locator("main").textContent())?.includes("alice (console)") ?? false;
-    }, "the audit trail to show the console's changes");
+    await until(
+      async () => {
+        await carol.reload();
+        return (await carol.locator("main").textContent())?.includes("alice (console)") ?? false;
+      },
+      { message: "the audit trail to show the console's changes" },
+    );
 
     await carol.getByRole("link", { name: "Webhook deliveries" }).click();
     await carol.waitForURL(`${issuerUrl}/console/admin/webhooks`);

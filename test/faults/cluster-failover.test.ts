@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startRedisCluster, type TestRedisCluster } from "../harness/redis-cluster.js";
+import { until } from "../harness/until.js";
 
 // The primary that holds patgate's slot is SIGKILLed while revocations and
 // exchanges stream through a real issuer process and a `patgate worker`
@@ -21,14 +22,6 @@ const VICTIMS = 30;
 const KILL_AFTER = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 let cluster: TestRedisCluster;
 let issuer: ChildProcess;
@@ -95,7 +88,10 @@ beforeAll(async () => {
     child.stdout?.on("data", collect);
     child.stderr?.on("data", collect);
   }
-  await until(async () => (await fetch(`${issuerUrl}/readyz`).catch(() => undefined))?.status === 200, "the issuer");
+  await until(async () => (await fetch(`${issuerUrl}/readyz`).catch(() => undefined))?.status === 200, {
+    message: "the issuer",
+    timeoutMs: 30_000,
+  });
   const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
   adminJwt = (await exchange(adminPat, "patgate-admin")).jwt ?? "";
   const jwksUri = `${issuerUrl}/.well-known/jwks.json`;
@@ -146,7 +142,10 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     ).json()) as { token: string };
     // Both verifiers have loaded the deny-list once they accept a JWT not yet revoked.
     for (const verifier of verifiers) {
-      await until(async () => (await verdict(verifier, victims[0]?.jwt ?? "")) === "accepted", "verifiers ready");
+      await until(async () => (await verdict(verifier, victims[0]?.jwt ?? "")) === "accepted", {
+        message: "verifiers ready",
+        timeoutMs: 30_000,
+      });
     }
 
     const ready = (await (await fetch(`${issuerUrl}/readyz`)).json()) as { checks: Record<string, string> };
@@ -188,18 +187,20 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     await switched;
 
     // Nothing stays pending, nothing failed for good.
-    await until(
-      async () => (await api("GET", "/admin/revocations")).body.pending === 0,
-      "no pending revocation",
-      60_000,
-    );
+    await until(async () => (await api("GET", "/admin/revocations")).body.pending === 0, {
+      message: "no pending revocation",
+      timeoutMs: 60_000,
+    });
     const { items } = (await api("GET", "/admin/revocations?limit=100")).body as { items: { state: string }[] };
     expect(items.filter((item) => item.state !== "propagated")).toEqual([]);
     // Every JWT of a revoked PAT is denied by every verifier, the one reading replicas included.
     let delivered = 0;
     for (const victim of victims) {
       for (const verifier of verifiers) {
-        await until(async () => (await verdict(verifier, victim.jwt)) === "token_denied", "a revoked JWT denied");
+        await until(async () => (await verdict(verifier, victim.jwt)) === "token_denied", {
+          message: "a revoked JWT denied",
+          timeoutMs: 30_000,
+        });
       }
       delivered += 1;
     }

@@ -8,6 +8,7 @@ import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
+import { until } from "../harness/until.js";
 
 // The real issuer process against Redis that is down at start, goes away
 // mid-run and comes back; and a SIGTERM in the middle of load.
@@ -127,14 +128,6 @@ async function adminClient(issuer: Issuer, dataDir = issuer.dataDir) {
   };
 }
 
-async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
   it("at start and mid-run: exchanges keep working, revocations wait in the outbox and arrive", async () => {
     // A cluster: every node down, then back on the same ports.
@@ -157,8 +150,10 @@ describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
     expect(revoked.body.propagation).toBe("pending");
 
     await redis.resume();
-    await until(async () => (await fetch(`${issuer.url}/readyz`)).status === 200, "readiness");
-    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "the pending revocation");
+    await until(async () => (await fetch(`${issuer.url}/readyz`)).status === 200, { message: "readiness" });
+    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, {
+      message: "the pending revocation",
+    });
 
     // Mid-run: Redis goes away again; exchanges do not notice.
     await redis.pause();
@@ -171,7 +166,9 @@ describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
     expect((await exchange(issuer.url, second.body.token as string)).status).toBe(400); // DynamoDB says revoked
 
     await redis.resume();
-    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery after restart");
+    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, {
+      message: "delivery after restart",
+    });
     expect(issuer.process.exitCode).toBeNull();
     await redis.stop();
   }, 90_000);
@@ -199,7 +196,7 @@ describe("two issuers sharing the store, with Redis stopped", () => {
       expect((await exchange(second.url, pat)).status).toBe(400);
       expect((await exchange(first.url, pat)).status).toBe(400);
       await redis.restart();
-      await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery");
+      await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, { message: "delivery" });
     }
     await redis.stop();
   }, 90_000);
@@ -287,8 +284,7 @@ describe("revocations made embedded, then the same data run with Redis", () => {
             () => false,
             (error: { code?: string }) => error.code === "token_denied",
           ),
-        "the revocation made embedded to reach the Redis deny-list",
-        15_000,
+        { message: "the revocation made embedded to reach the Redis deny-list", timeoutMs: 15_000 },
       );
     } finally {
       await verifier.close();

@@ -14,6 +14,7 @@ import { createWebhookDeliveries, webhookTableName } from "../../packages/issuer
 import { createWebhooks } from "../../packages/issuer/src/webhooks/webhooks.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { until } from "../harness/until.js";
 import { newWebhookSecret, startWebhookReceiver } from "../harness/webhook-receiver.js";
 
 // Webhook delivery across process deaths: `patgate worker` SIGKILLed in the
@@ -34,20 +35,6 @@ afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function until<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 30_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Spawns the CLI and waits until its output shows `ready`. */
 async function start(args: string[], env: Record<string, string>, ready: string | RegExp) {
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -66,8 +53,7 @@ async function start(args: string[], env: Record<string, string>, ready: string 
       if (child.exitCode !== null) throw new Error(`patgate ${args[0]} exited:\n${output}`);
       return typeof ready === "string" ? output.includes(ready) : ready.test(output);
     },
-    `patgate ${args[0]}`,
-    60_000,
+    { message: `patgate ${args[0]}`, timeoutMs: 60_000 },
   );
   return { child, output: () => output };
 }
@@ -141,13 +127,16 @@ describe("patgate worker SIGKILLed mid-delivery", () => {
       return 204;
     };
     for (let i = 0; i < 5; i++) await emit(i);
-    await until(() => victim !== undefined, "the worker in the middle of a delivery");
+    await until(() => victim !== undefined, { message: "the worker in the middle of a delivery", timeoutMs: 30_000 });
     await kill(first.child);
     for (let i = 5; i < 8; i++) await emit(i); // no worker running
     expect(receiver.accepted().has(victim as string)).toBe(false);
 
     await start(["worker"], env, "worker running");
-    await until(() => emitted.every((e) => receiver.accepted().has(e.id)), "every event delivered");
+    await until(() => emitted.every((e) => receiver.accepted().has(e.id)), {
+      message: "every event delivered",
+      timeoutMs: 30_000,
+    });
     const victimAttempts = receiver.received.filter((r) => r.id === victim);
     expect(victimAttempts.length).toBeGreaterThanOrEqual(2);
     expect(new Set(victimAttempts.map((a) => a.body)).size).toBe(1);
@@ -226,12 +215,18 @@ describe("the embedded issuer SIGKILLed with deliveries to retry", () => {
     expect((await api(first.url, "POST", `/admin/tokens/${ids[0]}/revoke`)).status).toBe(200);
 
     // Every event attempted once and refused; they wait for their retry, visible as pending.
-    await until(() => new Set(receiver.received.map((r) => r.id)).size === 4, "a first attempt of each event");
-    const pending = await until(async () => {
-      const listed = await api(first.url, "GET", "/admin/webhooks/deliveries?state=pending");
-      const items = listed.body.items as { id: string; attempts: number; lastStatus?: number }[];
-      return items.length === 4 && items.every((i) => i.attempts === 1 && i.lastStatus === 503) && items;
-    }, "four pending deliveries, attempted once");
+    await until(() => new Set(receiver.received.map((r) => r.id)).size === 4, {
+      message: "a first attempt of each event",
+      timeoutMs: 30_000,
+    });
+    const pending = await until(
+      async () => {
+        const listed = await api(first.url, "GET", "/admin/webhooks/deliveries?state=pending");
+        const items = listed.body.items as { id: string; attempts: number; lastStatus?: number }[];
+        return items.length === 4 && items.every((i) => i.attempts === 1 && i.lastStatus === 503) && items;
+      },
+      { message: "four pending deliveries, attempted once", timeoutMs: 30_000 },
+    );
     const before = new Set(receiver.received.map((r) => r.id));
     expect(new Set(pending.map((i) => i.id))).toEqual(before);
     const types = receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type).sort();
@@ -240,10 +235,10 @@ describe("the embedded issuer SIGKILLed with deliveries to retry", () => {
     await kill(first.child);
     down = false;
     const second = await serve();
-    await until(
-      () => [...before].every((id) => receiver.accepted().has(id)),
-      "every event delivered after the restart",
-    );
+    await until(() => [...before].every((id) => receiver.accepted().has(id)), {
+      message: "every event delivered after the restart",
+      timeoutMs: 30_000,
+    });
     expect(new Set(receiver.accepted().keys())).toEqual(before);
     for (const id of before) expect(receiver.received.filter((r) => r.id === id).length).toBeGreaterThanOrEqual(2);
     expect(receiver.received.every((r) => r.valid)).toBe(true);
