@@ -9,6 +9,7 @@ import { createVerifier, type Verifier } from "@patgate/verifier";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+import { untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startOidcProvider, type TestOidcProvider } from "../harness/oidc-provider.js";
@@ -106,16 +107,7 @@ beforeAll(async () => {
   });
   issuer.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   issuer.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await until(
-    async () => {
-      if (issuer.exitCode !== null) throw new Error(`the issuer exited:\n${output}`);
-      return fetch(`${issuerUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    },
-    { message: "the issuer to be ready", timeoutMs: 60_000 },
-  );
+  await untilServing({ child: issuer, output: () => output }, `${issuerUrl}/readyz`, "the issuer to be ready");
   verifier = createVerifier({
     issuer: issuerUrl,
     audience: "patgate",

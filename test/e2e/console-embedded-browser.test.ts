@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+import { untilServing } from "../harness/child-process.js";
 import { freePort } from "../harness/free-port.js";
 
 /** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
@@ -50,19 +51,7 @@ beforeAll(async () => {
   });
   issuer.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   issuer.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (issuer.exitCode !== null) throw new Error(`the issuer exited:\n${output}`);
-    if (
-      await fetch(`${issuerUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error(`the issuer did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await untilServing({ child: issuer, output: () => output }, `${issuerUrl}/readyz`, "the issuer to be ready");
   adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
   browser = await launchBrowser();
   page = await (await browser.newContext()).newPage();

@@ -6,6 +6,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 
@@ -41,16 +42,7 @@ beforeAll(async () => {
   server.stderr?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(3000) })).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`issuer did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilServing({ child: server, output: () => output }, `${baseUrl}/readyz`, "the issuer to start");
 }, 90_000);
 
 afterAll(async () => {

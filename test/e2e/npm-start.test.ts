@@ -4,7 +4,9 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilServing } from "../harness/child-process.js";
 import { freePort } from "../harness/free-port.js";
+import { until } from "../harness/until.js";
 
 // `npm start` as a user runs it, in the embedded default: SIGTERM to npm stops
 // the issuer too (the start script execs node), and a second issuer on the
@@ -42,17 +44,7 @@ beforeAll(async () => {
   npm.stderr?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (npm.exitCode !== null || Date.now() > deadline)
-      throw new Error(`npm start did not start the issuer:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await untilServing({ child: npm, output: () => output }, `${url}/healthz`, "npm start to start the issuer");
 }, 90_000);
 
 afterAll(async () => {
@@ -90,9 +82,7 @@ describe("npm start", () => {
     const exited = once(npm, "exit");
     npm.kill("SIGTERM");
     await exited;
-    const deadline = Date.now() + 15_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pid)).toBe(false);
+    await until(() => !alive(pid), { message: `the issuer (pid ${pid}) to exit`, timeoutMs: 15_000 });
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });

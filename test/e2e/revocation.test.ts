@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilPrinted } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
+import { until } from "../harness/until.js";
 
 // The issuer, Redis and three instances of the example service as real processes.
 const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
@@ -36,11 +38,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
     };
     child.stdout?.on("data", onData);
     child.stderr?.on("data", onData);
-    const deadline = Date.now() + 60_000;
-    while (!output.includes(readyText)) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`process did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilPrinted({ child, output: () => output }, readyText, `the process to print ${readyText}`);
     return child;
   }
 
@@ -87,13 +85,10 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
 
   /** Waits until every verifier answers `status` for `jwt` (revocations arrive within milliseconds; the bound is generous). */
   async function expectEverywhere(jwt: string, status: number): Promise<void> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const seen = await statuses(jwt);
-      if (seen.every((s) => s === status)) return;
-      if (Date.now() > deadline) throw new Error(`expected ${status} from every verifier, got ${seen.join(", ")}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(async () => (await statuses(jwt)).every((s) => s === status), {
+      message: `${status} from every verifier`,
+      timeoutMs: 5000,
+    });
   }
 
   async function pat(owner: string, roles: string[] = ["read"]): Promise<{ token: string; tokenId: string }> {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createVerifier, type Verifier, VerifierError } from "@patgate/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startRedisCluster, type TestRedisCluster } from "../harness/redis-cluster.js";
@@ -88,10 +89,7 @@ beforeAll(async () => {
     child.stdout?.on("data", collect);
     child.stderr?.on("data", collect);
   }
-  await until(async () => (await fetch(`${issuerUrl}/readyz`).catch(() => undefined))?.status === 200, {
-    message: "the issuer",
-    timeoutMs: 30_000,
-  });
+  await untilServing({ child: issuer, output: () => output }, `${issuerUrl}/readyz`, "the issuer", 30_000);
   const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
   adminJwt = (await exchange(adminPat, "patgate-admin")).jwt ?? "";
   const jwksUri = `${issuerUrl}/.well-known/jwks.json`;
@@ -157,7 +155,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     const exchanging = (async () => {
       while (streaming) {
         exchanges.push((await exchange(bystander.token)).status);
-        await sleep(10);
+        await sleep(10); // pacing the stream, not waiting for anything
       }
     })();
 
@@ -167,7 +165,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     let killedPort = 0;
     let switchMs = 0;
     const switched = (async () => {
-      while (killedAt === 0) await sleep(10);
+      await until(() => killedAt !== 0, { message: "the primary to be killed", timeoutMs: 60_000 });
       await cluster.waitPromoted(`{${prefix}}`, killedPort, 60_000);
       switchMs = Date.now() - killedAt;
     })();
@@ -182,7 +180,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
       revokeStatuses.push(revoked.status);
       const answer = String(revoked.body.propagation);
       propagation[answer] = (propagation[answer] ?? 0) + 1;
-      await sleep(100);
+      await sleep(100); // pacing: the revocations after the kill are spread over the switch
     }
     await switched;
 

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { killWatchedChildren, spawnPatgate, untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
@@ -12,7 +13,6 @@ import { until } from "../harness/until.js";
 
 // The real issuer process against Redis that is down at start, goes away
 // mid-run and comes back; and a SIGTERM in the middle of load.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 
 interface Issuer {
   readonly url: string;
@@ -20,7 +20,6 @@ interface Issuer {
   readonly dataDir: string;
   output(): string;
 }
-const children: ChildProcess[] = [];
 const secrets: string[] = [];
 const outputs: (() => string)[] = [];
 /** Redis made by a test, stopped at the end even when the test failed half-way. */
@@ -28,12 +27,7 @@ const redisToStop: TopologyRedis[] = [];
 
 afterAll(async () => {
   for (const redis of redisToStop) await redis.stop();
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
+  await killWatchedChildren();
 });
 
 /** An issuer process on the shared DynamoDB and `redis`; with neither (`embedded`), on its own store in `dataDir`. */
@@ -57,43 +51,23 @@ async function startIssuer(
           ...("url" in redis ? { REDIS_URL: redis.url } : redis.env),
           PATGATE_REDIS_PREFIX: table,
         };
-  const child = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      ...services,
-      PATGATE_TABLE: table,
-      // One issuer name across restarts (the port changes): JWTs from before stay this issuer's.
-      PATGATE_ISSUER: `https://${table}.test`,
-      PATGATE_DATA_DIR: dataDir,
-      PATGATE_LOG_LEVEL: "debug",
-      // Bursts of cold exchanges from one address on a busy test machine: served, not shed
-      // (shedding has its own tests in scrypt-flood.test.ts).
-      PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
-      PATGATE_SCRYPT_MAX_WAIT: "60000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const issuer = spawnPatgate(["serve"], {
+    PORT: String(port),
+    ...services,
+    PATGATE_TABLE: table,
+    // One issuer name across restarts (the port changes): JWTs from before stay this issuer's.
+    PATGATE_ISSUER: `https://${table}.test`,
+    PATGATE_DATA_DIR: dataDir,
+    PATGATE_LOG_LEVEL: "debug",
+    // Bursts of cold exchanges from one address on a busy test machine: served, not shed
+    // (shedding has its own tests in scrypt-flood.test.ts).
+    PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
+    PATGATE_SCRYPT_MAX_WAIT: "60000",
   });
-  children.push(child);
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  outputs.push(() => output);
+  outputs.push(issuer.output);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the issuer did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, process: child, dataDir, output: () => output };
+  await untilServing(issuer, `${url}/healthz`, "the issuer to start");
+  return { url, process: issuer.child, dataDir, output: issuer.output };
 }
 
 async function exchange(url: string, pat: string): Promise<Response> {

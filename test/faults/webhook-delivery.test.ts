@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ import { type TokenEvent, tokenEvent } from "../../packages/issuer/src/events/to
 import { commandConnectionOptions } from "../../packages/issuer/src/redis/connection-options.js";
 import { createWebhookDeliveries, webhookTableName } from "../../packages/issuer/src/webhooks/webhook-deliveries.js";
 import { createWebhooks } from "../../packages/issuer/src/webhooks/webhooks.js";
+import { killWatchedChildren, spawnPatgate, untilPrinted } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { until } from "../harness/until.js";
@@ -21,41 +22,17 @@ import { newWebhookSecret, startWebhookReceiver } from "../harness/webhook-recei
 // middle of a delivery, and the embedded issuer SIGKILLed with deliveries
 // still to retry. The receiver checks every signature with its own HMAC and
 // deduplicates by webhook-id, as Standard Webhooks asks receivers to.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
-
-const children: ChildProcess[] = [];
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
+  await killWatchedChildren();
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
 /** Spawns the CLI and waits until its output shows `ready`. */
 async function start(args: string[], env: Record<string, string>, ready: string | RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  await until(
-    () => {
-      if (child.exitCode !== null) throw new Error(`patgate ${args[0]} exited:\n${output}`);
-      return typeof ready === "string" ? output.includes(ready) : ready.test(output);
-    },
-    { message: `patgate ${args[0]}`, timeoutMs: 60_000 },
-  );
-  return { child, output: () => output };
+  const watched = spawnPatgate(args, env);
+  await untilPrinted(watched, ready, `patgate ${args[0]}`);
+  return watched;
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -154,10 +131,14 @@ describe("patgate worker SIGKILLed mid-delivery", () => {
     expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set(emitted.map((e) => e.id)));
     // Each record says delivered a moment after the receiver accepted.
     for (const event of emitted) {
-      const deadline = Date.now() + 10_000;
-      while ((await deliveries.get(event.id))?.state !== "delivered" && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await deliveries.get(event.id)).toMatchObject({ state: "delivered" });
+      const record = await until(
+        async () => {
+          const latest = await deliveries.get(event.id);
+          return latest?.state === "delivered" && latest;
+        },
+        { message: `delivery ${event.id} recorded as delivered`, timeoutMs: 10_000 },
+      );
+      expect(record).toMatchObject({ state: "delivered" });
     }
   }, 90_000);
 });
