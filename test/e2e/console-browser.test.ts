@@ -1,15 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createVerifier, type Verifier } from "@patgate/verifier";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
-import { untilServing } from "../harness/child-process.js";
+import { spawnPatgate, untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startOidcProvider, type TestOidcProvider } from "../harness/oidc-provider.js";
@@ -20,7 +20,6 @@ const skipped = browserTestsSkipped();
 
 // The built issuer as a real process, a real IdP (oidc-provider), a real Chromium, and a verifier
 // following the Redis deny-list: the console end to end.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 
 let issuerUrl: string;
 let idp: TestOidcProvider;
@@ -30,7 +29,6 @@ let verifier: Verifier;
 let attacker: Server;
 let attackerUrl: string;
 const contexts: BrowserContext[] = [];
-let output = "";
 
 /** What the flows below hand on to each other. */
 const state: { tokenId?: string; secret?: string; rotated?: string; jwt?: string; secondId?: string } = {};
@@ -88,26 +86,21 @@ beforeAll(async () => {
     },
   });
   const prefix = uniqueName("console");
-  issuer = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DYNAMODB_ENDPOINT: dynamoEndpoint(),
-      AWS_REGION: "us-east-1",
-      PATGATE_TABLE: prefix,
-      REDIS_URL: redisUrl(),
-      PATGATE_REDIS_PREFIX: prefix,
-      PATGATE_DATA_DIR: await mkdtemp(join(tmpdir(), "patgate-console-")),
-      PATGATE_OIDC_ISSUER: idp.issuer,
-      PATGATE_OIDC_CLIENT_ID: client.clientId,
-      PATGATE_OIDC_CLIENT_SECRET: client.clientSecret,
-      PATGATE_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const watched = spawnPatgate(["serve"], {
+    PORT: String(port),
+    DYNAMODB_ENDPOINT: dynamoEndpoint(),
+    AWS_REGION: "us-east-1",
+    PATGATE_TABLE: prefix,
+    REDIS_URL: redisUrl(),
+    PATGATE_REDIS_PREFIX: prefix,
+    PATGATE_DATA_DIR: await mkdtemp(join(tmpdir(), "patgate-console-")),
+    PATGATE_OIDC_ISSUER: idp.issuer,
+    PATGATE_OIDC_CLIENT_ID: client.clientId,
+    PATGATE_OIDC_CLIENT_SECRET: client.clientSecret,
+    PATGATE_LOG_LEVEL: "warn",
   });
-  issuer.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  issuer.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await untilServing({ child: issuer, output: () => output }, `${issuerUrl}/readyz`, "the issuer to be ready");
+  issuer = watched.child;
+  await untilServing(watched, `${issuerUrl}/readyz`, "the issuer to be ready");
   verifier = createVerifier({
     issuer: issuerUrl,
     audience: "patgate",

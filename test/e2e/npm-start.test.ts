@@ -1,10 +1,10 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { untilServing } from "../harness/child-process.js";
+import { spawnWatched, untilServing } from "../harness/child-process.js";
 import { freePort } from "../harness/free-port.js";
 import { until } from "../harness/until.js";
 
@@ -18,7 +18,6 @@ const BIN = join(ROOT, "packages/issuer/dist/cli/bin.js");
 let npm: ChildProcess;
 let dataDir: string;
 let url: string;
-let output = "";
 
 function alive(pid: number): boolean {
   try {
@@ -33,18 +32,14 @@ beforeAll(async () => {
   const port = await freePort();
   dataDir = await mkdtemp(join(tmpdir(), "patgate-npm-start-"));
   url = `http://127.0.0.1:${port}`;
-  npm = spawn("npm", ["start"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), PATGATE_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  npm.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  npm.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  await untilServing({ child: npm, output: () => output }, `${url}/healthz`, "npm start to start the issuer");
+  const watched = spawnWatched(
+    "npm",
+    ["start"],
+    { HOME: process.env.HOME, PORT: String(port), PATGATE_DATA_DIR: dataDir },
+    { cwd: ROOT },
+  );
+  npm = watched.child;
+  await untilServing(watched, `${url}/healthz`, "npm start to start the issuer");
 }, 90_000);
 
 afterAll(async () => {

@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { untilPrinted } from "../harness/child-process.js";
+import { spawnWatched, untilPrinted } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
 import { until } from "../harness/until.js";
 
@@ -27,19 +28,10 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
   const serviceUrls: string[] = [];
 
   async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, args, {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    await untilPrinted({ child, output: () => output }, readyText, `the process to print ${readyText}`);
-    return child;
+    const watched = spawnWatched(process.execPath, args, env);
+    children.push(watched.child);
+    await untilPrinted(watched, readyText, `the process to print ${readyText}`);
+    return watched.child;
   }
 
   async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -118,8 +110,8 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
       },
       "patgate issuer listening",
     );
-    adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-    adminJwt = await exchange(adminPat, "patgate-admin");
+    adminPat = await initialAdminPat(dataDir);
+    adminJwt = await adminJwtOver(issuerUrl, adminPat);
     for (let i = 0; i < VERIFIERS; i++) {
       const servicePort = await freePort();
       const env = {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createVerifier, type Verifier, VerifierError } from "@patgate/verifier";
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { startRedisCluster, type TestRedisCluster } from "../harness/redis-cluster.js";
 import { until } from "../harness/until.js";
 
@@ -90,8 +91,7 @@ beforeAll(async () => {
     child.stderr?.on("data", collect);
   }
   await untilServing({ child: issuer, output: () => output }, `${issuerUrl}/readyz`, "the issuer", 30_000);
-  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  adminJwt = (await exchange(adminPat, "patgate-admin")).jwt ?? "";
+  adminJwt = await adminJwtOver(issuerUrl, await initialAdminPat(dataDir));
   const jwksUri = `${issuerUrl}/.well-known/jwks.json`;
   for (const readFromReplicas of [false, true]) {
     verifiers.push(

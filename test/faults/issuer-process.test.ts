@@ -1,12 +1,13 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { killWatchedChildren, spawnPatgate, untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
 import { until } from "../harness/until.js";
@@ -74,20 +75,11 @@ async function exchange(url: string, pat: string): Promise<Response> {
   return fetch(`${url}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
 }
 
-/** Exchanges an admin PAT for the admin audience, the only JWTs the admin API accepts. */
-async function exchangeAdmin(url: string, pat: string): Promise<Response> {
-  return fetch(`${url}/token`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${pat}` },
-    body: new URLSearchParams({ audience: "patgate-admin" }),
-  });
-}
-
 async function adminClient(issuer: Issuer, dataDir = issuer.dataDir) {
   // Written before the issuer starts listening.
-  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+  const adminPat = await initialAdminPat(dataDir);
   secrets.push(adminPat);
-  const jwt = ((await (await exchangeAdmin(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  const jwt = await adminJwtOver(issuer.url, adminPat);
   secrets.push(jwt);
   return async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${issuer.url}${path}`, {
@@ -189,8 +181,7 @@ describe("the embedded default, restarted", () => {
     secrets.push(before);
     expect((await admin("PATCH", `/admin/tokens/${tokenId}`, { roles: { remove: ["write"] } })).status).toBe(200);
     // A second admin JWT, denied by its jti.
-    const adminPat = (await readFile(join(first.dataDir, "initial-admin-token"), "utf8")).trim();
-    const denied = ((await (await exchangeAdmin(first.url, adminPat)).json()) as { access_token: string }).access_token;
+    const denied = await adminJwtOver(first.url, await initialAdminPat(first.dataDir));
     secrets.push(denied);
     const jti = JSON.parse(Buffer.from(denied.split(".")[1] ?? "", "base64url").toString()).jti as string;
     expect((await admin("POST", "/admin/jwts/revoke", { jti })).status).toBe(200);
@@ -272,8 +263,7 @@ describe("revocations made embedded, then the same data run with Redis", () => {
 
 /** A fresh admin JWT from the initial admin PAT in `dataDir`. */
 async function adminJwtOf(issuer: Issuer, dataDir: string): Promise<string> {
-  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  const jwt = ((await (await exchangeAdmin(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  const jwt = await adminJwtOver(issuer.url, await initialAdminPat(dataDir));
   secrets.push(jwt);
   return jwt;
 }

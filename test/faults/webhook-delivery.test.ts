@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { redisKeys } from "@patgate/shared";
@@ -15,6 +15,7 @@ import { createWebhooks } from "../../packages/issuer/src/webhooks/webhooks.js";
 import { killWatchedChildren, spawnPatgate, untilPrinted } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { until } from "../harness/until.js";
 import { newWebhookSecret, startWebhookReceiver } from "../harness/webhook-receiver.js";
 
@@ -169,13 +170,7 @@ describe("the embedded issuer SIGKILLed with deliveries to retry", () => {
     };
 
     const first = await serve();
-    const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-    const exchanged = await fetch(`${first.url}/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminPat}` },
-      body: new URLSearchParams({ audience: "patgate-admin" }),
-    });
-    const jwt = ((await exchanged.json()) as { access_token: string }).access_token;
+    const jwt = await adminJwtOver(first.url, await initialAdminPat(dataDir));
     const api = async (url: string, method: string, path: string, body?: unknown) => {
       const response = await fetch(`${url}${path}`, {
         method,
