@@ -291,12 +291,16 @@ describe.each(TOPOLOGIES)("SIGTERM under load, on %s Redis", (topology) => {
     // The signal lands once the issuer has received every request: each is either
     // answered (counted before the poll is sent) or in flight (the gauge, which counts the poll too).
     let inFlightAtSignal = 0;
-    for (;;) {
-      const answered = settled;
-      const metrics = await (await fetch(`${issuer.url}/metrics`)).text();
-      inFlightAtSignal = Number(/^patgate_http_requests_in_flight (\d+)$/m.exec(metrics)?.[1]) - 1;
-      if (answered + inFlightAtSignal >= inFlight.length) break;
-    }
+    await until(
+      async () => {
+        const answered = settled;
+        const metrics = await (await fetch(`${issuer.url}/metrics`)).text();
+        inFlightAtSignal = Number(/^patgate_http_requests_in_flight (\d+)$/m.exec(metrics)?.[1]) - 1;
+        return answered + inFlightAtSignal >= inFlight.length;
+      },
+      // No pause between polls: the signal must land while most requests are still in flight.
+      { message: () => `every request received (${settled} answered, ${inFlightAtSignal} in flight)`, intervalMs: 0 },
+    );
     expect(inFlightAtSignal).toBeGreaterThan(pats.length / 2);
     const exited = once(issuer.process, "exit");
     issuer.process.kill("SIGTERM");
