@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../harness/free-port.js";
+import { GiveUp, until } from "../harness/until.js";
 import { type CodeBlock, codeBlocks, section } from "./markdown.js";
 
 // Every shell block of the README's "Quick start" and "Your first five
@@ -107,17 +108,14 @@ async function startIssuer(): Promise<void> {
   };
   issuer.stdout?.on("data", collect);
   issuer.stderr?.on("data", collect);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) return;
-    if (issuer.exitCode !== null || Date.now() > deadline)
-      throw new Error(`the issuer did not start:\n${issuerOutput}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const started = issuer;
+  await until(
+    async () => {
+      if (started.exitCode !== null) throw new GiveUp(`the issuer exited:\n${issuerOutput}`);
+      return (await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) })).ok;
+    },
+    { message: () => `the issuer to serve /healthz:\n${issuerOutput}`, timeoutMs: 60_000, intervalMs: 100 },
+  );
 }
 
 /** One known block: how to recognise it (its first command) and what running it must show. */

@@ -1,24 +1,25 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createVerifier, type Verifier } from "@patgate/verifier";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+import { spawnPatgate, untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { startOidcProvider, type TestOidcProvider } from "../harness/oidc-provider.js";
+import { until } from "../harness/until.js";
 
 /** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
 const skipped = browserTestsSkipped();
 
 // The built issuer as a real process, a real IdP (oidc-provider), a real Chromium, and a verifier
 // following the Redis deny-list: the console end to end.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 
 let issuerUrl: string;
 let idp: TestOidcProvider;
@@ -28,18 +29,9 @@ let verifier: Verifier;
 let attacker: Server;
 let attackerUrl: string;
 const contexts: BrowserContext[] = [];
-let output = "";
 
 /** What the flows below hand on to each other. */
 const state: { tokenId?: string; secret?: string; rotated?: string; jwt?: string; secondId?: string } = {};
-
-async function until(check: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function exchange(pat: string): Promise<{ status: number; jwt?: string }> {
   const response = await fetch(`${issuerUrl}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
@@ -94,36 +86,21 @@ beforeAll(async () => {
     },
   });
   const prefix = uniqueName("console");
-  issuer = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      DYNAMODB_ENDPOINT: dynamoEndpoint(),
-      AWS_REGION: "us-east-1",
-      PATGATE_TABLE: prefix,
-      REDIS_URL: redisUrl(),
-      PATGATE_REDIS_PREFIX: prefix,
-      PATGATE_DATA_DIR: await mkdtemp(join(tmpdir(), "patgate-console-")),
-      PATGATE_OIDC_ISSUER: idp.issuer,
-      PATGATE_OIDC_CLIENT_ID: client.clientId,
-      PATGATE_OIDC_CLIENT_SECRET: client.clientSecret,
-      PATGATE_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const watched = spawnPatgate(["serve"], {
+    PORT: String(port),
+    DYNAMODB_ENDPOINT: dynamoEndpoint(),
+    AWS_REGION: "us-east-1",
+    PATGATE_TABLE: prefix,
+    REDIS_URL: redisUrl(),
+    PATGATE_REDIS_PREFIX: prefix,
+    PATGATE_DATA_DIR: await mkdtemp(join(tmpdir(), "patgate-console-")),
+    PATGATE_OIDC_ISSUER: idp.issuer,
+    PATGATE_OIDC_CLIENT_ID: client.clientId,
+    PATGATE_OIDC_CLIENT_SECRET: client.clientSecret,
+    PATGATE_LOG_LEVEL: "warn",
   });
-  issuer.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  issuer.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  await until(
-    async () => {
-      if (issuer.exitCode !== null) throw new Error(`the issuer exited:\n${output}`);
-      return fetch(`${issuerUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    },
-    "the issuer to be ready",
-    60_000,
-  );
+  issuer = watched.child;
+  await untilServing(watched, `${issuerUrl}/readyz`, "the issuer to be ready");
   verifier = createVerifier({
     issuer: issuerUrl,
     audience: "patgate",
@@ -187,7 +164,9 @@ describe.skipIf(skipped)("web console in a browser", () => {
     expect(shown).toMatch(/^pat_[0-9A-Za-z]{21}\./);
     await alice.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: issuerUrl });
     await alice.getByRole("button", { name: "Copy" }).click();
-    await until(async () => (await alice.locator('[data-copy-status="secret"]').textContent()) === "Copied.", "copy");
+    await until(async () => (await alice.locator('[data-copy-status="secret"]').textContent()) === "Copied.", {
+      message: "copy",
+    });
     const copied = String(await alice.evaluate("navigator.clipboard.readText()"));
     expect(copied).toBe(shown);
 
@@ -241,7 +220,7 @@ describe.skipIf(skipped)("web console in a browser", () => {
           () => false,
           (error: { code?: string }) => error.code === "token_denied",
         ),
-      "the verifier to deny the JWT",
+      { message: "the verifier to deny the JWT" },
     );
     expect((await exchange(state.rotated ?? "")).status).toBe(400);
   }, 60_000);
@@ -312,10 +291,13 @@ describe.skipIf(skipped)("web console in a browser", () => {
     await carol.getByRole("link", { name: "Audit trail" }).click();
     await carol.waitForURL(`${issuerUrl}/console/admin/audit`);
     await expectAccessible(carol);
-    await until(async () => {
-      await carol.reload();
-      return (await carol.locator("main").textContent())?.includes("alice (console)") ?? false;
-    }, "the audit trail to show the console's changes");
+    await until(
+      async () => {
+        await carol.reload();
+        return (await carol.locator("main").textContent())?.includes("alice (console)") ?? false;
+      },
+      { message: "the audit trail to show the console's changes" },
+    );
 
     await carol.getByRole("link", { name: "Webhook deliveries" }).click();
     await carol.waitForURL(`${issuerUrl}/console/admin/webhooks`);

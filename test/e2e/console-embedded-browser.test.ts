@@ -1,26 +1,26 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
+import { spawnPatgate, untilServing } from "../harness/child-process.js";
 import { freePort } from "../harness/free-port.js";
+import { initialAdminPat } from "../harness/issuer-admin.js";
 
 /** No Chromium outside CI: skipped with the warning the global set-up prints (never in CI). */
 const skipped = browserTestsSkipped();
 
 // The embedded default as `npm start` runs it (no IdP, no DynamoDB, no Redis): an operator signs in
 // to the console with the initial admin PAT, in a real Chromium.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 
 let issuerUrl: string;
 let issuer: ChildProcess;
 let browser: Browser;
 let page: Page;
 let adminPat: string;
-let output = "";
 
 async function expectAccessible(target: Page): Promise<void> {
   expect(await seriousViolations(target), `axe on ${target.url()}`).toEqual([]);
@@ -44,26 +44,10 @@ beforeAll(async () => {
   const port = await freePort();
   issuerUrl = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(join(tmpdir(), "patgate-console-embedded-"));
-  issuer = spawn(process.execPath, [BIN, "serve"], {
-    env: { PATH: process.env.PATH, PORT: String(port), PATGATE_DATA_DIR: dataDir, PATGATE_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  issuer.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  issuer.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (issuer.exitCode !== null) throw new Error(`the issuer exited:\n${output}`);
-    if (
-      await fetch(`${issuerUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error(`the issuer did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+  const watched = spawnPatgate(["serve"], { PORT: String(port), PATGATE_DATA_DIR: dataDir, PATGATE_LOG_LEVEL: "warn" });
+  issuer = watched.child;
+  await untilServing(watched, `${issuerUrl}/readyz`, "the issuer to be ready");
+  adminPat = await initialAdminPat(dataDir);
   browser = await launchBrowser();
   page = await (await browser.newContext()).newPage();
 }, 120_000);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../harness/free-port.js";
+import { GiveUp, until } from "../harness/until.js";
 
 // The initial admin PAT, with stdout a pipe (a log collector, a service
 // manager): never printed among the JSON log lines; the log says which 0600
@@ -70,12 +71,13 @@ describe("the initial admin token, stdout not a terminal", () => {
     // Next start: the table is no longer empty, so no new token; the log still says where the first one is.
     const port = await freePort();
     const next = serve(dataDir, port);
-    const deadline = Date.now() + 30_000;
-    while (toldFiles(next.output().stdout).length === 0) {
-      if (next.child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`the issuer did not log the token file:\n${JSON.stringify(next.output())}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      () => {
+        if (next.child.exitCode !== null) throw new GiveUp(`the issuer exited:\n${JSON.stringify(next.output())}`);
+        return toldFiles(next.output().stdout).length > 0;
+      },
+      { message: () => `the issuer to log the token file:\n${JSON.stringify(next.output())}`, timeoutMs: 30_000 },
+    );
     expect(toldFiles(next.output().stdout)).toEqual([path]);
     expect((await readFile(path, "utf8")).trim()).toBe(token);
     const response = await fetch(`http://127.0.0.1:${port}/token`, {

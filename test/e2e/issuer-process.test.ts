@@ -1,23 +1,24 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ISSUER_BIN, spawnPatgate, untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { initialAdminPat } from "../harness/issuer-admin.js";
 
-// The built CLI (npm test builds first): this suite runs the real processes.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 const run = promisify(execFile);
 
 let server: ChildProcess;
 let baseUrl: string;
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
-let output = "";
+/** What the issuer has printed so far. */
+let output: () => string;
 
 beforeAll(async () => {
   const port = await freePort();
@@ -34,23 +35,10 @@ beforeAll(async () => {
     PATGATE_DATA_DIR: dataDir,
     PATGATE_LOG_LEVEL: "info",
   };
-  server = spawn(process.execPath, [BIN, "serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
-  server.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  server.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(3000) })).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`issuer did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const watched = spawnPatgate(["serve"], env);
+  server = watched.child;
+  output = watched.output;
+  await untilServing(watched, `${baseUrl}/readyz`, "the issuer to start");
 }, 90_000);
 
 afterAll(async () => {
@@ -61,8 +49,8 @@ afterAll(async () => {
 });
 
 async function cli(...args: string[]): Promise<string> {
-  const token = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  const { stdout } = await run(process.execPath, [BIN, ...args], {
+  const token = await initialAdminPat(dataDir);
+  const { stdout } = await run(process.execPath, [ISSUER_BIN, ...args], {
     env: { ...env, PATGATE_URL: baseUrl, PATGATE_TOKEN: token },
   });
   return stdout;
@@ -85,8 +73,8 @@ describe("the issuer as a real process", () => {
     const path = join(dataDir, "initial-admin-token");
     const token = (await readFile(path, "utf8")).trim();
     expect((await stat(path)).mode & 0o777).toBe(0o600);
-    expect(output).not.toContain(token);
-    const told = output
+    expect(output()).not.toContain(token);
+    const told = output()
       .split("\n")
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as { initialAdminTokenFile?: string });
@@ -119,8 +107,10 @@ describe("the issuer as a real process", () => {
   });
 
   it("never logs a token", async () => {
-    const token = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-    const logLines = output.split("\n").filter((line) => line.startsWith("{"));
+    const token = await initialAdminPat(dataDir);
+    const logLines = output()
+      .split("\n")
+      .filter((line) => line.startsWith("{"));
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join("\n")).not.toContain(token);
   });

@@ -12,6 +12,7 @@ import { ISSUER, type TestIssuer, testIssuer } from "../../packages/issuer/test/
 import { FAST_SCRYPT, testDynamoClient, uniqueName } from "../harness/context.js";
 import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
 import { startRegionRelay } from "../harness/region-relay.js";
+import { until } from "../harness/until.js";
 
 // The multi-region design (docs/multi-region.md), simulated: two regions, each
 // with its own Redis, issuer, worker and verifier, sharing one store (one
@@ -100,11 +101,12 @@ async function verdict(verifier: Verifier, jwt: string): Promise<string> {
 
 /** Ms from now until `verifier` denies `jwt`. */
 async function deniedAfter(verifier: Verifier, jwt: string, since: number, limitMs = 15_000): Promise<number> {
-  for (;;) {
-    if ((await verdict(verifier, jwt)) === "token_denied") return performance.now() - since;
-    if (performance.now() - since > limitMs) throw new Error("a revoked JWT is still accepted in a region");
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  await until(async () => (await verdict(verifier, jwt)) === "token_denied", {
+    message: "a revoked JWT to be denied in a region",
+    timeoutMs: Math.max(0, limitMs - (performance.now() - since)),
+    intervalMs: 2,
+  });
+  return performance.now() - since;
 }
 
 /** A PAT and a JWT of it minted in `region`, accepted by both regions' verifiers. */

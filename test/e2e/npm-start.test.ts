@@ -1,11 +1,13 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnWatched, untilServing } from "../harness/child-process.js";
 import { freePort } from "../harness/free-port.js";
 import { nodeNoticeLines } from "../harness/node-notice.js";
+import { until } from "../harness/until.js";
 
 // `npm start` as a user runs it, in the embedded default: SIGTERM to npm stops
 // the issuer too (the start script execs node), and a second issuer on the
@@ -15,9 +17,9 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "packages/issuer/dist/cli/bin.js");
 
 let npm: ChildProcess;
+let output: () => string;
 let dataDir: string;
 let url: string;
-let output = "";
 
 function alive(pid: number): boolean {
   try {
@@ -32,28 +34,15 @@ beforeAll(async () => {
   const port = await freePort();
   dataDir = await mkdtemp(join(tmpdir(), "patgate-npm-start-"));
   url = `http://127.0.0.1:${port}`;
-  npm = spawn("npm", ["start"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), PATGATE_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  npm.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  npm.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (npm.exitCode !== null || Date.now() > deadline)
-      throw new Error(`npm start did not start the issuer:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const watched = spawnWatched(
+    "npm",
+    ["start"],
+    { HOME: process.env.HOME, PORT: String(port), PATGATE_DATA_DIR: dataDir },
+    { cwd: ROOT },
+  );
+  npm = watched.child;
+  output = watched.output;
+  await untilServing(watched, `${url}/healthz`, "npm start to start the issuer");
 }, 90_000);
 
 afterAll(async () => {
@@ -87,9 +76,13 @@ describe("npm start", () => {
   });
 
   it("prints no Node or SDK warning; on Node 20, our one line instead", () => {
-    expect(output).not.toMatch(/\(node:\d+\) \w*Warning|NodeVersionSupportWarning|npm warn/i);
+    expect(output()).not.toMatch(/\(node:\d+\) \w*Warning|NodeVersionSupportWarning|npm warn/i);
     for (const notice of nodeNoticeLines())
-      expect(output.split("\n").filter((line) => line === notice)).toHaveLength(1);
+      expect(
+        output()
+          .split("\n")
+          .filter((line) => line === notice),
+      ).toHaveLength(1);
   });
 
   it("SIGTERM to npm stops the issuer as well", async () => {
@@ -98,9 +91,7 @@ describe("npm start", () => {
     const exited = once(npm, "exit");
     npm.kill("SIGTERM");
     await exited;
-    const deadline = Date.now() + 15_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(pid)).toBe(false);
+    await until(() => !alive(pid), { message: `the issuer (pid ${pid}) to exit`, timeoutMs: 15_000 });
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });

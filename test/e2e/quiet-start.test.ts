@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { nodeNoticeLines } from "../harness/node-notice.js";
+import { GiveUp, until } from "../harness/until.js";
 
 // What an operator sees as the issuer, the worker and the CLI start: patgate's
 // own lines only; on Node 20 one of ours first (past its end of life, install
@@ -39,22 +40,14 @@ async function start(args: readonly string[], env: Record<string, string>, ready
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const deadline = Date.now() + 60_000;
-  while (!stderr.includes(ready)) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`patgate ${args[0]} did not start:\n${stderr}\n${stdout}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(
+    () => {
+      if (child.exitCode !== null) throw new GiveUp(`patgate ${args[0]} exited:\n${stderr}\n${stdout}`);
+      return stderr.includes(ready);
+    },
+    { message: () => `patgate ${args[0]} to print "${ready}":\n${stderr}\n${stdout}`, timeoutMs: 60_000 },
+  );
   return { stdout: () => stdout, stderr: () => stderr };
-}
-
-/** Resolves once `done()` holds; fails after 20 s. */
-async function until(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`waited 20 s for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** stdout lines that are not JSON log lines (a warning printed there would be one). */
@@ -93,7 +86,9 @@ describe("a quiet start", () => {
       `patgate: issuer listening on ${url} (web console: ${url}/console)`,
     ]);
     // stdout and stderr are separate pipes: wait for its last start-up log line too.
-    await until(() => issuer.stdout().includes('"msg":"patgate issuer listening"'), "the issuer's log line");
+    await until(() => issuer.stdout().includes('"msg":"patgate issuer listening"'), {
+      message: "the issuer's log line",
+    });
     expect(notJson(issuer.stdout())).toEqual([]);
   });
 

@@ -5,9 +5,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { spawnWatched, untilPrinted } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
+import { until } from "../harness/until.js";
 
 // The issuer, Redis and three instances of the example service as real processes.
 const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
@@ -38,23 +41,10 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
   const serviceUrls: string[] = [];
 
   async function startProcess(args: string[], env: NodeJS.ProcessEnv, readyText: string): Promise<ChildProcess> {
-    const child = spawn(process.execPath, args, {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    const deadline = Date.now() + 60_000;
-    while (!output.includes(readyText)) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`process did not start:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return child;
+    const watched = spawnWatched(process.execPath, args, env);
+    children.push(watched.child);
+    await untilPrinted(watched, readyText, `the process to print ${readyText}`);
+    return watched.child;
   }
 
   async function api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -100,13 +90,10 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
 
   /** Waits until every verifier answers `status` for `jwt` (revocations arrive within milliseconds; the bound is generous). */
   async function expectEverywhere(jwt: string, status: number): Promise<void> {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const seen = await statuses(jwt);
-      if (seen.every((s) => s === status)) return;
-      if (Date.now() > deadline) throw new Error(`expected ${status} from every verifier, got ${seen.join(", ")}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(async () => (await statuses(jwt)).every((s) => s === status), {
+      message: `${status} from every verifier`,
+      timeoutMs: 5000,
+    });
   }
 
   async function pat(owner: string, roles: string[] = ["read"]): Promise<{ token: string; tokenId: string }> {
@@ -136,8 +123,8 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
       },
       "patgate issuer listening",
     );
-    adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-    adminJwt = await exchange(adminPat, "patgate-admin");
+    adminPat = await initialAdminPat(dataDir);
+    adminJwt = await adminJwtOver(issuerUrl, adminPat);
     for (let i = 0; i < VERIFIERS; i++) {
       const servicePort = await freePort();
       const env = {

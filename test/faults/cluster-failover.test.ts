@@ -1,13 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createVerifier, type Verifier, VerifierError } from "@patgate/verifier";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { startRedisCluster, type TestRedisCluster } from "../harness/redis-cluster.js";
+import { until } from "../harness/until.js";
 
 // The primary that holds patgate's slot is SIGKILLed while revocations and
 // exchanges stream through a real issuer process and a `patgate worker`
@@ -21,14 +24,6 @@ const VICTIMS = 30;
 const KILL_AFTER = 8;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 let cluster: TestRedisCluster;
 let issuer: ChildProcess;
@@ -95,9 +90,8 @@ beforeAll(async () => {
     child.stdout?.on("data", collect);
     child.stderr?.on("data", collect);
   }
-  await until(async () => (await fetch(`${issuerUrl}/readyz`).catch(() => undefined))?.status === 200, "the issuer");
-  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  adminJwt = (await exchange(adminPat, "patgate-admin")).jwt ?? "";
+  await untilServing({ child: issuer, output: () => output }, `${issuerUrl}/readyz`, "the issuer", 30_000);
+  adminJwt = await adminJwtOver(issuerUrl, await initialAdminPat(dataDir));
   const jwksUri = `${issuerUrl}/.well-known/jwks.json`;
   for (const readFromReplicas of [false, true]) {
     verifiers.push(
@@ -146,7 +140,10 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     ).json()) as { token: string };
     // Both verifiers have loaded the deny-list once they accept a JWT not yet revoked.
     for (const verifier of verifiers) {
-      await until(async () => (await verdict(verifier, victims[0]?.jwt ?? "")) === "accepted", "verifiers ready");
+      await until(async () => (await verdict(verifier, victims[0]?.jwt ?? "")) === "accepted", {
+        message: "verifiers ready",
+        timeoutMs: 30_000,
+      });
     }
 
     const ready = (await (await fetch(`${issuerUrl}/readyz`)).json()) as { checks: Record<string, string> };
@@ -158,7 +155,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     const exchanging = (async () => {
       while (streaming) {
         exchanges.push((await exchange(bystander.token)).status);
-        await sleep(10);
+        await sleep(10); // pacing the stream, not waiting for anything
       }
     })();
 
@@ -168,7 +165,7 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
     let killedPort = 0;
     let switchMs = 0;
     const switched = (async () => {
-      while (killedAt === 0) await sleep(10);
+      await until(() => killedAt !== 0, { message: "the primary to be killed", timeoutMs: 60_000 });
       await cluster.waitPromoted(`{${prefix}}`, killedPort, 60_000);
       switchMs = Date.now() - killedAt;
     })();
@@ -183,23 +180,25 @@ describe("the primary holding patgate's slot is killed mid-stream", () => {
       revokeStatuses.push(revoked.status);
       const answer = String(revoked.body.propagation);
       propagation[answer] = (propagation[answer] ?? 0) + 1;
-      await sleep(100);
+      await sleep(100); // pacing: the revocations after the kill are spread over the switch
     }
     await switched;
 
     // Nothing stays pending, nothing failed for good.
-    await until(
-      async () => (await api("GET", "/admin/revocations")).body.pending === 0,
-      "no pending revocation",
-      60_000,
-    );
+    await until(async () => (await api("GET", "/admin/revocations")).body.pending === 0, {
+      message: "no pending revocation",
+      timeoutMs: 60_000,
+    });
     const { items } = (await api("GET", "/admin/revocations?limit=100")).body as { items: { state: string }[] };
     expect(items.filter((item) => item.state !== "propagated")).toEqual([]);
     // Every JWT of a revoked PAT is denied by every verifier, the one reading replicas included.
     let delivered = 0;
     for (const victim of victims) {
       for (const verifier of verifiers) {
-        await until(async () => (await verdict(verifier, victim.jwt)) === "token_denied", "a revoked JWT denied");
+        await until(async () => (await verdict(verifier, victim.jwt)) === "token_denied", {
+          message: "a revoked JWT denied",
+          timeoutMs: 30_000,
+        });
       }
       delivered += 1;
     }

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { newItem } from "../../packages/issuer/src/tokens/record.js";
 import { FAST_SCRYPT } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { GiveUp, until } from "../harness/until.js";
 
 const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 const children: ChildProcess[] = [];
@@ -29,16 +30,13 @@ async function startEmbeddedIssuer(dataDir: string): Promise<{ url: string; port
   const child = spawn(process.execPath, [BIN, "serve"], { env: embeddedEnv(dataDir, port), stdio: "ignore" });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (
-    !(await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error("the embedded issuer did not start");
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new GiveUp(`the embedded issuer exited (${child.exitCode})`);
+      return (await fetch(`${url}/readyz`)).ok;
+    },
+    { message: "the embedded issuer to start", timeoutMs: 30_000, intervalMs: 50 },
+  );
   return { url, port, child };
 }
 

@@ -1,17 +1,19 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { killWatchedChildren, spawnPatgate, untilServing } from "../harness/child-process.js";
 import { dynamoEndpoint, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
 import { startRedisServer, type TestRedis } from "../harness/redis-server.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
+import { until } from "../harness/until.js";
 
 // The real issuer process against Redis that is down at start, goes away
 // mid-run and comes back; and a SIGTERM in the middle of load.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 
 interface Issuer {
   readonly url: string;
@@ -19,7 +21,6 @@ interface Issuer {
   readonly dataDir: string;
   output(): string;
 }
-const children: ChildProcess[] = [];
 const secrets: string[] = [];
 const outputs: (() => string)[] = [];
 /** Redis made by a test, stopped at the end even when the test failed half-way. */
@@ -27,12 +28,7 @@ const redisToStop: TopologyRedis[] = [];
 
 afterAll(async () => {
   for (const redis of redisToStop) await redis.stop();
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
+  await killWatchedChildren();
 });
 
 /** An issuer process on the shared DynamoDB and `redis`; with neither (`embedded`), on its own store in `dataDir`. */
@@ -56,63 +52,34 @@ async function startIssuer(
           ...("url" in redis ? { REDIS_URL: redis.url } : redis.env),
           PATGATE_REDIS_PREFIX: table,
         };
-  const child = spawn(process.execPath, [BIN, "serve"], {
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      ...services,
-      PATGATE_TABLE: table,
-      // One issuer name across restarts (the port changes): JWTs from before stay this issuer's.
-      PATGATE_ISSUER: `https://${table}.test`,
-      PATGATE_DATA_DIR: dataDir,
-      PATGATE_LOG_LEVEL: "debug",
-      // Bursts of cold exchanges from one address on a busy test machine: served, not shed
-      // (shedding has its own tests in scrypt-flood.test.ts).
-      PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
-      PATGATE_SCRYPT_MAX_WAIT: "60000",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const issuer = spawnPatgate(["serve"], {
+    PORT: String(port),
+    ...services,
+    PATGATE_TABLE: table,
+    // One issuer name across restarts (the port changes): JWTs from before stay this issuer's.
+    PATGATE_ISSUER: `https://${table}.test`,
+    PATGATE_DATA_DIR: dataDir,
+    PATGATE_LOG_LEVEL: "debug",
+    // Bursts of cold exchanges from one address on a busy test machine: served, not shed
+    // (shedding has its own tests in scrypt-flood.test.ts).
+    PATGATE_COLD_EXCHANGES_PER_MINUTE: "100000",
+    PATGATE_SCRYPT_MAX_WAIT: "60000",
   });
-  children.push(child);
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  outputs.push(() => output);
+  outputs.push(issuer.output);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const up = await fetch(`${url}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the issuer did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, process: child, dataDir, output: () => output };
+  await untilServing(issuer, `${url}/healthz`, "the issuer to start");
+  return { url, process: issuer.child, dataDir, output: issuer.output };
 }
 
 async function exchange(url: string, pat: string): Promise<Response> {
   return fetch(`${url}/token`, { method: "POST", headers: { authorization: `Bearer ${pat}` } });
 }
 
-/** Exchanges an admin PAT for the admin audience, the only JWTs the admin API accepts. */
-async function exchangeAdmin(url: string, pat: string): Promise<Response> {
-  return fetch(`${url}/token`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${pat}` },
-    body: new URLSearchParams({ audience: "patgate-admin" }),
-  });
-}
-
 async function adminClient(issuer: Issuer, dataDir = issuer.dataDir) {
   // Written before the issuer starts listening.
-  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
+  const adminPat = await initialAdminPat(dataDir);
   secrets.push(adminPat);
-  const jwt = ((await (await exchangeAdmin(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  const jwt = await adminJwtOver(issuer.url, adminPat);
   secrets.push(jwt);
   return async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${issuer.url}${path}`, {
@@ -125,14 +92,6 @@ async function adminClient(issuer: Issuer, dataDir = issuer.dataDir) {
     });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
-}
-
-async function until(check: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
@@ -157,8 +116,10 @@ describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
     expect(revoked.body.propagation).toBe("pending");
 
     await redis.resume();
-    await until(async () => (await fetch(`${issuer.url}/readyz`)).status === 200, "readiness");
-    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "the pending revocation");
+    await until(async () => (await fetch(`${issuer.url}/readyz`)).status === 200, { message: "readiness" });
+    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, {
+      message: "the pending revocation",
+    });
 
     // Mid-run: Redis goes away again; exchanges do not notice.
     await redis.pause();
@@ -171,7 +132,9 @@ describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
     expect((await exchange(issuer.url, second.body.token as string)).status).toBe(400); // DynamoDB says revoked
 
     await redis.resume();
-    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery after restart");
+    await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, {
+      message: "delivery after restart",
+    });
     expect(issuer.process.exitCode).toBeNull();
     await redis.stop();
   }, 90_000);
@@ -199,7 +162,7 @@ describe("two issuers sharing the store, with Redis stopped", () => {
       expect((await exchange(second.url, pat)).status).toBe(400);
       expect((await exchange(first.url, pat)).status).toBe(400);
       await redis.restart();
-      await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, "delivery");
+      await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, { message: "delivery" });
     }
     await redis.stop();
   }, 90_000);
@@ -218,8 +181,7 @@ describe("the embedded default, restarted", () => {
     secrets.push(before);
     expect((await admin("PATCH", `/admin/tokens/${tokenId}`, { roles: { remove: ["write"] } })).status).toBe(200);
     // A second admin JWT, denied by its jti.
-    const adminPat = (await readFile(join(first.dataDir, "initial-admin-token"), "utf8")).trim();
-    const denied = ((await (await exchangeAdmin(first.url, adminPat)).json()) as { access_token: string }).access_token;
+    const denied = await adminJwtOver(first.url, await initialAdminPat(first.dataDir));
     secrets.push(denied);
     const jti = JSON.parse(Buffer.from(denied.split(".")[1] ?? "", "base64url").toString()).jti as string;
     expect((await admin("POST", "/admin/jwts/revoke", { jti })).status).toBe(200);
@@ -287,8 +249,7 @@ describe("revocations made embedded, then the same data run with Redis", () => {
             () => false,
             (error: { code?: string }) => error.code === "token_denied",
           ),
-        "the revocation made embedded to reach the Redis deny-list",
-        15_000,
+        { message: "the revocation made embedded to reach the Redis deny-list", timeoutMs: 15_000 },
       );
     } finally {
       await verifier.close();
@@ -302,8 +263,7 @@ describe("revocations made embedded, then the same data run with Redis", () => {
 
 /** A fresh admin JWT from the initial admin PAT in `dataDir`. */
 async function adminJwtOf(issuer: Issuer, dataDir: string): Promise<string> {
-  const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-  const jwt = ((await (await exchangeAdmin(issuer.url, adminPat)).json()) as { access_token: string }).access_token;
+  const jwt = await adminJwtOver(issuer.url, await initialAdminPat(dataDir));
   secrets.push(jwt);
   return jwt;
 }
@@ -331,12 +291,16 @@ describe.each(TOPOLOGIES)("SIGTERM under load, on %s Redis", (topology) => {
     // The signal lands once the issuer has received every request: each is either
     // answered (counted before the poll is sent) or in flight (the gauge, which counts the poll too).
     let inFlightAtSignal = 0;
-    for (;;) {
-      const answered = settled;
-      const metrics = await (await fetch(`${issuer.url}/metrics`)).text();
-      inFlightAtSignal = Number(/^patgate_http_requests_in_flight (\d+)$/m.exec(metrics)?.[1]) - 1;
-      if (answered + inFlightAtSignal >= inFlight.length) break;
-    }
+    await until(
+      async () => {
+        const answered = settled;
+        const metrics = await (await fetch(`${issuer.url}/metrics`)).text();
+        inFlightAtSignal = Number(/^patgate_http_requests_in_flight (\d+)$/m.exec(metrics)?.[1]) - 1;
+        return answered + inFlightAtSignal >= inFlight.length;
+      },
+      // No pause between polls: the signal must land while most requests are still in flight.
+      { message: () => `every request received (${settled} answered, ${inFlightAtSignal} in flight)`, intervalMs: 0 },
+    );
     expect(inFlightAtSignal).toBeGreaterThan(pats.length / 2);
     const exited = once(issuer.process, "exit");
     issuer.process.kill("SIGTERM");

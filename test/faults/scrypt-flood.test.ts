@@ -5,6 +5,7 @@ import { createScryptBudget } from "../../packages/issuer/src/tokens/scrypt-budg
 import { testIssuer } from "../../packages/issuer/test/app-fixture.js";
 import { freshStore } from "../../packages/issuer/test/tokens/store-fixture.js";
 import { type HeldThreadPool, holdThreadPool } from "../harness/thread-pool.js";
+import { until } from "../harness/until.js";
 
 type Issuer = Awaited<ReturnType<typeof testIssuer>>;
 
@@ -92,7 +93,7 @@ describe("when scrypt cannot keep up (a flood from many addresses)", () => {
         return response;
       }),
     );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await until(() => answered.length >= 22, { message: "22 answers", timeoutMs: 5000 });
     // The first two (a missing token id: the dummy check) hold the two scrypt slots; everyone
     // else is told at once, or within the 300 ms bound, to come back later. Nothing waits longer.
     expect(answered).toHaveLength(22);

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
@@ -12,64 +12,28 @@ import { type TokenEvent, tokenEvent } from "../../packages/issuer/src/events/to
 import { commandConnectionOptions } from "../../packages/issuer/src/redis/connection-options.js";
 import { createWebhookDeliveries, webhookTableName } from "../../packages/issuer/src/webhooks/webhook-deliveries.js";
 import { createWebhooks } from "../../packages/issuer/src/webhooks/webhooks.js";
+import { killWatchedChildren, spawnPatgate, untilPrinted } from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
+import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
+import { until } from "../harness/until.js";
 import { newWebhookSecret, startWebhookReceiver } from "../harness/webhook-receiver.js";
 
 // Webhook delivery across process deaths: `patgate worker` SIGKILLed in the
 // middle of a delivery, and the embedded issuer SIGKILLed with deliveries
 // still to retry. The receiver checks every signature with its own HMAC and
 // deduplicates by webhook-id, as Standard Webhooks asks receivers to.
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
-
-const children: ChildProcess[] = [];
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGKILL");
-      await once(child, "exit");
-    }
-  }
+  await killWatchedChildren();
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-async function until<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  what: string,
-  ms = 30_000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Spawns the CLI and waits until its output shows `ready`. */
 async function start(args: string[], env: Record<string, string>, ready: string | RegExp) {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  await until(
-    () => {
-      if (child.exitCode !== null) throw new Error(`patgate ${args[0]} exited:\n${output}`);
-      return typeof ready === "string" ? output.includes(ready) : ready.test(output);
-    },
-    `patgate ${args[0]}`,
-    60_000,
-  );
-  return { child, output: () => output };
+  const watched = spawnPatgate(args, env);
+  await untilPrinted(watched, ready, `patgate ${args[0]}`);
+  return watched;
 }
 
 async function kill(child: ChildProcess): Promise<void> {
@@ -141,13 +105,16 @@ describe("patgate worker SIGKILLed mid-delivery", () => {
       return 204;
     };
     for (let i = 0; i < 5; i++) await emit(i);
-    await until(() => victim !== undefined, "the worker in the middle of a delivery");
+    await until(() => victim !== undefined, { message: "the worker in the middle of a delivery", timeoutMs: 30_000 });
     await kill(first.child);
     for (let i = 5; i < 8; i++) await emit(i); // no worker running
     expect(receiver.accepted().has(victim as string)).toBe(false);
 
     await start(["worker"], env, "worker running");
-    await until(() => emitted.every((e) => receiver.accepted().has(e.id)), "every event delivered");
+    await until(() => emitted.every((e) => receiver.accepted().has(e.id)), {
+      message: "every event delivered",
+      timeoutMs: 30_000,
+    });
     const victimAttempts = receiver.received.filter((r) => r.id === victim);
     expect(victimAttempts.length).toBeGreaterThanOrEqual(2);
     expect(new Set(victimAttempts.map((a) => a.body)).size).toBe(1);
@@ -165,10 +132,14 @@ describe("patgate worker SIGKILLed mid-delivery", () => {
     expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set(emitted.map((e) => e.id)));
     // Each record says delivered a moment after the receiver accepted.
     for (const event of emitted) {
-      const deadline = Date.now() + 10_000;
-      while ((await deliveries.get(event.id))?.state !== "delivered" && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await deliveries.get(event.id)).toMatchObject({ state: "delivered" });
+      const record = await until(
+        async () => {
+          const latest = await deliveries.get(event.id);
+          return latest?.state === "delivered" && latest;
+        },
+        { message: `delivery ${event.id} recorded as delivered`, timeoutMs: 10_000 },
+      );
+      expect(record).toMatchObject({ state: "delivered" });
     }
   }, 90_000);
 });
@@ -199,13 +170,7 @@ describe("the embedded issuer SIGKILLed with deliveries to retry", () => {
     };
 
     const first = await serve();
-    const adminPat = (await readFile(join(dataDir, "initial-admin-token"), "utf8")).trim();
-    const exchanged = await fetch(`${first.url}/token`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${adminPat}` },
-      body: new URLSearchParams({ audience: "patgate-admin" }),
-    });
-    const jwt = ((await exchanged.json()) as { access_token: string }).access_token;
+    const jwt = await adminJwtOver(first.url, await initialAdminPat(dataDir));
     const api = async (url: string, method: string, path: string, body?: unknown) => {
       const response = await fetch(`${url}${path}`, {
         method,
@@ -226,12 +191,18 @@ describe("the embedded issuer SIGKILLed with deliveries to retry", () => {
     expect((await api(first.url, "POST", `/admin/tokens/${ids[0]}/revoke`)).status).toBe(200);
 
     // Every event attempted once and refused; they wait for their retry, visible as pending.
-    await until(() => new Set(receiver.received.map((r) => r.id)).size === 4, "a first attempt of each event");
-    const pending = await until(async () => {
-      const listed = await api(first.url, "GET", "/admin/webhooks/deliveries?state=pending");
-      const items = listed.body.items as { id: string; attempts: number; lastStatus?: number }[];
-      return items.length === 4 && items.every((i) => i.attempts === 1 && i.lastStatus === 503) && items;
-    }, "four pending deliveries, attempted once");
+    await until(() => new Set(receiver.received.map((r) => r.id)).size === 4, {
+      message: "a first attempt of each event",
+      timeoutMs: 30_000,
+    });
+    const pending = await until(
+      async () => {
+        const listed = await api(first.url, "GET", "/admin/webhooks/deliveries?state=pending");
+        const items = listed.body.items as { id: string; attempts: number; lastStatus?: number }[];
+        return items.length === 4 && items.every((i) => i.attempts === 1 && i.lastStatus === 503) && items;
+      },
+      { message: "four pending deliveries, attempted once", timeoutMs: 30_000 },
+    );
     const before = new Set(receiver.received.map((r) => r.id));
     expect(new Set(pending.map((i) => i.id))).toEqual(before);
     const types = receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type).sort();
@@ -240,10 +211,10 @@ describe("the embedded issuer SIGKILLed with deliveries to retry", () => {
     await kill(first.child);
     down = false;
     const second = await serve();
-    await until(
-      () => [...before].every((id) => receiver.accepted().has(id)),
-      "every event delivered after the restart",
-    );
+    await until(() => [...before].every((id) => receiver.accepted().has(id)), {
+      message: "every event delivered after the restart",
+      timeoutMs: 30_000,
+    });
     expect(new Set(receiver.accepted().keys())).toEqual(before);
     for (const id of before) expect(receiver.received.filter((r) => r.id === id).length).toBeGreaterThanOrEqual(2);
     expect(receiver.received.every((r) => r.valid)).toBe(true);

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./free-port.js";
+import { until } from "./until.js";
 
 const run = promisify(execFile);
 
@@ -87,8 +88,6 @@ async function launch(port: number, dir: string, nodeTimeoutMs: number): Promise
   child.stderr?.resume();
   return child;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether `port` on 127.0.0.1 can be listened on now. */
 function isFree(port: number): Promise<boolean> {
@@ -193,31 +192,32 @@ async function startOnce(nodeTimeoutMs: number): Promise<TestRedisCluster> {
     },
     async waitPromoted(key, port, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const now = await cluster.primaryOf(key).catch(() => port);
-        if (now !== port) {
-          await cluster.waitHealthy(Math.max(1000, deadline - Date.now()));
-          return now;
-        }
-        if (Date.now() > deadline) throw new Error(`no replica of ${port} was promoted`);
-        await sleep(50);
-      }
+      const now = await until(
+        async () => {
+          const primary = await cluster.primaryOf(key);
+          return primary !== port && primary;
+        },
+        { message: `a replica of ${port} to be promoted`, timeoutMs, intervalMs: 50 },
+      );
+      await cluster.waitHealthy(Math.max(1000, deadline - Date.now()));
+      return now;
     },
     async waitHealthy(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const states = await Promise.all(
-          live().map(async (node) => {
-            const info = await cli(node.port, "CLUSTER", "INFO").catch(() => "cluster_state:unreachable");
-            const replication = await cli(node.port, "INFO", "replication").catch(() => "");
-            const synced = !replication.includes("role:slave") || replication.includes("master_link_status:up");
-            return synced ? info : `${info} (replica not in sync)`;
-          }),
-        );
-        if (states.every((info) => info.includes("cluster_state:ok") && !info.includes("not in sync"))) return;
-        if (Date.now() > deadline) throw new Error(`the cluster is not healthy: ${states.join(" | ")}`);
-        await sleep(100);
-      }
+      let states: string[] = [];
+      await until(
+        async () => {
+          states = await Promise.all(
+            live().map(async (node) => {
+              const info = await cli(node.port, "CLUSTER", "INFO").catch(() => "cluster_state:unreachable");
+              const replication = await cli(node.port, "INFO", "replication").catch(() => "");
+              const synced = !replication.includes("role:slave") || replication.includes("master_link_status:up");
+              return synced ? info : `${info} (replica not in sync)`;
+            }),
+          );
+          return states.every((info) => info.includes("cluster_state:ok") && !info.includes("not in sync"));
+        },
+        { message: () => `a healthy cluster (${states.join(" | ")})`, timeoutMs, intervalMs: 100 },
+      );
     },
     async pause() {
       paused = await halt("SIGTERM");

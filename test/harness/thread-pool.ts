@@ -24,7 +24,7 @@ export async function holdThreadPool(): Promise<HeldThreadPool> {
   for (const fifo of fifos) execFileSync("mkfifo", [fifo]);
   // Each open occupies a pool thread until a writer comes.
   const readers = fifos.map((fifo) => open(fifo, "r"));
-  // The pool is held once a further pool task cannot finish.
+  // The pool is held once a further pool task cannot finish: a window, not a condition (what must not happen is the probe running).
   const probe = stat(dir).then(() => "ran" as const);
   const outcome = await Promise.race([probe, new Promise((resolve) => setTimeout(resolve, 200, "held"))]);
   let released: Promise<void> | undefined;

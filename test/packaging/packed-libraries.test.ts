@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilServing } from "../harness/child-process.js";
 import { redisUrl } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 
@@ -89,18 +90,9 @@ function start(name: string, args: string[], cwd: string, env: Record<string, st
   return child;
 }
 
-async function waitFor(url: string, child: ChildProcess, name: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(url, { signal: AbortSignal.timeout(2000) })).ok) return;
-    } catch {
-      // not listening yet
-    }
-    const output = children.find((c) => c.child === child)?.output.join("") ?? "";
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${name} did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function waitFor(url: string, child: ChildProcess, name: string): Promise<void> {
+  const output = () => children.find((c) => c.child === child)?.output.join("") ?? "";
+  return untilServing({ child, output }, url, `${name} to start`);
 }
 
 /** The first ```ts block after a heading of the installed verifier README, made runnable here. */

@@ -12,6 +12,7 @@ import { ISSUER, type TestIssuer, testIssuer } from "../../packages/issuer/test/
 import { startBlackholeProxy } from "../harness/blackhole-proxy.js";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../harness/context.js";
 import { TOPOLOGIES, type TopologyRedis, topologyRedis } from "../harness/topology.js";
+import { until } from "../harness/until.js";
 
 // Revocations racing exchanges, against real Redis (queue, deny-list, stream)
 // and the real store, many times and in both orders. An exchange is held
@@ -137,13 +138,18 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
 
   /** The verifier denies `jwt` once the revocation has reached it (milliseconds); never accepting it for good. */
   async function deniedSoon(jwt: string): Promise<void> {
-    const deadline = Date.now() + 3000;
-    for (;;) {
-      const seen = await verdict(jwt);
-      if (seen === "token_denied") return;
-      if (Date.now() > deadline) throw new Error(`a JWT derived from the old state is still ${seen}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    let seen = "";
+    await until(
+      async () => {
+        seen = await verdict(jwt);
+        return seen === "token_denied";
+      },
+      {
+        message: () => `a JWT derived from the old state to be denied (still ${seen})`,
+        timeoutMs: 3000,
+        intervalMs: 5,
+      },
+    );
   }
 
   /** Holds the next exchange between its PAT check and its mint: resolves `entered` once it is there; it goes on at `release()`. */
@@ -195,6 +201,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
           const warm = await exchange(primary().issuer, token); // fills the PAT cache
           if (warm.jwt) minted.push(warm.jwt);
         }
+        // Random jitter on both sides: the race itself, run in both orders.
         const [raced] = await Promise.all([
           sleep(Math.random() * 3).then(() => exchange(primary().issuer, token)),
           sleep(Math.random() * 3).then(() => primary().revocation.revoker.revokeToken(record.tokenId)),
@@ -278,29 +285,31 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
         closers.push(() => proxy.close());
         const cut = await startNode({ redisUrl: proxy.url });
         const { token, record } = await store.issue({ owner: uniqueName("silent"), roles: ["read"] });
-        const pending = [];
-        for (let waited = 0; !cut.revocation.feed.healthy(); waited += 20) {
-          if (waited > 5000) throw new Error("the issuer never started following the stream");
-          await sleep(20);
-        }
+        const pending: string[] = [];
+        await until(() => cut.revocation.feed.healthy(), {
+          message: "the issuer to follow the stream",
+          timeoutMs: 5000,
+        });
         expect((await exchange(cut.issuer, token)).status).toBe(200);
         expect((await exchange(cut.issuer, token)).status).toBe(200); // cached
         proxy.blackhole();
         const cutAt = Date.now();
         await primary().revocation.revoker.revokeToken(record.tokenId); // through a healthy Redis
         // The cut issuer hears nothing; within a few seconds it stops trusting its cache and reads the store.
-        const deadline = Date.now() + 5000;
-        for (;;) {
-          const answer = await exchange(cut.issuer, token);
-          if (answer.status === 400) {
-            // It served from its cache for a moment (a few seconds at most), not at once: the cache was in use.
-            expect(Date.now() - cutAt).toBeGreaterThan(100);
-            break;
-          }
-          if (answer.jwt) pending.push(answer.jwt);
-          if (Date.now() > deadline) throw new Error("the cut issuer still serves the revoked PAT from its cache");
-          await sleep(100);
-        }
+        await until(
+          async () => {
+            const answer = await exchange(cut.issuer, token);
+            if (answer.jwt) pending.push(answer.jwt);
+            return answer.status === 400;
+          },
+          {
+            message: "the cut issuer to stop serving the revoked PAT from its cache",
+            timeoutMs: 5000,
+            intervalMs: 100,
+          },
+        );
+        // It served from its cache for a moment (a few seconds at most), not at once: the cache was in use.
+        expect(Date.now() - cutAt).toBeGreaterThan(100);
         // Whatever it minted meanwhile carries the old revision: every verifier denies it.
         for (const jwt of pending) await deniedSoon(jwt);
       }, 30_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { until } from "../../../test/harness/until.js";
 import { startPeriodicTask } from "../src/periodic-task.js";
-import { until } from "./poll.js";
 
 describe("startPeriodicTask", () => {
   it("runs passes one at a time: a tick during a pass is skipped", async () => {
@@ -15,12 +15,12 @@ describe("startPeriodicTask", () => {
       if (passes === 1) await new Promise<void>((resolve) => (release = resolve));
       active -= 1;
     }, 2);
-    await until(() => passes === 1, "the first pass");
-    // Many ticks go by while the first pass is held open.
+    await until(() => passes === 1, { message: "the first pass" });
+    // A window, not a condition: many ticks go by while the first pass is held open, and none may start a pass.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(passes).toBe(1);
     release();
-    await until(() => passes >= 3, "two more passes");
+    await until(() => passes >= 3, { message: "two more passes" });
     task.stop();
     expect(most).toBe(1);
   });
@@ -36,7 +36,7 @@ describe("startPeriodicTask", () => {
       2,
       (error) => errors.push(error),
     );
-    await until(() => passes >= 2, "a pass after the failed one");
+    await until(() => passes >= 2, { message: "a pass after the failed one" });
     task.stop();
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).message).toBe("store away");
@@ -47,10 +47,11 @@ describe("startPeriodicTask", () => {
     const task = startPeriodicTask(async () => {
       passes += 1;
     }, 2);
-    await until(() => passes >= 1, "a pass");
+    await until(() => passes >= 1, { message: "a pass" });
     task.stop();
     task.stop();
     const after = passes;
+    // A window, not a condition: what is asserted is that no pass comes in it.
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(passes).toBe(after);
   });
@@ -60,6 +61,7 @@ describe("startPeriodicTask", () => {
     startPeriodicTask(async () => {
       passes += 1;
     }, 0).stop();
+    // A window, not a condition: what is asserted is that no pass comes in it.
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(passes).toBe(0);
   });

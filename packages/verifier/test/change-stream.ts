@@ -24,12 +24,3 @@ export async function appendEvent(
   const results = await write.exec();
   return results?.at(-1)?.[1] as string;
 }
-
-/** Resolves once `check` holds; fails the test after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -4,8 +4,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { startBlackholeProxy } from "../../../test/harness/blackhole-proxy.js";
 import { redisUrl, uniqueName } from "../../../test/harness/context.js";
 import { startRedisServer } from "../../../test/harness/redis-server.js";
+import { until } from "../../../test/harness/until.js";
 import { createRedisDenyList, createVerifier } from "../src/index.js";
-import { appendEvent, until } from "./change-stream.js";
+import { appendEvent } from "./change-stream.js";
 import { AUDIENCE, claims, ISSUER, makeKey, sign } from "./fixtures.js";
 
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -46,7 +47,7 @@ describe("the Redis deny-list", () => {
           () => false,
           () => true,
         ),
-      "the new entry",
+      { message: "the new entry" },
     );
   });
 
@@ -60,12 +61,12 @@ describe("the Redis deny-list", () => {
     const nowS = Math.floor(Date.now() / 1000);
     const claims = (jti: string) => ({ jti, sub: "s", client_id: "c", iat: nowS });
     await deny(redis, prefix, { kind: "jti", value: "before", expiresAt: nowS + 600 });
-    await until(() => list.check(claims("before"), nowS) !== undefined, "the first entry");
+    await until(() => list.check(claims("before"), nowS) !== undefined, { message: "the first entry" });
     // Redis forgets everything (a restart without persistence): its numbering starts over.
     const keys = redisKeys(prefix);
     await redis.del(keys.denyEntries, keys.denyExpiry, keys.events, keys.eventSequence);
     await deny(redis, prefix, { kind: "jti", value: "after", expiresAt: nowS + 600 });
-    await until(() => list.check(claims("after"), nowS) !== undefined, "the entry after the loss");
+    await until(() => list.check(claims("after"), nowS) !== undefined, { message: "the entry after the loss" });
     expect(list.status().snapshots).toBe(2);
     expect(list.check(claims("before"), nowS)).toMatchObject({ value: "before" });
     expect(list.check(claims("other"), nowS)).toBeUndefined();
@@ -84,12 +85,12 @@ describe("the Redis deny-list", () => {
     const nowS = Math.floor(Date.now() / 1000);
     const claims = (jti: string) => ({ jti, sub: "s", client_id: "c", iat: nowS });
     const id = await deny(redis, prefix, { kind: "jti", value: "before", expiresAt: nowS + 600 });
-    await until(() => list.check(claims("before"), nowS) !== undefined, "the first entry");
+    await until(() => list.check(claims("before"), nowS) !== undefined, { message: "the first entry" });
     const keys = redisKeys(prefix);
     await redis.del(keys.denyEntries, keys.denyExpiry, keys.events, keys.eventSequence);
     // Sequence 1 again, under an id a blocking read from the old one never returns.
     await deny(redis, prefix, { kind: "jti", value: "after", expiresAt: nowS + 600 }, idAfter(id));
-    await until(() => list.check(claims("after"), nowS) !== undefined, "the entry written after the loss");
+    await until(() => list.check(claims("after"), nowS) !== undefined, { message: "the entry written after the loss" });
     expect(list.status().snapshots).toBe(2);
     expect(list.check(claims("before"), nowS)).toMatchObject({ value: "before" });
   });
@@ -108,7 +109,7 @@ describe("the Redis deny-list", () => {
     await list.ready;
     expect(list.available?.(clock)).toBe(true);
     await server.stop();
-    await until(() => !list.status().connected, "disconnect");
+    await until(() => !list.status().connected, { message: "disconnect" });
     clock += 31_000;
     expect(list.available?.(clock)).toBe(false);
     expect(list.status().stalenessMs).toBeGreaterThan(30_000);
@@ -124,7 +125,7 @@ describe("the Redis deny-list", () => {
     const list = await createRedisDenyList({ redis: proxy.url, keyPrefix: prefix, maxStalenessSeconds: 1 });
     cleanups.push(() => list.close?.());
     await list.ready;
-    await until(() => list.status().connected, "the first read");
+    await until(() => list.status().connected, { message: "the first read" });
     expect(list.available?.(Date.now())).toBe(true);
     const nowS = Math.floor(Date.now() / 1000);
     const during = { jti: "during", sub: "s", client_id: "c", iat: nowS };
@@ -132,12 +133,15 @@ describe("the Redis deny-list", () => {
     // The path dies without a reset, and a revocation lands in Redis meanwhile.
     proxy.blackhole();
     await deny(redis, prefix, { kind: "jti", value: "during", expiresAt: nowS + 600 });
-    await until(() => !list.status().connected, "the follower to notice the dead connection", 5000);
-    await until(() => !list.available?.(Date.now()), "the list to fail closed", 5000);
+    await until(() => !list.status().connected, {
+      message: "the follower to notice the dead connection",
+      timeoutMs: 5000,
+    });
+    await until(() => !list.available?.(Date.now()), { message: "the list to fail closed", timeoutMs: 5000 });
     expect(list.check(during, nowS)).toBeUndefined();
 
     proxy.heal();
-    await until(() => list.check(during, nowS) !== undefined, "the entry written during the outage");
+    await until(() => list.check(during, nowS) !== undefined, { message: "the entry written during the outage" });
     expect(list.status()).toMatchObject({ connected: true, snapshots: 1 });
     expect(list.available?.(Date.now())).toBe(true);
   });

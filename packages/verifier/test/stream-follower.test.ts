@@ -4,7 +4,8 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { redisUrl, uniqueName } from "../../../test/harness/context.js";
 import { startRedisServer } from "../../../test/harness/redis-server.js";
-import { appendEvent, until } from "./change-stream.js";
+import { until } from "../../../test/harness/until.js";
+import { appendEvent } from "./change-stream.js";
 
 const NOW = Math.floor(Date.now() / 1000);
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -44,7 +45,7 @@ describe("the stream follower", () => {
     await follower.ready;
     expect([...state.entries.keys()]).toEqual(["jti:before"]);
     for (let i = 0; i < 20; i++) await append(jti(`after${i}`));
-    await until(() => state.entries.size === 21, "21 entries");
+    await until(() => state.entries.size === 21, { message: "21 entries" });
     expect(state.events).toHaveLength(20);
     expect(follower.status()).toMatchObject({ ready: true, connected: true, snapshots: 1 });
   });
@@ -73,7 +74,7 @@ describe("the stream follower", () => {
     await redis.xadd(keys.events, "*", STREAM_FIELDS.event, "{not json", STREAM_FIELDS.sequence, String(seq));
     await appendEvent(redis, keys, { type: "token_changed", tokenId: "after" });
     await appendEvent(redis, keys, jti("last"));
-    await until(() => seen.length === 3, "three events");
+    await until(() => seen.length === 3, { message: "three events" });
     expect(seen).toEqual([
       { type: "token_changed", tokenId: "boom" },
       { type: "token_changed", tokenId: "after" },
@@ -95,15 +96,15 @@ describe("the stream follower", () => {
     cleanups.push(() => follower.close());
     await follower.ready;
     await append(jti("one"));
-    await until(() => state.entries.has("jti:one"), "first event");
+    await until(() => state.entries.has("jti:one"), { message: "first event" });
 
     // Redis goes away; the follower reports it; revocations made after the restart arrive.
     await server.stop();
-    await until(() => !follower.status().connected, "disconnect");
+    await until(() => !follower.status().connected, { message: "disconnect" });
     await server.restart();
-    await until(() => redis.status === "ready", "writer reconnect");
+    await until(() => redis.status === "ready", { message: "writer reconnect" });
     await append(jti("two"));
-    await until(() => state.entries.has("jti:two"), "event after restart");
+    await until(() => state.entries.has("jti:two"), { message: "event after restart" });
     expect(state.resets).toBe(1);
 
     // Events the follower never sees on the stream: written and trimmed away in one
@@ -119,7 +120,9 @@ describe("the stream follower", () => {
     lost.xtrim(keys.events, "MAXLEN", 0);
     await lost.exec();
     await append(jti("latest"));
-    await until(() => state.entries.has("jti:latest") && state.entries.has("jti:lost4"), "snapshot reload");
+    await until(() => state.entries.has("jti:latest") && state.entries.has("jti:lost4"), {
+      message: "snapshot reload",
+    });
     expect(state.resets).toBe(2);
     for (let i = 0; i < 5; i++) expect(state.entries.has(`jti:lost${i}`)).toBe(true);
   });

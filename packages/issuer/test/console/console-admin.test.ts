@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
+import { until } from "../../../../test/harness/until.js";
 import {
   newWebhookSecret,
   startWebhookReceiver,
@@ -44,13 +45,13 @@ describe("console admin pages", () => {
     const client = await signInWithPat(issuer.app, adminPat);
     await client.get("/console/tokens/new");
     expect((await client.post("/console/tokens", { name: "hooked", expires: "30" })).statusCode).toBe(201);
-    const deadline = Date.now() + 15_000;
-    let body = "";
-    while (!body.includes("HTTP 500")) {
-      if (Date.now() > deadline) throw new Error(`no failed delivery listed:\n${body}`);
-      await new Promise((r) => setTimeout(r, 50));
-      body = (await client.get("/console/admin/webhooks")).body;
-    }
+    const body = await until(
+      async () => {
+        const page = (await client.get("/console/admin/webhooks")).body;
+        return page.includes("HTTP 500") && page;
+      },
+      { message: "a failed delivery listed" },
+    );
     expect(body).toContain("token.created");
     // A cursor that is not the store's is a 400 page, not a 500.
     expect((await client.get("/console/admin/webhooks?cursor=not-a-cursor")).statusCode).toBe(400);
@@ -66,13 +67,7 @@ describe("console admin pages", () => {
       for (const d of page.items) if (d.body.includes(tokenId ?? "-")) return d.id;
       return undefined;
     };
-    const deadline = Date.now() + 15_000;
-    let eventId = await failedOf();
-    while (!eventId) {
-      if (Date.now() > deadline) throw new Error("the delivery never failed");
-      await new Promise((r) => setTimeout(r, 50));
-      eventId = await failedOf();
-    }
+    const eventId = await until(failedOf, { message: "the delivery to fail" });
     const listed = await client.get("/console/admin/webhooks");
     expect(listed.body).toContain(`action="/console/admin/webhooks/${eventId}/retry"`);
 
@@ -82,18 +77,16 @@ describe("console admin pages", () => {
     expect((await webhooks.deliveries.get(eventId))?.state).toBe("failed");
 
     // The retried attempt hangs at the receiver, so the delivery stays pending while we look.
-    const id = eventId;
-    receiver.reply = (attempt, nth) => (attempt.id === id && nth >= 2 ? "hang" : 500);
+    receiver.reply = (attempt, nth) => (attempt.id === eventId && nth >= 2 ? "hang" : 500);
     const retried = await client.post(`/console/admin/webhooks/${eventId}/retry`, {});
     expect(retried.statusCode).toBe(303);
     expect(retried.headers.location).toBe("/console/admin/webhooks?done=retried");
     expect((await webhooks.deliveries.get(eventId))?.state).toBe("pending");
     const line = issuer.audit.find((e) => e.action === "webhook.retry" && e.details?.eventId === eventId);
     expect(line).toMatchObject({ actor: "root (console)", result: "success" });
-    while (receiver.received.filter((r) => r.id === id).length < 2) {
-      if (Date.now() > deadline + 15_000) throw new Error("the retried delivery was never attempted");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(() => receiver.received.filter((r) => r.id === eventId).length >= 2, {
+      message: "the retried delivery to be attempted",
+    });
 
     // An id with no failed delivery: a 404 page, audited as a failure.
     const again = await client.post("/console/admin/webhooks/msg_0000000000000000000000/retry", {});

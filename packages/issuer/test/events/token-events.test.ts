@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { until } from "../../../../test/harness/until.js";
 import { TOKEN_EVENT_TYPES, type TokenEvent, type TokenEventData } from "../../src/events/token-events.js";
 import type { TokenRecord } from "../../src/tokens/types.js";
 import { adminCall, type TestIssuer, testIssuer } from "../app-fixture.js";
-import { until } from "../poll.js";
 
 /** Each event, with the token's record as DynamoDB had it when the event was emitted. */
 interface Seen {
@@ -164,7 +164,7 @@ describe("lifecycle events of the token's holder and of leak reports", () => {
     const start = seen.length;
     const report = () => issuer.app.inject({ method: "POST", url: "/leaks/report", payload: { tokens: [token] } });
     expect((await report()).statusCode).toBe(202);
-    await until(() => seen.slice(start).some((s) => s.event.type === "token.leaked"), "token.leaked");
+    await until(() => seen.slice(start).some((s) => s.event.type === "token.leaked"), { message: "token.leaked" });
     const first = seen.slice(start).map((s) => s.event);
     expect(first).toMatchObject([
       { type: "token.revoked", data: { tokenId: record.tokenId, reason: "leaked" } },
@@ -172,7 +172,9 @@ describe("lifecycle events of the token's holder and of leak reports", () => {
     ]);
     const again = seen.length;
     expect((await report()).statusCode).toBe(202);
-    await until(() => seen.slice(again).some((s) => s.event.type === "token.leaked"), "second token.leaked");
+    await until(() => seen.slice(again).some((s) => s.event.type === "token.leaked"), {
+      message: "second token.leaked",
+    });
     expect(seen.slice(again).map((s) => s.event)).toMatchObject([
       { type: "token.leaked", data: { alreadyRevoked: true } },
     ]);

@@ -1,5 +1,6 @@
 import { formatPat } from "@patgate/shared";
 import { describe, expect, it } from "vitest";
+import { until } from "../../../../test/harness/until.js";
 import { type TestIssuer, testIssuer } from "../app-fixture.js";
 
 const PROXY = "10.0.0.1";
@@ -18,13 +19,8 @@ function guess(tokenId: string, fill: number): string {
 }
 
 /** `lastUsedIp` is written in the background after an exchange. */
-async function lastUsedIp(issuer: TestIssuer, tokenId: string): Promise<string | undefined> {
-  for (let i = 0; i < 100; i++) {
-    const record = await issuer.store.get(tokenId);
-    if (record?.lastUsedIp) return record.lastUsedIp;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return undefined;
+function lastUsedIp(issuer: TestIssuer, tokenId: string): Promise<string> {
+  return until(async () => (await issuer.store.get(tokenId))?.lastUsedIp, { message: "lastUsedIp to be written" });
 }
 
 describe("the client address behind PATGATE_TRUST_PROXY", () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
+import { until } from "../../../../test/harness/until.js";
 import { mintAccessToken } from "../../src/jwt/mint-access-token.js";
 import { generateSigningJwk, loadSigningKeys } from "../../src/jwt/signing-keys.js";
 
@@ -68,7 +69,15 @@ describe("signing keys", () => {
     const path = await tempPath();
     const server = await loadSigningKeys({ path, generate: true, jwtTtlSeconds: TTL, publishDelaySeconds: 0 });
     const cli = await loadSigningKeys({ path, generate: true, jwtTtlSeconds: TTL, publishDelaySeconds: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // refresh() reloads on a changed mtime: the rotation must be written after the file clock has ticked.
+    const written = (await stat(path)).mtimeMs;
+    await until(
+      async () => {
+        await writeFile(`${path}.probe`, "");
+        return (await stat(`${path}.probe`)).mtimeMs > written;
+      },
+      { message: "the file clock to move past the key file's mtime" },
+    );
     const { kid } = await cli.rotate(T0);
     await server.refresh();
     expect(server.publicJwks(T0).keys.map((k) => k.kid)).toContain(kid);

@@ -2,6 +2,7 @@ import { createHash, generateKeyPairSync, type KeyObject, sign } from "node:cryp
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../../../../test/harness/until.js";
 import { type TestIssuer, testIssuer } from "../app-fixture.js";
 
 // GitHub's secret-scanning partner flow, with a key server of the test's own.
@@ -124,11 +125,10 @@ describe("POST /leaks/report", () => {
     const garbage = await issuer.app.inject({ method: "POST", url: "/leaks/report", payload: { tokens: ["x"] } });
     expect(garbage.statusCode).toBe(202);
     expect(garbage.json()).toEqual({ accepted: 1 });
-    const deadline = Date.now() + 5000;
-    while (!(await issuer.store.get(record.tokenId))?.isRevoked) {
-      if (Date.now() > deadline) throw new Error("the reported PAT was not revoked");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await until(async () => (await issuer.store.get(record.tokenId))?.isRevoked, {
+      message: "the reported PAT to be revoked",
+      timeoutMs: 5000,
+    });
   });
 
   it("refuses more than 1000 tokens and a body that is not a token list", async () => {

@@ -4,6 +4,7 @@ import { redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
+import { until } from "../../../../test/harness/until.js";
 import type { EventSink, TokenEvent } from "../../src/events/token-events.js";
 import { createExpirySweep } from "../../src/lifecycle/expiry-sweep.js";
 import { lifecycleTasks, startLifecycle } from "../../src/lifecycle/lifecycle.js";
@@ -164,11 +165,10 @@ describe("expiry warnings", () => {
         connection.disconnect();
       });
     }
-    const deadline = Date.now() + 20_000;
-    while (sink.events.length < 4 || raced < 3) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${sink.events.length} events, runs ${runs}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(() => sink.events.length >= 4 && raced >= 3, {
+      message: () =>
+        `four events and three simultaneous sweeps (${sink.events.length} events, ${raced} raced, runs ${runs})`,
+    });
     // Both workers ran sweeps, several of them at the same moment as the other's.
     expect(runs[0]).toBeGreaterThan(0);
     expect(runs[1]).toBeGreaterThan(0);
@@ -197,12 +197,9 @@ describe("expiry warnings", () => {
       now: () => (s0 + 7200) * 1000,
     });
     cleanups.push(() => scheduler.close());
-    const deadline = Date.now() + 10_000;
-    while (sink.events.length === 0) {
-      if (Date.now() > deadline) throw new Error("no event");
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    await new Promise((resolve) => setTimeout(resolve, 300)); // several more runs
+    await until(() => sink.events.length > 0, { message: "an event" });
+    // A window, not a condition: no second event may come from the runs in it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(warnings(sink.events, record.tokenId)).toEqual(["token.expired"]);
   });
 

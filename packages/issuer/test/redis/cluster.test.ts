@@ -4,6 +4,7 @@ import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { uniqueName } from "../../../../test/harness/context.js";
 import { startRedisCluster, type TestRedisCluster } from "../../../../test/harness/redis-cluster.js";
+import { until } from "../../../../test/harness/until.js";
 import { redisEndedSessions } from "../../src/console/ended-sessions.js";
 import { createRedisFailureLimiter } from "../../src/rate-limit/failure-limiter.js";
 import { duplicateConnection, openRedis, type RedisConnection } from "../../src/redis/connection.js";
@@ -24,7 +25,7 @@ beforeAll(async () => {
   redis = openRedis({ clusterNodes: cluster.nodes }, commandConnectionOptions());
   redis.on("error", () => {});
   // No offline queue on a command connection: commands fail until the slot map has loaded.
-  await until(() => redis.status === "ready", "the cluster client");
+  await until(() => redis.status === "ready", { message: "the cluster client" });
 }, 60_000);
 afterAll(async () => {
   for (const close of closers) await close();
@@ -33,14 +34,6 @@ afterAll(async () => {
 });
 
 const NOW = Math.floor(Date.now() / 1000);
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("on a Redis Cluster", () => {
   it("opens a cluster client from REDIS_CLUSTER_NODES, and readiness reports cluster_state", async () => {
@@ -82,7 +75,7 @@ describe("on a Redis Cluster", () => {
       reserved.settle("failed");
     }
     // Settling lands in the background: the lock-out shows once both failures are counted.
-    await until(async () => !(await limiter.reserve("tok", "10.0.0.1")).ok, "the lock-out");
+    await until(async () => !(await limiter.reserve("tok", "10.0.0.1")).ok, { message: "the lock-out" });
     expect((await limiter.reserve("tok", "10.0.0.2")).ok).toBe(true);
   });
 
@@ -103,7 +96,7 @@ describe("on a Redis Cluster", () => {
       { type: "deny", entry: { kind: "client", value: "tok2", minRev: 2, expiresAt: NOW + 300 } },
       NOW,
     );
-    for (const list of lists) await until(() => list.check(claims, NOW) !== undefined, "the denial");
+    for (const list of lists) await until(() => list.check(claims, NOW) !== undefined, { message: "the denial" });
   });
 
   it("shares a console sign-out in the prefix's slot, with a TTL, readable by another client", async () => {
@@ -113,7 +106,7 @@ describe("on a Redis Cluster", () => {
     const second = openRedis({ clusterNodes: cluster.nodes }, commandConnectionOptions());
     second.on("error", () => {});
     closers.push(() => second.disconnect());
-    await until(() => second.status === "ready", "the second cluster client");
+    await until(() => second.status === "ready", { message: "the second cluster client" });
     const other = redisEndedSessions(second, keys.prefix, Date.now);
     expect(await other.has("0b1c2d3e-0000-4000-8000-000000000001")).toBe(true);
     expect(await other.has("0b1c2d3e-0000-4000-8000-000000000002")).toBe(false);

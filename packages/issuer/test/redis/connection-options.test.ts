@@ -2,12 +2,12 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { startBlackholeProxy } from "../../../../test/harness/blackhole-proxy.js";
 import { redisUrl, uniqueName } from "../../../../test/harness/context.js";
+import { until } from "../../../../test/harness/until.js";
 import {
   blockingConnectionOptions,
   COMMAND_TIMEOUT_MS,
   commandConnectionOptions,
 } from "../../src/redis/connection-options.js";
-import { until } from "../poll.js";
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -31,7 +31,10 @@ describe("the issuer's Redis connection options", () => {
 
     // The cut connection never answers again; only a new one does.
     proxy.heal();
-    await until(async () => (await redis.ping().catch(() => "")) === "PONG", "a new connection", 10_000);
+    await until(async () => (await redis.ping().catch(() => "")) === "PONG", {
+      message: "a new connection",
+      timeoutMs: 10_000,
+    });
   });
 
   it("a connection BullMQ blocks on keeps a blocking read longer than the command timeout it was copied from", async () => {

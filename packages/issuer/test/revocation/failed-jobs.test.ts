@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
+import { until } from "../../../../test/harness/until.js";
 import { noEvents } from "../../src/events/token-events.js";
 import { createIssuerMetrics } from "../../src/metrics/issuer-metrics.js";
 import { createDenyView } from "../../src/revocation/deny-view.js";
@@ -16,7 +17,6 @@ import { createRevocationWorker } from "../../src/revocation/worker.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 import type { TokenStore } from "../../src/tokens/types.js";
 import { testIssuer } from "../app-fixture.js";
-import { until } from "../poll.js";
 
 // A revocation job that fails for good (attempts spent, or an event the
 // deny-list cannot carry) shows as failed, with its reason, in
@@ -87,7 +87,7 @@ describe("revocation jobs that fail for good", () => {
     const result = await revoker.denyJti("bad-\ud800-jti", Math.floor(Date.now() / 1000) + 300);
     expect(result.propagation).toBe("pending");
     const id = await lastId();
-    await until(async () => (await item(id))?.state === "failed", "the item marked failed");
+    await until(async () => (await item(id))?.state === "failed", { message: "the item marked failed" });
     expect(await item(id)).toMatchObject({ state: "failed", reason: expect.stringMatching(/deny-list/) });
 
     expect(await sweeper.sweep()).toBe(0);
@@ -130,7 +130,7 @@ describe("revocation jobs that fail for good", () => {
     const { record } = await store.issue({ owner: "attempts" });
     expect((await revoker.revokeToken(record.tokenId)).propagation).toBe("pending");
     const id = await lastId();
-    await until(async () => (await item(id))?.state === "failed", "the item marked failed");
+    await until(async () => (await item(id))?.state === "failed", { message: "the item marked failed" });
     expect(await item(id)).toMatchObject({ state: "failed", reason: "the outbox refused the write" });
     await sweeper.sweep();
     expect(metrics.registry.render()).toMatch(/^patgate_revocations_failed [1-9]\d*$/m);
@@ -156,11 +156,11 @@ describe("revocation jobs that fail for good", () => {
     await revoker.revokeToken(record.tokenId);
     const id = await lastId();
     // Both attempts fail and nothing can be recorded: the item stays pending behind a failed job.
-    await until(async () => (await jobs.getJobState(id)) === "failed", "the job failed");
+    await until(async () => (await jobs.getJobState(id)) === "failed", { message: "the job failed" });
     expect((await item(id))?.state).toBe("pending");
 
     down = false;
     await sweeper.sweep();
-    await until(async () => (await item(id))?.state === "propagated", "the retried job delivered");
+    await until(async () => (await item(id))?.state === "propagated", { message: "the retried job delivered" });
   });
 });

@@ -6,6 +6,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAST_SCRYPT, redisUrl, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
 import { startRedisServer } from "../../../../test/harness/redis-server.js";
+import { until } from "../../../../test/harness/until.js";
 import { createOutbox, createOutboxTable, type Outbox } from "../../src/revocation/outbox.js";
 import { startOutboxSweeper } from "../../src/revocation/outbox-sweeper.js";
 import { createRevocationQueue } from "../../src/revocation/queue.js";
@@ -14,7 +15,6 @@ import { createRevoker } from "../../src/revocation/revoker.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 import type { TokenStore } from "../../src/tokens/types.js";
-import { until } from "../poll.js";
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterAll(async () => {
@@ -95,7 +95,7 @@ describe("the revocation pipeline", () => {
     const { revoker, queue, redis } = pipeline(server.url, keys, { confirmTimeoutMs: 300 });
     const issued = await Promise.all(Array.from({ length: 5 }, (_, i) => store.issue({ owner: `outage${i}` })));
     await server.stop();
-    await until(async () => redis.status !== "ready", "disconnect");
+    await until(async () => redis.status !== "ready", { message: "disconnect" });
     const results = [];
     for (const { record } of issued) results.push(await revoker.revokeToken(record.tokenId));
     // The source of truth already says revoked; propagation is honestly "pending".
@@ -103,15 +103,18 @@ describe("the revocation pipeline", () => {
     for (const { record } of issued) expect((await store.get(record.tokenId))?.isRevoked).toBe(true);
 
     await server.restart();
-    await until(async () => redis.status === "ready", "reconnect");
+    await until(async () => redis.status === "ready", { message: "reconnect" });
     const sweeper = startOutboxSweeper({ outbox, queue, intervalMs: 0, graceMs: 0 });
     await sweeper.sweep();
-    const lost = await until(async () => {
-      const missing = [];
-      for (const { record } of issued)
-        if (!(await redis.hexists(keys.denyEntries, `client:${record.tokenId}`))) missing.push(record.tokenId);
-      return missing.length === 0 ? ([] as string[]) : null;
-    }, "every revocation on the deny-list");
+    const lost = await until(
+      async () => {
+        const missing = [];
+        for (const { record } of issued)
+          if (!(await redis.hexists(keys.denyEntries, `client:${record.tokenId}`))) missing.push(record.tokenId);
+        return missing.length === 0 ? ([] as string[]) : null;
+      },
+      { message: "every revocation on the deny-list" },
+    );
     expect(lost).toEqual([]);
   });
 
@@ -134,10 +137,12 @@ describe("the revocation pipeline", () => {
 
     await server.stop();
     await server.restart();
-    await until(async () => redis.status === "ready" && (await redis.ping()) === "PONG", "reconnect");
+    await until(async () => redis.status === "ready" && (await redis.ping()) === "PONG", { message: "reconnect" });
     expect(await onDenyList()).toEqual([0, 0, 0]);
     await sweeper.sweep();
-    await until(async () => (await onDenyList()).every((present) => present === 1), "the deny-list restored");
+    await until(async () => (await onDenyList()).every((present) => present === 1), {
+      message: "the deny-list restored",
+    });
     expect(await redis.exists(keys.denyComplete)).toBe(1);
   });
 
@@ -156,19 +161,19 @@ describe("the revocation pipeline", () => {
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
-    await until(async () => output.includes("ready"), "doomed worker ready");
+    await until(async () => output.includes("ready"), { message: "doomed worker ready" });
 
     const { record } = await store.issue({ owner: "kill" });
     const result = await revoker.revokeToken(record.tokenId);
     expect(result.propagation).toBe("pending");
-    await until(async () => output.includes("took-job"), "doomed worker took the job");
+    await until(async () => output.includes("took-job"), { message: "doomed worker took the job" });
     child.kill("SIGKILL");
     await once(child, "exit");
 
     // A healthy worker starts; BullMQ's stalled-job check hands it the job.
     const worker = createRevocationWorker({ connection: redis, keys, outbox, lockDurationMs: 2000 });
     cleanups.push(() => worker.close());
-    await until(async () => redis.hexists(keys.denyEntries, `client:${record.tokenId}`), "job recovered");
+    await until(async () => redis.hexists(keys.denyEntries, `client:${record.tokenId}`), { message: "job recovered" });
   }, 40_000);
 
   it("revokes an owner, removes roles, denies a jti, restores — each with its own entry", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { until } from "../../../../test/harness/until.js";
 import { addressAllowed, checkAllowedIps, withRecentIp } from "../../src/tokens/allowed-ips.js";
 import { testIssuer } from "../app-fixture.js";
 
@@ -97,15 +98,13 @@ describe("an exchange from outside a PAT's allow-list", () => {
         headers: { authorization: `Bearer ${token}` },
       });
     }
-    const deadline = Date.now() + 2000;
-    for (;;) {
-      const seen = (await issuer.store.get(record.tokenId))?.recentIps ?? [];
-      if (seen.length === 3) {
-        expect(seen).toEqual(["2001:db8::1", "192.0.2.2", "192.0.2.1"]);
-        break;
-      }
-      if (Date.now() > deadline) throw new Error(`recentIps: ${JSON.stringify(seen)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const seen = await until(
+      async () => {
+        const ips = (await issuer.store.get(record.tokenId))?.recentIps ?? [];
+        return ips.length === 3 && ips;
+      },
+      { message: "three recent IPs" },
+    );
+    expect(seen).toEqual(["2001:db8::1", "192.0.2.2", "192.0.2.1"]);
   });
 });

@@ -3,6 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUrl, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
 import { startRedisServer } from "../../../../test/harness/redis-server.js";
+import { until } from "../../../../test/harness/until.js";
 import {
   newWebhookSecret,
   startWebhookReceiver,
@@ -18,7 +19,6 @@ import {
 } from "../../src/webhooks/webhook-deliveries.js";
 import { createWebhooks, type Webhooks } from "../../src/webhooks/webhooks.js";
 import { adminCall, type TestIssuer, testIssuer } from "../app-fixture.js";
-import { until } from "../poll.js";
 
 // Webhooks with Redis: BullMQ carries each delivery (job id = event id), the
 // delivery table records it first. A receiver on 127.0.0.1 checks every
@@ -40,10 +40,13 @@ const emitted: TokenEvent[] = [];
 
 /** The delivery's record once it says delivered: it is written a moment after the receiver accepted. */
 async function delivered(deliveries: { get(id: string): Promise<{ state: string } | undefined | null> }, id: string) {
-  return until(async () => {
-    const record = await deliveries.get(id);
-    return record?.state === "delivered" ? record : undefined;
-  }, "the delivery recorded");
+  return until(
+    async () => {
+      const record = await deliveries.get(id);
+      return record?.state === "delivered" ? record : undefined;
+    },
+    { message: "the delivery recorded" },
+  );
 }
 
 function redisWebhooks(
@@ -108,7 +111,7 @@ async function newToken(owner: string): Promise<string> {
   const response = await call("POST", "/admin/tokens", { owner, roles: ["read"] });
   expect(response.statusCode).toBe(201);
   const created = emitted.slice(start).find((e) => e.type === "token.created") as TokenEvent;
-  await until(() => receiver.accepted().has(created.id), "token.created delivered");
+  await until(() => receiver.accepted().has(created.id), { message: "token.created delivered" });
   return response.json().record.tokenId as string;
 }
 
@@ -131,7 +134,7 @@ describe("webhooks through BullMQ", () => {
       "token.revoked",
       "owner.revoked",
     ]);
-    await until(() => mine.every((e) => receiver.accepted().has(e.id)), "every event accepted");
+    await until(() => mine.every((e) => receiver.accepted().has(e.id)), { message: "every event accepted" });
     for (const event of mine) {
       const got = receiver.accepted().get(event.id);
       // The receiver's own check passed, and the body is exactly {type, timestamp, data}.
@@ -153,7 +156,7 @@ describe("webhooks through BullMQ", () => {
     const start = emitted.length;
     await call("POST", `/admin/tokens/${tokenId}/revoke`);
     const event = emitted.slice(start).find((e) => e.type === "token.revoked") as TokenEvent;
-    await until(() => receiver.accepted().has(event.id), "the revoked event accepted");
+    await until(() => receiver.accepted().has(event.id), { message: "the revoked event accepted" });
     const attempts = receiver.received.filter((r) => r.id === event.id);
     expect(attempts).toHaveLength(4);
     expect(new Set(attempts.map((a) => a.body)).size).toBe(1);
@@ -174,7 +177,7 @@ describe("webhooks through BullMQ", () => {
     const start = emitted.length;
     await call("PATCH", `/admin/tokens/${tokenId}`, { name: "doomed" });
     const event = emitted.slice(start)[0] as TokenEvent;
-    await until(async () => (await deliveries.get(event.id))?.state === "failed", "the delivery failed");
+    await until(async () => (await deliveries.get(event.id))?.state === "failed", { message: "the delivery failed" });
     expect(receiver.received.filter((r) => r.id === event.id)).toHaveLength(4);
     expect(metrics.webhooksFailed.get()).toBe(1);
 
@@ -194,13 +197,15 @@ describe("webhooks through BullMQ", () => {
 
     receiver.reply = () => 204;
     expect((await call("POST", `/admin/webhooks/deliveries/${event.id}/retry`)).statusCode).toBe(202);
-    await until(() => receiver.accepted().has(event.id), "the retried delivery accepted");
+    await until(() => receiver.accepted().has(event.id), { message: "the retried delivery accepted" });
     expect(await delivered(deliveries, event.id)).toMatchObject({ state: "delivered", attempts: 1 });
     const after = await call("GET", "/admin/webhooks/deliveries");
     expect((after.json().items as { id: string }[]).some((i) => i.id === event.id)).toBe(false);
     // Not failed any more: nothing to retry.
     expect((await call("POST", `/admin/webhooks/deliveries/${event.id}/retry`)).statusCode).toBe(404);
-    await until(() => /^patgate_webhooks_pending 0$/m.test(metrics.registry.render()), "no pending delivery");
+    await until(() => /^patgate_webhooks_pending 0$/m.test(metrics.registry.render()), {
+      message: "no pending delivery",
+    });
   });
 
   it("refuses bad listing input with 400 naming the field", async () => {
@@ -233,12 +238,12 @@ describe("webhooks through BullMQ", () => {
     const started = Date.now();
     await own.sink.emit(event);
     expect(Date.now() - started).toBeLessThan(6000);
-    // Give the worker time it would have used, had the event been enqueued.
+    // A window, not a condition: the time the worker would have used, had the event been enqueued.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await ownDeliveries.get(event.id)).toMatchObject({ state: "pending", attempts: 0 });
     expect(receiver.accepted().has(event.id)).toBe(false);
     await server.restart();
-    await until(() => receiver.accepted().has(event.id), "delivery after Redis returned");
+    await until(() => receiver.accepted().has(event.id), { message: "delivery after Redis returned" });
     expect(await delivered(ownDeliveries, event.id)).toMatchObject({ state: "delivered", attempts: 1 });
   }, 40_000);
 });

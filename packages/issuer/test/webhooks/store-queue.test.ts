@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
+import { until } from "../../../../test/harness/until.js";
 import {
   newWebhookSecret,
   startWebhookReceiver,
@@ -13,7 +14,6 @@ import {
   type WebhookDeliveries,
 } from "../../src/webhooks/webhook-deliveries.js";
 import { createWebhooks, type Webhooks, type WebhooksOptions } from "../../src/webhooks/webhooks.js";
-import { until } from "../poll.js";
 
 // The embedded default's webhook queue: the delivery table (dynalite here, on
 // disk in the embedded store) is the queue, with no Redis at all.
@@ -68,10 +68,13 @@ function event(name: string): TokenEvent {
 
 /** The delivery's record once it says delivered: it is written a moment after the receiver accepted. */
 async function delivered(deliveries: { get(id: string): Promise<{ state: string } | undefined | null> }, id: string) {
-  return until(async () => {
-    const record = await deliveries.get(id);
-    return record?.state === "delivered" ? record : undefined;
-  }, "the delivery recorded");
+  return until(
+    async () => {
+      const record = await deliveries.get(id);
+      return record?.state === "delivered" ? record : undefined;
+    },
+    { message: "the delivery recorded" },
+  );
 }
 
 const attemptsOf = (id: string) => receiver.received.filter((r) => r.id === id);
@@ -83,19 +86,22 @@ describe("the store-backed webhook queue (embedded)", () => {
     const e = event("restart");
     receiver.reply = (attempt, nth) => (attempt.id === e.id && nth <= 2 ? 503 : 204);
     await first.sink.emit(e);
-    await until(() => attemptsOf(e.id).length >= 1, "the first attempt");
+    await until(() => attemptsOf(e.id).length >= 1, { message: "the first attempt" });
     await first.close(); // the process stops
-    const stored = await until(async () => {
-      const item = await deliveries.get(e.id);
-      return item?.lastAttemptAt !== undefined && item;
-    }, "the first attempt recorded");
+    const stored = await until(
+      async () => {
+        const item = await deliveries.get(e.id);
+        return item?.lastAttemptAt !== undefined && item;
+      },
+      { message: "the first attempt recorded" },
+    );
     expect(stored).toMatchObject({ state: "pending", attempts: 1, lastStatus: 503 });
     // The back-off is in the table: due 300 ms after the failed attempt.
     expect((stored.dueAt ?? 0) - (stored.lastAttemptAt ?? 0)).toBe(300);
 
     const attemptsBefore = attemptsOf(e.id).length;
     const second = embedded(deliveries);
-    await until(() => receiver.accepted().has(e.id), "delivery after the restart");
+    await until(() => receiver.accepted().has(e.id), { message: "delivery after the restart" });
     expect(attemptsBefore).toBe(1);
     const attempts = attemptsOf(e.id);
     expect(attempts).toHaveLength(3);
@@ -118,7 +124,7 @@ describe("the store-backed webhook queue (embedded)", () => {
     expect(await deliveries.claim(e.id, due?.dueAt ?? 0, leaseUntil)).toMatchObject({ attempts: 1 });
     expect(await deliveries.claim(e.id, due?.dueAt ?? 0, leaseUntil)).toBeNull(); // and nobody else can
     embedded(deliveries);
-    await until(() => receiver.accepted().has(e.id), "delivery after the lease");
+    await until(() => receiver.accepted().has(e.id), { message: "delivery after the lease" });
     expect(attemptsOf(e.id)[0]?.at).toBeGreaterThanOrEqual(leaseUntil);
     expect(await delivered(deliveries, e.id)).toMatchObject({ state: "delivered", attempts: 2 });
   });
@@ -129,7 +135,7 @@ describe("the store-backed webhook queue (embedded)", () => {
     const b = embedded(deliveries);
     const events = Array.from({ length: 30 }, (_, i) => event(`pair-${i}`));
     await Promise.all(events.map((e, i) => (i % 2 ? a : b).sink.emit(e)));
-    await until(() => events.every((e) => receiver.accepted().has(e.id)), "every event delivered");
+    await until(() => events.every((e) => receiver.accepted().has(e.id)), { message: "every event delivered" });
     for (const e of events) expect(attemptsOf(e.id)).toHaveLength(1);
   });
 
@@ -142,7 +148,7 @@ describe("the store-backed webhook queue (embedded)", () => {
     const recorder = createWebhooks({ deliveries, webhook: { url: receiver.url, secret }, deliver: false });
     open.push(recorder);
     await recorder.sink.emit(e); // recorded by a process that does not deliver (the CLI)
-    await until(async () => (await deliveries.get(e.id))?.state === "failed", "the delivery failed");
+    await until(async () => (await deliveries.get(e.id))?.state === "failed", { message: "the delivery failed" });
     expect(attemptsOf(e.id)).toHaveLength(3);
     expect(failed).toBe(1);
     const page = await deliveries.list({ state: "failed", limit: 10 });
