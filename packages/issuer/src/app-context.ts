@@ -6,6 +6,7 @@ import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import { createPatCache } from "./pat-cache/pat-cache.js";
 import { createAddressBudget } from "./rate-limit/address-budget.js";
 import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
+import { createTokenService } from "./token-service/token-service.js";
 import { createPatExchange, stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
 
 /**
@@ -28,6 +29,7 @@ export function createIssuerContext(deps: AppDeps): IssuerContext {
     ? createRedisFailureLimiter(deps.redis, redisKeys(config.redisPrefix), failureLimits)
     : createMemoryFailureLimiter(failureLimits, now);
   const coldExchanges = createAddressBudget({ perMinute: config.coldExchangesPerMinute, now });
+  const metrics = deps.metrics ?? createIssuerMetrics();
   return {
     ...deps,
     now,
@@ -35,7 +37,15 @@ export function createIssuerContext(deps: AppDeps): IssuerContext {
     revoker: revocation.revoker,
     patCache,
     denyView: revocation.denyView,
-    metrics: deps.metrics ?? createIssuerMetrics(),
+    metrics,
+    tokenService: createTokenService({
+      store: deps.store,
+      revoker: revocation.revoker,
+      audit,
+      events: revocation.events,
+      revocations: metrics.revocations,
+      now,
+    }),
     failures,
     outbox: revocation.outbox,
     coldExchanges,

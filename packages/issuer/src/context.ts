@@ -13,6 +13,7 @@ import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { Revoker } from "./revocation/revoker.js";
+import type { TokenService } from "./token-service/token-service.js";
 import type { PatExchange } from "./tokens/exchange-pat.js";
 import type { ScryptBudget } from "./tokens/scrypt-budget.js";
 import type { TokenStore } from "./tokens/types.js";
@@ -59,6 +60,8 @@ export interface IssuerContext extends AppDeps {
   readonly now: () => number;
   readonly audit: AuditSink;
   readonly revoker: Revoker;
+  /** Every admin change to PATs (create, update, rotate, restore, revoke, deny), audited: the admin API and the console call it. */
+  readonly tokenService: TokenService;
   readonly patCache: PatCache;
   readonly denyView: DenyView;
   readonly metrics: IssuerMetrics;

@@ -9,6 +9,7 @@ import { openRedis, redisTarget } from "../redis/connection.js";
 import { commandConnectionOptions } from "../redis/connection-options.js";
 import { createOutbox, outboxTableName } from "../revocation/outbox.js";
 import { createRevocation } from "../revocation/revocation.js";
+import { createTokenService } from "../token-service/token-service.js";
 import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
 import { createTokenStore } from "../tokens/index.js";
 import { createWebhookDeliveries, webhookTableName } from "../webhooks/webhook-deliveries.js";
@@ -52,12 +53,11 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
     stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
     ...(redis ? { redis: { connection: redis, keys: keyNames, follow: false, sweeper: false } } : {}),
   });
-  const revoker = revocation.revoker;
   return createLocalTokenAdmin({
     store,
-    revoker,
+    // No audit trail: the CLI on the store has written none so far (`patgate audit` lists the issuer's).
+    tokenService: createTokenService({ store, revoker: revocation.revoker, events: webhooks.sink }),
     auditLog: createAuditLog(client, auditTableName(config)),
-    events: webhooks.sink,
     keys: () =>
       loadSigningKeys({
         path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),

@@ -1,21 +1,26 @@
 import type { FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
-import { emitSafely, tokenEvent } from "../events/token-events.js";
 import { HttpError, invalidField } from "../http/http-error.js";
-import { audited, nowSeconds } from "../routes/admin/route-helpers.js";
+import { nowSeconds } from "../routes/admin/route-helpers.js";
+import type { Acting } from "../token-service/token-service.js";
 import type { TokenRecord } from "../tokens/types.js";
 import { checkGraceSeconds, checkOwner } from "../tokens/validation.js";
 import type { ConsoleUser } from "./session.js";
 
 /**
- * What the console changes, through the same services (token store, revoker)
- * and the same audit trail as the admin API, attributed to the signed-in
- * person. Every check of who may touch what is here, not in the pages.
+ * What the console changes, through the same token service as the admin API
+ * (its audit lines, events and metrics), attributed to the signed-in person.
+ * Every check of who may touch what is here, not in the pages.
  */
 
 /** The audit trail's actor for a console user: `owner (console)`. */
 export function consoleActor(user: ConsoleUser): string {
   return `${user.owner} (console)`;
+}
+
+/** The signed-in person and their address, for the token service. */
+function acting(request: FastifyRequest, user: ConsoleUser): Acting {
+  return { actor: consoleActor(user), ip: request.ip };
 }
 
 /** A 403: the PAT is not theirs, or the role is not one they hold. */
@@ -54,22 +59,17 @@ export async function createOwnToken(
   if (input.expiresInSeconds === undefined && max !== undefined)
     throw invalidField("expires", "tokens must expire under this issuer's policy");
   const expiresAt = input.expiresInSeconds === undefined ? undefined : nowSeconds(ctx) + input.expiresInSeconds;
-  const created = await audited(
-    ctx,
-    request,
-    "token.create",
-    { actor: consoleActor(user), tokenIdOf: (made) => made.record.tokenId },
-    () =>
-      ctx.store.issue({
-        owner: checkOwner(user.owner),
-        roles: input.roles,
-        name: input.name,
-        ...(expiresAt === undefined ? {} : { expiresAt }),
-        ...(input.allowedIps.length > 0 ? { allowedIps: input.allowedIps } : {}),
-      }),
+  // The store checks the owner, as every other value, inside the audited attempt.
+  return ctx.tokenService.create(
+    {
+      owner: user.owner,
+      roles: input.roles,
+      name: input.name,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      ...(input.allowedIps.length > 0 ? { allowedIps: input.allowedIps } : {}),
+    },
+    acting(request, user),
   );
-  await emitSafely(ctx.events, tokenEvent("token.created", created.record, { actor: consoleActor(user) }, ctx.now()));
-  return created;
 }
 
 export async function renameOwnToken(
@@ -80,10 +80,7 @@ export async function renameOwnToken(
   name: string,
 ): Promise<TokenRecord> {
   await ownToken(ctx, user, tokenId);
-  const actor = consoleActor(user);
-  const outcome = await audited(ctx, request, "token.update", { tokenId, actor, details: { fields: "name" } }, () =>
-    ctx.revoker.updateToken(tokenId, { name }, { actor }),
-  );
+  const outcome = await ctx.tokenService.update(tokenId, { name }, acting(request, user));
   return outcome.record;
 }
 
@@ -95,11 +92,9 @@ export async function rotateOwnToken(
   graceSeconds: number,
 ): Promise<{ readonly token: string; readonly record: TokenRecord }> {
   await ownToken(ctx, user, tokenId);
-  const actor = consoleActor(user);
+  // Checked before the service: a bad grace period from the form is no audited attempt.
   const grace = checkGraceSeconds(graceSeconds);
-  return audited(ctx, request, "token.rotate", { tokenId, actor, details: { graceSeconds: grace } }, () =>
-    ctx.revoker.rotateToken(tokenId, grace, { actor }),
-  );
+  return ctx.tokenService.rotate(tokenId, grace, acting(request, user));
 }
 
 /** Revokes a PAT: the owner's own, or (for a console admin, from the admin pages) anyone's. */
@@ -112,11 +107,7 @@ export async function revokeToken(
 ): Promise<TokenRecord> {
   if (as === "owner") await ownToken(ctx, user, tokenId);
   else if (!user.admin) throw forbidden("an admin is required");
-  const actor = consoleActor(user);
-  ctx.metrics.revocations.inc({ kind: "token" });
-  const outcome = await audited(ctx, request, "token.revoke", { tokenId, actor }, () =>
-    ctx.revoker.revokeToken(tokenId, { actor }),
-  );
+  const outcome = await ctx.tokenService.revoke(tokenId, acting(request, user));
   return outcome.record;
 }
 
@@ -154,10 +145,6 @@ export async function revokeOwner(
 ): Promise<number> {
   if (!user.admin) throw forbidden("an admin is required");
   const owner = checkOwner(ownerText);
-  const actor = consoleActor(user);
-  ctx.metrics.revocations.inc({ kind: "owner" });
-  const result = await audited(ctx, request, "owner.revoke", { actor, details: { owner } }, () =>
-    ctx.revoker.revokeOwner(owner, { actor }),
-  );
+  const result = await ctx.tokenService.revokeOwner(owner, acting(request, user));
   return result.revoked;
 }

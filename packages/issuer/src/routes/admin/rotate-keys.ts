@@ -19,7 +19,7 @@ export async function rotateKeysRoute(app: IssuerApp, ctx: IssuerContext): Promi
         },
       },
     },
-    async (request) => audited(ctx, request, "keys.rotate", {}, () => keys.rotate(nowSeconds(ctx))),
+    async (request) => audited(ctx, request, "keys.rotate", () => keys.rotate(nowSeconds(ctx))),
   );
 
   // A child of this plugin: the admin authentication above applies to it.
