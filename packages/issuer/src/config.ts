@@ -1,15 +1,16 @@
-import type { SigningAlgorithm } from "@patgate/shared";
+import type { RedisKeys, SigningAlgorithm } from "@patgate/shared";
 import { type ConsoleConfig, consoleConfig } from "./config/console-config.js";
 import { type HttpTimeouts, readHttpConfig } from "./config/http-config.js";
 import { readIdentityConfig } from "./config/identity-config.js";
-import { readLifecycleConfig, type WebhookConfig } from "./config/lifecycle-config.js";
+import { readLifecycleConfig } from "./config/lifecycle-config.js";
 import { readLimitsConfig } from "./config/limits-config.js";
 import { readStorageConfig } from "./config/storage-config.js";
 import type { Env } from "./env-values.js";
+import type { WebhookConfig } from "./webhooks/signature.js";
 
 export type { HttpTimeouts } from "./config/http-config.js";
-export type { WebhookConfig } from "./config/lifecycle-config.js";
 export { ConfigError } from "./env-values.js";
+export type { WebhookConfig } from "./webhooks/signature.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -43,15 +44,25 @@ export interface IssuerConfig {
   readonly redisClusterNodes?: readonly string[];
   /** Prefix of every Redis key. */
   readonly redisPrefix: string;
+  /** Every Redis key name, under `redisPrefix` (derived once, here). */
+  readonly redisKeys: RedisKeys;
   /** Absolute path of the data dir (embedded store, generated keys). */
   readonly dataDir: string;
   /** Path of a private JWKS file; undefined means keys generated in `dataDir`. */
   readonly signingKeysPath?: string;
+  /** Where the signing keys are read: `signingKeysPath`, or `signing-keys.json` in `dataDir`, generated there. */
+  readonly signingKeysFile: { readonly path: string; readonly generate: boolean };
   readonly signingAlgorithm: SigningAlgorithm;
   readonly tokenPrefix: string;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   /** Seconds a verified PAT is served from memory without scrypt. */
   readonly patCacheTtlSeconds: number;
+  /**
+   * The oldest PAT state an exchange mints from, seconds (derived): a cached
+   * record lives at most the cache's lifetime, and a read that took longer (a
+   * stalled request) is refused. Deny marks outlive JWTs by at least this much.
+   */
+  readonly stateMaxAgeSeconds: number;
   /**
    * Proxies whose `X-Forwarded-For` is believed (`PATGATE_TRUST_PROXY`):
    * addresses, CIDRs, or `loopback` / `linklocal` / `uniquelocal`. Empty (the

@@ -2,8 +2,8 @@ export { buildApp } from "./app.js";
 export type { AuditEvent, AuditSink } from "./audit/audit-event.js";
 export { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 export { ConfigError, type IssuerConfig, loadConfig } from "./config.js";
-export type { AppDeps } from "./context.js";
-export { createDependencies, createTables, type Dependencies } from "./dependencies.js";
+export type { AppParts } from "./context.js";
+export { createTables } from "./dependencies.js";
 export { REDACTED_LOG_PATHS } from "./http/app-logging.js";
 export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
 export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
@@ -11,6 +11,7 @@ export { createMemoryOutbox, createOutbox, type Outbox } from "./revocation/outb
 export { createRevocation, type Revocation, type RevocationOptions } from "./revocation/revocation.js";
 export type { Revoker } from "./revocation/revoker.js";
 export { type RunningServer, startServer } from "./server.js";
+export { createServerParts, type ServerParts } from "./server-parts.js";
 export {
   createScryptBudget,
   createTokenStore,

@@ -1,6 +1,6 @@
 import type { IssuerConfig } from "../config.js";
 import { type Env, fail, integer } from "../env-values.js";
-import { isTrustedProxyEntry } from "../http/trusted-proxy.js";
+import { isTrustedProxyEntry } from "./trusted-proxy.js";
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */
 export interface HttpTimeouts {

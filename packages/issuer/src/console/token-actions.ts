@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { HttpError, invalidField } from "../http/http-error.js";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
 import type { Acting } from "../token-service/token-service.js";
@@ -29,7 +29,7 @@ export function forbidden(description: string): HttpError {
 }
 
 /** A PAT of the signed-in owner; 404 when there is none, 403 when it is another owner's (admins included). */
-export async function ownToken(ctx: IssuerContext, user: ConsoleUser, tokenId: string): Promise<TokenRecord> {
+export async function ownToken(ctx: AppContext, user: ConsoleUser, tokenId: string): Promise<TokenRecord> {
   const record = /^[0-9A-Za-z]{21}$/.test(tokenId) ? await ctx.store.get(tokenId) : null;
   if (!record) throw new HttpError("token_not_found");
   if (record.owner !== user.owner) throw forbidden("this token belongs to another owner");
@@ -47,7 +47,7 @@ export interface CreateRequest {
 
 /** Creates a PAT for the signed-in owner with roles they hold; the token is returned once. */
 export async function createOwnToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   input: CreateRequest,
@@ -73,7 +73,7 @@ export async function createOwnToken(
 }
 
 export async function renameOwnToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   tokenId: string,
@@ -85,7 +85,7 @@ export async function renameOwnToken(
 }
 
 export async function rotateOwnToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   tokenId: string,
@@ -99,7 +99,7 @@ export async function rotateOwnToken(
 
 /** Revokes a PAT: the owner's own, or (for a console admin, from the admin pages) anyone's. */
 export async function revokeToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   tokenId: string,
@@ -117,7 +117,7 @@ export async function revokeToken(
  * same audit line; false when there is no failed delivery by that id.
  */
 export async function retryDelivery(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   eventId: string,
@@ -138,7 +138,7 @@ export async function retryDelivery(
 
 /** A console admin revokes every PAT of an owner. */
 export async function revokeOwner(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   ownerText: string,

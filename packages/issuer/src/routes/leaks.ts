@@ -1,6 +1,6 @@
 import { verify as verifySignature } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { HttpError, invalidField, invalidRequest, unavailable } from "../http/http-error.js";
 import { createGithubKeySource, type GithubKeySource } from "../leaks/github-keys.js";
 import { createLeakResponder, type LeakLabel, type LeakResponder, tokenHash } from "../leaks/leak-response.js";
@@ -45,7 +45,7 @@ function githubMatches(body: unknown): GithubMatch[] {
  */
 export async function leakRoutes(
   app: FastifyInstance,
-  ctx: IssuerContext,
+  ctx: AppContext,
   keys: GithubKeySource = createGithubKeySource({ url: ctx.config.githubKeysUrl, now: ctx.now }),
 ): Promise<void> {
   const responder = createLeakResponder({

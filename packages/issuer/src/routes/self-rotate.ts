@@ -1,6 +1,6 @@
 import { parsePat } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { invalidToken, missingToken, rateLimited } from "../http/http-error.js";
 import { bearerFromHeader } from "../http/params.js";
 import { typed } from "../http/typed-app.js";
@@ -11,7 +11,7 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  * itself (as GitLab's self-rotation), `Authorization: Bearer <PAT>`. Holding
  * the secret is the proof, as for RFC 7009 revocation.
  */
-export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function selfRotateRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const { config, store, revoker, failures, audit, now } = ctx;
   typed(app).post(
     "/tokens/self/rotate",

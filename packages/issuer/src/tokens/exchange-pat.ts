@@ -66,15 +66,6 @@ export interface ExchangeDeps {
   readonly now: () => number;
 }
 
-/**
- * The oldest PAT state an exchange mints from: a cached record lives at most
- * the cache's lifetime, and a read that took longer (a stalled request) is
- * refused. Deny marks outlive JWTs by at least this much.
- */
-export function stateMaxAgeSeconds(patCacheTtlSeconds: number): number {
-  return Math.max(patCacheTtlSeconds, 30);
-}
-
 /** Down-scoping: the requested roles must all be roles of the PAT. */
 function grantedRoles(record: TokenRecord, scope: string | undefined): ExchangeFailure | string[] {
   if (scope === undefined) return [...record.roles];

@@ -1,4 +1,4 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { invalidField } from "../../http/http-error.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import type { IssueInput } from "../../tokens/types.js";
@@ -6,7 +6,7 @@ import { by, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, createBody, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens`: creates a PAT; the token is shown once. */
-export async function createTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function createTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens",

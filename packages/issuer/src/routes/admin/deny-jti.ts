@@ -1,13 +1,13 @@
 import { isWellFormedText } from "@patgate/shared";
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { invalidField } from "../../http/http-error.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { by, MAX_JTI_LENGTH, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/jwts/revoke`: denies one JWT by its `jti`. */
-export async function denyJtiRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function denyJtiRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService, config } = ctx;
   app.post(
     "/jwts/revoke",

@@ -1,10 +1,10 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/restore`: lifts a revocation for JWTs minted from now on. */
-export async function restoreTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function restoreTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/restore",

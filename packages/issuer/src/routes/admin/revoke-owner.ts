@@ -1,12 +1,12 @@
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { checkOwner } from "../../tokens/validation.js";
 import { by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/owners/{owner}/revoke`: revokes every PAT of an owner at once. */
-export async function revokeOwnerRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function revokeOwnerRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/owners/:owner/revoke",

@@ -1,10 +1,10 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/revoke`: revokes a PAT and every JWT minted from it. */
-export async function revokeTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function revokeTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/revoke",

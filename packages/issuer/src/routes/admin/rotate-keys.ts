@@ -1,10 +1,10 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { audited, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors } from "./schemas.js";
 
 /** `POST /admin/keys/rotate`: adds a signing key, published before it signs. */
-export async function rotateKeysRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function rotateKeysRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { keys } = ctx;
   app.post(
     "/keys/rotate",

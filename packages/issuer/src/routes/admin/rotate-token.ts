@@ -1,10 +1,10 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema, rotateBody, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/rotate`: a new secret, the old one working for a grace period. */
-export async function rotateTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function rotateTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/rotate",

@@ -1,7 +1,7 @@
 import { MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
 import { audited as auditedAction, errorCode } from "../../audit/audited.js";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { HttpError } from "../../http/http-error.js";
 import type { Acting } from "../../token-service/token-service.js";
 import { adminErrors, propagationSchema, tokenRecordSchema } from "./schemas.js";
@@ -21,7 +21,7 @@ export const changeResponse = {
   ...adminErrors,
 } as const;
 
-export function nowSeconds(ctx: IssuerContext): number {
+export function nowSeconds(ctx: AppContext): number {
   return Math.floor(ctx.now() / 1000);
 }
 
@@ -32,7 +32,7 @@ export function by(request: FastifyRequest): Acting {
 
 /** Runs an admin action that is not a token change (`keys.rotate`) and writes its one audit line. */
 export function audited<T>(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   action: string,
   run: () => Promise<T>,

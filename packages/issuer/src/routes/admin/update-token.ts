@@ -1,11 +1,11 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import type { TokenUpdate } from "../../tokens/types.js";
 import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams, updateBody } from "./schemas.js";
 
 /** `PATCH /admin/tokens/{tokenId}`: changes a PAT; a restricting change denies the JWTs minted before. */
-export async function updateTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function updateTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
   const { tokenService } = ctx;
   app.patch(
     "/tokens/:tokenId",
