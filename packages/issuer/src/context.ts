@@ -27,7 +27,7 @@ import type { ScryptBudget } from "./tokens/scrypt-budget.js";
 import type { TokenStore } from "./tokens/types.js";
 import type { Webhooks } from "./webhooks/webhooks.js";
 
-/** What `buildApp` needs from outside: stores, keys, revocation. Built by `server.ts`, or by tests. */
+/** What `buildApp` takes from outside: stores, keys, revocation. Built by `server-parts.ts` (from `dependencies.ts`), or by tests. */
 export interface AppParts {
   readonly config: IssuerConfig;
   readonly store: TokenStore;
@@ -63,8 +63,18 @@ export interface AuditTrailReader {
   listAll?(query: AuditQuery): Promise<{ readonly items: readonly unknown[]; readonly nextCursor?: string }>;
 }
 
-/** Everything routes share: the deps plus what `buildApp` derives from them. */
-export interface AppContext extends AppParts {
+/**
+ * What the routes share: the parts they use, and what `buildApp` derives from
+ * them. Each route takes the slice it uses (`Pick<AppContext, ...>`).
+ */
+export interface AppContext {
+  readonly config: IssuerConfig;
+  readonly store: TokenStore;
+  readonly keys: SigningKeys;
+  /** Redis for shared rate limits and readiness; absent in the embedded default. */
+  readonly redis?: RedisConnection;
+  readonly auditTrail?: AuditTrailReader;
+  readonly webhooks?: Webhooks;
   readonly now: () => number;
   readonly audit: AuditSink;
   readonly revoker: Revoker;
@@ -86,7 +96,7 @@ export interface AppContext extends AppParts {
 }
 
 /**
- * What every route shares, derived from the deps: the PAT cache, the
+ * What every route shares, derived from the parts: the PAT cache, the
  * failure lock-out (in Redis when there is one, so every issuer shares it),
  * the cold-exchange budget, one access-token checker and one PAT exchange for the app's life.
  * The caller closes `accessTokens`.
@@ -107,7 +117,12 @@ export function createAppContext(deps: AppParts): AppContext {
   const coldExchanges = createAddressBudget({ perMinute: config.coldExchangesPerMinute, now });
   const metrics = deps.metrics ?? createIssuerMetrics();
   return {
-    ...deps,
+    config,
+    store: deps.store,
+    keys: deps.keys,
+    ...(deps.redis ? { redis: deps.redis } : {}),
+    ...(deps.auditTrail ? { auditTrail: deps.auditTrail } : {}),
+    ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
     now,
     audit,
     revoker: revocation.revoker,

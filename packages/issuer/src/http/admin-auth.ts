@@ -52,7 +52,7 @@ function hasAdminAuthority(token: VerifiedAccessToken, pat: TokenRecord, adminAu
  * A valid JWT without that authority is a 403 `insufficient_scope` (RFC 6750 §3.1).
  */
 export async function authenticate(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "accessTokens" | "config" | "now" | "store">,
   request: FastifyRequest,
   need: "admin" | "introspect",
 ): Promise<AdminPrincipal> {

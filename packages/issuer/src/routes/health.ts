@@ -11,7 +11,10 @@ function probe(check: Promise<unknown>): Promise<"ok" | "unavailable"> {
 }
 
 /** `/healthz` (the process is up), `/readyz` (the stores answer), `/metrics` (Prometheus). */
-export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "metrics" | "redis" | "store">,
+): Promise<void> {
   app.get("/healthz", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({ status: "ok" }));
 
   app.get(

@@ -45,7 +45,7 @@ function githubMatches(body: unknown): GithubMatch[] {
  */
 export async function leakRoutes(
   app: FastifyInstance,
-  ctx: AppContext,
+  ctx: Pick<AppContext, "audit" | "config" | "events" | "now" | "revoker" | "store">,
   keys: GithubKeySource = createGithubKeySource({ url: ctx.config.githubKeysUrl, now: ctx.now }),
 ): Promise<void> {
   const responder = createLeakResponder({

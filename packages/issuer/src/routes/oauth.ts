@@ -23,7 +23,12 @@ function tokenParam(request: FastifyRequest): string {
 }
 
 /** Whoever holds the full PAT may revoke it: holding the secret is the proof (an expired one too). */
-async function revokeHeldPat(ctx: AppContext, token: string, ip: string, at: number): Promise<void> {
+async function revokeHeldPat(
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  token: string,
+  ip: string,
+  at: number,
+): Promise<void> {
   const result = await ctx.store.verify(token);
   const record = result.ok || result.reason === "expired" ? result.record : undefined;
   if (!record) return;
@@ -42,7 +47,7 @@ async function revokeHeldPat(ctx: AppContext, token: string, ip: string, at: num
 
 /** A valid JWT is denied by its jti; one already denied (revoked before) is not "ok": nothing is recorded twice. */
 async function revokeHeldJwt(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
   jwtRevocations: WindowCounter,
   token: string,
   ip: string,
@@ -65,7 +70,10 @@ async function revokeHeldJwt(
 }
 
 /** RFC 7009 `POST /revoke`: a PAT or a JWT, revoked by whoever holds it; always 200. */
-async function revokeRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
+async function revokeRoute(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+): Promise<void> {
   const { config, now } = ctx;
   // Every JWT revoked here is a deny entry and an outbox item, kept until the JWT expires:
   // its PAT pays for them, so no holder can grow the outbox (or the deny-list) at will.
@@ -107,7 +115,10 @@ async function revokeRoute(app: FastifyInstance, ctx: AppContext): Promise<void>
 }
 
 /** RFC 7662 for a JWT of this issuer; one whose PAT has since been revoked is inactive even before its deny entry arrives. */
-async function introspectJwt(ctx: AppContext, token: string): Promise<Record<string, unknown>> {
+async function introspectJwt(
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  token: string,
+): Promise<Record<string, unknown>> {
   const checked = await ctx.accessTokens.check(token);
   if (!checked.ok) return { active: false };
   const t = checked.token;
@@ -129,7 +140,10 @@ async function introspectJwt(ctx: AppContext, token: string): Promise<Record<str
 }
 
 /** RFC 7662 for a PAT: what an exchange of it grants (a stored role that is not a scope token never is). */
-async function introspectPat(ctx: AppContext, token: string): Promise<Record<string, unknown>> {
+async function introspectPat(
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  token: string,
+): Promise<Record<string, unknown>> {
   const result = await ctx.store.verify(token);
   if (!result.ok) return { active: false };
   const r = result.record;
@@ -148,7 +162,10 @@ async function introspectPat(ctx: AppContext, token: string): Promise<Record<str
 }
 
 /** RFC 7662 `POST /introspect`, for an admin or introspect JWT. */
-async function introspectRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
+async function introspectRoute(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+): Promise<void> {
   app.post(
     "/introspect",
     {
@@ -174,7 +191,10 @@ async function introspectRoute(app: FastifyInstance, ctx: AppContext): Promise<v
 }
 
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
-export async function oauthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function oauthRoutes(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+): Promise<void> {
   await revokeRoute(app, ctx);
   await introspectRoute(app, ctx);
 }

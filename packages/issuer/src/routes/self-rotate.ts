@@ -11,7 +11,10 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  * itself (as GitLab's self-rotation), `Authorization: Bearer <PAT>`. Holding
  * the secret is the proof, as for RFC 7009 revocation.
  */
-export async function selfRotateRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function selfRotateRoute(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "audit" | "config" | "failures" | "now" | "revoker" | "store">,
+): Promise<void> {
   const { config, store, revoker, failures, audit, now } = ctx;
   typed(app).post(
     "/tokens/self/rotate",

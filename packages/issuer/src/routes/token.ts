@@ -104,7 +104,10 @@ function errorFor(failure: ExchangeFailure): HttpError {
 }
 
 /** `POST /token`: RFC 8693 token exchange of a PAT for an RFC 9068 JWT. */
-export async function tokenRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function tokenRoute(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "config" | "exchangePat" | "metrics">,
+): Promise<void> {
   const { config, metrics } = ctx;
 
   // RFC 6749 §3.2: the token endpoint is POST only.

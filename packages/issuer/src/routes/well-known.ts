@@ -6,7 +6,10 @@ import type { AppContext } from "../context.js";
 export const JWKS_MAX_AGE_SECONDS = 60;
 
 /** `GET /.well-known/jwks.json` and the RFC 8414 metadata. */
-export async function wellKnownRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function wellKnownRoutes(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "config" | "keys" | "now">,
+): Promise<void> {
   const { config, keys, now } = ctx;
 
   app.get(

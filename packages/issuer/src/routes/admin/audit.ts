@@ -19,7 +19,7 @@ function parseSince(text: string): number {
  * action and time: owner revocations, jti denials and key rotations (which
  * name no token) as much as every token's lines.
  */
-export async function auditRoutes(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function auditRoutes(app: IssuerApp, ctx: Pick<AppContext, "auditTrail">): Promise<void> {
   app.get(
     "/audit",
     {

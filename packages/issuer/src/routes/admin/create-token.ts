@@ -6,7 +6,7 @@ import { by, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, createBody, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens`: creates a PAT; the token is shown once. */
-export async function createTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function createTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "now" | "tokenService">): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens",

@@ -7,7 +7,10 @@ import { by, MAX_JTI_LENGTH, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/jwts/revoke`: denies one JWT by its `jti`. */
-export async function denyJtiRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function denyJtiRoute(
+  app: IssuerApp,
+  ctx: Pick<AppContext, "config" | "now" | "tokenService">,
+): Promise<void> {
   const { tokenService, config } = ctx;
   app.post(
     "/jwts/revoke",

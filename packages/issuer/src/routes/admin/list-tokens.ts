@@ -6,7 +6,7 @@ import { security } from "./route-helpers.js";
 import { adminErrors, listQuery, tokenRecordSchema } from "./schemas.js";
 
 /** `GET /admin/tokens`: a page of PATs, filtered by owner, role and status. */
-export async function listTokensRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function listTokensRoute(app: IssuerApp, ctx: Pick<AppContext, "store">): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens",

@@ -4,7 +4,7 @@ import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/restore`: lifts a revocation for JWTs minted from now on. */
-export async function restoreTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function restoreTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/restore",

@@ -5,7 +5,7 @@ import type { IssuerApp } from "../../http/typed-app.js";
 import { security } from "./route-helpers.js";
 
 /** `GET /admin/revocations`: recent revocations and how far each got. */
-export async function revocationsRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function revocationsRoute(app: IssuerApp, ctx: Pick<AppContext, "outbox">): Promise<void> {
   app.get(
     "/revocations",
     {

@@ -6,7 +6,7 @@ import { by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/owners/{owner}/revoke`: revokes every PAT of an owner at once. */
-export async function revokeOwnerRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function revokeOwnerRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/owners/:owner/revoke",

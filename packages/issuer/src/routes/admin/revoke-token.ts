@@ -4,7 +4,7 @@ import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/revoke`: revokes a PAT and every JWT minted from it. */
-export async function revokeTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function revokeTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/revoke",

@@ -4,7 +4,7 @@ import { audited, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors } from "./schemas.js";
 
 /** `POST /admin/keys/rotate`: adds a signing key, published before it signs. */
-export async function rotateKeysRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function rotateKeysRoute(app: IssuerApp, ctx: Pick<AppContext, "audit" | "keys" | "now">): Promise<void> {
   const { keys } = ctx;
   app.post(
     "/keys/rotate",

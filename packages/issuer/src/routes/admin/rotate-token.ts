@@ -4,7 +4,7 @@ import { by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema, rotateBody, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/rotate`: a new secret, the old one working for a grace period. */
-export async function rotateTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function rotateTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
   const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/rotate",

@@ -21,7 +21,7 @@ export const changeResponse = {
   ...adminErrors,
 } as const;
 
-export function nowSeconds(ctx: AppContext): number {
+export function nowSeconds(ctx: Pick<AppContext, "now">): number {
   return Math.floor(ctx.now() / 1000);
 }
 
@@ -32,7 +32,7 @@ export function by(request: FastifyRequest): Acting {
 
 /** Runs an admin action that is not a token change (`keys.rotate`) and writes its one audit line. */
 export function audited<T>(
-  ctx: AppContext,
+  ctx: Pick<AppContext, "audit" | "now">,
   request: FastifyRequest,
   action: string,
   run: () => Promise<T>,

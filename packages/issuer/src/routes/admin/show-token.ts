@@ -5,7 +5,7 @@ import { security } from "./route-helpers.js";
 import { adminErrors, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `GET /admin/tokens/{tokenId}`: one PAT, never its secret. */
-export async function showTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function showTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "store">): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens/:tokenId",

@@ -7,7 +7,7 @@ import { security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `GET /admin/tokens/{tokenId}/audit`: the audit trail of one PAT, newest first. */
-export async function tokenAuditRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function tokenAuditRoute(app: IssuerApp, ctx: Pick<AppContext, "auditTrail" | "store">): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens/:tokenId/audit",

@@ -5,7 +5,7 @@ import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams, updateBody } from "./schemas.js";
 
 /** `PATCH /admin/tokens/{tokenId}`: changes a PAT; a restricting change denies the JWTs minted before. */
-export async function updateTokenRoute(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function updateTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
   const { tokenService } = ctx;
   app.patch(
     "/tokens/:tokenId",

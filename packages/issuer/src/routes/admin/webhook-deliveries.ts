@@ -58,7 +58,10 @@ function view(delivery: WebhookDelivery) {
  * puts a failed one back in the queue. Registered inside the admin routes, so
  * their authentication applies.
  */
-export async function webhookDeliveryRoutes(app: IssuerApp, ctx: AppContext): Promise<void> {
+export async function webhookDeliveryRoutes(
+  app: IssuerApp,
+  ctx: Pick<AppContext, "audit" | "now" | "webhooks">,
+): Promise<void> {
   const { webhooks, audit, now } = ctx;
 
   app.get(
