@@ -8,6 +8,7 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { RevocationEvent } from "@patgate/shared";
+import { conditionHeld, isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import {
   DENY_RETENTION_AFTER_EXPIRY_SECONDS,
   MAX_REASON_LENGTH,
@@ -146,7 +147,7 @@ async function addPending(doc: Doc, tableName: string, event: RevocationEvent, c
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+    if (!isConditionFailure(error)) throw error;
     // The same jti, recorded before: one item for both.
     const existing = await doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
     const item = existing.Item ? toOutboxItem(existing.Item) : null;
@@ -159,9 +160,7 @@ async function addPending(doc: Doc, tableName: string, event: RevocationEvent, c
 
 /** A conditional update whose condition failing means there is nothing to change (the item is gone, or done). */
 async function updateIfStill(doc: Doc, command: UpdateCommand): Promise<void> {
-  await doc.send(command).catch((error: unknown) => {
-    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-  });
+  await conditionHeld(() => doc.send(command));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor } from "../dynamo/dynamo-helpers.js";
 import { invalid } from "../tokens/errors.js";
 import type { AttemptResult, DeliveryState, WebhookDelivery } from "./webhook-deliveries.js";
 
@@ -36,18 +37,14 @@ export function toDelivery(raw: Record<string, unknown> | undefined): WebhookDel
   };
 }
 
-export function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify([key.id, key.queue, key.dueAt])).toString("base64url");
+export function deliveryCursor(key: Record<string, unknown>): string {
+  return encodeCursor([key.id, key.queue, key.dueAt]);
 }
 
-export function decodeCursor(cursor: string, state: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && typeof value[0] === "string" && value[1] === state && typeof value[2] === "number")
-      return { id: value[0], queue: value[1], dueAt: value[2] };
-  } catch {
-    // fall through: not one of our cursors
-  }
+export function deliveryPageStart(cursor: string, state: string): Record<string, unknown> {
+  const value = decodeCursor(cursor);
+  if (value && typeof value[0] === "string" && value[1] === state && typeof value[2] === "number")
+    return { id: value[0], queue: value[1], dueAt: value[2] };
   throw invalid("cursor", "is not a cursor from a previous page");
 }
 

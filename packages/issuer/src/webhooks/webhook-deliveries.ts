@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { TokenEvent } from "../events/token-events.js";
-import { decodeCursor, encodeCursor, toDelivery } from "./delivery-records.js";
+import { deliveryCursor, deliveryPageStart, toDelivery } from "./delivery-records.js";
 import { countPending, type DeliveryTable, queryQueue } from "./delivery-table.js";
 import {
   addDelivery,
@@ -115,12 +115,12 @@ export function createWebhookDeliveries(client: DynamoDBClient, tableName: strin
     failed: (id, attempts, result) => markFailed(table, id, attempts, result),
     requeue: (id, at) => requeueDelivery(table, id, at),
     async list({ state, limit, cursor }) {
-      const start = cursor === undefined ? undefined : decodeCursor(cursor, state);
+      const start = cursor === undefined ? undefined : deliveryPageStart(cursor, state);
       const result = await queryQueue(table, state, { limit, newestFirst: true, ...(start ? { start } : {}) });
       const items = (result.Items ?? []).flatMap((raw) => toDelivery(raw) ?? []);
       return {
         items,
-        ...(result.LastEvaluatedKey ? { nextCursor: encodeCursor(result.LastEvaluatedKey) } : {}),
+        ...(result.LastEvaluatedKey ? { nextCursor: deliveryCursor(result.LastEvaluatedKey) } : {}),
       };
     },
     countPending: () => countPending(table),
