@@ -4,6 +4,7 @@ export { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-l
 export { ConfigError, type IssuerConfig, loadConfig } from "./config.js";
 export type { AppParts } from "./context.js";
 export { createTables } from "./dependencies.js";
+export { createScryptBudget, type ScryptBudget, ScryptBusyError } from "./exchange/scrypt-budget.js";
 export { REDACTED_LOG_PATHS } from "./http/app-logging.js";
 export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
 export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
@@ -13,11 +14,8 @@ export type { Revoker } from "./revocation/revoker.js";
 export { type RunningServer, startServer } from "./server.js";
 export { createServerParts, type ServerParts } from "./server-parts.js";
 export {
-  createScryptBudget,
   createTokenStore,
   createTokenTable,
-  type ScryptBudget,
-  ScryptBusyError,
   StoreUnavailableError,
   type TokenRecord,
   type TokenStore,

@@ -13,8 +13,8 @@ import {
   webhooksFor,
 } from "./dependencies.js";
 import type { LocalDynamo } from "./embedded/local-dynamo.js";
+import { createScryptBudget } from "./exchange/scrypt-budget.js";
 import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
-import { createScryptBudget } from "./tokens/scrypt-budget.js";
 
 /** The parts of a running issuer, and how to release them. */
 export interface ServerParts {

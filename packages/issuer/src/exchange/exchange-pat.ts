@@ -5,9 +5,9 @@ import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
+import type { PatVerifyResult, TokenRecord, TokenStore } from "../tokens/types.js";
 import { addressAllowed } from "./allowed-ips.js";
 import { type ScryptBudget, ScryptBusyError } from "./scrypt-budget.js";
-import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
 import { createUsageTouch } from "./usage-touch.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
