@@ -21,7 +21,7 @@ import type { RedisConnection } from "./redis/connection.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
-import type { Revoker } from "./revocation/revoker.js";
+import type { TokenChanges } from "./revocation/token-changes.js";
 import type { TokenService } from "./token-service/token-service.js";
 import { createTokenService } from "./token-service/token-service.js";
 import type { TokenStore } from "./tokens/types.js";
@@ -32,7 +32,7 @@ export interface AppParts {
   readonly config: IssuerConfig;
   readonly store: TokenStore;
   readonly keys: SigningKeys;
-  /** The revoker, the feed of revocations and the deny view (see `createRevocation`). */
+  /** The token changes, the feed of revocations and the deny view (see `createRevocation`). */
   readonly revocation: Revocation;
   /** Audit trail; default drops events. */
   readonly audit?: AuditSink;
@@ -77,7 +77,7 @@ export interface AppContext {
   readonly webhooks?: Webhooks;
   readonly now: () => number;
   readonly audit: AuditSink;
-  readonly revoker: Revoker;
+  readonly changes: TokenChanges;
   /** Every admin change to PATs (create, update, rotate, restore, revoke, deny), audited: the admin API and the console call it. */
   readonly tokenService: TokenService;
   readonly patCache: PatCache;
@@ -125,13 +125,13 @@ export function createAppContext(deps: AppParts): AppContext {
     ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
     now,
     audit,
-    revoker: revocation.revoker,
+    changes: revocation.changes,
     patCache,
     denyView: revocation.denyView,
     metrics,
     tokenService: createTokenService({
       store: deps.store,
-      revoker: revocation.revoker,
+      tokenChanges: revocation.changes,
       audit,
       events: revocation.events,
       revocations: metrics.revocations,

@@ -214,7 +214,7 @@ export function lifecycleFor(
     ...(onError ? { onError } : {}),
     ...(redis ? { redis: { connection: redis, keys: config.redisKeys } } : {}),
     ...(config.revokeUnusedAfterSeconds
-      ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, revoker: revocation.revoker, audit: auditLog } }
+      ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, changes: revocation.changes, audit: auditLog } }
       : {}),
   });
 }

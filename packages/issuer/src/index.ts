@@ -10,7 +10,7 @@ export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
 export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
 export { createMemoryOutbox, createOutbox, type Outbox } from "./revocation/outbox.js";
 export { createRevocation, type Revocation, type RevocationOptions } from "./revocation/revocation.js";
-export type { Revoker } from "./revocation/revoker.js";
+export type { TokenChanges } from "./revocation/token-changes.js";
 export { type RunningServer, startServer } from "./server.js";
 export { createServerParts, type ServerParts } from "./server-parts.js";
 export {

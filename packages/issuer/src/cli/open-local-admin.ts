@@ -31,7 +31,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   return createLocalTokenAdmin({
     store,
     // No audit trail: the CLI on the store has written none so far (`patgate audit` lists the issuer's).
-    tokenService: createTokenService({ store, revoker: revocation.revoker, events: webhooks.sink }),
+    tokenService: createTokenService({ store, tokenChanges: revocation.changes, events: webhooks.sink }),
     auditLog: auditLogFor(config, dynamo),
     keys: () => signingKeysFor(config),
     async close() {

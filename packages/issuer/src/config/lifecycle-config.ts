@@ -1,7 +1,7 @@
-import type { IssuerConfig } from "../config.js";
 import { ConfigError, durationSeconds, type Env, fail, flag, httpUrl } from "../env-values.js";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "../leaks/github-keys.js";
 import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX, type WebhookConfig } from "../webhooks/signature.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type LifecycleConfig = Pick<
   IssuerConfig,

@@ -1,6 +1,6 @@
-import type { IssuerConfig } from "../config.js";
 import { type Env, integer, lifetime } from "../env-values.js";
 import { defaultScryptConcurrency } from "../exchange/scrypt-budget.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type LimitsConfig = Pick<
   IssuerConfig,

@@ -1,8 +1,8 @@
 import { isAbsolute, join, resolve } from "node:path";
 import { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "@patgate/shared";
-import type { IssuerConfig } from "../config.js";
 import { type Env, fail, httpUrl } from "../env-values.js";
 import { redisConfig } from "../redis/redis-config.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type StorageConfig = Pick<
   IssuerConfig,

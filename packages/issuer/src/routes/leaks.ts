@@ -45,12 +45,12 @@ function githubMatches(body: unknown): GithubMatch[] {
  */
 export async function leakRoutes(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "audit" | "config" | "events" | "now" | "revoker" | "store">,
+  ctx: Pick<AppContext, "audit" | "config" | "events" | "now" | "changes" | "store">,
   keys: GithubKeySource = createGithubKeySource({ url: ctx.config.githubKeysUrl, now: ctx.now }),
 ): Promise<void> {
   const responder = createLeakResponder({
     store: ctx.store,
-    revoker: ctx.revoker,
+    changes: ctx.changes,
     audit: ctx.audit,
     events: ctx.events,
     tokenPrefix: ctx.config.tokenPrefix,

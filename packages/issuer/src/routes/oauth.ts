@@ -24,7 +24,7 @@ function tokenParam(request: FastifyRequest): string {
 
 /** Whoever holds the full PAT may revoke it: holding the secret is the proof (an expired one too). */
 async function revokeHeldPat(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
   token: string,
   ip: string,
   at: number,
@@ -33,7 +33,7 @@ async function revokeHeldPat(
   const record = result.ok || result.reason === "expired" ? result.record : undefined;
   if (!record) return;
   const actor = `holder (${record.tokenId})`;
-  const outcome = await ctx.revoker.revokeToken(record.tokenId, { actor });
+  const outcome = await ctx.changes.revokeToken(record.tokenId, { actor });
   ctx.audit.record({
     action: "token.revoke",
     actor,
@@ -47,7 +47,7 @@ async function revokeHeldPat(
 
 /** A valid JWT is denied by its jti; one already denied (revoked before) is not "ok": nothing is recorded twice. */
 async function revokeHeldJwt(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
   jwtRevocations: WindowCounter,
   token: string,
   ip: string,
@@ -57,7 +57,7 @@ async function revokeHeldJwt(
   if (!checked.ok) return;
   const wait = await jwtRevocations.take(checked.token.clientId);
   if (wait > 0) throw rateLimited(wait);
-  const outcome = await ctx.revoker.denyJti(checked.token.jti, checked.token.exp);
+  const outcome = await ctx.changes.denyJti(checked.token.jti, checked.token.exp);
   ctx.audit.record({
     action: "jwt.deny",
     actor: `holder (${checked.token.clientId})`,
@@ -72,7 +72,7 @@ async function revokeHeldJwt(
 /** RFC 7009 `POST /revoke`: a PAT or a JWT, revoked by whoever holds it; always 200. */
 async function revokeRoute(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
 ): Promise<void> {
   const { config, now } = ctx;
   // Every JWT revoked here is a deny entry and an outbox item, kept until the JWT expires:
@@ -116,7 +116,7 @@ async function revokeRoute(
 
 /** RFC 7662 for a JWT of this issuer; one whose PAT has since been revoked is inactive even before its deny entry arrives. */
 async function introspectJwt(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
   token: string,
 ): Promise<Record<string, unknown>> {
   const checked = await ctx.accessTokens.check(token);
@@ -141,7 +141,7 @@ async function introspectJwt(
 
 /** RFC 7662 for a PAT: what an exchange of it grants (a stored role that is not a scope token never is). */
 async function introspectPat(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
   token: string,
 ): Promise<Record<string, unknown>> {
   const result = await ctx.store.verify(token);
@@ -164,7 +164,7 @@ async function introspectPat(
 /** RFC 7662 `POST /introspect`, for an admin or introspect JWT. */
 async function introspectRoute(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
 ): Promise<void> {
   app.post(
     "/introspect",
@@ -193,7 +193,7 @@ async function introspectRoute(
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
 export async function oauthRoutes(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "revoker" | "store">,
+  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
 ): Promise<void> {
   await revokeRoute(app, ctx);
   await introspectRoute(app, ctx);

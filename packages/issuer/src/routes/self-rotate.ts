@@ -13,9 +13,9 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  */
 export async function selfRotateRoute(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "audit" | "config" | "failures" | "now" | "revoker" | "store">,
+  ctx: Pick<AppContext, "audit" | "config" | "failures" | "now" | "changes" | "store">,
 ): Promise<void> {
-  const { config, store, revoker, failures, audit, now } = ctx;
+  const { config, store, changes, failures, audit, now } = ctx;
   typed(app).post(
     "/tokens/self/rotate",
     {
@@ -61,7 +61,7 @@ export async function selfRotateRoute(
       }
       // A secret in its grace period cannot rotate the token: only the current one can.
       if (result.secretValidUntil !== undefined) throw invalidToken("secret_superseded");
-      const rotated = await revoker.rotateToken(result.record.tokenId, graceSeconds, {
+      const rotated = await changes.rotateToken(result.record.tokenId, graceSeconds, {
         actor: `holder (${result.record.tokenId})`,
       });
       audit.record({

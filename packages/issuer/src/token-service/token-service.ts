@@ -3,7 +3,7 @@ import { audited, type PendingAuditLine } from "../audit/audited.js";
 import { type EventSink, emitSafely, noEvents, tokenEvent } from "../events/token-events.js";
 import type { Counter } from "../metrics/registry.js";
 import type { Propagation } from "../revocation/propagator.js";
-import type { RevocationOutcome, Revoker } from "../revocation/revoker.js";
+import type { RevocationOutcome, TokenChanges } from "../revocation/token-changes.js";
 import type { IssueInput, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
 
 /** Who asks for a change: the actor of its audit line and events, and the address it came from. */
@@ -45,11 +45,11 @@ export interface TokenService {
 
 export interface TokenServiceOptions {
   readonly store: TokenStore;
-  /** Writes every change but creation, with its revocation (see `Revoker`); emits their events. */
-  readonly revoker: Revoker;
+  /** Writes every change but creation, with its revocation (see `TokenChanges`); emits their events. */
+  readonly tokenChanges: TokenChanges;
   /** Default: no trail (the CLI on the store keeps none). */
   readonly audit?: AuditSink;
-  /** Where `token.created` goes (the revoker emits the others to the same sink); default nowhere. */
+  /** Where `token.created` goes (the token changes emit the others to the same sink); default nowhere. */
   readonly events?: EventSink;
   /** `patgate_revocations_total`, by kind; absent: not counted (no process serves the metrics). */
   readonly revocations?: Counter;
@@ -59,7 +59,7 @@ export interface TokenServiceOptions {
 
 /** The token service over `options` (see {@link TokenService}). */
 export function createTokenService(options: TokenServiceOptions): TokenService {
-  const { store, revoker, audit = noAudit, events = noEvents, revocations, now = Date.now } = options;
+  const { store, tokenChanges, audit = noAudit, events = noEvents, revocations, now = Date.now } = options;
   const line = (action: string, by: Acting, extra: Omit<PendingAuditLine, "action" | "actor" | "ip">) => ({
     action,
     actor: by.actor,
@@ -79,25 +79,27 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
     update: (tokenId, changes, by) =>
       run(line("token.update", by, { tokenId, details: { fields: Object.keys(changes).join(",") } }), () =>
-        revoker.updateToken(tokenId, changes, attributed(by)),
+        tokenChanges.updateToken(tokenId, changes, attributed(by)),
       ),
     rotate: (tokenId, graceSeconds, by) =>
       run(line("token.rotate", by, { tokenId, details: { graceSeconds } }), () =>
-        revoker.rotateToken(tokenId, graceSeconds, attributed(by)),
+        tokenChanges.rotateToken(tokenId, graceSeconds, attributed(by)),
       ),
     restore: (tokenId, by) =>
-      run(line("token.restore", by, { tokenId }), () => revoker.restoreToken(tokenId, attributed(by))),
+      run(line("token.restore", by, { tokenId }), () => tokenChanges.restoreToken(tokenId, attributed(by))),
     revoke(tokenId, by) {
       revocations?.inc({ kind: "token" });
-      return run(line("token.revoke", by, { tokenId }), () => revoker.revokeToken(tokenId, attributed(by)));
+      return run(line("token.revoke", by, { tokenId }), () => tokenChanges.revokeToken(tokenId, attributed(by)));
     },
     revokeOwner(owner, by) {
       revocations?.inc({ kind: "owner" });
-      return run(line("owner.revoke", by, { details: { owner } }), () => revoker.revokeOwner(owner, attributed(by)));
+      return run(line("owner.revoke", by, { details: { owner } }), () =>
+        tokenChanges.revokeOwner(owner, attributed(by)),
+      );
     },
     denyJti(jti, expiresAt, by) {
       revocations?.inc({ kind: "jti" });
-      return run(line("jwt.deny", by, { details: { jti } }), () => revoker.denyJti(jti, expiresAt));
+      return run(line("jwt.deny", by, { details: { jti } }), () => tokenChanges.denyJti(jti, expiresAt));
     },
   };
 }
