@@ -1,8 +1,8 @@
 import { INTROSPECT_ROLE } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
+import type { VerifiedAccessToken } from "../jwt/access-token-check.js";
 import type { TokenRecord } from "../tokens/types.js";
-import type { VerifiedAccessToken } from "./access-token-check.js";
 import { insufficientScope, invalidToken, missingToken } from "./http-error.js";
 import { bearerFromHeader } from "./params.js";
 
