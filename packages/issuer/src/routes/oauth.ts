@@ -11,6 +11,12 @@ import {
   type WindowCounter,
 } from "../rate-limit/window-counter.js";
 
+/** What `/revoke` and `/introspect` use of the app context. */
+type OAuthContext = Pick<
+  AppContext,
+  "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store"
+>;
+
 function tokenParam(request: FastifyRequest): string {
   const body = request.body;
   if (typeof body !== "object" || body === null || Array.isArray(body))
@@ -23,12 +29,7 @@ function tokenParam(request: FastifyRequest): string {
 }
 
 /** Whoever holds the full PAT may revoke it: holding the secret is the proof (an expired one too). */
-async function revokeHeldPat(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
-  token: string,
-  ip: string,
-  at: number,
-): Promise<void> {
+async function revokeHeldPat(ctx: OAuthContext, token: string, ip: string, at: number): Promise<void> {
   const result = await ctx.store.verify(token);
   const record = result.ok || result.reason === "expired" ? result.record : undefined;
   if (!record) return;
@@ -47,7 +48,7 @@ async function revokeHeldPat(
 
 /** A valid JWT is denied by its jti; one already denied (revoked before) is not "ok": nothing is recorded twice. */
 async function revokeHeldJwt(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
+  ctx: OAuthContext,
   jwtRevocations: WindowCounter,
   token: string,
   ip: string,
@@ -70,10 +71,7 @@ async function revokeHeldJwt(
 }
 
 /** RFC 7009 `POST /revoke`: a PAT or a JWT, revoked by whoever holds it; always 200. */
-async function revokeRoute(
-  app: FastifyInstance,
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
-): Promise<void> {
+async function revokeRoute(app: FastifyInstance, ctx: OAuthContext): Promise<void> {
   const { config, now } = ctx;
   // Every JWT revoked here is a deny entry and an outbox item, kept until the JWT expires:
   // its PAT pays for them, so no holder can grow the outbox (or the deny-list) at will.
@@ -115,10 +113,7 @@ async function revokeRoute(
 }
 
 /** RFC 7662 for a JWT of this issuer; one whose PAT has since been revoked is inactive even before its deny entry arrives. */
-async function introspectJwt(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
-  token: string,
-): Promise<Record<string, unknown>> {
+async function introspectJwt(ctx: OAuthContext, token: string): Promise<Record<string, unknown>> {
   const checked = await ctx.accessTokens.check(token);
   if (!checked.ok) return { active: false };
   const t = checked.token;
@@ -140,10 +135,7 @@ async function introspectJwt(
 }
 
 /** RFC 7662 for a PAT: what an exchange of it grants (a stored role that is not a scope token never is). */
-async function introspectPat(
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
-  token: string,
-): Promise<Record<string, unknown>> {
+async function introspectPat(ctx: OAuthContext, token: string): Promise<Record<string, unknown>> {
   const result = await ctx.store.verify(token);
   if (!result.ok) return { active: false };
   const r = result.record;
@@ -162,10 +154,7 @@ async function introspectPat(
 }
 
 /** RFC 7662 `POST /introspect`, for an admin or introspect JWT. */
-async function introspectRoute(
-  app: FastifyInstance,
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
-): Promise<void> {
+async function introspectRoute(app: FastifyInstance, ctx: OAuthContext): Promise<void> {
   app.post(
     "/introspect",
     {
@@ -191,10 +180,7 @@ async function introspectRoute(
 }
 
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
-export async function oauthRoutes(
-  app: FastifyInstance,
-  ctx: Pick<AppContext, "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store">,
-): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, ctx: OAuthContext): Promise<void> {
   await revokeRoute(app, ctx);
   await introspectRoute(app, ctx);
 }
