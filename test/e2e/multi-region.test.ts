@@ -130,7 +130,7 @@ describe("two regions sharing one store", () => {
       const { tokenId, pat, jwt } = await mintIn(away, `traveller-${i}`);
       // Timed from the request: the revoke answers once its own region has the change.
       const requested = performance.now();
-      const revoked = home.revocation.revoker.revokeToken(tokenId);
+      const revoked = home.revocation.changes.revokeToken(tokenId);
       const [sameMs, crossMs] = await Promise.all([
         deniedAfter(home.verifier, jwt, requested),
         deniedAfter(away.verifier, jwt, requested),
@@ -157,7 +157,7 @@ describe("two regions sharing one store", () => {
     const [home, away] = regions as [Region, Region];
     const { tokenId, jwt } = await mintIn(away, "outage-traveller");
     await away.redis.stop();
-    await home.revocation.revoker.revokeToken(tokenId);
+    await home.revocation.changes.revokeToken(tokenId);
     const answered = performance.now();
     await deniedAfter(home.verifier, jwt, answered);
     await away.redis.restart();

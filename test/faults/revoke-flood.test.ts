@@ -40,7 +40,7 @@ describe("a PAT holder revoking its own JWTs in a loop", () => {
     // Another issuer, which has not heard of it yet, revoking the same JWT: still one item.
     const other = await createRevocation({ store, outbox, jwtTtlSeconds: 300, stateMaxAgeSeconds: 60 });
     const first = decodeJwt(jwts[0] as string);
-    await other.revoker.denyJti(first.jti as string, first.exp as number);
+    await other.changes.denyJti(first.jti as string, first.exp as number);
     expect(await outbox.recent(10_000)).toHaveLength(30);
     await other.close();
   });

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { formatPat, newTokenId, verifySecret } from "@patgate/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { createScryptBudget } from "../../packages/issuer/src/tokens/scrypt-budget.js";
+import { createScryptBudget } from "../../packages/issuer/src/exchange/scrypt-budget.js";
 import { testIssuer } from "../../packages/issuer/test/app-fixture.js";
 import { freshStore } from "../../packages/issuer/test/tokens/store-fixture.js";
 import { type HeldThreadPool, holdThreadPool } from "../harness/thread-pool.js";

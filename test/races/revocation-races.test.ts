@@ -179,13 +179,13 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
           const { entered, release } = holdNextExchange();
           const inFlight = exchange(primary().issuer, token);
           await entered;
-          await primary().revocation.revoker.revokeToken(record.tokenId);
+          await primary().revocation.changes.revokeToken(record.tokenId);
           release();
           const first = await inFlight;
           if (first.jwt) await deniedSoon(first.jwt);
         } else {
           // The other order: the revocation first, then the exchange.
-          await primary().revocation.revoker.revokeToken(record.tokenId);
+          await primary().revocation.changes.revokeToken(record.tokenId);
           expect((await exchange(primary().issuer, token)).status).toBe(400);
         }
         // Once the revocation has answered, the PAT exchanges no more (no stale cache fill).
@@ -204,7 +204,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
         // Random jitter on both sides: the race itself, run in both orders.
         const [raced] = await Promise.all([
           sleep(Math.random() * 3).then(() => exchange(primary().issuer, token)),
-          sleep(Math.random() * 3).then(() => primary().revocation.revoker.revokeToken(record.tokenId)),
+          sleep(Math.random() * 3).then(() => primary().revocation.changes.revokeToken(record.tokenId)),
         ]);
         if (raced.jwt) minted.push(raced.jwt);
         expect((await exchange(primary().issuer, token)).status).toBe(400);
@@ -220,7 +220,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
         const { entered, release } = holdNextExchange();
         const inFlight = exchange(primary().issuer, token);
         await entered;
-        await primary().revocation.revoker.updateToken(record.tokenId, { roles: { remove: ["write"] } });
+        await primary().revocation.changes.updateToken(record.tokenId, { roles: { remove: ["write"] } });
         release();
         const first = await inFlight;
         if (first.jwt && (decodeJwt(first.jwt).roles as string[]).includes("write")) await deniedSoon(first.jwt);
@@ -239,7 +239,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
         const { entered, release } = holdNextExchange();
         const inFlight = exchange(primary().issuer, token);
         await entered;
-        await primary().revocation.revoker.revokeOwner(owner);
+        await primary().revocation.changes.revokeOwner(owner);
         release();
         const first = await inFlight;
         if (first.jwt) await deniedSoon(first.jwt);
@@ -253,7 +253,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
       const { token } = await store.issue({ owner, roles: ["read"] });
       const before = await exchange(blind.issuer, token);
       expect(before.status).toBe(200);
-      const { revoked } = await blind.revocation.revoker.revokeOwner(owner);
+      const { revoked } = await blind.revocation.changes.revokeOwner(owner);
       expect(revoked).toBe(0); // the listing saw nothing...
       expect((await exchange(blind.issuer, token)).status).toBe(400); // ...and the PAT is revoked all the same
       expect((await exchange(primary().issuer, token)).status).toBe(400);
@@ -267,9 +267,9 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
       for (let i = 0; i < TRIALS / 2; i++) {
         const { token, record } = await store.issue({ owner: `skew-${i}`, roles: ["read"] });
         const early = await exchange(ahead.issuer, token);
-        await primary().revocation.revoker.revokeToken(record.tokenId);
+        await primary().revocation.changes.revokeToken(record.tokenId);
         await deniedSoon(early.jwt ?? "");
-        await primary().revocation.revoker.restoreToken(record.tokenId);
+        await primary().revocation.changes.restoreToken(record.tokenId);
         const restored = await exchange(ahead.issuer, token);
         expect(restored.status).toBe(200);
         expect(await verdict(restored.jwt ?? "")).toBe("accepted");
@@ -294,7 +294,7 @@ describe.each(TOPOLOGIES)("on %s Redis", (topology) => {
         expect((await exchange(cut.issuer, token)).status).toBe(200); // cached
         proxy.blackhole();
         const cutAt = Date.now();
-        await primary().revocation.revoker.revokeToken(record.tokenId); // through a healthy Redis
+        await primary().revocation.changes.revokeToken(record.tokenId); // through a healthy Redis
         // The cut issuer hears nothing; within a few seconds it stops trusting its cache and reads the store.
         await until(
           async () => {

@@ -1,8 +1,8 @@
 import type { Server } from "node:http";
 import Fastify, { type FastifyHttpOptions, type FastifyInstance, LogController } from "fastify";
-import { createIssuerContext } from "./app-context.js";
 import { consolePlugin } from "./console/console-plugin.js";
-import type { AppDeps } from "./context.js";
+import type { AppParts } from "./context.js";
+import { createAppContext } from "./context.js";
 import { type AppLogger, appLogger, installAccessLog } from "./http/app-logging.js";
 import { registerAppPlugins } from "./http/app-plugins.js";
 import { installErrorHandling, sendHttpError } from "./http/error-handler.js";
@@ -22,7 +22,7 @@ const BODY_LIMIT_BYTES = 64 * 1024;
  * tests `inject` into it, `server.ts` listens.
  */
 /** The server's options: bounds on slow clients and input, strict validation, trusted proxies. */
-function serverOptions(deps: AppDeps, logger: AppLogger): FastifyHttpOptions<Server> {
+function serverOptions(deps: AppParts, logger: AppLogger): FastifyHttpOptions<Server> {
   const { headersMs, requestMs, keepAliveMs } = deps.config.httpTimeouts;
   return {
     logger,
@@ -53,13 +53,13 @@ function serverOptions(deps: AppDeps, logger: AppLogger): FastifyHttpOptions<Ser
   };
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: AppParts): Promise<FastifyInstance> {
   const { logger, destination } = appLogger(deps);
   const app = Fastify(serverOptions(deps, logger));
   if (destination) app.addHook("onClose", async () => destination.flushSync());
   installAccessLog(app, deps.config.tokenPrefix);
 
-  const ctx = createIssuerContext(deps);
+  const ctx = createAppContext(deps);
   app.addHook("onClose", () => ctx.accessTokens.close());
   // "close" fires once per response, sent or aborted, so the gauge cannot drift.
   const { metrics, patCache } = ctx;

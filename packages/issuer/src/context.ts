@@ -1,29 +1,38 @@
 import type { AuditSink } from "./audit/audit-event.js";
+import { noAudit } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import type { EventSink } from "./events/token-events.js";
-import type { AccessTokenChecker } from "./http/access-token-check.js";
+import type { PatExchange } from "./exchange/exchange-pat.js";
+import { createPatExchange } from "./exchange/exchange-pat.js";
+import type { ScryptBudget } from "./exchange/scrypt-budget.js";
+import type { AccessTokenChecker } from "./jwt/access-token-check.js";
+import { createAccessTokenChecker } from "./jwt/access-token-check.js";
 import type { SigningKeys } from "./jwt/signing-keys.js";
 import type { IssuerMetrics } from "./metrics/issuer-metrics.js";
+import { createIssuerMetrics } from "./metrics/issuer-metrics.js";
 import type { PatCache } from "./pat-cache/pat-cache.js";
+import { createPatCache } from "./pat-cache/pat-cache.js";
 import type { AddressBudget } from "./rate-limit/address-budget.js";
+import { createAddressBudget } from "./rate-limit/address-budget.js";
 import type { FailureLimiter } from "./rate-limit/failure-limiter.js";
+import { createMemoryFailureLimiter, createRedisFailureLimiter } from "./rate-limit/failure-limiter.js";
 import type { RedisConnection } from "./redis/connection.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
-import type { Revoker } from "./revocation/revoker.js";
-import type { PatExchange } from "./tokens/exchange-pat.js";
-import type { ScryptBudget } from "./tokens/scrypt-budget.js";
+import type { TokenChanges } from "./revocation/token-changes.js";
+import type { TokenService } from "./token-service/token-service.js";
+import { createTokenService } from "./token-service/token-service.js";
 import type { TokenStore } from "./tokens/types.js";
 import type { Webhooks } from "./webhooks/webhooks.js";
 
-/** What `buildApp` needs from outside: stores, keys, revocation. Built by `server.ts`, or by tests. */
-export interface AppDeps {
+/** What `buildApp` takes from outside: stores, keys, revocation. Built by `server-parts.ts` (from `dependencies.ts`), or by tests. */
+export interface AppParts {
   readonly config: IssuerConfig;
   readonly store: TokenStore;
   readonly keys: SigningKeys;
-  /** The revoker, the feed of revocations and the deny view (see `createRevocation`). */
+  /** The token changes, the feed of revocations and the deny view (see `createRevocation`). */
   readonly revocation: Revocation;
   /** Audit trail; default drops events. */
   readonly audit?: AuditSink;
@@ -54,11 +63,23 @@ export interface AuditTrailReader {
   listAll?(query: AuditQuery): Promise<{ readonly items: readonly unknown[]; readonly nextCursor?: string }>;
 }
 
-/** Everything routes share: the deps plus what `buildApp` derives from them. */
-export interface IssuerContext extends AppDeps {
+/**
+ * What the routes share: the parts they use, and what `buildApp` derives from
+ * them. Each route takes the slice it uses (`Pick<AppContext, ...>`).
+ */
+export interface AppContext {
+  readonly config: IssuerConfig;
+  readonly store: TokenStore;
+  readonly keys: SigningKeys;
+  /** Redis for shared rate limits and readiness; absent in the embedded default. */
+  readonly redis?: RedisConnection;
+  readonly auditTrail?: AuditTrailReader;
+  readonly webhooks?: Webhooks;
   readonly now: () => number;
   readonly audit: AuditSink;
-  readonly revoker: Revoker;
+  readonly changes: TokenChanges;
+  /** Every admin change to PATs (create, update, rotate, restore, revoke, deny), audited: the admin API and the console call it. */
+  readonly tokenService: TokenService;
   readonly patCache: PatCache;
   readonly denyView: DenyView;
   readonly metrics: IssuerMetrics;
@@ -72,4 +93,70 @@ export interface IssuerContext extends AppDeps {
   readonly accessTokens: AccessTokenChecker;
   /** The one PAT-for-JWT exchange of this app: `/token` and the console's admin-PAT sign-in go through it. */
   readonly exchangePat: PatExchange;
+}
+
+/**
+ * What every route shares, derived from the parts: the PAT cache, the
+ * failure lock-out (in Redis when there is one, so every issuer shares it),
+ * the cold-exchange budget, one access-token checker and one PAT exchange for the app's life.
+ * The caller closes `accessTokens`.
+ */
+export function createAppContext(deps: AppParts): AppContext {
+  const now = deps.now ?? Date.now;
+  const { revocation, config } = deps;
+  const failureLimits = {
+    perTokenAndAddress: config.failuresPerTokenPerMinute,
+    perAddress: config.failuresPerAddressPerMinute,
+  };
+  const audit = deps.audit ?? noAudit;
+  // Trusted only while every change reaches this process (see RevocationFeed.healthy).
+  const patCache = createPatCache({ ttlSeconds: config.patCacheTtlSeconds, trusted: revocation.feed.healthy });
+  const failures = deps.redis
+    ? createRedisFailureLimiter(deps.redis, config.redisKeys, failureLimits)
+    : createMemoryFailureLimiter(failureLimits, now);
+  const coldExchanges = createAddressBudget({ perMinute: config.coldExchangesPerMinute, now });
+  const metrics = deps.metrics ?? createIssuerMetrics();
+  return {
+    config,
+    store: deps.store,
+    keys: deps.keys,
+    ...(deps.redis ? { redis: deps.redis } : {}),
+    ...(deps.auditTrail ? { auditTrail: deps.auditTrail } : {}),
+    ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
+    now,
+    audit,
+    changes: revocation.changes,
+    patCache,
+    denyView: revocation.denyView,
+    metrics,
+    tokenService: createTokenService({
+      store: deps.store,
+      tokenChanges: revocation.changes,
+      audit,
+      events: revocation.events,
+      revocations: metrics.revocations,
+      now,
+    }),
+    failures,
+    outbox: revocation.outbox,
+    coldExchanges,
+    events: revocation.events,
+    accessTokens: createAccessTokenChecker({ config, keys: deps.keys, denyList: revocation.denyView, now }),
+    exchangePat: createPatExchange({
+      store: deps.store,
+      keys: deps.keys,
+      cache: patCache,
+      failures,
+      coldExchanges,
+      ...(deps.scrypt ? { scrypt: deps.scrypt } : {}),
+      audit,
+      issuer: config.issuer,
+      audiences: config.audiences,
+      adminAudience: config.adminAudience,
+      tokenPrefix: config.tokenPrefix,
+      jwtTtlSeconds: config.jwtTtlSeconds,
+      stateMaxAgeSeconds: config.stateMaxAgeSeconds,
+      now,
+    }),
+  };
 }

@@ -1,35 +1,28 @@
-import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DEFAULT_SCRYPT_PARAMS, redisKeys } from "@patgate/shared";
+import { DEFAULT_SCRYPT_PARAMS } from "@patgate/shared";
 import { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
-import type { AppDeps } from "./context.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
-import { loadSigningKeys } from "./jwt/signing-keys.js";
+import type { SecretVerifier } from "./exchange/scrypt-budget.js";
+import { loadSigningKeys, type SigningKeys } from "./jwt/signing-keys.js";
 import { startLifecycle } from "./lifecycle/lifecycle.js";
 import type { LifecycleScheduler } from "./lifecycle/lifecycle-scheduler.js";
-import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
 import { openRedis, type RedisConnection, redisTarget } from "./redis/connection.js";
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
-import { createRevocation, type Revocation } from "./revocation/revocation.js";
-import { stateMaxAgeSeconds } from "./tokens/exchange-pat.js";
+import { createRevocation, type RedisRevocationOptions, type Revocation } from "./revocation/revocation.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
-import { createScryptBudget } from "./tokens/scrypt-budget.js";
 import type { TokenStore } from "./tokens/types.js";
 import { createWebhookDeliveries, createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
-import { createWebhooks, type Webhooks } from "./webhooks/webhooks.js";
+import { createWebhooks, type Webhooks, type WebhooksOptions } from "./webhooks/webhooks.js";
 
-/** The issuer's dependencies, built from its configuration, and how to release them. */
-export interface Dependencies {
-  readonly deps: AppDeps;
-  readonly dynamo: DynamoDBClient;
-  readonly auditLog: AuditLog;
-  readonly auditTableName: string;
-  /** The embedded store, when there is one. */
-  readonly localDynamo?: LocalDynamo;
-  close(): Promise<void>;
-}
+/**
+ * The composition root: the parts the issuer is made of (DynamoDB and its
+ * tables, the token store, Redis, webhooks, revocation, the lifecycle), each
+ * built one way from the configuration. The server (`server-parts.ts`),
+ * `patgate worker` (`cli/commands/worker.ts`) and the CLI on the store
+ * (`cli/open-local-admin.ts`) assemble them with their own switches.
+ */
 
 /** Name of the audit table beside the token table. */
 export function auditTableName(config: IssuerConfig): string {
@@ -69,167 +62,159 @@ export async function createTables(client: DynamoDBClient, config: IssuerConfig)
   await createWebhookTable(client, webhookTableName(config.tableName));
 }
 
-/** Writes what goes wrong in background work (no request to fail) to stderr as a JSON line. */
-function warn(msg: string, error: unknown): void {
-  process.stderr.write(
-    `${JSON.stringify({ level: 40, time: Date.now(), msg, err: error instanceof Error ? error.message : String(error) })}\n`,
-  );
+/** DynamoDB as configured: the embedded store (started here) or a client of an endpoint or AWS. */
+export interface Storage {
+  readonly dynamo: DynamoDBClient;
+  /** The embedded store, when there is one. */
+  readonly localDynamo?: LocalDynamo;
+  close(): Promise<void>;
 }
 
 /**
- * The issuer's two Redis connections, when it has Redis: the base one
- * (commands fail fast while Redis is away, so requests never hang on it) and
- * one for rate limits and readiness with auto-pipelining (under load, the
- * limit checks of one event-loop tick go out as one write instead of one each).
- * Both reconnect on their own: readiness reports it, rate limits skip it,
- * revocations wait in the outbox.
+ * Opens DynamoDB. `tables`: `embedded` makes the tables of the embedded store
+ * only (the CLI), `local` those of the embedded store and of an endpoint (the
+ * server: local emulators get theirs on start; on AWS, `patgate table create`
+ * once), `none` makes none (the worker).
  */
-function openConnections(config: IssuerConfig): { redis?: RedisConnection; limits?: RedisConnection } {
-  const target = redisTarget(config);
-  if (!target) return {};
-  const redis = openRedis(target, commandConnectionOptions());
-  const limits = openRedis(target, { ...commandConnectionOptions(), enableAutoPipelining: true });
-  redis.on("error", () => {});
-  limits.on("error", () => {});
-  return { redis, limits };
+export async function openStorage(config: IssuerConfig, tables: "embedded" | "local" | "none"): Promise<Storage> {
+  const localDynamo = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
+  const dynamo = dynamoClient(config, localDynamo);
+  const make =
+    tables === "embedded"
+      ? localDynamo !== undefined
+      : tables === "local" && (config.embedded || config.dynamoEndpoint !== undefined);
+  if (make) await createTables(dynamo, config);
+  return {
+    dynamo,
+    ...(localDynamo ? { localDynamo } : {}),
+    async close() {
+      dynamo.destroy();
+      await localDynamo?.close();
+    },
+  };
 }
 
-/** The token store, its secret checks queued in one scrypt budget so a flood is shed instead of filling the thread pool. */
-function createTokens(dynamo: DynamoDBClient, config: IssuerConfig, metrics: IssuerMetrics) {
-  const scrypt = createScryptBudget({
-    concurrency: config.scryptConcurrency,
-    maxWaitMs: config.scryptMaxWaitMs,
-    onShed: () => metrics.scryptShed.inc(),
-    onQueued: (queued) => metrics.scryptQueued.set(queued),
-  });
-  const store = createTokenStore(dynamo, {
+/** The token store, with the configured lifetime limit; `verifySecret` queues secret checks in a scrypt budget. */
+export function tokenStoreFor(config: IssuerConfig, dynamo: DynamoDBClient, verifySecret?: SecretVerifier): TokenStore {
+  return createTokenStore(dynamo, {
     tableName: config.tableName,
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
     ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
-    verifySecret: scrypt.verifySecret,
+    ...(verifySecret ? { verifySecret } : {}),
   });
-  return { scrypt, store };
 }
 
-/** Token events, delivered where the revocation worker runs (with Redis), or by this process (embedded). */
-function createEventDelivery(
-  dynamo: DynamoDBClient,
+export function auditLogFor(config: IssuerConfig, dynamo: DynamoDBClient): AuditLog {
+  return createAuditLog(dynamo, auditTableName(config));
+}
+
+/** The signing keys: `PATGATE_SIGNING_KEYS`, or generated in the data dir. */
+export function signingKeysFor(config: IssuerConfig): Promise<SigningKeys> {
+  return loadSigningKeys({
+    ...config.signingKeysFile,
+    algorithm: config.signingAlgorithm,
+    jwtTtlSeconds: config.jwtTtlSeconds,
+  });
+}
+
+/** A fail-fast Redis command connection (errors are reported by readiness, not thrown), when Redis is configured. */
+export function openRedisConnection(
   config: IssuerConfig,
-  metrics: IssuerMetrics,
-  redis: RedisConnection | undefined,
+  extra: { readonly enableAutoPipelining?: boolean } = {},
+): RedisConnection | undefined {
+  const target = redisTarget(config);
+  if (!target) return undefined;
+  const connection = openRedis(target, { ...commandConnectionOptions(), ...extra });
+  connection.on("error", () => {});
+  return connection;
+}
+
+/** What runs where: the switches of a process's webhooks and revocation. */
+export interface RedisRoles {
+  /** Follow the deny-list stream (an issuer does). */
+  readonly follow: boolean;
+  /** Run the revocation and webhook workers here. */
+  readonly worker: boolean;
+  /** Sweep the outbox and the delivery table for what Redis missed. */
+  readonly sweeper: boolean;
+}
+
+/** Token lifecycle webhooks: the delivery table, and BullMQ with Redis. */
+export function webhooksFor(
+  config: IssuerConfig,
+  dynamo: DynamoDBClient,
+  parts: {
+    readonly redis: RedisConnection | undefined;
+    readonly roles: Pick<RedisRoles, "worker" | "sweeper">;
+    /** Embedded: deliver from this process (the CLI only records). */
+    readonly deliver?: boolean;
+    readonly hooks?: Pick<WebhooksOptions, "onDelivered" | "onFailed" | "onPending" | "onError">;
+  },
 ): Webhooks {
+  const { redis, roles, deliver, hooks = {} } = parts;
   return createWebhooks({
     deliveries: createWebhookDeliveries(dynamo, webhookTableName(config.tableName)),
     ...(config.webhook ? { webhook: config.webhook } : {}),
     ...(redis
-      ? { redis: { connection: redis, keys: redisKeys(config.redisPrefix), worker: config.embeddedWorker } }
+      ? {
+          redis: {
+            connection: redis,
+            keys: config.redisKeys,
+            worker: roles.worker,
+            ...(roles.sweeper ? {} : { sweeper: false }),
+          },
+        }
       : {}),
-    onDelivered: () => metrics.webhooksDelivered.inc(),
-    onFailed: () => metrics.webhooksFailed.inc(),
-    onPending: (count) => metrics.webhooksPending.set(count),
-    onError: (error) => warn("a webhook event could not be recorded or delivered", error),
+    ...(deliver === false ? { deliver: false } : {}),
+    ...hooks,
   });
 }
 
-/** Revocation's write side and feed, through Redis when there is one, with its metrics. */
-function openRevocation(
-  dynamo: DynamoDBClient,
+/** Revocation's write side and feed: in process, or through Redis with the process's roles. */
+export function revocationFor(
   config: IssuerConfig,
-  parts: { store: TokenStore; webhooks: Webhooks; metrics: IssuerMetrics; redis: RedisConnection | undefined },
+  dynamo: DynamoDBClient,
+  parts: {
+    readonly store: TokenStore;
+    readonly webhooks: Webhooks;
+    readonly redis: RedisConnection | undefined;
+    readonly roles: RedisRoles;
+    readonly hooks?: Pick<RedisRevocationOptions, "onPending" | "onFailed" | "onPropagated" | "onRestored">;
+  },
 ): Promise<Revocation> {
-  const { store, webhooks, metrics, redis } = parts;
+  const { store, webhooks, redis, roles, hooks = {} } = parts;
   return createRevocation({
     store,
     outbox: createOutbox(dynamo, outboxTableName(config.tableName)),
     events: webhooks.sink,
     jwtTtlSeconds: config.jwtTtlSeconds,
-    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
-    ...(redis
-      ? {
-          redis: {
-            connection: redis,
-            keys: redisKeys(config.redisPrefix),
-            worker: config.embeddedWorker,
-            onPending: (count: number) => metrics.pendingRevocations.set(count),
-            onFailed: (count: number) => metrics.failedRevocations.set(count),
-            onPropagated: (lag: number) => metrics.propagationSeconds.observe(lag / 1000),
-          },
-        }
-      : {}),
+    stateMaxAgeSeconds: config.stateMaxAgeSeconds,
+    ...(redis ? { redis: { connection: redis, keys: config.redisKeys, ...roles, ...hooks } } : {}),
   });
 }
 
-/** Expiry warnings (and unused-token revocation), started where the revocation worker runs. */
-function startLifecycleHere(
-  dynamo: DynamoDBClient,
+/** Expiry warnings and, with `PATGATE_REVOKE_UNUSED_AFTER`, unused-token revocation. */
+export function lifecycleFor(
   config: IssuerConfig,
-  parts: { webhooks: Webhooks; revocation: Revocation; auditLog: AuditLog; redis: RedisConnection | undefined },
-): LifecycleScheduler | undefined {
-  const { webhooks, revocation, auditLog, redis } = parts;
-  if (redis && !config.embeddedWorker) return undefined;
+  dynamo: DynamoDBClient,
+  parts: {
+    readonly webhooks: Webhooks;
+    readonly revocation: Revocation;
+    readonly auditLog: AuditLog;
+    readonly redis: RedisConnection | undefined;
+    readonly onError?: (error: unknown, task: string) => void;
+  },
+): LifecycleScheduler {
+  const { webhooks, revocation, auditLog, redis, onError } = parts;
   return startLifecycle({
     client: dynamo,
     tableName: config.tableName,
     events: webhooks.sink,
-    onError: (error, task) => warn(`lifecycle task ${task} failed`, error),
-    ...(redis ? { redis: { connection: redis, keys: redisKeys(config.redisPrefix) } } : {}),
+    ...(onError ? { onError } : {}),
+    ...(redis ? { redis: { connection: redis, keys: config.redisKeys } } : {}),
     ...(config.revokeUnusedAfterSeconds
-      ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, revoker: revocation.revoker, audit: auditLog } }
+      ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, changes: revocation.changes, audit: auditLog } }
       : {}),
   });
-}
-
-/**
- * Builds everything the issuer needs from its configuration: the embedded
- * store or DynamoDB, the signing keys, the revocation bus and Redis.
- */
-export async function createDependencies(config: IssuerConfig): Promise<Dependencies> {
-  const localDynamo = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const dynamo = dynamoClient(config, localDynamo);
-  // Embedded and local emulators get their tables made on start; on AWS, run `patgate table create` once.
-  if (config.embedded || config.dynamoEndpoint) await createTables(dynamo, config);
-
-  const metrics = createIssuerMetrics();
-  const { scrypt, store } = createTokens(dynamo, config, metrics);
-  const keys = await loadSigningKeys({
-    path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),
-    generate: config.signingKeysPath === undefined,
-    algorithm: config.signingAlgorithm,
-    jwtTtlSeconds: config.jwtTtlSeconds,
-  });
-  const auditLog = createAuditLog(dynamo, auditTableName(config));
-  const { redis, limits } = openConnections(config);
-  const webhooks = createEventDelivery(dynamo, config, metrics, redis);
-  const revocation = await openRevocation(dynamo, config, { store, webhooks, metrics, redis });
-  const lifecycle = startLifecycleHere(dynamo, config, { webhooks, revocation, auditLog, redis });
-
-  return {
-    deps: {
-      config,
-      store,
-      keys,
-      metrics,
-      audit: auditLog,
-      auditTrail: auditLog,
-      revocation,
-      webhooks,
-      scrypt,
-      ...(limits ? { redis: limits } : {}),
-    },
-    dynamo,
-    auditLog,
-    auditTableName: auditTableName(config),
-    ...(localDynamo ? { localDynamo } : {}),
-    async close() {
-      await lifecycle?.close();
-      await auditLog.flush();
-      await revocation.close();
-      await webhooks.close();
-      redis?.disconnect();
-      limits?.disconnect();
-      dynamo.destroy();
-      await localDynamo?.close();
-    },
-  };
 }

@@ -2,21 +2,20 @@ export { buildApp } from "./app.js";
 export type { AuditEvent, AuditSink } from "./audit/audit-event.js";
 export { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 export { ConfigError, type IssuerConfig, loadConfig } from "./config.js";
-export type { AppDeps } from "./context.js";
-export { createDependencies, createTables, type Dependencies } from "./dependencies.js";
+export type { AppParts } from "./context.js";
+export { createTables } from "./dependencies.js";
+export { createScryptBudget, type ScryptBudget, ScryptBusyError } from "./exchange/scrypt-budget.js";
 export { REDACTED_LOG_PATHS } from "./http/app-logging.js";
 export { type MintedToken, mintAccessToken } from "./jwt/mint-access-token.js";
 export { loadSigningKeys, type SigningKeys, type SigningKeysOptions } from "./jwt/signing-keys.js";
 export { createMemoryOutbox, createOutbox, type Outbox } from "./revocation/outbox.js";
 export { createRevocation, type Revocation, type RevocationOptions } from "./revocation/revocation.js";
-export type { Revoker } from "./revocation/revoker.js";
+export type { TokenChanges } from "./revocation/token-changes.js";
 export { type RunningServer, startServer } from "./server.js";
+export { createServerParts, type ServerParts } from "./server-parts.js";
 export {
-  createScryptBudget,
   createTokenStore,
   createTokenTable,
-  type ScryptBudget,
-  ScryptBusyError,
   StoreUnavailableError,
   type TokenRecord,
   type TokenStore,

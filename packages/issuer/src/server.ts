@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import type { IssuerConfig } from "./config.js";
-import { createDependencies } from "./dependencies.js";
 import { ensureInitialAdmin, type InitialAdmin, initialAdminTokenFile } from "./embedded/initial-admin.js";
 import { RUNNING_ISSUER_FILE } from "./embedded/running-issuer.js";
+import { createServerParts } from "./server-parts.js";
 
 /** How often a running issuer re-reads the signing-key file (rotations made by another process). */
 const KEY_REFRESH_MS = 5000;
@@ -76,9 +76,9 @@ async function announceInitialAdmin(
 export async function startServer(config: IssuerConfig, options: StartOptions = {}): Promise<RunningServer> {
   const print =
     options.print ?? (process.stdout.isTTY ? (text: string) => process.stdout.write(`${text}\n`) : undefined);
-  const dependencies = await createDependencies(config);
-  const app = await buildApp(dependencies.deps);
-  const refresh = setInterval(() => void dependencies.deps.keys.refresh().catch(() => {}), KEY_REFRESH_MS);
+  const parts = await createServerParts(config);
+  const app = await buildApp(parts.app);
+  const refresh = setInterval(() => void parts.app.keys.refresh().catch(() => {}), KEY_REFRESH_MS);
   refresh.unref();
 
   let closing: Promise<void> | undefined;
@@ -90,7 +90,7 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
       await app.close();
       clearTimeout(timer);
       if (config.embedded) await rm(join(config.dataDir, RUNNING_ISSUER_FILE), { force: true });
-      await dependencies.close();
+      await parts.close();
     })();
     return closing;
   };
@@ -98,11 +98,11 @@ export async function startServer(config: IssuerConfig, options: StartOptions = 
   // Minted before listening, so the file exists by the time /readyz answers.
   let admin: InitialAdmin | null;
   try {
-    admin = await ensureInitialAdmin(dependencies.deps.store, config.dataDir);
+    admin = await ensureInitialAdmin(parts.app.store, config.dataDir);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     clearInterval(refresh);
-    await dependencies.close();
+    await parts.close();
     throw error;
   }
   const address = app.server.address();

@@ -7,13 +7,12 @@ import { expect } from "vitest";
 import { buildApp } from "../src/app.js";
 import type { AuditEvent } from "../src/audit/audit-event.js";
 import { type IssuerConfig, loadConfig } from "../src/config.js";
-import type { AppDeps } from "../src/context.js";
+import type { AppParts } from "../src/context.js";
 import type { EventSink } from "../src/events/token-events.js";
 import { ISSUER_ERROR_CODES, ISSUER_ERRORS, type IssuerErrorCode } from "../src/http/errors.js";
 import { loadSigningKeys, type SigningKeys } from "../src/jwt/signing-keys.js";
 import { createMemoryOutbox } from "../src/revocation/outbox.js";
 import { createRevocation, type Revocation } from "../src/revocation/revocation.js";
-import { stateMaxAgeSeconds } from "../src/tokens/exchange-pat.js";
 import type { TokenStore } from "../src/tokens/types.js";
 import { freshStore } from "./tokens/store-fixture.js";
 
@@ -39,7 +38,7 @@ export interface TestIssuer {
 /** The issuer app over a fresh table, fresh keys and in-process revocation, with overridable deps. */
 export async function testIssuer(
   env: Record<string, string> = {},
-  overrides: Partial<AppDeps> & { storeNow?: () => number; events?: EventSink } = {},
+  overrides: Partial<AppParts> & { storeNow?: () => number; events?: EventSink } = {},
 ): Promise<TestIssuer> {
   const dataDir = await mkdtemp(join(tmpdir(), "patgate-test-"));
   const config = loadConfig({
@@ -63,7 +62,7 @@ export async function testIssuer(
       store,
       outbox: createMemoryOutbox(overrides.now),
       jwtTtlSeconds: config.jwtTtlSeconds,
-      stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
+      stateMaxAgeSeconds: config.stateMaxAgeSeconds,
       ...(overrides.events ? { events: overrides.events } : {}),
       ...(overrides.now ? { now: overrides.now } : {}),
     }));

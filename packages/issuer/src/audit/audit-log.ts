@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { redactTokens } from "@patgate/shared";
+import { decodeCursor, encodeCursor, ensureTable } from "../dynamo/dynamo-helpers.js";
 import { invalid } from "../tokens/errors.js";
-import { ensureTable } from "../tokens/table.js";
 import type { AuditEvent, AuditSink } from "./audit-event.js";
 
 /** How long audit lines are kept (DynamoDB TTL), in seconds: 400 days. */
@@ -88,18 +88,13 @@ export function scrubDetails(details: AuditEvent["details"]): AuditEvent["detail
   return clean;
 }
 
-function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify([key.tokenId, key.sk])).toString("base64url");
+function tokenCursor(key: Record<string, unknown>): string {
+  return encodeCursor([key.tokenId, key.sk]);
 }
 
-function decodeCursor(cursor: string, tokenId: string): Record<string, unknown> | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && value[0] === tokenId && typeof value[1] === "string") return { tokenId, sk: value[1] };
-  } catch {
-    // fall through: not one of our cursors
-  }
-  return undefined;
+function tokenPageStart(cursor: string, tokenId: string): Record<string, unknown> | undefined {
+  const value = decodeCursor(cursor);
+  return value && value[0] === tokenId && typeof value[1] === "string" ? { tokenId, sk: value[1] } : undefined;
 }
 
 function previousDay(day: string): string {
@@ -107,17 +102,13 @@ function previousDay(day: string): string {
 }
 
 function encodeGlobalCursor(day: string, key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(["all", day, key.tokenId, key.sk])).toString("base64url");
+  return encodeCursor(["all", day, key.tokenId, key.sk]);
 }
 
 function decodeGlobalCursor(cursor: string): { day: string; key: Record<string, unknown> } | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && value[0] === "all" && /^\d{4}-\d{2}-\d{2}$/.test(String(value[1])))
-      return { day: String(value[1]), key: { tokenId: value[2], sk: value[3], day: value[1] } };
-  } catch {
-    // fall through: not one of our cursors
-  }
+  const value = decodeCursor(cursor);
+  if (value && value[0] === "all" && /^\d{4}-\d{2}-\d{2}$/.test(String(value[1])))
+    return { day: String(value[1]), key: { tokenId: value[2], sk: value[3], day: value[1] } };
   return undefined;
 }
 
@@ -214,7 +205,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string, option
     },
 
     async list(tokenId, { limit, cursor }) {
-      const start = cursor === undefined ? undefined : decodeCursor(cursor, tokenId);
+      const start = cursor === undefined ? undefined : tokenPageStart(cursor, tokenId);
       if (cursor !== undefined && !start) {
         throw invalid("cursor", "is not a cursor from a previous page");
       }
@@ -229,7 +220,7 @@ export function createAuditLog(client: DynamoDBClient, tableName: string, option
         }),
       );
       const items = (result.Items ?? []).map(({ sk: _sk, expiresAt: _expiresAt, ...event }) => event as AuditEvent);
-      return { items, ...(result.LastEvaluatedKey ? { nextCursor: encodeCursor(result.LastEvaluatedKey) } : {}) };
+      return { items, ...(result.LastEvaluatedKey ? { nextCursor: tokenCursor(result.LastEvaluatedKey) } : {}) };
     },
 
     listAll: (query) => listAllEvents(doc, tableName, query),

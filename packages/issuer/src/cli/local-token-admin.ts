@@ -1,43 +1,36 @@
 import type { AuditLog } from "../audit/audit-log.js";
-import { type EventSink, emitSafely, noEvents, tokenEvent } from "../events/token-events.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
-import type { Revoker } from "../revocation/revoker.js";
+import type { Acting, TokenService } from "../token-service/token-service.js";
 import { TokenStoreError } from "../tokens/errors.js";
 import type { TokenStore } from "../tokens/types.js";
 import type { TokenAdmin } from "./token-admin.js";
 
-/** Actor of the lifecycle events of changes made by the CLI on the store. */
-const CLI_ACTOR = "cli";
+/** Who the CLI's changes on the store are attributed to (no address: no request in between). */
+const CLI: Acting = { actor: "cli" };
 
 /** A {@link TokenAdmin} working directly on the configured store (no issuer running in between). */
 export function createLocalTokenAdmin(parts: {
   readonly store: TokenStore;
-  readonly revoker: Revoker;
-  /** Where `token.created` goes (the revoker emits the other events); default nowhere. */
-  readonly events?: EventSink;
+  /** The same service as the admin API's; the CLI's keeps no audit trail and counts no metrics. */
+  readonly tokenService: TokenService;
   readonly keys: () => Promise<SigningKeys>;
   readonly auditLog: AuditLog;
   readonly now?: () => number;
   readonly close: () => Promise<void>;
 }): TokenAdmin {
-  const { store, revoker, events = noEvents, now = Date.now } = parts;
-  const by = { actor: CLI_ACTOR };
+  const { store, tokenService, now = Date.now } = parts;
   return {
-    async create(input) {
-      const created = await store.issue(input);
-      await emitSafely(events, tokenEvent("token.created", created.record, by, now()));
-      return created;
-    },
+    create: (input) => tokenService.create(input, CLI),
     list: (options) => store.list(options),
     async show(tokenId) {
       const record = await store.get(tokenId);
       if (!record) throw new TokenStoreError("not_found", `no token with id ${tokenId}`);
       return record;
     },
-    update: (tokenId, changes) => revoker.updateToken(tokenId, changes, by),
-    revoke: (tokenId) => revoker.revokeToken(tokenId, by),
-    restore: (tokenId) => revoker.restoreToken(tokenId, by),
-    rotate: (tokenId, graceSeconds) => revoker.rotateToken(tokenId, graceSeconds, by),
+    update: (tokenId, changes) => tokenService.update(tokenId, changes, CLI),
+    revoke: (tokenId) => tokenService.revoke(tokenId, CLI),
+    restore: (tokenId) => tokenService.restore(tokenId, CLI),
+    rotate: (tokenId, graceSeconds) => tokenService.rotate(tokenId, graceSeconds, CLI),
     audit: (query) => parts.auditLog.listAll(query),
     async rotateKeys() {
       return (await parts.keys()).rotate(Math.floor(now() / 1000));

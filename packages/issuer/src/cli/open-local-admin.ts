@@ -1,76 +1,44 @@
-import { join } from "node:path";
-import { DEFAULT_SCRYPT_PARAMS, redisKeys } from "@patgate/shared";
-import { createAuditLog } from "../audit/audit-log.js";
 import type { IssuerConfig } from "../config.js";
-import { auditTableName, createTables, dynamoClient } from "../dependencies.js";
-import { startLocalDynamo } from "../embedded/local-dynamo.js";
-import { loadSigningKeys } from "../jwt/signing-keys.js";
-import { openRedis, redisTarget } from "../redis/connection.js";
-import { commandConnectionOptions } from "../redis/connection-options.js";
-import { createOutbox, outboxTableName } from "../revocation/outbox.js";
-import { createRevocation } from "../revocation/revocation.js";
-import { stateMaxAgeSeconds } from "../tokens/exchange-pat.js";
-import { createTokenStore } from "../tokens/index.js";
-import { createWebhookDeliveries, webhookTableName } from "../webhooks/webhook-deliveries.js";
-import { createWebhooks } from "../webhooks/webhooks.js";
+import {
+  auditLogFor,
+  openRedisConnection,
+  openStorage,
+  revocationFor,
+  signingKeysFor,
+  tokenStoreFor,
+  webhooksFor,
+} from "../dependencies.js";
+import { createTokenService } from "../token-service/token-service.js";
 import { createLocalTokenAdmin } from "./local-token-admin.js";
 import type { TokenAdmin } from "./token-admin.js";
 
 /**
- * Opens the configured store for the CLI, with the same revocation path as
- * the issuer (`createRevocation`).
+ * Opens the configured store for the CLI, from the same parts as the issuer
+ * (`dependencies.ts`): with Redis, revocations made here go through the
+ * outbox and the queue like the API's, and events are recorded and enqueued,
+ * delivered by the worker. Embedded, no issuer is running (it would hold the
+ * store's files): the outbox keeps revocations on disk and the next start
+ * loads those still in force; the next issuer start delivers the events.
  */
 export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> {
-  const local = config.embedded ? await startLocalDynamo(config.dataDir) : undefined;
-  const client = dynamoClient(config, local);
-  if (local) await createTables(client, config);
-  const store = createTokenStore(client, {
-    tableName: config.tableName,
-    tokenPrefix: config.tokenPrefix,
-    scrypt: DEFAULT_SCRYPT_PARAMS,
-    ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
-  });
-  // With Redis, revocations made here go through the outbox and the queue like the API's.
-  // Embedded, no issuer is running (it would hold the store's files): the outbox keeps
-  // them on disk and the next start loads those still in force.
-  const target = redisTarget(config);
-  const redis = target ? openRedis(target, commandConnectionOptions()) : undefined;
-  redis?.on("error", () => {});
-  const keyNames = redisKeys(config.redisPrefix);
-  // Events are recorded (and with Redis enqueued) here, delivered by the worker or the next issuer start.
-  const webhooks = createWebhooks({
-    deliveries: createWebhookDeliveries(client, webhookTableName(config.tableName)),
-    ...(config.webhook ? { webhook: config.webhook } : {}),
-    ...(redis ? { redis: { connection: redis, keys: keyNames, sweeper: false } } : {}),
-    deliver: false,
-  });
-  const revocation = await createRevocation({
-    store,
-    outbox: createOutbox(client, outboxTableName(config.tableName)),
-    events: webhooks.sink,
-    jwtTtlSeconds: config.jwtTtlSeconds,
-    stateMaxAgeSeconds: stateMaxAgeSeconds(config.patCacheTtlSeconds),
-    ...(redis ? { redis: { connection: redis, keys: keyNames, follow: false, sweeper: false } } : {}),
-  });
-  const revoker = revocation.revoker;
+  const storage = await openStorage(config, "embedded");
+  const { dynamo } = storage;
+  const store = tokenStoreFor(config, dynamo);
+  const redis = openRedisConnection(config);
+  const roles = { follow: false, worker: false, sweeper: false };
+  const webhooks = webhooksFor(config, dynamo, { redis, roles, deliver: false });
+  const revocation = await revocationFor(config, dynamo, { store, webhooks, redis, roles });
   return createLocalTokenAdmin({
     store,
-    revoker,
-    auditLog: createAuditLog(client, auditTableName(config)),
-    events: webhooks.sink,
-    keys: () =>
-      loadSigningKeys({
-        path: config.signingKeysPath ?? join(config.dataDir, "signing-keys.json"),
-        generate: config.signingKeysPath === undefined,
-        algorithm: config.signingAlgorithm,
-        jwtTtlSeconds: config.jwtTtlSeconds,
-      }),
+    // No audit trail: the CLI on the store has written none so far (`patgate audit` lists the issuer's).
+    tokenService: createTokenService({ store, tokenChanges: revocation.changes, events: webhooks.sink }),
+    auditLog: auditLogFor(config, dynamo),
+    keys: () => signingKeysFor(config),
     async close() {
       await revocation.close();
       await webhooks.close();
       redis?.disconnect();
-      client.destroy();
-      await local?.close();
+      await storage.close();
     },
   });
 }

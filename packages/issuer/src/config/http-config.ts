@@ -1,25 +1,9 @@
-import type { IssuerConfig } from "../config.js";
 import { type Env, fail, integer } from "../env-values.js";
-import { isTrustedProxyEntry } from "../http/trusted-proxy.js";
+import type { HttpTimeouts, IssuerConfig } from "./issuer-config.js";
 
-/** The HTTP server's bounds on slow clients, in milliseconds. */
-export interface HttpTimeouts {
-  /** From a request's first byte to the end of its headers (`PATGATE_HEADERS_TIMEOUT`, seconds; default 10). */
-  readonly headersMs: number;
-  /**
-   * From a request's first byte to the end of its body, and the longest a
-   * connection may stay silent while a request is open (`PATGATE_REQUEST_TIMEOUT`,
-   * seconds; default 30).
-   */
-  readonly requestMs: number;
-  /**
-   * How long an idle keep-alive connection stays open (`PATGATE_KEEP_ALIVE_TIMEOUT`,
-   * seconds; default 72): longer than a load balancer's idle timeout (60 s on
-   * AWS ALB, GCP 600 s: raise it there), so the balancer never sends a request
-   * on a connection the issuer is closing.
-   */
-  readonly keepAliveMs: number;
-}
+export type { HttpTimeouts } from "./issuer-config.js";
+
+import { isTrustedProxyEntry } from "./trusted-proxy.js";
 
 export type HttpConfig = Pick<IssuerConfig, "port" | "host" | "trustProxy" | "httpTimeouts" | "logLevel">;
 

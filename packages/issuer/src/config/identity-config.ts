@@ -6,8 +6,8 @@ import {
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
 } from "@patgate/shared";
-import type { IssuerConfig } from "../config.js";
 import { type Env, fail, httpUrl, integer } from "../env-values.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type IdentityConfig = Pick<
   IssuerConfig,

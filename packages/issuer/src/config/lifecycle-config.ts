@@ -1,15 +1,7 @@
-import type { IssuerConfig } from "../config.js";
 import { ConfigError, durationSeconds, type Env, fail, flag, httpUrl } from "../env-values.js";
 import { GITHUB_SECRET_SCANNING_KEYS_URL } from "../leaks/github-keys.js";
-import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX } from "../webhooks/signature.js";
-
-/** `PATGATE_WEBHOOK_URL` and `PATGATE_WEBHOOK_SECRET`, always set together. */
-export interface WebhookConfig {
-  /** An http(s) URL. */
-  readonly url: string;
-  /** `whsec_` and the base64 of 24 to 64 random bytes (the Standard Webhooks format). */
-  readonly secret: string;
-}
+import { parseWebhookSecret, WEBHOOK_SECRET_PREFIX, type WebhookConfig } from "../webhooks/signature.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type LifecycleConfig = Pick<
   IssuerConfig,

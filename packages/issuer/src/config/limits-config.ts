@@ -1,10 +1,11 @@
-import type { IssuerConfig } from "../config.js";
 import { type Env, integer, lifetime } from "../env-values.js";
-import { defaultScryptConcurrency } from "../tokens/scrypt-budget.js";
+import { defaultScryptConcurrency } from "../exchange/scrypt-budget.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type LimitsConfig = Pick<
   IssuerConfig,
   | "patCacheTtlSeconds"
+  | "stateMaxAgeSeconds"
   | "rateLimitPerMinute"
   | "failuresPerTokenPerMinute"
   | "failuresPerAddressPerMinute"
@@ -15,10 +16,21 @@ export type LimitsConfig = Pick<
   | "jwtRevocationsPerMinute"
 >;
 
+/**
+ * The oldest PAT state an exchange mints from: a cached record lives at most
+ * the cache's lifetime, and a read that took longer (a stalled request) is
+ * refused. Deny marks outlive JWTs by at least this much.
+ */
+export function stateMaxAgeSeconds(patCacheTtlSeconds: number): number {
+  return Math.max(patCacheTtlSeconds, 30);
+}
+
 /** How much the issuer does for whom: the PAT cache, rate limits, lock-outs, the scrypt budget, PAT lifetimes. */
 export function readLimitsConfig(env: Env): LimitsConfig {
+  const patCacheTtlSeconds = integer(env, "PATGATE_PAT_CACHE_TTL", 60, 0, 3600, " number of seconds");
   return {
-    patCacheTtlSeconds: integer(env, "PATGATE_PAT_CACHE_TTL", 60, 0, 3600, " number of seconds"),
+    patCacheTtlSeconds,
+    stateMaxAgeSeconds: stateMaxAgeSeconds(patCacheTtlSeconds),
     rateLimitPerMinute: integer(env, "PATGATE_RATE_LIMIT", 6000, 1, 10_000_000, " (requests per minute per IP)"),
     failuresPerTokenPerMinute: integer(
       env,

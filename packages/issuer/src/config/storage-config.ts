@@ -1,8 +1,8 @@
-import { isAbsolute, resolve } from "node:path";
-import { DEFAULT_REDIS_PREFIX, redisKeys } from "@patgate/shared";
-import type { IssuerConfig } from "../config.js";
+import { isAbsolute, join, resolve } from "node:path";
+import { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "@patgate/shared";
 import { type Env, fail, httpUrl } from "../env-values.js";
 import { redisConfig } from "../redis/redis-config.js";
+import type { IssuerConfig } from "./issuer-config.js";
 
 export type StorageConfig = Pick<
   IssuerConfig,
@@ -14,9 +14,20 @@ export type StorageConfig = Pick<
   | "redisUrl"
   | "redisClusterNodes"
   | "redisPrefix"
+  | "redisKeys"
   | "dataDir"
   | "signingKeysPath"
+  | "signingKeysFile"
 >;
+
+/** The Redis key names under `prefix`, or the error naming `PATGATE_REDIS_PREFIX`. */
+function keysUnder(prefix: string): RedisKeys {
+  try {
+    return redisKeys(prefix);
+  } catch {
+    return fail("PATGATE_REDIS_PREFIX", "must be 1-64 of [A-Za-z0-9_.:-]", prefix);
+  }
+}
 
 /** Where the issuer keeps things: DynamoDB (or the embedded store), Redis, the data dir, the signing keys. */
 export function readStorageConfig(env: Env, cwd: string): StorageConfig {
@@ -33,11 +44,7 @@ export function readStorageConfig(env: Env, cwd: string): StorageConfig {
 
   const redis = redisConfig(env);
   const redisPrefix = env.PATGATE_REDIS_PREFIX?.trim() || DEFAULT_REDIS_PREFIX;
-  try {
-    redisKeys(redisPrefix);
-  } catch {
-    fail("PATGATE_REDIS_PREFIX", "must be 1-64 of [A-Za-z0-9_.:-]", redisPrefix);
-  }
+  const keys = keysUnder(redisPrefix);
 
   const dataDirText = env.PATGATE_DATA_DIR?.trim() || ".patgate";
   const dataDir = isAbsolute(dataDirText) ? dataDirText : resolve(cwd, dataDirText);
@@ -50,7 +57,12 @@ export function readStorageConfig(env: Env, cwd: string): StorageConfig {
     tableName,
     ...redis,
     redisPrefix,
+    redisKeys: keys,
     dataDir,
     ...(signingKeysPath === undefined ? {} : { signingKeysPath }),
+    signingKeysFile: {
+      path: signingKeysPath ?? join(dataDir, "signing-keys.json"),
+      generate: signingKeysPath === undefined,
+    },
   };
 }

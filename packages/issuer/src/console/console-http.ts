@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import type { OidcRelyingParty } from "./oidc.js";
 import type { ConsoleSessions, ConsoleUser } from "./session.js";
 import type { HtmlValue } from "./views/html.js";
@@ -7,7 +7,7 @@ import { CONSOLE_PATH, type PageFrame, page } from "./views/layout.js";
 
 /** What every console route shares. */
 export interface ConsoleContext {
-  readonly ctx: IssuerContext;
+  readonly ctx: AppContext;
   readonly sessions: ConsoleSessions;
   /** The IdP; absent in the embedded default (sign-in with an admin PAT). */
   readonly rp?: OidcRelyingParty;

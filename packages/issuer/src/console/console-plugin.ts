@@ -3,7 +3,7 @@ import csrfProtection from "@fastify/csrf-protection";
 import secureSession from "@fastify/secure-session";
 import fastifyStatic from "@fastify/static";
 import type { FastifyError, FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { toHttpError } from "../http/error-handler.js";
 import { adminRoutes } from "./admin-routes.js";
 import { authRoutes } from "./auth-routes.js";
@@ -22,7 +22,7 @@ export const SESSION_COOKIE = "patgate_console";
 
 /** Options of {@link consolePlugin}, beyond the issuer's context. */
 export interface ConsoleOptions {
-  readonly ctx: IssuerContext;
+  readonly ctx: AppContext;
   /** Session lifetimes; default 8 h absolute, 30 min idle. */
   readonly lifetimes?: SessionLifetimes;
 }

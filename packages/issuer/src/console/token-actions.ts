@@ -1,21 +1,26 @@
 import type { FastifyRequest } from "fastify";
-import type { IssuerContext } from "../context.js";
-import { emitSafely, tokenEvent } from "../events/token-events.js";
+import type { AppContext } from "../context.js";
 import { HttpError, invalidField } from "../http/http-error.js";
-import { audited, nowSeconds } from "../routes/admin/route-helpers.js";
+import { nowSeconds } from "../routes/admin/route-helpers.js";
+import type { Acting } from "../token-service/token-service.js";
 import type { TokenRecord } from "../tokens/types.js";
 import { checkGraceSeconds, checkOwner } from "../tokens/validation.js";
 import type { ConsoleUser } from "./session.js";
 
 /**
- * What the console changes, through the same services (token store, revoker)
- * and the same audit trail as the admin API, attributed to the signed-in
- * person. Every check of who may touch what is here, not in the pages.
+ * What the console changes, through the same token service as the admin API
+ * (its audit lines, events and metrics), attributed to the signed-in person.
+ * Every check of who may touch what is here, not in the pages.
  */
 
 /** The audit trail's actor for a console user: `owner (console)`. */
 export function consoleActor(user: ConsoleUser): string {
   return `${user.owner} (console)`;
+}
+
+/** The signed-in person and their address, for the token service. */
+function acting(request: FastifyRequest, user: ConsoleUser): Acting {
+  return { actor: consoleActor(user), ip: request.ip };
 }
 
 /** A 403: the PAT is not theirs, or the role is not one they hold. */
@@ -24,7 +29,7 @@ export function forbidden(description: string): HttpError {
 }
 
 /** A PAT of the signed-in owner; 404 when there is none, 403 when it is another owner's (admins included). */
-export async function ownToken(ctx: IssuerContext, user: ConsoleUser, tokenId: string): Promise<TokenRecord> {
+export async function ownToken(ctx: AppContext, user: ConsoleUser, tokenId: string): Promise<TokenRecord> {
   const record = /^[0-9A-Za-z]{21}$/.test(tokenId) ? await ctx.store.get(tokenId) : null;
   if (!record) throw new HttpError("token_not_found");
   if (record.owner !== user.owner) throw forbidden("this token belongs to another owner");
@@ -42,7 +47,7 @@ export interface CreateRequest {
 
 /** Creates a PAT for the signed-in owner with roles they hold; the token is returned once. */
 export async function createOwnToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   input: CreateRequest,
@@ -54,57 +59,47 @@ export async function createOwnToken(
   if (input.expiresInSeconds === undefined && max !== undefined)
     throw invalidField("expires", "tokens must expire under this issuer's policy");
   const expiresAt = input.expiresInSeconds === undefined ? undefined : nowSeconds(ctx) + input.expiresInSeconds;
-  const created = await audited(
-    ctx,
-    request,
-    "token.create",
-    { actor: consoleActor(user), tokenIdOf: (made) => made.record.tokenId },
-    () =>
-      ctx.store.issue({
-        owner: checkOwner(user.owner),
-        roles: input.roles,
-        name: input.name,
-        ...(expiresAt === undefined ? {} : { expiresAt }),
-        ...(input.allowedIps.length > 0 ? { allowedIps: input.allowedIps } : {}),
-      }),
+  // The store checks the owner, as every other value, inside the audited attempt.
+  return ctx.tokenService.create(
+    {
+      owner: user.owner,
+      roles: input.roles,
+      name: input.name,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      ...(input.allowedIps.length > 0 ? { allowedIps: input.allowedIps } : {}),
+    },
+    acting(request, user),
   );
-  await emitSafely(ctx.events, tokenEvent("token.created", created.record, { actor: consoleActor(user) }, ctx.now()));
-  return created;
 }
 
 export async function renameOwnToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   tokenId: string,
   name: string,
 ): Promise<TokenRecord> {
   await ownToken(ctx, user, tokenId);
-  const actor = consoleActor(user);
-  const outcome = await audited(ctx, request, "token.update", { tokenId, actor, details: { fields: "name" } }, () =>
-    ctx.revoker.updateToken(tokenId, { name }, { actor }),
-  );
+  const outcome = await ctx.tokenService.update(tokenId, { name }, acting(request, user));
   return outcome.record;
 }
 
 export async function rotateOwnToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   tokenId: string,
   graceSeconds: number,
 ): Promise<{ readonly token: string; readonly record: TokenRecord }> {
   await ownToken(ctx, user, tokenId);
-  const actor = consoleActor(user);
+  // Checked before the service: a bad grace period from the form is no audited attempt.
   const grace = checkGraceSeconds(graceSeconds);
-  return audited(ctx, request, "token.rotate", { tokenId, actor, details: { graceSeconds: grace } }, () =>
-    ctx.revoker.rotateToken(tokenId, grace, { actor }),
-  );
+  return ctx.tokenService.rotate(tokenId, grace, acting(request, user));
 }
 
 /** Revokes a PAT: the owner's own, or (for a console admin, from the admin pages) anyone's. */
 export async function revokeToken(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   tokenId: string,
@@ -112,11 +107,7 @@ export async function revokeToken(
 ): Promise<TokenRecord> {
   if (as === "owner") await ownToken(ctx, user, tokenId);
   else if (!user.admin) throw forbidden("an admin is required");
-  const actor = consoleActor(user);
-  ctx.metrics.revocations.inc({ kind: "token" });
-  const outcome = await audited(ctx, request, "token.revoke", { tokenId, actor }, () =>
-    ctx.revoker.revokeToken(tokenId, { actor }),
-  );
+  const outcome = await ctx.tokenService.revoke(tokenId, acting(request, user));
   return outcome.record;
 }
 
@@ -126,7 +117,7 @@ export async function revokeToken(
  * same audit line; false when there is no failed delivery by that id.
  */
 export async function retryDelivery(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   eventId: string,
@@ -147,17 +138,13 @@ export async function retryDelivery(
 
 /** A console admin revokes every PAT of an owner. */
 export async function revokeOwner(
-  ctx: IssuerContext,
+  ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
   ownerText: string,
 ): Promise<number> {
   if (!user.admin) throw forbidden("an admin is required");
   const owner = checkOwner(ownerText);
-  const actor = consoleActor(user);
-  ctx.metrics.revocations.inc({ kind: "owner" });
-  const result = await audited(ctx, request, "owner.revoke", { actor, details: { owner } }, () =>
-    ctx.revoker.revokeOwner(owner, { actor }),
-  );
+  const result = await ctx.tokenService.revokeOwner(owner, acting(request, user));
   return result.revoked;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { type AdminPrincipal, authenticate } from "./admin-auth.js";
 import { invalidField } from "./http-error.js";
 
@@ -20,7 +20,7 @@ declare module "fastify" {
  * `role`) must not get the unfiltered list as if filtered.
  */
 export const adminAuth = fp(
-  async (app: FastifyInstance, ctx: IssuerContext) => {
+  async (app: FastifyInstance, ctx: AppContext) => {
     app.decorateRequest("admin", null);
     app.addHook("onRequest", async (request) => {
       request.admin = await authenticate(ctx, request, "admin");

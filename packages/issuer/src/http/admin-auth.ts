@@ -1,8 +1,8 @@
 import { INTROSPECT_ROLE } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
+import type { VerifiedAccessToken } from "../jwt/access-token-check.js";
 import type { TokenRecord } from "../tokens/types.js";
-import type { VerifiedAccessToken } from "./access-token-check.js";
 import { insufficientScope, invalidToken, missingToken } from "./http-error.js";
 import { bearerFromHeader } from "./params.js";
 
@@ -52,7 +52,7 @@ function hasAdminAuthority(token: VerifiedAccessToken, pat: TokenRecord, adminAu
  * A valid JWT without that authority is a 403 `insufficient_scope` (RFC 6750 §3.1).
  */
 export async function authenticate(
-  ctx: IssuerContext,
+  ctx: Pick<AppContext, "accessTokens" | "config" | "now" | "store">,
   request: FastifyRequest,
   need: "admin" | "introspect",
 ): Promise<AdminPrincipal> {

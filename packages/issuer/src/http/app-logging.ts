@@ -1,7 +1,7 @@
 import { redactTokens } from "@patgate/shared";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import { pino } from "pino";
-import type { AppDeps } from "../context.js";
+import type { AppParts } from "../context.js";
 
 /** Log paths that may hold a PAT, a JWT or key material: never written to a log line. */
 export const REDACTED_LOG_PATHS = [
@@ -42,7 +42,7 @@ const LOG_FLUSH_MS = 100;
  * stream. The destination, when one is made, must be flushed on close (pino
  * also flushes it synchronously when the process exits).
  */
-export function appLogger(deps: Pick<AppDeps, "logger" | "config">): {
+export function appLogger(deps: Pick<AppParts, "logger" | "config">): {
   logger: AppLogger;
   destination: ReturnType<typeof pino.destination> | undefined;
 } {

@@ -2,9 +2,8 @@ import formbody from "@fastify/formbody";
 import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import { redisKeys } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
-import type { AppDeps } from "../context.js";
+import type { AppParts } from "../context.js";
 import { createSharedRequestLimit } from "../rate-limit/shared-request-limit.js";
 import { rateLimited } from "./http-error.js";
 
@@ -14,14 +13,14 @@ import { rateLimited } from "./http-error.js";
  */
 export async function registerAppPlugins(
   app: FastifyInstance,
-  deps: Pick<AppDeps, "config" | "redis">,
+  deps: Pick<AppParts, "config" | "redis">,
   bodyLimit: number,
 ): Promise<void> {
   const { config } = deps;
   await app.register(formbody, { bodyLimit });
   // With Redis, the per-IP limit is shared by every issuer, without a Redis round trip per request.
   const requestLimit = deps.redis
-    ? createSharedRequestLimit(deps.redis, { keyPrefix: redisKeys(config.redisPrefix).rateLimit("ip:") })
+    ? createSharedRequestLimit(deps.redis, { keyPrefix: config.redisKeys.rateLimit("ip:") })
     : undefined;
   if (requestLimit) app.addHook("onClose", () => requestLimit.close());
   await app.register(rateLimit, {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { ScryptBusyError } from "../exchange/scrypt-budget.js";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
-import { ScryptBusyError } from "../tokens/scrypt-budget.js";
 import type { IssuerErrorCode } from "./errors.js";
 import { busy, errorBody, HttpError, invalidField, rateLimited, unavailable } from "./http-error.js";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { parsePat, redactTokens } from "@patgate/shared";
 import type { AuditSink } from "../audit/audit-event.js";
 import { type EventSink, emitSafely, tokenEvent } from "../events/token-events.js";
-import type { Revoker } from "../revocation/revoker.js";
+import type { TokenChanges } from "../revocation/token-changes.js";
 import type { TokenStore } from "../tokens/types.js";
 
 /** Where a leaked token was found, as the reporter says. */
@@ -34,13 +34,13 @@ export function tokenHash(token: string): string {
  */
 export function createLeakResponder(deps: {
   readonly store: TokenStore;
-  readonly revoker: Revoker;
+  readonly changes: TokenChanges;
   readonly audit: AuditSink;
   readonly events: EventSink;
   readonly tokenPrefix: string;
   readonly now: () => number;
 }): LeakResponder {
-  const { store, revoker, audit, events, tokenPrefix, now } = deps;
+  const { store, changes, audit, events, tokenPrefix, now } = deps;
   return {
     async handle(token, where) {
       const parsed = parsePat(token, tokenPrefix);
@@ -51,7 +51,7 @@ export function createLeakResponder(deps: {
       if (!record) return "false_positive";
       const revoked = record.isRevoked
         ? record
-        : (await revoker.revokeToken(record.tokenId, { actor: where.reporter, reason: "leaked" })).record;
+        : (await changes.revokeToken(record.tokenId, { actor: where.reporter, reason: "leaked" })).record;
       audit.record({
         action: "token.leaked",
         actor: where.reporter,

@@ -1,6 +1,8 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import { type EventSink, emitSafely, SCHEDULER_ACTOR, tokenEvent } from "../events/token-events.js";
+import { hasExpiryWarningIndex } from "../tokens/create-token-table.js";
 import {
   dueWarning,
   EXPIRY_STAGES,
@@ -11,7 +13,6 @@ import {
   warnDayOf,
 } from "../tokens/expiry-warnings.js";
 import { itemToStored } from "../tokens/record.js";
-import { hasExpiryWarningIndex } from "../tokens/table.js";
 
 export interface ExpirySweepOptions {
   readonly client: DynamoDBClient;
@@ -145,7 +146,7 @@ export function createExpirySweep(options: ExpirySweepOptions): { run(): Promise
         }),
       );
     } catch (error) {
-      if ((error as Error).name === "ConditionalCheckFailedException") return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
     const record = itemToStored(item)?.record;

@@ -3,7 +3,7 @@ import type { RedisKeys } from "@patgate/shared";
 import type { AuditSink } from "../audit/audit-event.js";
 import type { EventSink } from "../events/token-events.js";
 import type { RedisConnection } from "../redis/connection.js";
-import type { Revoker } from "../revocation/revoker.js";
+import type { TokenChanges } from "../revocation/token-changes.js";
 import { createExpirySweep } from "./expiry-sweep.js";
 import {
   type LifecycleScheduler,
@@ -22,7 +22,7 @@ export const UNUSED_SWEEP_EVERY_MS = 6 * 3600_000;
 /** The unused-token policy (`PATGATE_REVOKE_UNUSED_AFTER`) and what it needs. */
 export interface UnusedTokenPolicy {
   readonly afterSeconds: number;
-  readonly revoker: Revoker;
+  readonly changes: TokenChanges;
   readonly audit: AuditSink;
   /** Ms between passes; default {@link UNUSED_SWEEP_EVERY_MS}. */
   readonly everyMs?: number;
@@ -57,7 +57,7 @@ export function lifecycleTasks(options: LifecycleOptions): LifecycleTask[] {
     const sweep = createUnusedSweep({
       client,
       tableName,
-      revoker: unused.revoker,
+      changes: unused.changes,
       audit: unused.audit,
       unusedAfterSeconds: unused.afterSeconds,
       now,

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { AuditSink } from "../audit/audit-event.js";
 import { SCHEDULER_ACTOR } from "../events/token-events.js";
-import type { Revoker } from "../revocation/revoker.js";
+import type { TokenChanges } from "../revocation/token-changes.js";
 import { TokenStoreError } from "../tokens/errors.js";
 import { itemToStored } from "../tokens/record.js";
 
@@ -11,7 +11,7 @@ export interface UnusedSweepOptions {
   /** The token table. */
   readonly tableName: string;
   /** Revocations go the usual way: DynamoDB, the deny-list, every verifier; and `token.unused_revoked`. */
-  readonly revoker: Revoker;
+  readonly changes: TokenChanges;
   readonly audit: AuditSink;
   /** `PATGATE_REVOKE_UNUSED_AFTER`, seconds. */
   readonly unusedAfterSeconds: number;
@@ -41,13 +41,13 @@ export interface UnusedSweepResult {
  * reads the table in pages of `pageSize` items, projecting three attributes,
  * with `pauseMs` between pages, every few hours. Each candidate is read again
  * consistently (a use since the Scan saves it) and revoked through the
- * revoker, with an audit line.
+ * token changes, with an audit line.
  */
 export function createUnusedSweep(options: UnusedSweepOptions): { run(): Promise<UnusedSweepResult> } {
   const {
     client,
     tableName,
-    revoker,
+    changes,
     audit,
     unusedAfterSeconds,
     pageSize = 100,
@@ -93,7 +93,7 @@ export function createUnusedSweep(options: UnusedSweepOptions): { run(): Promise
           const lastUse = await stillUnused(item.tokenId, cutoff, nowSeconds);
           if (lastUse === null) continue;
           try {
-            const outcome = await revoker.revokeToken(item.tokenId, { actor: SCHEDULER_ACTOR, reason: "unused" });
+            const outcome = await changes.revokeToken(item.tokenId, { actor: SCHEDULER_ACTOR, reason: "unused" });
             if (!outcome.changed) continue;
           } catch (error) {
             // Deleted since it was read: nothing to revoke.

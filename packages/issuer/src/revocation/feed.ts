@@ -21,7 +21,7 @@ export interface RevocationFeed {
   healthy(): boolean;
 }
 
-/** The feed, as its sources (the revoker, a stream follower) see it. */
+/** The feed, as its sources (the token changes, a stream follower) see it. */
 export interface FeedSource extends RevocationFeed {
   emit(event: RevocationEvent): void;
   reset(): void;

@@ -1,5 +1,4 @@
-import type { Outbox, OutboxItem } from "./outbox.js";
-import { jtiOutboxId, MAX_REASON_LENGTH } from "./outbox-records.js";
+import { jtiOutboxId, MAX_REASON_LENGTH, type Outbox, type OutboxItem } from "./outbox-records.js";
 
 /** Items an in-memory outbox keeps. */
 const MEMORY_OUTBOX_SIZE = 1000;

@@ -1,6 +1,52 @@
 import { createHash, randomBytes } from "node:crypto";
 import { parseRevocationEvent, type RevocationEvent } from "@patgate/shared";
-import type { OutboxItem, OutboxState } from "./outbox.js";
+
+/**
+ * Where a revocation is: waiting to be delivered, on the deny-list, or given
+ * up on (its job failed for good: every attempt spent, or an event the
+ * deny-list cannot carry).
+ */
+export type OutboxState = "pending" | "propagated" | "failed";
+
+/** A revocation on its way from DynamoDB to the deny-list. */
+export interface OutboxItem {
+  readonly id: string;
+  readonly event: RevocationEvent;
+  readonly state: OutboxState;
+  /** Epoch ms the revocation was accepted. */
+  readonly createdAt: number;
+  /** Epoch ms it reached the deny-list stream. */
+  readonly propagatedAt?: number;
+  /** Epoch ms its job failed for good. */
+  readonly failedAt?: number;
+  /** Why it failed, for `GET /admin/revocations` (an error message, at most 200 characters). */
+  readonly reason?: string;
+}
+
+/**
+ * The revocation outbox: every revocation is written here as `pending`
+ * before anything else, and marked `propagated` by the worker once it is on
+ * the deny-list. A revocation accepted while Redis is down therefore waits
+ * here, in the source of truth, and the sweeper delivers it later.
+ */
+export interface Outbox {
+  /**
+   * Records `event` as pending. A `jti` denial is recorded once per `jti`: asked
+   * again, the outbox returns the item it already holds (pending or
+   * propagated), so repeating a revocation adds nothing.
+   */
+  add(event: RevocationEvent): Promise<OutboxItem>;
+  markPropagated(id: string, at: number): Promise<void>;
+  /**
+   * Records that the item's job failed for good, and why. An item already
+   * propagated stays propagated (a late failure of a duplicate changes nothing).
+   */
+  markFailed(id: string, at: number, reason: string): Promise<void>;
+  /** Every item not propagated: pending (any age) and failed, oldest first, in one read. */
+  undelivered(): Promise<OutboxItem[]>;
+  /** The latest items, newest first, for `GET /admin/revocations`. */
+  recent(limit: number): Promise<OutboxItem[]>;
+}
 
 /** How an outbox item is named, and how a stored one is read back. */
 

@@ -1,6 +1,6 @@
 import { DescribeTableCommand, type DynamoDBClient, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { ensureTable } from "../tokens/table.js";
+import { ensureTable, isConditionFailure } from "../dynamo/dynamo-helpers.js";
 
 /** The outbox table: its name, its sparse index of undelivered items, and creating both. */
 
@@ -110,7 +110,7 @@ async function markPendingItems(client: DynamoDBClient, tableName: string): Prom
         )
         .catch((error: unknown) => {
           // Propagated meanwhile: nothing to mark.
-          if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+          if (!isConditionFailure(error)) throw error;
         });
     }
     start = page.LastEvaluatedKey;

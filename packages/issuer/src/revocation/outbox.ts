@@ -8,9 +8,12 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { RevocationEvent } from "@patgate/shared";
+import { conditionHeld, isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import {
   DENY_RETENTION_AFTER_EXPIRY_SECONDS,
   MAX_REASON_LENGTH,
+  type Outbox,
+  type OutboxItem,
   outboxId,
   PROPAGATED_RETENTION_SECONDS,
   toOutboxItem,
@@ -18,55 +21,9 @@ import {
 import { PENDING_INDEX, PENDING_KEY, PENDING_VALUE } from "./outbox-table.js";
 
 export { createMemoryOutbox } from "./memory-outbox.js";
+export type { Outbox, OutboxItem, OutboxState } from "./outbox-records.js";
 export { jtiOutboxId } from "./outbox-records.js";
 export { createOutboxTable, outboxTableName, PENDING_INDEX } from "./outbox-table.js";
-
-/**
- * Where a revocation is: waiting to be delivered, on the deny-list, or given
- * up on (its job failed for good: every attempt spent, or an event the
- * deny-list cannot carry).
- */
-export type OutboxState = "pending" | "propagated" | "failed";
-
-/** A revocation on its way from DynamoDB to the deny-list. */
-export interface OutboxItem {
-  readonly id: string;
-  readonly event: RevocationEvent;
-  readonly state: OutboxState;
-  /** Epoch ms the revocation was accepted. */
-  readonly createdAt: number;
-  /** Epoch ms it reached the deny-list stream. */
-  readonly propagatedAt?: number;
-  /** Epoch ms its job failed for good. */
-  readonly failedAt?: number;
-  /** Why it failed, for `GET /admin/revocations` (an error message, at most 200 characters). */
-  readonly reason?: string;
-}
-
-/**
- * The revocation outbox: every revocation is written here as `pending`
- * before anything else, and marked `propagated` by the worker once it is on
- * the deny-list. A revocation accepted while Redis is down therefore waits
- * here, in the source of truth, and the sweeper delivers it later.
- */
-export interface Outbox {
-  /**
-   * Records `event` as pending. A `jti` denial is recorded once per `jti`: asked
-   * again, the outbox returns the item it already holds (pending or
-   * propagated), so repeating a revocation adds nothing.
-   */
-  add(event: RevocationEvent): Promise<OutboxItem>;
-  markPropagated(id: string, at: number): Promise<void>;
-  /**
-   * Records that the item's job failed for good, and why. An item already
-   * propagated stays propagated (a late failure of a duplicate changes nothing).
-   */
-  markFailed(id: string, at: number, reason: string): Promise<void>;
-  /** Every item not propagated: pending (any age) and failed, oldest first, in one read. */
-  undelivered(): Promise<OutboxItem[]>;
-  /** The latest items, newest first, for `GET /admin/revocations`. */
-  recent(limit: number): Promise<OutboxItem[]>;
-}
 
 /** An index the table lacks: an outbox table made before `pending-index`, on an emulator that cannot add it. */
 function isMissingIndex(error: unknown): boolean {
@@ -146,7 +103,7 @@ async function addPending(doc: Doc, tableName: string, event: RevocationEvent, c
       }),
     );
   } catch (error) {
-    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+    if (!isConditionFailure(error)) throw error;
     // The same jti, recorded before: one item for both.
     const existing = await doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
     const item = existing.Item ? toOutboxItem(existing.Item) : null;
@@ -159,9 +116,7 @@ async function addPending(doc: Doc, tableName: string, event: RevocationEvent, c
 
 /** A conditional update whose condition failing means there is nothing to change (the item is gone, or done). */
 async function updateIfStill(doc: Doc, command: UpdateCommand): Promise<void> {
-  await doc.send(command).catch((error: unknown) => {
-    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-  });
+  await conditionHeld(() => doc.send(command));
 }
 
 /**

@@ -1,29 +1,22 @@
-import type { Outbox } from "./outbox.js";
 import type { Propagation, Propagator, RecordedEvent } from "./propagator.js";
 import type { RevocationQueue } from "./queue.js";
 
 export interface RedisPropagatorOptions {
-  readonly outbox: Outbox;
   readonly queue: RevocationQueue;
   /** How long an admin request waits for the worker before answering "pending"; default 2000 ms. */
   readonly confirmTimeoutMs?: number;
 }
 
 /**
- * Redis mode: record in the DynamoDB outbox, then enqueue on BullMQ and wait
+ * Redis mode: what the DynamoDB outbox recorded is enqueued on BullMQ, and the change waits
  * (briefly) for the worker. "confirmed" means the entry is on the deny-list;
  * "pending" means it is safe in the outbox and will be delivered (by the
  * queue's retries, or by the sweeper if Redis was down).
  */
 export function createRedisPropagator(options: RedisPropagatorOptions): Propagator {
-  const { outbox, queue, confirmTimeoutMs = 2000 } = options;
+  const { queue, confirmTimeoutMs = 2000 } = options;
   return {
-    async record(event) {
-      const item = await outbox.add(event);
-      return { event, id: item.id, acceptedAt: item.createdAt, delivered: item.state === "propagated" };
-    },
     async deliver(recorded: RecordedEvent): Promise<Propagation> {
-      if (!recorded.id) throw new Error("a Redis propagation needs an outbox id");
       // The same jti revoked again after its entry reached the deny-list: already done.
       if (recorded.delivered) return "confirmed";
       try {
@@ -36,6 +29,5 @@ export function createRedisPropagator(options: RedisPropagatorOptions): Propagat
         return "pending";
       }
     },
-    async close() {},
   };
 }

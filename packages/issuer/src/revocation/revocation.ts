@@ -10,7 +10,7 @@ import { createInProcessPropagator, type Propagator } from "./propagator.js";
 import { createRevocationQueue } from "./queue.js";
 import { createRedisFeed, DEFAULT_FEED_STALE_MS } from "./redis-feed.js";
 import { createRedisPropagator } from "./redis-propagator.js";
-import { createRevoker, markLifetimeSeconds, type Revoker } from "./revoker.js";
+import { createTokenChanges, markLifetimeSeconds, type TokenChanges } from "./token-changes.js";
 import { createRevocationWorker } from "./worker.js";
 
 /** Revocation through Redis: the queue, the deny-list and its change stream. */
@@ -48,13 +48,13 @@ export interface RevocationOptions {
 /** Everything about revocation, assembled once for the server, the CLI and tests alike. */
 export interface Revocation {
   /** The write side: DynamoDB, then the outbox's event to every follower. */
-  readonly revoker: Revoker;
+  readonly changes: TokenChanges;
   /** What this process hears; the PAT cache subscribes to it. */
   readonly feed: RevocationFeed;
   /** Deny entries in force, as this process knows them (for the admin API and `/introspect`). */
   readonly denyView: DenyView;
   readonly outbox: Outbox;
-  /** The lifecycle event sink the revoker emits to, for the other emitters (token creation, leaks). */
+  /** The lifecycle event sink the token changes emit to, for the other emitters (token creation, leaks). */
   readonly events: EventSink;
   close(): Promise<void>;
 }
@@ -78,7 +78,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
   let propagator: Propagator;
   if (redis) {
     const queue = createRevocationQueue(redis.connection, redis.keys);
-    propagator = createRedisPropagator({ outbox, queue });
+    propagator = createRedisPropagator({ queue });
     if (redis.sweeper !== false) {
       const sweeper = startOutboxSweeper({
         outbox,
@@ -107,8 +107,9 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
   }
   if (redisFeed) closers.push(() => redisFeed.close());
 
-  const revoker = createRevoker({
+  const changes = createTokenChanges({
     store,
+    outbox,
     propagator,
     markLifetimeSeconds: markLifetimeSeconds(jwtTtlSeconds, stateMaxAgeSeconds),
     applyLocally: (event) => feed.emit(event),
@@ -119,7 +120,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
 
   let closed: Promise<void> | undefined;
   return {
-    revoker,
+    changes,
     feed,
     denyView,
     outbox,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { sampleEventLoop, sampleProcessMemory } from "../metrics/issuer-metrics.js";
 import { redisReadiness } from "../redis/readiness.js";
 
@@ -11,7 +11,10 @@ function probe(check: Promise<unknown>): Promise<"ok" | "unavailable"> {
 }
 
 /** `/healthz` (the process is up), `/readyz` (the stores answer), `/metrics` (Prometheus). */
-export async function healthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "metrics" | "redis" | "store">,
+): Promise<void> {
   app.get("/healthz", { schema: { tags: ["operations"], summary: "Liveness" } }, async () => ({ status: "ok" }));
 
   app.get(

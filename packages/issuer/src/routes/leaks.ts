@@ -1,6 +1,6 @@
 import { verify as verifySignature } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { HttpError, invalidField, invalidRequest, unavailable } from "../http/http-error.js";
 import { createGithubKeySource, type GithubKeySource } from "../leaks/github-keys.js";
 import { createLeakResponder, type LeakLabel, type LeakResponder, tokenHash } from "../leaks/leak-response.js";
@@ -45,12 +45,12 @@ function githubMatches(body: unknown): GithubMatch[] {
  */
 export async function leakRoutes(
   app: FastifyInstance,
-  ctx: IssuerContext,
+  ctx: Pick<AppContext, "audit" | "config" | "events" | "now" | "changes" | "store">,
   keys: GithubKeySource = createGithubKeySource({ url: ctx.config.githubKeysUrl, now: ctx.now }),
 ): Promise<void> {
   const responder = createLeakResponder({
     store: ctx.store,
-    revoker: ctx.revoker,
+    changes: ctx.changes,
     audit: ctx.audit,
     events: ctx.events,
     tokenPrefix: ctx.config.tokenPrefix,

@@ -1,6 +1,6 @@
-import { isScopeToken, looksLikeJwt, parsePat, redisKeys } from "@patgate/shared";
+import { isScopeToken, looksLikeJwt, parsePat } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { authenticate } from "../http/admin-auth.js";
 import { invalidRequest, rateLimited } from "../http/http-error.js";
 import { documentedOnly, OAUTH_MEDIA_TYPES, tokenBody } from "../http/oauth-bodies.js";
@@ -10,6 +10,12 @@ import {
   createRedisWindowCounter,
   type WindowCounter,
 } from "../rate-limit/window-counter.js";
+
+/** What `/revoke` and `/introspect` use of the app context. */
+type OAuthContext = Pick<
+  AppContext,
+  "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store"
+>;
 
 function tokenParam(request: FastifyRequest): string {
   const body = request.body;
@@ -23,12 +29,12 @@ function tokenParam(request: FastifyRequest): string {
 }
 
 /** Whoever holds the full PAT may revoke it: holding the secret is the proof (an expired one too). */
-async function revokeHeldPat(ctx: IssuerContext, token: string, ip: string, at: number): Promise<void> {
+async function revokeHeldPat(ctx: OAuthContext, token: string, ip: string, at: number): Promise<void> {
   const result = await ctx.store.verify(token);
   const record = result.ok || result.reason === "expired" ? result.record : undefined;
   if (!record) return;
   const actor = `holder (${record.tokenId})`;
-  const outcome = await ctx.revoker.revokeToken(record.tokenId, { actor });
+  const outcome = await ctx.changes.revokeToken(record.tokenId, { actor });
   ctx.audit.record({
     action: "token.revoke",
     actor,
@@ -42,7 +48,7 @@ async function revokeHeldPat(ctx: IssuerContext, token: string, ip: string, at: 
 
 /** A valid JWT is denied by its jti; one already denied (revoked before) is not "ok": nothing is recorded twice. */
 async function revokeHeldJwt(
-  ctx: IssuerContext,
+  ctx: OAuthContext,
   jwtRevocations: WindowCounter,
   token: string,
   ip: string,
@@ -52,7 +58,7 @@ async function revokeHeldJwt(
   if (!checked.ok) return;
   const wait = await jwtRevocations.take(checked.token.clientId);
   if (wait > 0) throw rateLimited(wait);
-  const outcome = await ctx.revoker.denyJti(checked.token.jti, checked.token.exp);
+  const outcome = await ctx.changes.denyJti(checked.token.jti, checked.token.exp);
   ctx.audit.record({
     action: "jwt.deny",
     actor: `holder (${checked.token.clientId})`,
@@ -65,14 +71,14 @@ async function revokeHeldJwt(
 }
 
 /** RFC 7009 `POST /revoke`: a PAT or a JWT, revoked by whoever holds it; always 200. */
-async function revokeRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+async function revokeRoute(app: FastifyInstance, ctx: OAuthContext): Promise<void> {
   const { config, now } = ctx;
   // Every JWT revoked here is a deny entry and an outbox item, kept until the JWT expires:
   // its PAT pays for them, so no holder can grow the outbox (or the deny-list) at will.
   const jwtRevocations = ctx.redis
     ? createRedisWindowCounter(ctx.redis, {
         limit: config.jwtRevocationsPerMinute,
-        keyOf: (tokenId) => redisKeys(config.redisPrefix).rateLimit(`revoke-jwt:${tokenId}`),
+        keyOf: (tokenId) => config.redisKeys.rateLimit(`revoke-jwt:${tokenId}`),
       })
     : createMemoryWindowCounter({ limit: config.jwtRevocationsPerMinute, now });
 
@@ -107,7 +113,7 @@ async function revokeRoute(app: FastifyInstance, ctx: IssuerContext): Promise<vo
 }
 
 /** RFC 7662 for a JWT of this issuer; one whose PAT has since been revoked is inactive even before its deny entry arrives. */
-async function introspectJwt(ctx: IssuerContext, token: string): Promise<Record<string, unknown>> {
+async function introspectJwt(ctx: OAuthContext, token: string): Promise<Record<string, unknown>> {
   const checked = await ctx.accessTokens.check(token);
   if (!checked.ok) return { active: false };
   const t = checked.token;
@@ -129,7 +135,7 @@ async function introspectJwt(ctx: IssuerContext, token: string): Promise<Record<
 }
 
 /** RFC 7662 for a PAT: what an exchange of it grants (a stored role that is not a scope token never is). */
-async function introspectPat(ctx: IssuerContext, token: string): Promise<Record<string, unknown>> {
+async function introspectPat(ctx: OAuthContext, token: string): Promise<Record<string, unknown>> {
   const result = await ctx.store.verify(token);
   if (!result.ok) return { active: false };
   const r = result.record;
@@ -148,7 +154,7 @@ async function introspectPat(ctx: IssuerContext, token: string): Promise<Record<
 }
 
 /** RFC 7662 `POST /introspect`, for an admin or introspect JWT. */
-async function introspectRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+async function introspectRoute(app: FastifyInstance, ctx: OAuthContext): Promise<void> {
   app.post(
     "/introspect",
     {
@@ -174,7 +180,7 @@ async function introspectRoute(app: FastifyInstance, ctx: IssuerContext): Promis
 }
 
 /** RFC 7009 `POST /revoke` and RFC 7662 `POST /introspect`. */
-export async function oauthRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, ctx: OAuthContext): Promise<void> {
   await revokeRoute(app, ctx);
   await introspectRoute(app, ctx);
 }

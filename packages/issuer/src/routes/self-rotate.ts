@@ -1,6 +1,6 @@
 import { parsePat } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 import { invalidToken, missingToken, rateLimited } from "../http/http-error.js";
 import { bearerFromHeader } from "../http/params.js";
 import { typed } from "../http/typed-app.js";
@@ -11,8 +11,11 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  * itself (as GitLab's self-rotation), `Authorization: Bearer <PAT>`. Holding
  * the secret is the proof, as for RFC 7009 revocation.
  */
-export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
-  const { config, store, revoker, failures, audit, now } = ctx;
+export async function selfRotateRoute(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "audit" | "config" | "failures" | "now" | "changes" | "store">,
+): Promise<void> {
+  const { config, store, changes, failures, audit, now } = ctx;
   typed(app).post(
     "/tokens/self/rotate",
     {
@@ -58,7 +61,7 @@ export async function selfRotateRoute(app: FastifyInstance, ctx: IssuerContext):
       }
       // A secret in its grace period cannot rotate the token: only the current one can.
       if (result.secretValidUntil !== undefined) throw invalidToken("secret_superseded");
-      const rotated = await revoker.rotateToken(result.record.tokenId, graceSeconds, {
+      const rotated = await changes.rotateToken(result.record.tokenId, graceSeconds, {
         actor: `holder (${result.record.tokenId})`,
       });
       audit.record({

@@ -1,10 +1,10 @@
 import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
+import type { ExchangeFailure } from "../exchange/exchange-pat.js";
 import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
 import { documentedOnly, OAUTH_MEDIA_TYPES, tokenExchangeBody } from "../http/oauth-bodies.js";
 import { bearerFromHeader, singleParam } from "../http/params.js";
-import type { ExchangeFailure } from "../tokens/exchange-pat.js";
 
 const SUBJECT_TOKEN_TYPES = new Set([ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE]);
 
@@ -104,7 +104,10 @@ function errorFor(failure: ExchangeFailure): HttpError {
 }
 
 /** `POST /token`: RFC 8693 token exchange of a PAT for an RFC 9068 JWT. */
-export async function tokenRoute(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function tokenRoute(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "config" | "exchangePat" | "metrics">,
+): Promise<void> {
   const { config, metrics } = ctx;
 
   // RFC 6749 §3.2: the token endpoint is POST only.

@@ -1,12 +1,15 @@
 import { TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../context.js";
+import type { AppContext } from "../context.js";
 
 /** Seconds verifiers may cache the JWKS; rotation publishes keys well before this runs out (see signing-keys.ts). */
 export const JWKS_MAX_AGE_SECONDS = 60;
 
 /** `GET /.well-known/jwks.json` and the RFC 8414 metadata. */
-export async function wellKnownRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function wellKnownRoutes(
+  app: FastifyInstance,
+  ctx: Pick<AppContext, "config" | "keys" | "now">,
+): Promise<void> {
   const { config, keys, now } = ctx;
 
   app.get(

@@ -1,4 +1,5 @@
 import { isTokenId } from "@patgate/shared";
+import { decodeCursor as decodeParts, encodeCursor as encodeParts } from "../dynamo/dynamo-helpers.js";
 import { invalid } from "./errors.js";
 
 /** The key a page resumes after: the table key, plus the owner when paging `owner-index`. */
@@ -9,20 +10,13 @@ export interface PageKey {
 
 /** Encodes a page key as an opaque base64url cursor. */
 export function encodeCursor(key: PageKey): string {
-  return Buffer.from(JSON.stringify(key.owner === undefined ? [key.tokenId] : [key.tokenId, key.owner])).toString(
-    "base64url",
-  );
+  return encodeParts(key.owner === undefined ? [key.tokenId] : [key.tokenId, key.owner]);
 }
 
 /** Decodes a cursor from a client; anything that is not one of ours is a validation error. */
 export function decodeCursor(cursor: string): PageKey {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw invalid("cursor", "is not a cursor from a previous page");
-  }
-  if (!Array.isArray(value) || value.length < 1 || value.length > 2 || !isTokenId(value[0])) {
+  const value = decodeParts(cursor);
+  if (!value || value.length < 1 || value.length > 2 || !isTokenId(value[0])) {
     throw invalid("cursor", "is not a cursor from a previous page");
   }
   const [tokenId, owner] = value as [string, unknown];

@@ -1,13 +1,7 @@
+export { enableTtl } from "../dynamo/dynamo-helpers.js";
+export { createTokenTable, OWNER_INDEX } from "./create-token-table.js";
 export { decodeCursor, encodeCursor, type PageKey } from "./cursor.js";
 export { StoreUnavailableError, TokenStoreError, type TokenStoreErrorCode } from "./errors.js";
-export {
-  createScryptBudget,
-  type ScryptBudget,
-  type ScryptBudgetOptions,
-  ScryptBusyError,
-  type SecretVerifier,
-} from "./scrypt-budget.js";
-export { createTokenTable, enableTtl, OWNER_INDEX } from "./table.js";
 export { createTokenStore, type TokenStoreInternals } from "./token-store.js";
 export type {
   BatchLoadResult,

@@ -6,10 +6,10 @@ import {
   type ScanCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { isTokenId } from "@patgate/shared";
+import { OWNER_INDEX } from "./create-token-table.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { invalid, StoreUnavailableError } from "./errors.js";
 import { itemToStored, type TokenItem } from "./record.js";
-import { OWNER_INDEX } from "./table.js";
 import type { TokenTable } from "./token-table.js";
 import type { BatchLoadResult, ListOptions, ListPage, TokenRecord } from "./types.js";
 import { checkListOptions } from "./validation.js";

@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { ensureTable } from "./table.js";
+import { conditionHeld, ensureTable } from "../dynamo/dynamo-helpers.js";
 
 /**
  * The revision of each owner, bumped by every owner revocation. A PAT records
@@ -47,9 +47,9 @@ export function createOwnerRevisions(client: DynamoDBClient, tableName: string):
       const result = await doc.send(new GetCommand({ TableName: tableName, Key: { owner }, ConsistentRead: true }));
       return revisionOf(result.Item?.rev);
     },
-    async advance(owner, expected, atMs) {
-      try {
-        await doc.send(
+    advance: (owner, expected, atMs) =>
+      conditionHeld(() =>
+        doc.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { owner },
@@ -57,16 +57,7 @@ export function createOwnerRevisions(client: DynamoDBClient, tableName: string):
             ConditionExpression: expected === 0 ? "attribute_not_exists(rev) OR rev = :expected" : "rev = :expected",
             ExpressionAttributeValues: { ":next": expected + 1, ":expected": expected, ":at": Math.floor(atMs / 1000) },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (
-          error instanceof ConditionalCheckFailedException ||
-          (error as Error).name === "ConditionalCheckFailedException"
-        )
-          return false;
-        throw error;
-      }
-    },
+        ),
+      ),
   };
 }

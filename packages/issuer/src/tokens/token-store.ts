@@ -15,11 +15,11 @@ import {
   type SecretCheck,
   verifySecret as scryptVerify,
 } from "@patgate/shared";
+import { describeTable } from "../dynamo/dynamo-helpers.js";
 import { invalid } from "./errors.js";
 import { createLifetimePolicy } from "./lifetime-policy.js";
 import { batchLoadTokens, listTokens } from "./list-tokens.js";
 import { createOwnerRevisions, ownerTableName } from "./owner-revisions.js";
-import { describeTable } from "./table.js";
 import { openTokenTable } from "./token-table.js";
 import { putToken, restoreToken, revokeToken, rotateToken, touchToken, updateToken } from "./token-writes.js";
 import type { GenerateResult, IssueInput, RegisterInput, TokenStore, TokenStoreOptions } from "./types.js";

@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import { backOff, notFound, RevisionConflictError, StoreUnavailableError, TokenStoreError } from "./errors.js";
 import { type OwnerRevisions, revisionOf } from "./owner-revisions.js";
 import { itemToStored, type StoredToken } from "./record.js";
@@ -16,13 +16,6 @@ export function unavailable(error: unknown): never {
   // A ValidationException is a malformed request: our bug, not an outage; let it surface.
   if (name === "ValidationException") throw error;
   throw new StoreUnavailableError(`token store unavailable: ${name || "unknown error"}`, { cause: error });
-}
-
-export function isConditionFailure(error: unknown): error is ConditionalCheckFailedException {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
 }
 
 /**

@@ -1,11 +1,12 @@
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { isTokenId } from "@patgate/shared";
+import { isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import { TokenStoreError } from "./errors.js";
 import { EXPIRY_WARNING_ATTRIBUTES, expiryWarningAttributes } from "./expiry-warnings.js";
 import type { createLifetimePolicy } from "./lifetime-policy.js";
 import { newItem } from "./record.js";
 import { changeFor } from "./record-update.js";
-import { isConditionFailure, type TokenTable, unavailable } from "./token-table.js";
+import { type TokenTable, unavailable } from "./token-table.js";
 import type { StateChange, TokenRecord, TokenStore, TokenUpdate, WriteOptions } from "./types.js";
 import { type CheckedIssue, checkGraceSeconds, checkTokenId, checkUpdate } from "./validation.js";
 

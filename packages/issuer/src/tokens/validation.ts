@@ -1,7 +1,33 @@
+import { isIP } from "node:net";
 import { isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
-import { checkAllowedIps } from "./allowed-ips.js";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
+
+/** Most entries an allow-list holds. */
+export const MAX_ALLOWED_IPS = 32;
+
+/** `a.b.c.d`, `a.b.c.d/n`, an IPv6 address or `x::/n`, normalised (an address alone gets /32 or /128). */
+function checkCidr(entry: unknown, field: string): string {
+  if (typeof entry !== "string" || entry.length > 64) throw invalid(field, "entries must be IPv4 or IPv6 CIDRs");
+  const [address = "", prefixText, extra] = entry.trim().split("/");
+  const family = isIP(address);
+  const bits = family === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : Number(prefixText);
+  if (family === 0 || extra !== undefined || !/^\d{1,3}$/.test(String(prefix)) || prefix > bits) {
+    throw invalid(field, `has an entry that is not an IPv4 or IPv6 CIDR (such as 203.0.113.0/24 or 2001:db8::/32)`);
+  }
+  return `${address.toLowerCase()}/${prefix}`;
+}
+
+/**
+ * A per-token allow-list of client addresses: up to 32 IPv4/IPv6 CIDRs,
+ * normalised and deduplicated. An empty list (or null, on update) removes it.
+ */
+export function checkAllowedIps(value: unknown, field = "allowedIps"): string[] {
+  if (!Array.isArray(value)) throw invalid(field, "must be an array of IPv4 or IPv6 CIDRs");
+  if (value.length > MAX_ALLOWED_IPS) throw invalid(field, `must hold at most ${MAX_ALLOWED_IPS} entries`);
+  return [...new Set(value.map((entry) => checkCidr(entry, field)))];
+}
 
 /** At most this many roles on one token, each at most {@link MAX_ROLE_LENGTH} characters. */
 export const MAX_ROLES = 50;

@@ -1,5 +1,36 @@
+import { decodeCursor, encodeCursor } from "../dynamo/dynamo-helpers.js";
 import { invalid } from "../tokens/errors.js";
-import type { AttemptResult, DeliveryState, WebhookDelivery } from "./webhook-deliveries.js";
+
+export type DeliveryState = "pending" | "delivered" | "failed";
+
+/** One event on its way to the webhook receiver. */
+export interface WebhookDelivery {
+  /** The event id: the `webhook-id` header, the BullMQ job id. */
+  readonly id: string;
+  readonly type: string;
+  /** The exact body POSTed on every attempt: `{"type","timestamp","data"}`. */
+  readonly body: string;
+  readonly state: DeliveryState;
+  /** Attempts made so far. */
+  readonly attempts: number;
+  /** Epoch ms the event was recorded. */
+  readonly createdAt: number;
+  /** Pending: when it is next due (epoch ms). Failed: when it failed. */
+  readonly dueAt?: number;
+  readonly lastAttemptAt?: number;
+  /** HTTP status of the last attempt, when the receiver answered. */
+  readonly lastStatus?: number;
+  readonly lastError?: string;
+  readonly deliveredAt?: number;
+  readonly failedAt?: number;
+}
+
+/** What one attempt came to. */
+export interface AttemptResult {
+  readonly at: number;
+  readonly status?: number;
+  readonly error?: string;
+}
 
 /** How a stored delivery is read back, paged, and what an attempt leaves on it. */
 
@@ -36,18 +67,14 @@ export function toDelivery(raw: Record<string, unknown> | undefined): WebhookDel
   };
 }
 
-export function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify([key.id, key.queue, key.dueAt])).toString("base64url");
+export function deliveryCursor(key: Record<string, unknown>): string {
+  return encodeCursor([key.id, key.queue, key.dueAt]);
 }
 
-export function decodeCursor(cursor: string, state: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(value) && typeof value[0] === "string" && value[1] === state && typeof value[2] === "number")
-      return { id: value[0], queue: value[1], dueAt: value[2] };
-  } catch {
-    // fall through: not one of our cursors
-  }
+export function deliveryPageStart(cursor: string, state: string): Record<string, unknown> {
+  const value = decodeCursor(cursor);
+  if (value && typeof value[0] === "string" && value[1] === state && typeof value[2] === "number")
+    return { id: value[0], queue: value[1], dueAt: value[2] };
   throw invalid("cursor", "is not a cursor from a previous page");
 }
 

@@ -1,11 +1,11 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { ensureTable } from "../tokens/table.js";
+import { conditionHeld, ensureTable } from "../dynamo/dynamo-helpers.js";
 
 /**
  * Index of the deliveries still to make and of those that failed: partition
@@ -54,25 +54,12 @@ export interface DeliveryTable {
   readonly tableName: string;
 }
 
-export function isConditionFailure(error: unknown): boolean {
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === "ConditionalCheckFailedException")
-  );
-}
-
 /** A conditional update; false when the condition did not hold. */
 export async function conditionalUpdate(
   table: DeliveryTable,
   input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">,
 ): Promise<boolean> {
-  try {
-    await table.doc.send(new UpdateCommand({ TableName: table.tableName, ...input }));
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return conditionHeld(() => table.doc.send(new UpdateCommand({ TableName: table.tableName, ...input })));
 }
 
 /** One page of the sparse queue index: the pending (by due time) or the failed (by failure time). */

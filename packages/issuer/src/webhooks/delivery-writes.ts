@@ -1,8 +1,15 @@
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import { eventPayload, type TokenEvent } from "../events/token-events.js";
-import { DELIVERED_RETENTION_SECONDS, FAILED_RETENTION_SECONDS, lastAttempt, toDelivery } from "./delivery-records.js";
-import { conditionalUpdate, type DeliveryTable, isConditionFailure } from "./delivery-table.js";
-import type { AttemptResult, WebhookDelivery } from "./webhook-deliveries.js";
+import {
+  type AttemptResult,
+  DELIVERED_RETENTION_SECONDS,
+  FAILED_RETENTION_SECONDS,
+  lastAttempt,
+  toDelivery,
+  type WebhookDelivery,
+} from "./delivery-records.js";
+import { conditionalUpdate, type DeliveryTable } from "./delivery-table.js";
 
 /** Every change of a delivery's state, each one conditional write (see `WebhookDeliveries`). */
 

@@ -1,5 +1,13 @@
 import { createHmac } from "node:crypto";
 
+/** `PATGATE_WEBHOOK_URL` and `PATGATE_WEBHOOK_SECRET`, always set together. */
+export interface WebhookConfig {
+  /** An http(s) URL. */
+  readonly url: string;
+  /** `whsec_` and the base64 of 24 to 64 random bytes (the Standard Webhooks format). */
+  readonly secret: string;
+}
+
 /** Prefix of a Standard Webhooks secret: `whsec_` then base64. */
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
 

@@ -1,7 +1,13 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { TokenEvent } from "../events/token-events.js";
-import { decodeCursor, encodeCursor, toDelivery } from "./delivery-records.js";
+import {
+  type AttemptResult,
+  deliveryCursor,
+  deliveryPageStart,
+  toDelivery,
+  type WebhookDelivery,
+} from "./delivery-records.js";
 import { countPending, type DeliveryTable, queryQueue } from "./delivery-table.js";
 import {
   addDelivery,
@@ -13,38 +19,8 @@ import {
   retryDeliveryAt,
 } from "./delivery-writes.js";
 
+export type { AttemptResult, DeliveryState, WebhookDelivery } from "./delivery-records.js";
 export { createWebhookTable, DELIVERY_QUEUE_INDEX, webhookTableName } from "./delivery-table.js";
-
-export type DeliveryState = "pending" | "delivered" | "failed";
-
-/** One event on its way to the webhook receiver. */
-export interface WebhookDelivery {
-  /** The event id: the `webhook-id` header, the BullMQ job id. */
-  readonly id: string;
-  readonly type: string;
-  /** The exact body POSTed on every attempt: `{"type","timestamp","data"}`. */
-  readonly body: string;
-  readonly state: DeliveryState;
-  /** Attempts made so far. */
-  readonly attempts: number;
-  /** Epoch ms the event was recorded. */
-  readonly createdAt: number;
-  /** Pending: when it is next due (epoch ms). Failed: when it failed. */
-  readonly dueAt?: number;
-  readonly lastAttemptAt?: number;
-  /** HTTP status of the last attempt, when the receiver answered. */
-  readonly lastStatus?: number;
-  readonly lastError?: string;
-  readonly deliveredAt?: number;
-  readonly failedAt?: number;
-}
-
-/** What one attempt came to. */
-export interface AttemptResult {
-  readonly at: number;
-  readonly status?: number;
-  readonly error?: string;
-}
 
 /**
  * The webhook delivery table, `<token table>-webhooks`: every event is
@@ -115,12 +91,12 @@ export function createWebhookDeliveries(client: DynamoDBClient, tableName: strin
     failed: (id, attempts, result) => markFailed(table, id, attempts, result),
     requeue: (id, at) => requeueDelivery(table, id, at),
     async list({ state, limit, cursor }) {
-      const start = cursor === undefined ? undefined : decodeCursor(cursor, state);
+      const start = cursor === undefined ? undefined : deliveryPageStart(cursor, state);
       const result = await queryQueue(table, state, { limit, newestFirst: true, ...(start ? { start } : {}) });
       const items = (result.Items ?? []).flatMap((raw) => toDelivery(raw) ?? []);
       return {
         items,
-        ...(result.LastEvaluatedKey ? { nextCursor: encodeCursor(result.LastEvaluatedKey) } : {}),
+        ...(result.LastEvaluatedKey ? { nextCursor: deliveryCursor(result.LastEvaluatedKey) } : {}),
       };
     },
     countPending: () => countPending(table),

@@ -1,10 +1,9 @@
 import type { RedisKeys } from "@patgate/shared";
-import type { WebhookConfig } from "../config.js";
 import { type EventSink, noEvents } from "../events/token-events.js";
 import type { RedisConnection } from "../redis/connection.js";
 import type { DeliveryHooks } from "./attempt-delivery.js";
 import type { WebhookTarget } from "./send-webhook.js";
-import { parseWebhookSecret } from "./signature.js";
+import { parseWebhookSecret, type WebhookConfig } from "./signature.js";
 import { type StoreQueue, startStoreQueue } from "./store-queue.js";
 import type { WebhookDeliveries } from "./webhook-deliveries.js";
 import { createWebhookQueue, DEFAULT_RETRY_POLICY, type RetryPolicy, type WebhookQueue } from "./webhook-queue.js";

@@ -48,7 +48,7 @@ describe("console session lifetimes (the clock is passed in)", () => {
     const { token, record } = await issuer.store.issue({ owner: "ops", isAdmin: true, roles: [] });
     const client = await signInWithPat(issuer.app, token);
     expect(await signedIn(client)).toBe(true);
-    await issuer.revocation.revoker.revokeToken(record.tokenId);
+    await issuer.revocation.changes.revokeToken(record.tokenId);
     expect(await signedIn(client)).toBe(false);
   });
 });

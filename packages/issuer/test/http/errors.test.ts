@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
 import { OAUTH_ERRORS } from "@patgate/shared";
 import { describe, expect, it } from "vitest";
+import { ScryptBusyError } from "../../src/exchange/scrypt-budget.js";
 import { toHttpError } from "../../src/http/error-handler.js";
 import { ISSUER_ERROR_CODES, ISSUER_ERRORS } from "../../src/http/errors.js";
 import { errorBody, HttpError } from "../../src/http/http-error.js";
 import { StoreUnavailableError, TokenStoreError } from "../../src/tokens/errors.js";
-import { ScryptBusyError } from "../../src/tokens/scrypt-budget.js";
 
 // The error table users read: docs/http-api.md, "Errors".
 const ERROR_DOCS = readFileSync(new URL("../../../../docs/http-api.md", import.meta.url), "utf8");

@@ -10,9 +10,9 @@ import { createExpirySweep } from "../../src/lifecycle/expiry-sweep.js";
 import { lifecycleTasks, startLifecycle } from "../../src/lifecycle/lifecycle.js";
 import { startRedisLifecycleScheduler } from "../../src/lifecycle/lifecycle-scheduler.js";
 import { commandConnectionOptions } from "../../src/redis/connection-options.js";
+import { migrateExpiryWarnings } from "../../src/tokens/create-token-table.js";
 import { EXPIRY_WARNING_INDEX } from "../../src/tokens/expiry-warnings.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
-import { migrateExpiryWarnings } from "../../src/tokens/table.js";
 
 // Expiry warnings: the scheduler's clock is passed in, never faked around Redis.
 

@@ -12,7 +12,7 @@ import { createOutbox, createOutboxTable } from "../../src/revocation/outbox.js"
 import { createRevocation } from "../../src/revocation/revocation.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 
-// Unused-token revocation, through the real revoker: DynamoDB, the outbox,
+// Unused-token revocation, through the real token changes: DynamoDB, the outbox,
 // BullMQ and the Redis deny-list. The sweep's clock is passed in.
 
 const DAY = 86_400;
@@ -34,7 +34,7 @@ function scanLimits(client: DynamoDBClient): (number | undefined)[] {
 }
 
 describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
-  it("revokes PATs unused for longer (last use, or creation if never used) through the revoker, once, with an event and an audit line", async () => {
+  it("revokes PATs unused for longer (last use, or creation if never used) through the changes, once, with an event and an audit line", async () => {
     const client = testDynamoClient();
     const tokens = uniqueName("unused");
     const outboxTable = uniqueName("unused-outbox");
@@ -81,7 +81,7 @@ describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
     const sweep = createUnusedSweep({
       client,
       tableName: tokens,
-      revoker: revocation.revoker,
+      changes: revocation.changes,
       audit: { record: (event) => audit.push(event) },
       unusedAfterSeconds: 90 * DAY,
       pageSize: 2,
@@ -124,9 +124,9 @@ describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
     const client = testDynamoClient();
     const base = { client, tableName: "t", events: { emit: async () => {} } };
     expect(lifecycleTasks(base).map((t) => t.name)).toEqual(["expiry-warnings"]);
-    const revoker = {} as never;
+    const changes = {} as never;
     expect(
-      lifecycleTasks({ ...base, unused: { afterSeconds: 90 * DAY, revoker, audit: { record: () => {} } } }).map(
+      lifecycleTasks({ ...base, unused: { afterSeconds: 90 * DAY, changes, audit: { record: () => {} } } }).map(
         (t) => t.name,
       ),
     ).toEqual(["expiry-warnings", "unused-tokens"]);

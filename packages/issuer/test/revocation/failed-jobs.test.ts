@@ -12,7 +12,7 @@ import { createOutbox, createOutboxTable, type Outbox } from "../../src/revocati
 import { startOutboxSweeper } from "../../src/revocation/outbox-sweeper.js";
 import { createRevocationQueue } from "../../src/revocation/queue.js";
 import { createRedisPropagator } from "../../src/revocation/redis-propagator.js";
-import { createRevoker } from "../../src/revocation/revoker.js";
+import { createTokenChanges } from "../../src/revocation/token-changes.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 import type { TokenStore } from "../../src/tokens/types.js";
@@ -47,9 +47,10 @@ function pipeline(workerOutbox: Outbox = outbox) {
   redis.on("error", () => {});
   const queue = createRevocationQueue(redis, keys, { attempts: 2, backoffMs: 10 });
   const worker = createRevocationWorker({ connection: redis, keys, outbox: workerOutbox, lockDurationMs: 2000 });
-  const revoker = createRevoker({
+  const changes = createTokenChanges({
     store,
-    propagator: createRedisPropagator({ outbox, queue, confirmTimeoutMs: 2000 }),
+    outbox,
+    propagator: createRedisPropagator({ queue, confirmTimeoutMs: 2000 }),
     markLifetimeSeconds: 360,
     applyLocally: () => {},
   });
@@ -67,7 +68,7 @@ function pipeline(workerOutbox: Outbox = outbox) {
     await queue.close();
     redis.disconnect();
   });
-  return { redis, keys, queue, revoker, metrics, sweeper };
+  return { redis, keys, queue, changes, metrics, sweeper };
 }
 
 async function item(id: string) {
@@ -82,9 +83,9 @@ async function lastId(): Promise<string> {
 
 describe("revocation jobs that fail for good", () => {
   it("an event the deny-list cannot carry fails at once: failed with its reason in the API and the metrics", async () => {
-    const { revoker, metrics, sweeper } = pipeline();
-    // Past the edge (which refuses it): straight to the revoker, as a bug or an older issuer would.
-    const result = await revoker.denyJti("bad-\ud800-jti", Math.floor(Date.now() / 1000) + 300);
+    const { changes, metrics, sweeper } = pipeline();
+    // Past the edge (which refuses it): straight to the token changes, as a bug or an older issuer would.
+    const result = await changes.denyJti("bad-\ud800-jti", Math.floor(Date.now() / 1000) + 300);
     expect(result.propagation).toBe("pending");
     const id = await lastId();
     await until(async () => (await item(id))?.state === "failed", { message: "the item marked failed" });
@@ -92,7 +93,7 @@ describe("revocation jobs that fail for good", () => {
 
     expect(await sweeper.sweep()).toBe(0);
     const revocation = {
-      revoker,
+      changes,
       outbox,
       feed: createFeed(),
       denyView: createDenyView(),
@@ -126,9 +127,9 @@ describe("revocation jobs that fail for good", () => {
         throw new Error("the outbox refused the write");
       },
     };
-    const { revoker, sweeper, metrics } = pipeline(faulty);
+    const { changes, sweeper, metrics } = pipeline(faulty);
     const { record } = await store.issue({ owner: "attempts" });
-    expect((await revoker.revokeToken(record.tokenId)).propagation).toBe("pending");
+    expect((await changes.revokeToken(record.tokenId)).propagation).toBe("pending");
     const id = await lastId();
     await until(async () => (await item(id))?.state === "failed", { message: "the item marked failed" });
     expect(await item(id)).toMatchObject({ state: "failed", reason: "the outbox refused the write" });
@@ -149,11 +150,11 @@ describe("revocation jobs that fail for good", () => {
         await outbox.markFailed(id, at, reason);
       },
     };
-    const { revoker, sweeper, redis, keys } = pipeline(flaky);
+    const { changes, sweeper, redis, keys } = pipeline(flaky);
     const jobs = new Queue(REVOCATION_QUEUE, { connection: redis.duplicate(), prefix: keys.queuePrefix });
     cleanups.push(() => jobs.close());
     const { record } = await store.issue({ owner: "unrecorded" });
-    await revoker.revokeToken(record.tokenId);
+    await changes.revokeToken(record.tokenId);
     const id = await lastId();
     // Both attempts fail and nothing can be recorded: the item stays pending behind a failed job.
     await until(async () => (await jobs.getJobState(id)) === "failed", { message: "the job failed" });

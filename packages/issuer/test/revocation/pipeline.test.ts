@@ -11,7 +11,7 @@ import { createOutbox, createOutboxTable, type Outbox } from "../../src/revocati
 import { startOutboxSweeper } from "../../src/revocation/outbox-sweeper.js";
 import { createRevocationQueue } from "../../src/revocation/queue.js";
 import { createRedisPropagator } from "../../src/revocation/redis-propagator.js";
-import { createRevoker } from "../../src/revocation/revoker.js";
+import { createTokenChanges } from "../../src/revocation/token-changes.js";
 import { createRevocationWorker } from "../../src/revocation/worker.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 import type { TokenStore } from "../../src/tokens/types.js";
@@ -42,9 +42,10 @@ function pipeline(url: string, keys: RedisKeys, options: { worker?: boolean; con
     options.worker === false
       ? undefined
       : createRevocationWorker({ connection: redis, keys, outbox, lockDurationMs: 2000 });
-  const revoker = createRevoker({
+  const changes = createTokenChanges({
     store,
-    propagator: createRedisPropagator({ outbox, queue, confirmTimeoutMs: options.confirmTimeoutMs ?? 5000 }),
+    outbox,
+    propagator: createRedisPropagator({ queue, confirmTimeoutMs: options.confirmTimeoutMs ?? 5000 }),
     markLifetimeSeconds: 360,
     applyLocally: () => {},
   });
@@ -53,15 +54,15 @@ function pipeline(url: string, keys: RedisKeys, options: { worker?: boolean; con
     await queue.close();
     redis.disconnect();
   });
-  return { redis, queue, worker, revoker };
+  return { redis, queue, worker, changes };
 }
 
 describe("the revocation pipeline", () => {
   it("revoke -> DynamoDB -> outbox -> BullMQ -> worker -> deny-list + stream, confirmed", async () => {
     const keys = redisKeys(uniqueName("pipe"));
-    const { redis, revoker } = pipeline(redisUrl(), keys);
+    const { redis, changes } = pipeline(redisUrl(), keys);
     const { record } = await store.issue({ owner: "ann" });
-    const result = await revoker.revokeToken(record.tokenId);
+    const result = await changes.revokeToken(record.tokenId);
     expect(result).toMatchObject({ changed: true, propagation: "confirmed", record: { isRevoked: true } });
     const entry = JSON.parse((await redis.hget(keys.denyEntries, `client:${record.tokenId}`)) ?? "null");
     // The mark denies every JWT derived from the revisions before the revocation.
@@ -92,12 +93,12 @@ describe("the revocation pipeline", () => {
     const server = await startRedisServer({ persistent: true });
     cleanups.push(() => server.stop());
     const keys = redisKeys(uniqueName("outage"));
-    const { revoker, queue, redis } = pipeline(server.url, keys, { confirmTimeoutMs: 300 });
+    const { changes, queue, redis } = pipeline(server.url, keys, { confirmTimeoutMs: 300 });
     const issued = await Promise.all(Array.from({ length: 5 }, (_, i) => store.issue({ owner: `outage${i}` })));
     await server.stop();
     await until(async () => redis.status !== "ready", { message: "disconnect" });
     const results = [];
-    for (const { record } of issued) results.push(await revoker.revokeToken(record.tokenId));
+    for (const { record } of issued) results.push(await changes.revokeToken(record.tokenId));
     // The source of truth already says revoked; propagation is honestly "pending".
     expect(results.map((r) => r.propagation)).toEqual(Array(5).fill("pending"));
     for (const { record } of issued) expect((await store.get(record.tokenId))?.isRevoked).toBe(true);
@@ -122,9 +123,9 @@ describe("the revocation pipeline", () => {
     const server = await startRedisServer(); // no persistence: a restart forgets everything
     cleanups.push(() => server.stop());
     const keys = redisKeys(uniqueName("amnesia"));
-    const { revoker, queue, redis } = pipeline(server.url, keys);
+    const { changes, queue, redis } = pipeline(server.url, keys);
     const issued = await Promise.all(Array.from({ length: 3 }, (_, i) => store.issue({ owner: `amnesia${i}` })));
-    for (const { record } of issued) expect((await revoker.revokeToken(record.tokenId)).propagation).toBe("confirmed");
+    for (const { record } of issued) expect((await changes.revokeToken(record.tokenId)).propagation).toBe("confirmed");
     const sweeper = startOutboxSweeper({ outbox, queue, redis, keys, intervalMs: 0, graceMs: 0 });
     await sweeper.sweep();
     expect(await redis.exists(keys.denyComplete)).toBe(1);
@@ -148,7 +149,7 @@ describe("the revocation pipeline", () => {
 
   it("a worker killed mid-job (SIGKILL) does not lose the job", async () => {
     const keys = redisKeys(uniqueName("kill"));
-    const { revoker, redis } = pipeline(redisUrl(), keys, { worker: false, confirmTimeoutMs: 300 });
+    const { changes, redis } = pipeline(redisUrl(), keys, { worker: false, confirmTimeoutMs: 300 });
     const child = spawn(
       process.execPath,
       [resolve(import.meta.dirname, "kill-worker-fixture.mjs"), redisUrl(), REVOCATION_QUEUE, keys.queuePrefix],
@@ -164,7 +165,7 @@ describe("the revocation pipeline", () => {
     await until(async () => output.includes("ready"), { message: "doomed worker ready" });
 
     const { record } = await store.issue({ owner: "kill" });
-    const result = await revoker.revokeToken(record.tokenId);
+    const result = await changes.revokeToken(record.tokenId);
     expect(result.propagation).toBe("pending");
     await until(async () => output.includes("took-job"), { message: "doomed worker took the job" });
     child.kill("SIGKILL");
@@ -178,17 +179,17 @@ describe("the revocation pipeline", () => {
 
   it("revokes an owner, removes roles, denies a jti, restores — each with its own entry", async () => {
     const keys = redisKeys(uniqueName("kinds"));
-    const { revoker, redis } = pipeline(redisUrl(), keys);
+    const { changes, redis } = pipeline(redisUrl(), keys);
     await store.issue({ owner: "zed" });
     await store.issue({ owner: "zed" });
     const { record } = await store.issue({ owner: "yan", roles: ["a", "b"] });
-    expect(await revoker.revokeOwner("zed")).toEqual({ revoked: 2, propagation: "confirmed" });
-    expect((await revoker.updateToken(record.tokenId, { roles: { remove: ["b"] } })).propagation).toBe("confirmed");
-    expect((await revoker.denyJti("the-jti", Math.floor(Date.now() / 1000) + 300)).propagation).toBe("confirmed");
+    expect(await changes.revokeOwner("zed")).toEqual({ revoked: 2, propagation: "confirmed" });
+    expect((await changes.updateToken(record.tokenId, { roles: { remove: ["b"] } })).propagation).toBe("confirmed");
+    expect((await changes.denyJti("the-jti", Math.floor(Date.now() / 1000) + 300)).propagation).toBe("confirmed");
     expect(new Set(await redis.hkeys(keys.denyEntries))).toEqual(
       new Set(["sub:zed", `client:${record.tokenId}`, "jti:the-jti"]),
     );
-    await revoker.restoreToken(record.tokenId);
+    await changes.restoreToken(record.tokenId);
     // Restore lifts nothing for old JWTs: the mark stays; a token_changed event evicts caches.
     expect(await redis.hexists(keys.denyEntries, `client:${record.tokenId}`)).toBe(1);
     const events = await redis.xrange(keys.events, "-", "+");
@@ -197,9 +198,9 @@ describe("the revocation pipeline", () => {
 
   it("a missing token fails before anything is recorded", async () => {
     const keys = redisKeys(uniqueName("missing"));
-    const { revoker } = pipeline(redisUrl(), keys);
+    const { changes } = pipeline(redisUrl(), keys);
     const before = (await outbox.recent(1000)).length;
-    await expect(revoker.revokeToken("AAAAAAAAAAAAAAAAAAAAA")).rejects.toMatchObject({ code: "not_found" });
+    await expect(changes.revokeToken("AAAAAAAAAAAAAAAAAAAAA")).rejects.toMatchObject({ code: "not_found" });
     expect((await outbox.recent(1000)).length).toBe(before);
   });
 });

@@ -2,7 +2,7 @@ import { verifySecret } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { redisUrl, uniqueName } from "../../../../test/harness/context.js";
-import type { AppDeps } from "../../src/context.js";
+import type { AppParts } from "../../src/context.js";
 import { type TestIssuer, testIssuer } from "../app-fixture.js";
 import { freshStore } from "../tokens/store-fixture.js";
 
@@ -17,13 +17,13 @@ afterAll(async () => {
 });
 
 /** The lock-out in memory (one issuer) and in Redis (shared by issuers): the same rules. */
-const modes: [string, () => Partial<AppDeps> & { env?: Record<string, string> }][] = [
+const modes: [string, () => Partial<AppParts> & { env?: Record<string, string> }][] = [
   ["in memory", () => ({})],
   ["in Redis", () => ({ redis, env: { PATGATE_REDIS_PREFIX: uniqueName("lockout") } })],
 ];
 
 /** An issuer whose store counts every scrypt check (`TokenStoreInternals.verifySecret`). */
-async function countingIssuer(mode: () => Partial<AppDeps> & { env?: Record<string, string> }, limit: number) {
+async function countingIssuer(mode: () => Partial<AppParts> & { env?: Record<string, string> }, limit: number) {
   const scrypt = vi.fn(verifySecret);
   const { store } = await freshStore({}, { verifySecret: scrypt });
   const { env = {}, ...deps } = mode();

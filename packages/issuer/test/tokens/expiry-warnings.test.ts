@@ -2,6 +2,7 @@ import { CreateTableCommand, DescribeTableCommand, waitUntilTableExists } from "
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
 import { FAST_SCRYPT, testDynamoClient, uniqueName } from "../../../../test/harness/context.js";
+import { migrateExpiryWarnings } from "../../src/tokens/create-token-table.js";
 import {
   dueWarning,
   EXPIRY_WARNING_INDEX,
@@ -10,7 +11,6 @@ import {
   warnDayOf,
 } from "../../src/tokens/expiry-warnings.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
-import { migrateExpiryWarnings } from "../../src/tokens/table.js";
 
 const DAY = 86_400;
 const NOW = 1_800_000_000;

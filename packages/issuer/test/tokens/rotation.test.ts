@@ -94,7 +94,7 @@ describe("rotation through the issuer", () => {
     let clock = T0;
     const issuer = await testIssuer({}, { now: () => clock, storeNow: () => clock });
     const { token: old, record } = await issuer.store.issue({ owner: "graceful", roles: ["read"] });
-    await issuer.revocation.revoker.rotateToken(record.tokenId, 10);
+    await issuer.revocation.changes.rotateToken(record.tokenId, 10);
     await issuer.exchange(old); // in grace: accepted, and cached until the grace ends at most
     clock = T0 + 9_000;
     await issuer.exchange(old);

@@ -1,53 +1,59 @@
-import { redisKeys } from "@patgate/shared";
 import type { IssuerConfig } from "../../config.js";
-import { dynamoClient } from "../../dependencies.js";
-import { startWorkerLifecycle } from "../../lifecycle/worker-lifecycle.js";
-import { openRedis, redisTarget } from "../../redis/connection.js";
-import { commandConnectionOptions } from "../../redis/connection-options.js";
-import { createOutbox, outboxTableName } from "../../revocation/outbox.js";
-import { startOutboxSweeper } from "../../revocation/outbox-sweeper.js";
-import { createRevocationQueue } from "../../revocation/queue.js";
-import { createRevocationWorker } from "../../revocation/worker.js";
+import {
+  auditLogFor,
+  lifecycleFor,
+  openRedisConnection,
+  openStorage,
+  revocationFor,
+  tokenStoreFor,
+  webhooksFor,
+} from "../../dependencies.js";
 import { CliError } from "../cli-error.js";
 import { tellIfPastEndOfLife } from "../node-support.js";
 import type { CliIO } from "../output.js";
 
 /**
  * `patgate worker`: the revocation worker on its own (run issuers with
- * PATGATE_WORKER=off). Also sweeps the outbox, and delivers token lifecycle
- * webhooks. Stops on SIGTERM / SIGINT.
+ * PATGATE_WORKER=off), from the same parts as the issuer (`dependencies.ts`).
+ * Also sweeps the outbox, delivers token lifecycle webhooks, and runs the
+ * lifecycle scheduler (expiry warnings; with `PATGATE_REVOKE_UNUSED_AFTER`,
+ * unused-token revocation). Stops on SIGTERM / SIGINT.
  */
 export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> {
-  const target = redisTarget(config);
-  if (!target) throw new CliError("patgate worker needs REDIS_URL or REDIS_CLUSTER_NODES", 2);
-  if (config.embedded)
+  const redis = openRedisConnection(config);
+  if (!redis) throw new CliError("patgate worker needs REDIS_URL or REDIS_CLUSTER_NODES", 2);
+  if (config.embedded) {
+    redis.disconnect();
     throw new CliError("patgate worker needs DYNAMODB_ENDPOINT or AWS configuration (the outbox lives in DynamoDB)", 2);
+  }
   tellIfPastEndOfLife(io);
-  const keys = redisKeys(config.redisPrefix);
-  const redis = openRedis(target, commandConnectionOptions());
-  redis.on("error", () => {});
-  const dynamo = dynamoClient(config);
-  const outbox = createOutbox(dynamo, outboxTableName(config.tableName));
-  const queue = createRevocationQueue(redis, keys);
-  const sweeper = startOutboxSweeper({
-    outbox,
-    queue,
+  const storage = await openStorage(config, "none");
+  const { dynamo } = storage;
+  const store = tokenStoreFor(config, dynamo);
+  const auditLog = auditLogFor(config, dynamo);
+  // It follows no stream: it answers no exchange.
+  const roles = { follow: false, worker: true, sweeper: true };
+  const webhooks = webhooksFor(config, dynamo, { redis, roles });
+  const revocation = await revocationFor(config, dynamo, {
+    store,
+    webhooks,
     redis,
-    keys,
-    onRestored: (count) => {
-      if (count > 0) io.err(`patgate: Redis had lost the deny-list; ${count} revocations in force written again`);
+    roles,
+    hooks: {
+      onRestored: (count) => {
+        if (count > 0) io.err(`patgate: Redis had lost the deny-list; ${count} revocations in force written again`);
+      },
     },
   });
-  const worker = createRevocationWorker({ connection: redis, keys, outbox });
-  const lifecycle = await startWorkerLifecycle(config, { redis, keys, dynamo });
+  const lifecycle = lifecycleFor(config, dynamo, { webhooks, revocation, auditLog, redis });
   io.err("patgate: revocation worker running");
   const stop = async () => {
-    sweeper.close();
-    await worker.close();
     await lifecycle.close();
-    await queue.close();
+    await auditLog.flush();
+    await revocation.close();
+    await webhooks.close();
     redis.disconnect();
-    dynamo.destroy();
+    await storage.close();
     process.exit(0);
   };
   process.once("SIGTERM", () => void stop());

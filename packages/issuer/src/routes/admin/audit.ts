@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { invalidField } from "../../http/http-error.js";
 import { pageQuery, pageSize } from "../../http/page-query.js";
 import type { IssuerApp } from "../../http/typed-app.js";
@@ -19,7 +19,7 @@ function parseSince(text: string): number {
  * action and time: owner revocations, jti denials and key rotations (which
  * name no token) as much as every token's lines.
  */
-export async function auditRoutes(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function auditRoutes(app: IssuerApp, ctx: Pick<AppContext, "auditTrail">): Promise<void> {
   app.get(
     "/audit",
     {

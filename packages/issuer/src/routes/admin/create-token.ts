@@ -1,14 +1,13 @@
-import type { IssuerContext } from "../../context.js";
-import { emitSafely, tokenEvent } from "../../events/token-events.js";
+import type { AppContext } from "../../context.js";
 import { invalidField } from "../../http/http-error.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import type { IssueInput } from "../../tokens/types.js";
-import { audited, by, nowSeconds, security } from "./route-helpers.js";
+import { by, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, createBody, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens`: creates a PAT; the token is shown once. */
-export async function createTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { store, now, events } = ctx;
+export async function createTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "now" | "tokenService">): Promise<void> {
+  const { tokenService } = ctx;
   app.post(
     "/tokens",
     {
@@ -32,14 +31,7 @@ export async function createTokenRoute(app: IssuerApp, ctx: IssuerContext): Prom
         if (rest.expiresAt !== undefined) throw invalidField("expiresIn", "give expiresAt or expiresIn, not both");
         input = { ...input, expiresAt: nowSeconds(ctx) + expiresIn };
       }
-      const created = await audited(
-        ctx,
-        request,
-        "token.create",
-        { tokenIdOf: (made: { record: { tokenId: string } }) => made.record.tokenId },
-        () => store.issue(input),
-      );
-      await emitSafely(events, tokenEvent("token.created", created.record, by(request), now()));
+      const created = await tokenService.create(input, by(request));
       return reply.status(201).header("cache-control", "no-store").send(created);
     },
   );

@@ -1,14 +1,17 @@
 import { isWellFormedText } from "@patgate/shared";
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { invalidField } from "../../http/http-error.js";
 import type { IssuerApp } from "../../http/typed-app.js";
-import { audited, MAX_JTI_LENGTH, nowSeconds, security } from "./route-helpers.js";
+import { by, MAX_JTI_LENGTH, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/jwts/revoke`: denies one JWT by its `jti`. */
-export async function denyJtiRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { revoker, config } = ctx;
+export async function denyJtiRoute(
+  app: IssuerApp,
+  ctx: Pick<AppContext, "config" | "now" | "tokenService">,
+): Promise<void> {
+  const { tokenService, config } = ctx;
   app.post(
     "/jwts/revoke",
     {
@@ -41,10 +44,7 @@ export async function denyJtiRoute(app: IssuerApp, ctx: IssuerContext): Promise<
         // No JWT outlives now + TTL, so a larger value would only bloat the deny-list.
         expiresAt = Math.min(claimedExp, latestExp);
       }
-      ctx.metrics.revocations.inc({ kind: "jti" });
-      const result = await audited(ctx, request, "jwt.deny", { details: { jti } }, () =>
-        revoker.denyJti(jti, expiresAt),
-      );
+      const result = await tokenService.denyJti(jti, expiresAt, by(request));
       return { jti, ...result };
     },
   );

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { adminAuth } from "../../http/admin-auth-plugin.js";
 import { typed } from "../../http/typed-app.js";
 import { auditRoutes } from "./audit.js";
@@ -39,7 +39,7 @@ const ROUTES = [
  * The admin API: token management and revocation, for JWTs minted for the
  * admin audience from an admin PAT, not down-scoped (see `hasAdminAuthority`).
  */
-export async function adminRoutes(app: FastifyInstance, ctx: IssuerContext): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(adminAuth, ctx);
   for (const route of ROUTES) await route(typed(app), ctx);
 }

@@ -1,4 +1,4 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { pageSize } from "../../http/page-query.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import type { ListOptions } from "../../tokens/types.js";
@@ -6,7 +6,7 @@ import { security } from "./route-helpers.js";
 import { adminErrors, listQuery, tokenRecordSchema } from "./schemas.js";
 
 /** `GET /admin/tokens`: a page of PATs, filtered by owner, role and status. */
-export async function listTokensRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function listTokensRoute(app: IssuerApp, ctx: Pick<AppContext, "store">): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens",

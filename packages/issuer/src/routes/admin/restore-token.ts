@@ -1,11 +1,11 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
-import { audited, by, changeResponse, security } from "./route-helpers.js";
+import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/restore`: lifts a revocation for JWTs minted from now on. */
-export async function restoreTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { revoker } = ctx;
+export async function restoreTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
+  const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/restore",
     {
@@ -19,7 +19,7 @@ export async function restoreTokenRoute(app: IssuerApp, ctx: IssuerContext): Pro
     },
     async (request) => {
       const { tokenId } = request.params;
-      return audited(ctx, request, "token.restore", { tokenId }, () => revoker.restoreToken(tokenId, by(request)));
+      return tokenService.restore(tokenId, by(request));
     },
   );
 }

@@ -1,11 +1,11 @@
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { pageQuery, pageSize } from "../../http/page-query.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { security } from "./route-helpers.js";
 
 /** `GET /admin/revocations`: recent revocations and how far each got. */
-export async function revocationsRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function revocationsRoute(app: IssuerApp, ctx: Pick<AppContext, "outbox">): Promise<void> {
   app.get(
     "/revocations",
     {

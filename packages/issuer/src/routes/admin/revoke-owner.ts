@@ -1,13 +1,13 @@
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { checkOwner } from "../../tokens/validation.js";
-import { audited, by, security } from "./route-helpers.js";
+import { by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema } from "./schemas.js";
 
 /** `POST /admin/owners/{owner}/revoke`: revokes every PAT of an owner at once. */
-export async function revokeOwnerRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { revoker } = ctx;
+export async function revokeOwnerRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
+  const { tokenService } = ctx;
   app.post(
     "/owners/:owner/revoke",
     {
@@ -28,10 +28,7 @@ export async function revokeOwnerRoute(app: IssuerApp, ctx: IssuerContext): Prom
     async (request) => {
       // Checked before anything is recorded: an owner the deny-list cannot carry would sit in the outbox for ever.
       const owner = checkOwner(request.params.owner);
-      ctx.metrics.revocations.inc({ kind: "owner" });
-      const result = await audited(ctx, request, "owner.revoke", { details: { owner } }, () =>
-        revoker.revokeOwner(owner, by(request)),
-      );
+      const result = await tokenService.revokeOwner(owner, by(request));
       return { owner, ...result };
     },
   );

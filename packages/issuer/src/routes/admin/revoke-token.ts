@@ -1,11 +1,11 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
-import { audited, by, changeResponse, security } from "./route-helpers.js";
+import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/revoke`: revokes a PAT and every JWT minted from it. */
-export async function revokeTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { revoker } = ctx;
+export async function revokeTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
+  const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/revoke",
     {
@@ -19,8 +19,7 @@ export async function revokeTokenRoute(app: IssuerApp, ctx: IssuerContext): Prom
     },
     async (request) => {
       const { tokenId } = request.params;
-      ctx.metrics.revocations.inc({ kind: "token" });
-      return audited(ctx, request, "token.revoke", { tokenId }, () => revoker.revokeToken(tokenId, by(request)));
+      return tokenService.revoke(tokenId, by(request));
     },
   );
 }

@@ -1,10 +1,10 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { audited, nowSeconds, security } from "./route-helpers.js";
 import { adminErrors } from "./schemas.js";
 
 /** `POST /admin/keys/rotate`: adds a signing key, published before it signs. */
-export async function rotateKeysRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function rotateKeysRoute(app: IssuerApp, ctx: Pick<AppContext, "audit" | "keys" | "now">): Promise<void> {
   const { keys } = ctx;
   app.post(
     "/keys/rotate",
@@ -19,7 +19,7 @@ export async function rotateKeysRoute(app: IssuerApp, ctx: IssuerContext): Promi
         },
       },
     },
-    async (request) => audited(ctx, request, "keys.rotate", {}, () => keys.rotate(nowSeconds(ctx))),
+    async (request) => audited(ctx, request, "keys.rotate", () => keys.rotate(nowSeconds(ctx))),
   );
 
   // A child of this plugin: the admin authentication above applies to it.

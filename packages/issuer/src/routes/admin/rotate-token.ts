@@ -1,11 +1,11 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
-import { audited, by, security } from "./route-helpers.js";
+import { by, security } from "./route-helpers.js";
 import { adminErrors, propagationSchema, rotateBody, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `POST /admin/tokens/{tokenId}/rotate`: a new secret, the old one working for a grace period. */
-export async function rotateTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { revoker } = ctx;
+export async function rotateTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
+  const { tokenService } = ctx;
   app.post(
     "/tokens/:tokenId/rotate",
     {
@@ -28,9 +28,7 @@ export async function rotateTokenRoute(app: IssuerApp, ctx: IssuerContext): Prom
       const { tokenId } = request.params;
       // No body at all is a rotation without grace.
       const { graceSeconds = 0 } = request.body ?? {};
-      const rotated = await audited(ctx, request, "token.rotate", { tokenId, details: { graceSeconds } }, () =>
-        revoker.rotateToken(tokenId, graceSeconds, by(request)),
-      );
+      const rotated = await tokenService.rotate(tokenId, graceSeconds, by(request));
       return reply
         .header("cache-control", "no-store")
         .send({ token: rotated.token, record: rotated.record, propagation: rotated.propagation });

@@ -1,8 +1,9 @@
 import { MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
-import type { AuditEvent } from "../../audit/audit-event.js";
-import type { IssuerContext } from "../../context.js";
+import { audited as auditedAction, errorCode } from "../../audit/audited.js";
+import type { AppContext } from "../../context.js";
 import { HttpError } from "../../http/http-error.js";
+import type { Acting } from "../../token-service/token-service.js";
 import { adminErrors, propagationSchema, tokenRecordSchema } from "./schemas.js";
 
 /** Every admin route takes a bearer JWT (OpenAPI). */
@@ -20,45 +21,26 @@ export const changeResponse = {
   ...adminErrors,
 } as const;
 
-export function nowSeconds(ctx: IssuerContext): number {
+export function nowSeconds(ctx: Pick<AppContext, "now">): number {
   return Math.floor(ctx.now() / 1000);
 }
 
-/** The admin, for the events of the changes it makes. */
-export function by(request: FastifyRequest): { readonly actor: string } {
-  return { actor: request.admin?.actor ?? "anonymous" };
+/** The admin who calls, and from where: the actor of the token service's audit lines and events. */
+export function by(request: FastifyRequest): Acting {
+  return { actor: request.admin?.actor ?? "anonymous", ip: request.ip };
 }
 
-/** Runs an admin action and writes its one audit line, success or failure. */
-export async function audited<T>(
-  ctx: IssuerContext,
+/** Runs an admin action that is not a token change (`keys.rotate`) and writes its one audit line. */
+export function audited<T>(
+  ctx: Pick<AppContext, "audit" | "now">,
   request: FastifyRequest,
   action: string,
-  target: {
-    tokenId?: string;
-    details?: AuditEvent["details"];
-    tokenIdOf?: (result: T) => string;
-    /** Who acted, when not the admin API's caller (the console's signed-in person). */
-    actor?: string;
-  },
   run: () => Promise<T>,
 ): Promise<T> {
-  const base = {
-    action,
-    actor: target.actor ?? request.admin?.actor ?? "anonymous",
-    ...(target.tokenId ? { tokenId: target.tokenId } : {}),
-    ip: request.ip,
-    ...(target.details ? { details: target.details } : {}),
-  };
-  try {
-    const result = await run();
-    // A token made by the action is named on its one line.
-    const made = target.tokenIdOf?.(result);
-    ctx.audit.record({ ...base, ...(made ? { tokenId: made } : {}), result: "success", at: nowSeconds(ctx) });
-    return result;
-  } catch (error) {
-    const reason = error instanceof HttpError ? error.error : ((error as { code?: string }).code ?? "error");
-    ctx.audit.record({ ...base, result: "failure", reason, at: nowSeconds(ctx) });
-    throw error;
-  }
+  return auditedAction(ctx.audit, ctx.now, { action, ...by(request) }, run, { reasonOf });
+}
+
+/** An HTTP error's OAuth code, else the error's own code. */
+function reasonOf(error: unknown): string {
+  return error instanceof HttpError ? error.error : errorCode(error);
 }

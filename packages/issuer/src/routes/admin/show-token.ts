@@ -1,11 +1,11 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { HttpError } from "../../http/http-error.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import { security } from "./route-helpers.js";
 import { adminErrors, tokenIdParams, tokenRecordSchema } from "./schemas.js";
 
 /** `GET /admin/tokens/{tokenId}`: one PAT, never its secret. */
-export async function showTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function showTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "store">): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens/:tokenId",

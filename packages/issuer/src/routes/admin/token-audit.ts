@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { HttpError } from "../../http/http-error.js";
 import { pageQuery, pageSize } from "../../http/page-query.js";
 import type { IssuerApp } from "../../http/typed-app.js";
@@ -7,7 +7,7 @@ import { security } from "./route-helpers.js";
 import { tokenIdParams } from "./schemas.js";
 
 /** `GET /admin/tokens/{tokenId}/audit`: the audit trail of one PAT, newest first. */
-export async function tokenAuditRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function tokenAuditRoute(app: IssuerApp, ctx: Pick<AppContext, "auditTrail" | "store">): Promise<void> {
   const { store } = ctx;
   app.get(
     "/tokens/:tokenId/audit",

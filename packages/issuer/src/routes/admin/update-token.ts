@@ -1,12 +1,12 @@
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import type { IssuerApp } from "../../http/typed-app.js";
 import type { TokenUpdate } from "../../tokens/types.js";
-import { audited, by, changeResponse, security } from "./route-helpers.js";
+import { by, changeResponse, security } from "./route-helpers.js";
 import { tokenIdParams, updateBody } from "./schemas.js";
 
 /** `PATCH /admin/tokens/{tokenId}`: changes a PAT; a restricting change denies the JWTs minted before. */
-export async function updateTokenRoute(app: IssuerApp, ctx: IssuerContext): Promise<void> {
-  const { revoker } = ctx;
+export async function updateTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "tokenService">): Promise<void> {
+  const { tokenService } = ctx;
   app.patch(
     "/tokens/:tokenId",
     {
@@ -25,13 +25,7 @@ export async function updateTokenRoute(app: IssuerApp, ctx: IssuerContext): Prom
       const { tokenId } = request.params;
       // The schema checks the shape; the store checks every value (roles among them) and names the field.
       const changes = (request.body ?? {}) as TokenUpdate;
-      return audited(
-        ctx,
-        request,
-        "token.update",
-        { tokenId, details: { fields: Object.keys(changes).join(",") } },
-        () => revoker.updateToken(tokenId, changes, by(request)),
-      );
+      return tokenService.update(tokenId, changes, by(request));
     },
   );
 }

@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import type { IssuerContext } from "../../context.js";
+import type { AppContext } from "../../context.js";
 import { HttpError, invalidField } from "../../http/http-error.js";
 import { pageQuery, pageSize } from "../../http/page-query.js";
 import type { IssuerApp } from "../../http/typed-app.js";
@@ -58,7 +58,10 @@ function view(delivery: WebhookDelivery) {
  * puts a failed one back in the queue. Registered inside the admin routes, so
  * their authentication applies.
  */
-export async function webhookDeliveryRoutes(app: IssuerApp, ctx: IssuerContext): Promise<void> {
+export async function webhookDeliveryRoutes(
+  app: IssuerApp,
+  ctx: Pick<AppContext, "audit" | "now" | "webhooks">,
+): Promise<void> {
   const { webhooks, audit, now } = ctx;
 
   app.get(

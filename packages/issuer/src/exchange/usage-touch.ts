@@ -1,5 +1,5 @@
+import type { TokenRecord, TokenStore } from "../tokens/types.js";
 import { withRecentIp } from "./allowed-ips.js";
-import type { TokenRecord, TokenStore } from "./types.js";
 
 /** Milliseconds between two `lastUsedAt` writes of one token from one address, from this process. */
 const TOUCH_INTERVAL_MS = 60_000;

@@ -1,15 +1,11 @@
 import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
-  ResourceInUseException,
   UpdateTableCommand,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { conditionHeld, enableTtl, ensureTable } from "../dynamo/dynamo-helpers.js";
 import { EXPIRY_WARNING_INDEX, expiryWarningAttributes } from "./expiry-warnings.js";
 import { createOwnerTable, ownerTableName } from "./owner-revisions.js";
 
@@ -95,8 +91,8 @@ async function writeMissingWarnings(client: DynamoDBClient, tableName: string, n
       if (typeof item.tokenId !== "string" || typeof expiresAt !== "number") continue;
       const warning = expiryWarningAttributes(expiresAt, nowSeconds);
       if (!warning) continue;
-      try {
-        await doc.send(
+      const written = await conditionHeld(() =>
+        doc.send(
           new UpdateCommand({
             TableName: tableName,
             Key: { tokenId: item.tokenId },
@@ -110,11 +106,9 @@ async function writeMissingWarnings(client: DynamoDBClient, tableName: string, n
               ":exp": expiresAt,
             },
           }),
-        );
-        updated += 1;
-      } catch (error) {
-        if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-      }
+        ),
+      );
+      if (written) updated += 1;
     }
     start = page.LastEvaluatedKey;
   } while (start);
@@ -194,46 +188,4 @@ async function waitForIndex(client: DynamoDBClient, tableName: string, indexName
     if (Date.now() > deadline) throw new Error(`index ${indexName} of ${tableName} is still ${index.IndexStatus}`);
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
-}
-
-/**
- * Creates a table if it is missing and waits until it is ACTIVE; with
- * `ttlAttribute`, turns TTL on. An existing table is left as it is. Returns
- * whether this call created it. The one way every patgate table is made.
- */
-export async function ensureTable(
-  client: DynamoDBClient,
-  input: CreateTableCommandInput & { readonly TableName: string },
-  ttlAttribute?: string,
-): Promise<boolean> {
-  let created = false;
-  try {
-    await client.send(new CreateTableCommand(input));
-    created = true;
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: input.TableName });
-  if (ttlAttribute !== undefined) await enableTtl(client, input.TableName, ttlAttribute);
-  return created;
-}
-
-/** Turns on TTL; emulators that lack the API (dynalite) or a table that already has it are fine. */
-export async function enableTtl(client: DynamoDBClient, tableName: string, attribute: string): Promise<void> {
-  try {
-    await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: attribute, Enabled: true },
-      }),
-    );
-  } catch {
-    // dynalite has no UpdateTimeToLive, and DynamoDB refuses to enable TTL twice:
-    // neither changes what the table can do, so start-up goes on.
-  }
-}
-
-/** Resolves when the table answers DescribeTable. */
-export async function describeTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new DescribeTableCommand({ TableName: tableName }));
 }

@@ -1,16 +1,13 @@
 import type { RevocationEvent } from "@patgate/shared";
-import { type EventSink, ownerRevokedEvent, tokenEvent } from "../events/token-events.js";
+import { ownerRevokedEvent, tokenEvent } from "../events/token-events.js";
 import { RevisionConflictError } from "../tokens/errors.js";
 import { changeFor, isRestricting } from "../tokens/record-update.js";
-import type { StateChange, TokenStore, TokenUpdate } from "../tokens/types.js";
+import type { TokenUpdate } from "../tokens/types.js";
 import { checkGraceSeconds, checkTokenId, checkUpdate } from "../tokens/validation.js";
-import type { Propagation, Propagator } from "./propagator.js";
-import { createRevocationSteps, type RevocationSteps } from "./revocation-steps.js";
+import { ChangeSteps, type ChangeStepsOptions, type RevocationOutcome } from "./change-steps.js";
+import type { Propagation } from "./propagator.js";
 
-/** A change to a token and how far its revocation got. */
-export interface RevocationOutcome extends StateChange {
-  readonly propagation: Propagation;
-}
+export type { RevocationOutcome } from "./change-steps.js";
 
 /** Who asked for a change, for its lifecycle event. */
 export interface ChangeContext {
@@ -28,7 +25,9 @@ export interface RevokeContext extends ChangeContext {
 }
 
 /**
- * Applies revocations. For each: record the deny event durably (the outbox),
+ * Every change to a token that every issuer and verifier must learn of:
+ * revoke, restore, update, rotate, revoke an owner, deny a jti. For each:
+ * record the deny event durably (the outbox),
  * change the source of truth with a write conditional on the revision the
  * event was computed from, apply it to this process at once, then deliver it
  * to every verifier. A concurrent change makes the write fail and the whole
@@ -38,7 +37,7 @@ export interface RevokeContext extends ChangeContext {
  * Every change that happened (not a no-op) emits its lifecycle event to
  * `events` once it is in DynamoDB and delivered as far as it got.
  */
-export interface Revoker {
+export interface TokenChanges {
   revokeToken(tokenId: string, by?: RevokeContext): Promise<RevocationOutcome>;
   restoreToken(tokenId: string, by?: ChangeContext): Promise<RevocationOutcome>;
   /** Updates a token; a restricting change (role, admin flag, owner or time taken away) marks it. */
@@ -58,28 +57,8 @@ export interface Revoker {
   denyJti(jti: string, expiresAt: number): Promise<{ readonly propagation: Propagation }>;
 }
 
-export interface RevokerOptions {
-  readonly store: TokenStore;
-  readonly propagator: Propagator;
-  /**
-   * How long a mark must live, seconds: the longest a JWT derived from the old
-   * state can live after the change (see `markLifetimeSeconds`).
-   */
-  readonly markLifetimeSeconds: number;
-  /** Applies an event to this process (its PAT cache, its deny view) before the request answers. */
-  readonly applyLocally: (event: RevocationEvent) => void;
-  /**
-   * When an event could not be confirmed on the stream, the answer waits until
-   * this many ms after it was recorded: every other issuer has stopped trusting
-   * its PAT cache by then (its feed went stale too), so "answered" means no
-   * issuer mints from the old state. 0 in the embedded default.
-   */
-  readonly pendingSettleMs?: number;
-  /** Where lifecycle events go (`token.revoked`, `owner.revoked`, ...); default nowhere. */
-  readonly events?: EventSink;
-  /** Current time, epoch ms. */
-  readonly now?: () => number;
-}
+/** What {@link createTokenChanges} works on (see `ChangeStepsOptions`). */
+export type TokenChangesOptions = ChangeStepsOptions;
 
 /** Extra seconds a deny entry outlives the JWTs it matches: verifiers' clock tolerance and issuers' skew. */
 export const DENY_MARGIN_SECONDS = 60;
@@ -92,7 +71,7 @@ export function markLifetimeSeconds(jwtTtlSeconds: number, stateMaxAgeSeconds: n
   return jwtTtlSeconds + stateMaxAgeSeconds + DENY_MARGIN_SECONDS;
 }
 
-async function revokeToken(steps: RevocationSteps, tokenId: string, by?: RevokeContext) {
+async function revokeToken(steps: ChangeSteps, tokenId: string, by?: RevokeContext) {
   let lastUsed = 0;
   const outcome = await steps.retrying(async () => {
     const before = await steps.current(tokenId);
@@ -122,7 +101,7 @@ async function revokeToken(steps: RevocationSteps, tokenId: string, by?: RevokeC
   return outcome;
 }
 
-async function restoreToken(steps: RevocationSteps, tokenId: string, by?: ChangeContext) {
+async function restoreToken(steps: ChangeSteps, tokenId: string, by?: ChangeContext) {
   const outcome = await steps.retrying(async () => {
     const before = await steps.current(tokenId);
     // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
@@ -135,7 +114,7 @@ async function restoreToken(steps: RevocationSteps, tokenId: string, by?: Change
   return outcome;
 }
 
-async function rotateToken(steps: RevocationSteps, tokenId: string, graceSeconds: number, by?: ChangeContext) {
+async function rotateToken(steps: ChangeSteps, tokenId: string, graceSeconds: number, by?: ChangeContext) {
   checkTokenId(tokenId);
   checkGraceSeconds(graceSeconds);
   const outcome = await steps.retrying(async () => {
@@ -153,7 +132,7 @@ async function rotateToken(steps: RevocationSteps, tokenId: string, graceSeconds
   return outcome;
 }
 
-async function updateToken(steps: RevocationSteps, tokenId: string, changes: TokenUpdate, by?: ChangeContext) {
+async function updateToken(steps: ChangeSteps, tokenId: string, changes: TokenUpdate, by?: ChangeContext) {
   const nowSeconds = () => Math.floor(steps.now() / 1000);
   // Bad input is refused before a missing token is.
   checkTokenId(tokenId);
@@ -174,7 +153,7 @@ async function updateToken(steps: RevocationSteps, tokenId: string, changes: Tok
   return outcome;
 }
 
-async function revokeOwner(steps: RevocationSteps, owner: string, by?: ChangeContext) {
+async function revokeOwner(steps: ChangeSteps, owner: string, by?: ChangeContext) {
   const { store, now } = steps;
   const propagation = await steps.retrying(async () => {
     const revision = await store.owners.get(owner);
@@ -204,7 +183,7 @@ async function revokeOwner(steps: RevocationSteps, owner: string, by?: ChangeCon
   return { revoked, propagation };
 }
 
-async function denyJti(steps: RevocationSteps, jti: string, expiresAt: number) {
+async function denyJti(steps: ChangeSteps, jti: string, expiresAt: number) {
   const event: RevocationEvent = {
     type: "deny",
     entry: { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS },
@@ -214,9 +193,9 @@ async function denyJti(steps: RevocationSteps, jti: string, expiresAt: number) {
   return { propagation: await steps.deliver(recorded) };
 }
 
-/** The revoker over `options` (see {@link Revoker}). */
-export function createRevoker(options: RevokerOptions): Revoker {
-  const steps = createRevocationSteps(options);
+/** The token changes over `options` (see {@link TokenChanges}). */
+export function createTokenChanges(options: TokenChangesOptions): TokenChanges {
+  const steps = new ChangeSteps(options);
   return {
     revokeToken: (tokenId, by) => revokeToken(steps, tokenId, by),
     restoreToken: (tokenId, by) => restoreToken(steps, tokenId, by),

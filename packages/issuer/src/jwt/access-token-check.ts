@@ -1,6 +1,5 @@
 import { createVerifier, type DenyList, VerifierError } from "@patgate/verifier";
-import type { IssuerConfig } from "../config.js";
-import type { SigningKeys } from "../jwt/signing-keys.js";
+import type { SigningKeys } from "./signing-keys.js";
 
 /** The claims of a verified patgate JWT. */
 export interface VerifiedAccessToken {
@@ -31,7 +30,12 @@ export interface AccessTokenChecker {
 }
 
 export interface AccessTokenCheckerOptions {
-  readonly config: Pick<IssuerConfig, "issuer" | "audiences" | "adminAudience">;
+  /** The issuer's `iss`, its service audiences and the admin audience (see `IssuerConfig`). */
+  readonly config: {
+    readonly issuer: string;
+    readonly audiences: readonly string[];
+    readonly adminAudience: string;
+  };
   /** The issuer's signing keys: their public JWKS is read on every key lookup, so a rotation needs no rebuild. */
   readonly keys: SigningKeys;
   /** The issuer's own view of the deny-list. */

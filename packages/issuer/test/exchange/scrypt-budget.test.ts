@@ -1,6 +1,6 @@
 import type { SecretCheck } from "@patgate/shared";
 import { describe, expect, it } from "vitest";
-import { createScryptBudget, ScryptBusyError } from "../../src/tokens/scrypt-budget.js";
+import { createScryptBudget, ScryptBusyError } from "../../src/exchange/scrypt-budget.js";
 
 /** A secret check that finishes only when the test says so, on a clock the test moves. */
 function held() {

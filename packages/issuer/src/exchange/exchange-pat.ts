@@ -5,9 +5,9 @@ import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
+import type { PatVerifyResult, TokenRecord, TokenStore } from "../tokens/types.js";
 import { addressAllowed } from "./allowed-ips.js";
 import { type ScryptBudget, ScryptBusyError } from "./scrypt-budget.js";
-import type { PatVerifyResult, TokenRecord, TokenStore } from "./types.js";
 import { createUsageTouch } from "./usage-touch.js";
 
 /** What a client asked for at `POST /token`, once parsed. */
@@ -64,15 +64,6 @@ export interface ExchangeDeps {
   /** Oldest state a JWT may be minted from, seconds (see `stateMaxAgeSeconds`). */
   readonly stateMaxAgeSeconds: number;
   readonly now: () => number;
-}
-
-/**
- * The oldest PAT state an exchange mints from: a cached record lives at most
- * the cache's lifetime, and a read that took longer (a stalled request) is
- * refused. Deny marks outlive JWTs by at least this much.
- */
-export function stateMaxAgeSeconds(patCacheTtlSeconds: number): number {
-  return Math.max(patCacheTtlSeconds, 30);
 }
 
 /** Down-scoping: the requested roles must all be roles of the PAT. */

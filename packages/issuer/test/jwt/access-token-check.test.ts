@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createMemoryDenyList } from "@patgate/verifier";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
-import { createAccessTokenChecker } from "../../src/http/access-token-check.js";
+import { createAccessTokenChecker } from "../../src/jwt/access-token-check.js";
 import { mintAccessToken } from "../../src/jwt/mint-access-token.js";
 import { loadSigningKeys } from "../../src/jwt/signing-keys.js";
 

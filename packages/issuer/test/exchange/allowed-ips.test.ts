@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { until } from "../../../../test/harness/until.js";
-import { addressAllowed, checkAllowedIps, withRecentIp } from "../../src/tokens/allowed-ips.js";
+import { addressAllowed, withRecentIp } from "../../src/exchange/allowed-ips.js";
+import { checkAllowedIps } from "../../src/tokens/validation.js";
 import { testIssuer } from "../app-fixture.js";
 
 describe("allowed-IP lists", () => {

@@ -1,0 +1,124 @@
+import type { DenyEntry, RevocationEvent } from "@patgate/shared";
+import { type EventSink, emitSafely, noEvents, SCHEDULER_ACTOR, type TokenEvent } from "../events/token-events.js";
+import { backOff, notFound, RevisionConflictError } from "../tokens/errors.js";
+import type { StateChange, TokenRecord, TokenStore } from "../tokens/types.js";
+import type { Outbox } from "./outbox-records.js";
+import { type Propagation, type Propagator, type RecordedEvent, recordInOutbox } from "./propagator.js";
+
+/** Attempts of a change that keeps meeting concurrent changes. */
+const ATTEMPTS = 20;
+
+/** A change to a token and how far its revocation got. */
+export interface RevocationOutcome extends StateChange {
+  readonly propagation: Propagation;
+}
+
+export interface ChangeStepsOptions {
+  readonly store: TokenStore;
+  /** Where every revocation is recorded first, before anything changes. */
+  readonly outbox: Outbox;
+  /** Delivers what the outbox recorded to every issuer and verifier. */
+  readonly propagator: Propagator;
+  /**
+   * How long a mark must live, seconds: the longest a JWT derived from the old
+   * state can live after the change (see `markLifetimeSeconds`).
+   */
+  readonly markLifetimeSeconds: number;
+  /** Applies an event to this process (its PAT cache, its deny view) before the request answers. */
+  readonly applyLocally: (event: RevocationEvent) => void;
+  /**
+   * When an event could not be confirmed on the stream, the answer waits until
+   * this many ms after it was recorded: every other issuer has stopped trusting
+   * its PAT cache by then (its feed went stale too), so "answered" means no
+   * issuer mints from the old state. 0 in the embedded default.
+   */
+  readonly pendingSettleMs?: number;
+  /** Where lifecycle events go (`token.revoked`, `owner.revoked`, ...); default nowhere. */
+  readonly events?: EventSink;
+  /** Current time, epoch ms. */
+  readonly now?: () => number;
+}
+
+/**
+ * The steps every change of `TokenChanges` is made of: record the event
+ * durably, write the change conditionally, apply it here, deliver it, emit
+ * its lifecycle event; and start again from a fresh read on a concurrent change.
+ */
+export class ChangeSteps {
+  readonly store: TokenStore;
+  readonly now: () => number;
+  readonly #options: ChangeStepsOptions;
+  readonly #events: EventSink;
+
+  constructor(options: ChangeStepsOptions) {
+    this.#options = options;
+    this.store = options.store;
+    this.now = options.now ?? Date.now;
+    this.#events = options.events ?? noEvents;
+  }
+
+  /** Emits a lifecycle event; a failing sink never fails the change. */
+  emit(event: TokenEvent): Promise<void> {
+    return emitSafely(this.#events, event);
+  }
+
+  /** The actor of a change's event: whoever asked, else the scheduler. */
+  actorOf(by: { readonly actor?: string } | undefined): string {
+    return by?.actor ?? SCHEDULER_ACTOR;
+  }
+
+  /** A revision mark on a token (`client`) or an owner (`sub`), living as long as a JWT from before can. */
+  mark(kind: "client" | "sub", value: string, minRev: number): RevocationEvent {
+    const expiresAt = Math.floor(this.now() / 1000) + this.#options.markLifetimeSeconds;
+    const entry: DenyEntry = { kind, value, minRev, expiresAt };
+    return { type: "deny", entry };
+  }
+
+  /** Records `event` durably (the outbox), before anything changes. */
+  record(event: RevocationEvent): Promise<RecordedEvent> {
+    return recordInOutbox(this.#options.outbox, event);
+  }
+
+  /** Applies an event to this process (its PAT cache, its deny view). */
+  applyLocally(event: RevocationEvent): void {
+    this.#options.applyLocally(event);
+  }
+
+  /** Delivers a recorded event; a pending one is answered only once other issuers stopped trusting their caches. */
+  async deliver(recorded: RecordedEvent): Promise<Propagation> {
+    const propagation = await this.#options.propagator.deliver(recorded);
+    const settleMs = this.#options.pendingSettleMs ?? 0;
+    if (propagation === "pending" && settleMs > 0) {
+      const wait = recorded.acceptedAt + settleMs - this.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    return propagation;
+  }
+
+  /** Runs one read-record-write step again while it meets concurrent changes. */
+  async retrying<T>(step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!(error instanceof RevisionConflictError) || attempt >= ATTEMPTS) throw error;
+      }
+      await backOff(attempt);
+    }
+  }
+
+  /** The token as stored now; a missing one fails before anything is recorded, so the outbox holds only real revocations. */
+  async current(tokenId: string): Promise<TokenRecord> {
+    const record = await this.store.get(tokenId);
+    if (!record) throw notFound(tokenId);
+    return record;
+  }
+
+  /** Records `event`, writes the change, applies it here, then delivers it. */
+  async apply<T extends StateChange>(event: RevocationEvent, write: () => Promise<T>): Promise<T & RevocationOutcome> {
+    const recorded = await this.record(event);
+    const result = await write();
+    this.applyLocally(event);
+    return { ...result, propagation: await this.deliver(recorded) };
+  }
+}

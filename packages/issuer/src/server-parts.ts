@@ -1,0 +1,122 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { AuditLog } from "./audit/audit-log.js";
+import type { IssuerConfig } from "./config.js";
+import type { AppParts } from "./context.js";
+import {
+  auditLogFor,
+  lifecycleFor,
+  openRedisConnection,
+  openStorage,
+  revocationFor,
+  signingKeysFor,
+  tokenStoreFor,
+  webhooksFor,
+} from "./dependencies.js";
+import type { LocalDynamo } from "./embedded/local-dynamo.js";
+import { createScryptBudget } from "./exchange/scrypt-budget.js";
+import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
+
+/** The parts of a running issuer, and how to release them. */
+export interface ServerParts {
+  /** What `buildApp` takes. */
+  readonly app: AppParts;
+  readonly dynamo: DynamoDBClient;
+  readonly auditLog: AuditLog;
+  /** The embedded store, when there is one. */
+  readonly localDynamo?: LocalDynamo;
+  close(): Promise<void>;
+}
+
+/** Writes what goes wrong in background work (no request to fail) to stderr as a JSON line. */
+function warn(msg: string, error: unknown): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 40, time: Date.now(), msg, err: error instanceof Error ? error.message : String(error) })}\n`,
+  );
+}
+
+/** The scrypt budget the store's secret checks run in, so a flood is shed instead of filling the thread pool. */
+function scryptBudgetFor(config: IssuerConfig, metrics: IssuerMetrics) {
+  return createScryptBudget({
+    concurrency: config.scryptConcurrency,
+    maxWaitMs: config.scryptMaxWaitMs,
+    onShed: () => metrics.scryptShed.inc(),
+    onQueued: (queued) => metrics.scryptQueued.set(queued),
+  });
+}
+
+/**
+ * Builds everything the issuer needs from its configuration: the embedded
+ * store or DynamoDB, the signing keys, Redis (two connections: the base one,
+ * and one with auto-pipelining for rate limits and readiness, whose checks of
+ * one event-loop tick go out as one write), revocation, webhooks and, where
+ * the revocation worker runs, the lifecycle.
+ */
+export async function createServerParts(config: IssuerConfig): Promise<ServerParts> {
+  const { dynamo, localDynamo, close: closeStorage } = await openStorage(config, "local");
+  const metrics = createIssuerMetrics();
+  const scrypt = scryptBudgetFor(config, metrics);
+  const store = tokenStoreFor(config, dynamo, scrypt.verifySecret);
+  const keys = await signingKeysFor(config);
+  const auditLog = auditLogFor(config, dynamo);
+  const redis = openRedisConnection(config);
+  const limits = openRedisConnection(config, { enableAutoPipelining: true });
+  const roles = { follow: true, worker: config.embeddedWorker, sweeper: true };
+  const webhooks = webhooksFor(config, dynamo, {
+    redis,
+    roles,
+    hooks: {
+      onDelivered: () => metrics.webhooksDelivered.inc(),
+      onFailed: () => metrics.webhooksFailed.inc(),
+      onPending: (count) => metrics.webhooksPending.set(count),
+      onError: (error) => warn("a webhook event could not be recorded or delivered", error),
+    },
+  });
+  const revocation = await revocationFor(config, dynamo, {
+    store,
+    webhooks,
+    redis,
+    roles,
+    hooks: {
+      onPending: (count) => metrics.pendingRevocations.set(count),
+      onFailed: (count) => metrics.failedRevocations.set(count),
+      onPropagated: (lag) => metrics.propagationSeconds.observe(lag / 1000),
+    },
+  });
+  // Expiry warnings (and unused-token revocation) run where the revocation worker runs.
+  const lifecycle =
+    redis && !config.embeddedWorker
+      ? undefined
+      : lifecycleFor(config, dynamo, {
+          webhooks,
+          revocation,
+          auditLog,
+          redis,
+          onError: (error, task) => warn(`lifecycle task ${task} failed`, error),
+        });
+  return {
+    app: {
+      config,
+      store,
+      keys,
+      metrics,
+      audit: auditLog,
+      auditTrail: auditLog,
+      revocation,
+      webhooks,
+      scrypt,
+      ...(limits ? { redis: limits } : {}),
+    },
+    dynamo,
+    auditLog,
+    ...(localDynamo ? { localDynamo } : {}),
+    async close() {
+      await lifecycle?.close();
+      await auditLog.flush();
+      await revocation.close();
+      await webhooks.close();
+      redis?.disconnect();
+      limits?.disconnect();
+      await closeStorage();
+    },
+  };
+}
