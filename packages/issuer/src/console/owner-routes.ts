@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
+import { consoleUserOf } from "./console-auth.js";
 import {
   type ConsoleContext,
   ConsoleError,
@@ -8,7 +9,6 @@ import {
   readForm,
   seeOther,
   sendPage,
-  signedIn,
 } from "./console-http.js";
 import {
   type CreateRequest,
@@ -62,8 +62,7 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   const csrf = { preValidation: app.csrfProtection };
 
   app.get("/", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const cursor = queryText(request, "cursor", 2048);
     const page = await ctx.store.list({ owner: user.owner, limit: OWNER_PAGE_ROWS, ...(cursor ? { cursor } : {}) });
     const items = [...page.items].sort((a, b) => b.createdAt - a.createdAt);
@@ -79,8 +78,7 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   });
 
   app.get("/tokens/new", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     return sendPage(
       reply,
       { title: "New personal access token", user },
@@ -93,8 +91,7 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   });
 
   app.post("/tokens", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const input = createRequest(request, ctx.config.maxTokenLifetimeSeconds);
     const created = await createOwnToken(ctx, request, user, input);
     // The secret is in this response only: never in a redirect, a cookie or browser storage.
@@ -114,8 +111,7 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   const csrf = { preValidation: app.csrfProtection };
 
   app.get("/tokens/:tokenId", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const record = await ownToken(ctx, user, tokenIdOf(request));
     const notice = noticeFor(request);
     return sendPage(
@@ -126,8 +122,7 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   });
 
   app.post("/tokens/:tokenId/rename", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const name = readForm(request).one("name")?.trim() ?? "";
     if (name.length === 0 || name.length > 100)
       throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
@@ -136,8 +131,7 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   });
 
   app.post("/tokens/:tokenId/rotate", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const graceText = readForm(request).one("graceSeconds") ?? "0";
     if (!/^\d{1,7}$/.test(graceText)) throw new ConsoleError(400, "Choose a grace period from the list.");
     const rotated = await rotateOwnToken(ctx, request, user, tokenIdOf(request), Number(graceText));
@@ -157,15 +151,13 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   });
 
   app.get("/tokens/:tokenId/revoke", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const record = await ownToken(ctx, user, tokenIdOf(request));
     return sendPage(reply, { title: "Revoke token", user }, revokeConfirm(record, reply.generateCsrf()));
   });
 
   app.post("/tokens/:tokenId/revoke", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     await revokeToken(ctx, request, user, tokenIdOf(request), "owner");
     return seeOther(reply, "?done=revoked");
   });
