@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { IssuerContext } from "../context.js";
 import type { OidcRelyingParty } from "./oidc.js";
-import type { ConsoleSessions } from "./session.js";
+import type { ConsoleSessions, SessionLifetimes } from "./session.js";
+import type { SubmittedForms } from "./submitted-forms.js";
 import type { HtmlValue } from "./views/html.js";
 import { CONSOLE_PATH, type PageFrame, page } from "./views/layout.js";
 
@@ -9,6 +10,9 @@ import { CONSOLE_PATH, type PageFrame, page } from "./views/layout.js";
 export interface ConsoleContext {
   readonly ctx: IssuerContext;
   readonly sessions: ConsoleSessions;
+  readonly lifetimes: SessionLifetimes;
+  /** The one-time forms (create, rotate) already sent (see `one-time-forms.ts`). */
+  readonly submittedForms: SubmittedForms;
   /** The IdP; absent in the embedded default (sign-in with an admin PAT). */
   readonly rp?: OidcRelyingParty;
 }

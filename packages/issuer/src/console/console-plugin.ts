@@ -14,6 +14,7 @@ import { createRelyingParty } from "./oidc.js";
 import { ownerRoutes } from "./owner-routes.js";
 import { createConsoleSessions, DEFAULT_LIFETIMES, type SessionLifetimes } from "./session.js";
 import { loadSessionKey } from "./session-key.js";
+import { memorySubmittedForms, redisSubmittedForms } from "./submitted-forms.js";
 import { errorPageBody } from "./views/sign-in.js";
 
 /** The console's static files (one script, one style sheet), inside the package: no CDN. */
@@ -124,7 +125,11 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   // With Redis, a sign-out is refused by every issuer sharing it; without, by this one.
   const ended = ctx.redis ? redisEndedSessions(ctx.redis, config.redisPrefix, ctx.now) : memoryEndedSessions(ctx.now);
   const sessions = createConsoleSessions(ctx.now, lifetimes, ended);
-  const cc: ConsoleContext = { ctx, sessions, ...(rp ? { rp } : {}) };
+  // With Redis, a form re-sent to any issuer sharing it changes nothing; without, to this one.
+  const submittedForms = ctx.redis
+    ? redisSubmittedForms(ctx.redis, config.redisPrefix, ctx.now)
+    : memorySubmittedForms(ctx.now);
+  const cc: ConsoleContext = { ctx, sessions, lifetimes, submittedForms, ...(rp ? { rp } : {}) };
   await signInRoutes(app, cc);
   // Every other page is a signed-in person's (an admin's, for the admin pages): one hook per scope says who.
   await app.register(async (owner) => {

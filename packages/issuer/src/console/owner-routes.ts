@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
 import { consoleUserOf } from "./console-auth.js";
 import {
@@ -10,6 +10,8 @@ import {
   seeOther,
   sendPage,
 } from "./console-http.js";
+import { newFormKey, submitOnce } from "./one-time-forms.js";
+import type { ConsoleUser } from "./session.js";
 import {
   type CreateRequest,
   createOwnToken,
@@ -19,6 +21,7 @@ import {
   rotateOwnToken,
 } from "./token-actions.js";
 import { html } from "./views/html.js";
+import { type ResubmittedPage, resubmittedPage } from "./views/resubmitted.js";
 import { expiryChoices, expirySeconds, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
 import { secretPanel, tokenTable } from "./views/token-views.js";
 
@@ -48,6 +51,11 @@ function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | und
     expiresInSeconds: expirySeconds(expires, maxLifetimeSeconds),
     allowedIps,
   };
+}
+
+/** The page answering a create or rotate form sent again: nothing done, no secret. */
+function sendResubmitted(reply: FastifyReply, user: ConsoleUser, page: ResubmittedPage): FastifyReply {
+  return sendPage(reply, { title: page.title, user, notice: page.notice }, page.body, page.status);
 }
 
 /** The owner's pages: their PATs, create, show, rename, rotate, revoke. */
@@ -84,6 +92,7 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
       { title: "New personal access token", user },
       newTokenForm({
         csrf: reply.generateCsrf(),
+        formKey: newFormKey(),
         roles: user.roles,
         maxLifetimeSeconds: ctx.config.maxTokenLifetimeSeconds,
       }),
@@ -93,7 +102,9 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   app.post("/tokens", csrf, async (request, reply) => {
     const user = consoleUserOf(request);
     const input = createRequest(request, ctx.config.maxTokenLifetimeSeconds);
-    const created = await createOwnToken(ctx, request, user, input);
+    const submitted = await submitOnce(cc, request, user, () => createOwnToken(ctx, request, user, input));
+    if (!submitted.first) return sendResubmitted(reply, user, resubmittedPage("create", submitted.earlier));
+    const created = submitted.result;
     // The secret is in this response only: never in a redirect, a cookie or browser storage.
     return sendPage(
       reply,
@@ -117,7 +128,7 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
     return sendPage(
       reply,
       { title: record.name ?? record.tokenId, user, ...(notice ? { notice } : {}) },
-      tokenDetail(record, nowSeconds(ctx), reply.generateCsrf()),
+      tokenDetail(record, nowSeconds(ctx), reply.generateCsrf(), newFormKey()),
     );
   });
 
@@ -134,7 +145,13 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
     const user = consoleUserOf(request);
     const graceText = readForm(request).one("graceSeconds") ?? "0";
     if (!/^\d{1,7}$/.test(graceText)) throw new ConsoleError(400, "Choose a grace period from the list.");
-    const rotated = await rotateOwnToken(ctx, request, user, tokenIdOf(request), Number(graceText));
+    // Another owner's token is a 403 whatever the form's key.
+    const { tokenId } = await ownToken(ctx, user, tokenIdOf(request));
+    const submitted = await submitOnce(cc, request, user, () =>
+      rotateOwnToken(ctx, request, user, tokenId, Number(graceText)),
+    );
+    if (!submitted.first) return sendResubmitted(reply, user, resubmittedPage("rotate", submitted.earlier));
+    const rotated = submitted.result;
     const until = rotated.record.previousSecretExpiresAt;
     return sendPage(
       reply,
