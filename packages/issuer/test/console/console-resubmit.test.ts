@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TokenStore } from "../../src/tokens/types.js";
 import { type TestIssuer, testIssuer } from "../app-fixture.js";
+import { freshStore } from "../tokens/store-fixture.js";
 import { type ConsoleClient, signInWithPat } from "./console-client.js";
 import { DELAYS, expectAlreadyDone, expectOneCreated, resend, SECRET_FIELD, turns } from "./resubmit-fixture.js";
 
@@ -56,6 +58,38 @@ describe("a create form sent again", () => {
       const answers = await Promise.all([first, resend(issuer.app, client, "/console/tokens", form)]);
       const tokenId = expectOneCreated(answers);
       expect(await tokensNamed(name), `round ${round}, delay ${delay}`).toEqual([tokenId]);
+    }
+  });
+
+  it("answers a form re-sent while the first is stuck with a 409 page after a wait, then 'already created'", async () => {
+    const { store: real } = await freshStore();
+    let release = () => {};
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A store whose writes hang until released: the first submission's change is still running.
+    const store: TokenStore = { ...real, issue: async (input) => stuck.then(() => real.issue(input)) };
+    const slow = await testIssuer({}, { store });
+    try {
+      const { token } = await real.issue({ owner: OWNER, isAdmin: true, roles: [] });
+      const owner = await signInWithPat(slow.app, token);
+      await owner.get("/console/tokens/new");
+      const first = resend(slow.app, owner, "/console/tokens", { name: "stuck", expires: "7" });
+      const second = await resend(slow.app, owner, "/console/tokens", { name: "stuck", expires: "7" });
+      expect(second.statusCode).toBe(409);
+      expect(second.body).toContain("the first is still being handled");
+      expect(second.body).not.toMatch(/pat_[0-9A-Za-z]{21}\./);
+      release();
+      const made = await first;
+      expect(made.statusCode).toBe(201);
+      const { items } = await real.list({ owner: OWNER });
+      const created = items.filter((record) => record.name === "stuck");
+      expect(created).toHaveLength(1);
+      const third = await resend(slow.app, owner, "/console/tokens", { name: "stuck", expires: "7" });
+      expectAlreadyDone(third, "Token already created", created[0]?.tokenId ?? "-");
+    } finally {
+      release();
+      await slow.app.close();
     }
   });
 

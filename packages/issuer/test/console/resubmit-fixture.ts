@@ -17,12 +17,15 @@ export function resend(
   form: Record<string, string>,
 ): Promise<LightMyRequestResponse> {
   const fields = new URLSearchParams({ _csrf: client.csrf ?? "", formKey: client.formKey ?? "", ...form });
-  return app.inject({
-    method: "POST",
-    url,
-    payload: fields.toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: client.cookie ?? "" },
-  });
+  // `inject` sends only once awaited: `then` now, so that the request is on its way before the caller waits.
+  return app
+    .inject({
+      method: "POST",
+      url,
+      payload: fields.toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: client.cookie ?? "" },
+    })
+    .then((response) => response);
 }
 
 /** `turns` turns of the event loop: the second submission arrives before, during or after the first's change. */
