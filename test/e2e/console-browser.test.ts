@@ -83,6 +83,7 @@ beforeAll(async () => {
       alice: { name: "Alice", roles: ["deploy", "read"] },
       bob: { name: "Bob", roles: ["deploy"] },
       carol: { name: "Carol", roles: ["patgate-admin", "deploy"] },
+      dave: { name: "Dave", roles: ["read"] },
     },
   });
   const prefix = uniqueName("console");
@@ -303,6 +304,60 @@ describe.skipIf(skipped)("web console in a browser", () => {
     await carol.waitForURL(`${issuerUrl}/console/admin/webhooks`);
     await expectAccessible(carol);
     expect(await carol.locator("main").textContent()).toContain("No failing webhook deliveries.");
+  }, 60_000);
+
+  it("mints one PAT however the create form is re-sent (reload, double click), and rotates once", async () => {
+    const dave = await signIn("dave");
+    const creates: string[] = [];
+    dave.on("request", (request) => {
+      if (request.method() === "POST" && request.url() === `${issuerUrl}/console/tokens`) creates.push(request.url());
+    });
+    const rows = async (name: string) => {
+      await dave.goto(`${issuerUrl}/console`);
+      return dave.locator("tbody tr", { has: dave.getByRole("rowheader", { name, exact: true }) }).count();
+    };
+
+    // A double click: the page's script sends the form once, and the secret is shown.
+    await dave.goto(`${issuerUrl}/console/tokens/new`);
+    await dave.getByLabel("Name").fill("release bot");
+    await dave.getByRole("button", { name: "Generate token" }).dblclick();
+    await dave.waitForURL(`${issuerUrl}/console/tokens`);
+    const secret = await dave.locator("#secret").inputValue();
+    expect(secret).toMatch(/^pat_[0-9A-Za-z]{21}\./);
+    expect(creates).toHaveLength(1);
+    // A reload re-sends the form (Chromium does, without asking): nothing is created, no secret shown again.
+    const reloaded = await dave.reload();
+    expect(creates).toHaveLength(2);
+    expect(reloaded?.status()).toBe(200);
+    expect(await dave.getByRole("heading", { level: 1 }).textContent()).toBe("Token already created");
+    expect(await dave.locator("#secret").count()).toBe(0);
+    expect(await dave.content()).not.toContain(secret.slice(26));
+    await expectAccessible(dave);
+    await dave.getByRole("link", { name: "Token details" }).click();
+    await dave.waitForURL(`${issuerUrl}/console/tokens/${secret.slice(4, 25)}`);
+    expect(await rows("release bot")).toBe(1);
+
+    // Without the page's script, a double click sends the form twice at once: one PAT, the other answer says so.
+    await dave.goto(`${issuerUrl}/console/tokens/new`);
+    await dave.getByLabel("Name").fill("nightly");
+    const statuses = await dave.evaluate(`(() => {
+      const form = document.querySelector('form[action="/console/tokens"]');
+      const send = () => fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
+      return Promise.all([send(), send()]).then((answers) => answers.map((answer) => answer.status));
+    })()`);
+    expect((statuses as number[]).sort()).toEqual([200, 201]);
+    expect(await rows("nightly")).toBe(1);
+
+    // Rotation: a reload of the page with the new secret does not rotate again (the shown secret keeps working).
+    const tokenId = secret.slice(4, 25);
+    await dave.goto(`${issuerUrl}/console/tokens/${tokenId}`);
+    await dave.getByRole("button", { name: "Rotate" }).click();
+    await dave.waitForURL(`${issuerUrl}/console/tokens/${tokenId}/rotate`);
+    const rotated = await dave.locator("#secret").inputValue();
+    await dave.reload();
+    expect(await dave.getByRole("heading", { level: 1 }).textContent()).toBe("Token already rotated");
+    expect((await exchange(rotated)).status).toBe(200);
+    expect((await exchange(secret)).status).toBe(400);
   }, 60_000);
 
   it("signs out through the IdP's end-session endpoint, and the session is over", async () => {

@@ -51,6 +51,14 @@ export interface RedisKeys {
   failures(address: string, tokenId?: string): string;
   /** String, with a TTL: a web-console session (by its random id) that was signed out. */
   consoleSessionEnded(sid: string): string;
+  /**
+   * String, with a TTL: a web-console form (by its one-time key, within session
+   * `sid`) that was submitted; empty while its change runs, then the id of the
+   * PAT it created or rotated, so a re-sent form changes nothing.
+   *
+   * @example redisKeys("pg").consoleFormSubmitted("0b1c…", "q2Lx…") // "{pg}:console:form:0b1c…:q2Lx…"
+   */
+  consoleFormSubmitted(sid: string, formKey: string): string;
 }
 
 /**
@@ -82,6 +90,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     consoleSessionEnded: (sid: string) => {
       if (/[{}]/.test(sid)) throw new TypeError("no braces in a session id");
       return `${tag}:console:ended:${sid}`;
+    },
+    consoleFormSubmitted: (sid: string, formKey: string) => {
+      if (/[{}]/.test(sid) || /[{}]/.test(formKey)) throw new TypeError("no braces in a console form key");
+      return `${tag}:console:form:${sid}:${formKey}`;
     },
   });
 }

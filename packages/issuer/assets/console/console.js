@@ -1,6 +1,8 @@
 // patgate console: progressive enhancement only. Every page works without this file.
 // - [data-copy="ID"]: copies the value of #ID to the clipboard and says so in [data-copy-status="ID"].
 // - form[data-confirm]: asks before the form is sent.
+// - form[data-submit-once]: a second submit (a double click) is not sent; the server also refuses the form
+//   sent again (its one-time key), this only spares the person a page saying so instead of their secret.
 
 document.addEventListener("click", async (event) => {
   const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
@@ -25,6 +27,15 @@ document.addEventListener("submit", (event) => {
   if (!(form instanceof HTMLFormElement)) return;
   const question = form.getAttribute("data-confirm");
   if (question && !window.confirm(question)) event.preventDefault();
+  if (event.defaultPrevented || !form.hasAttribute("data-submit-once")) return;
+  if (form.hasAttribute("data-sent")) event.preventDefault();
+  else form.setAttribute("data-sent", "");
+});
+
+// Back to a page kept in the back/forward cache: its forms can be sent again (the server decides).
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted)
+    for (const form of document.querySelectorAll("form[data-sent]")) form.removeAttribute("data-sent");
 });
 
 // A freshly shown secret gets the focus, so keyboard and screen-reader users land on it.

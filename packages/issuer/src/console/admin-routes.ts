@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AuditEvent } from "../audit/audit-event.js";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
+import { consoleUserOf } from "./console-auth.js";
 import {
   type ConsoleContext,
   ConsoleError,
@@ -9,7 +10,6 @@ import {
   readForm,
   seeOther,
   sendPage,
-  signedInAdmin,
 } from "./console-http.js";
 import { retryDelivery, revokeOwner, revokeToken } from "./token-actions.js";
 import { searchTokens } from "./token-search.js";
@@ -32,13 +32,12 @@ function filtersOf(request: FastifyRequest): TokenFilters {
 }
 
 /** The admin's pages: every PAT with filters, revoke a PAT or an owner, the audit trail, failing webhooks. */
-export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+export async function consoleAdminRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
   const { ctx } = cc;
   const csrf = { preValidation: app.csrfProtection };
 
   app.get("/admin/tokens", async (request, reply) => {
-    const user = await signedInAdmin(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const filters = filtersOf(request);
     const cursor = queryText(request, "cursor", 2048);
     const page = await searchTokens(ctx.store, filters, nowSeconds(ctx), cursor);
@@ -57,8 +56,7 @@ export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
   });
 
   app.post("/admin/tokens/:tokenId/revoke", csrf, async (request, reply) => {
-    const user = await signedInAdmin(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const { tokenId } = request.params as { tokenId: string };
     if (!/^[0-9A-Za-z]{21}$/.test(tokenId)) throw new ConsoleError(404, "No such token.");
     await revokeToken(ctx, request, user, tokenId, "admin");
@@ -66,8 +64,7 @@ export async function adminRoutes(app: FastifyInstance, cc: ConsoleContext): Pro
   });
 
   app.post("/admin/owners/revoke", csrf, async (request, reply) => {
-    const user = await signedInAdmin(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const form = readForm(request);
     const owner = form.one("owner")?.trim() ?? "";
     if (form.one("confirm") !== "yes") throw new ConsoleError(400, "Tick the box to confirm the revocation.");
@@ -85,8 +82,7 @@ async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<vo
   const csrf = { preValidation: app.csrfProtection };
 
   app.get("/admin/audit", async (request, reply) => {
-    const user = await signedInAdmin(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const actor = queryText(request, "actor", 300);
     const action = queryText(request, "action", 100);
     const cursor = queryText(request, "cursor", 2048);
@@ -111,8 +107,7 @@ async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<vo
   });
 
   app.get("/admin/webhooks", async (request, reply) => {
-    const user = await signedInAdmin(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const cursor = queryText(request, "cursor", 2048);
     const page = ctx.webhooks
       ? await ctx.webhooks.deliveries.list({ state: "failed", limit: 50, ...(cursor ? { cursor } : {}) })
@@ -126,8 +121,7 @@ async function trailRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<vo
   });
 
   app.post("/admin/webhooks/:eventId/retry", csrf, async (request, reply) => {
-    const user = await signedInAdmin(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const { eventId } = request.params as { eventId: string };
     if (!/^msg_[A-Za-z0-9_-]{1,200}$/.test(eventId)) throw new ConsoleError(404, "No such failed delivery.");
     if (!(await retryDelivery(ctx, request, user, eventId)))

@@ -113,7 +113,7 @@ function patSignInRoute(app: FastifyInstance, cc: ConsoleContext): void {
 }
 
 /** Sign-in (through the IdP, or with an admin PAT in the embedded default) and sign-out. */
-export async function authRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
+export async function signInRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
   const { sessions, rp } = cc;
 
   app.get("/sign-in", async (request, reply) => {

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import type { OidcRelyingParty } from "./oidc.js";
-import type { ConsoleSessions, ConsoleUser } from "./session.js";
+import type { ConsoleSessions, SessionLifetimes } from "./session.js";
+import type { SubmittedForms } from "./submitted-forms.js";
 import type { HtmlValue } from "./views/html.js";
 import { CONSOLE_PATH, type PageFrame, page } from "./views/layout.js";
 
@@ -9,6 +10,9 @@ import { CONSOLE_PATH, type PageFrame, page } from "./views/layout.js";
 export interface ConsoleContext {
   readonly ctx: AppContext;
   readonly sessions: ConsoleSessions;
+  readonly lifetimes: SessionLifetimes;
+  /** The one-time forms (create, rotate) already sent (see `one-time-forms.ts`). */
+  readonly submittedForms: SubmittedForms;
   /** The IdP; absent in the embedded default (sign-in with an admin PAT). */
   readonly rp?: OidcRelyingParty;
 }
@@ -69,43 +73,6 @@ export class ConsoleError extends Error {
   ) {
     super(message);
   }
-}
-
-/**
- * The signed-in person, or null after sending them to sign in (a GET) or a
- * 401 page (a form posted from a session that has ended). A session opened
- * with an admin PAT ends when that PAT is revoked, expires or stops being an
- * admin.
- */
-export async function signedIn(
-  cc: ConsoleContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<ConsoleUser | null> {
-  let user = await cc.sessions.current(request);
-  if (user?.via === "pat" && user.patId !== undefined) {
-    const pat = await cc.ctx.store.get(user.patId);
-    const now = Math.floor(cc.ctx.now() / 1000);
-    if (!pat || pat.isRevoked || !pat.isAdmin || (pat.expiresAt !== undefined && pat.expiresAt <= now)) {
-      await cc.sessions.end(request);
-      user = null;
-    }
-  }
-  if (user) return user;
-  if (request.method === "GET") await seeOther(reply, "/sign-in");
-  else throw new ConsoleError(401, "Your session has ended. Sign in again.");
-  return null;
-}
-
-/** A console admin, or a 403. */
-export async function signedInAdmin(
-  cc: ConsoleContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<ConsoleUser | null> {
-  const user = await signedIn(cc, request, reply);
-  if (user && !user.admin) throw new ConsoleError(403, "This page is for console admins.");
-  return user;
 }
 
 /** Messages a redirect may ask the next page to show (`?done=`): fixed text, never echoed input. */

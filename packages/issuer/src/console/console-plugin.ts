@@ -5,15 +5,17 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 import { toHttpError } from "../http/error-handler.js";
-import { adminRoutes } from "./admin-routes.js";
-import { authRoutes } from "./auth-routes.js";
+import { consoleAdminRoutes } from "./admin-routes.js";
+import { signInRoutes } from "./auth-routes.js";
+import { consoleAuth } from "./console-auth.js";
 import { type ConsoleContext, ConsoleError, sendPage } from "./console-http.js";
 import { memoryEndedSessions, redisEndedSessions } from "./ended-sessions.js";
 import { createRelyingParty } from "./oidc.js";
 import { ownerRoutes } from "./owner-routes.js";
 import { createConsoleSessions, DEFAULT_LIFETIMES, type SessionLifetimes } from "./session.js";
 import { loadSessionKey } from "./session-key.js";
-import { errorBody } from "./views/sign-in.js";
+import { memorySubmittedForms, redisSubmittedForms } from "./submitted-forms.js";
+import { errorPageBody } from "./views/sign-in.js";
 
 /** The console's static files (one script, one style sheet), inside the package: no CDN. */
 const ASSETS_DIR = fileURLToPath(new URL("../../assets/console/", import.meta.url));
@@ -46,7 +48,7 @@ export function contentSecurityPolicy(idpOrigin?: string): string {
 }
 
 /** The person-facing sentence for an error a console route threw. */
-function errorPage(error: unknown): { status: number; message: string } {
+function errorPageFor(error: unknown): { status: number; message: string } {
   if (error instanceof ConsoleError) return { status: error.statusCode, message: error.message };
   const code = (error as Partial<FastifyError>).code;
   if (typeof code === "string" && code.startsWith("FST_CSRF"))
@@ -110,12 +112,12 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     route.schema = { ...(route.schema ?? {}), hide: true };
   });
   app.setErrorHandler((error, request, reply) => {
-    const { status, message } = errorPage(error);
+    const { status, message } = errorPageFor(error);
     if (status >= 500 && status !== 503) request.log.error({ err: error }, "console error");
     return sendPage(
       reply,
       { title: status === 403 ? "Not allowed" : "Something is wrong" },
-      errorBody(message),
+      errorPageBody(message),
       status,
     );
   });
@@ -123,8 +125,19 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   // With Redis, a sign-out is refused by every issuer sharing it; without, by this one.
   const ended = ctx.redis ? redisEndedSessions(ctx.redis, config.redisPrefix, ctx.now) : memoryEndedSessions(ctx.now);
   const sessions = createConsoleSessions(ctx.now, lifetimes, ended);
-  const cc: ConsoleContext = { ctx, sessions, ...(rp ? { rp } : {}) };
-  await authRoutes(app, cc);
-  await ownerRoutes(app, cc);
-  await adminRoutes(app, cc);
+  // With Redis, a form re-sent to any issuer sharing it changes nothing; without, to this one.
+  const submittedForms = ctx.redis
+    ? redisSubmittedForms(ctx.redis, config.redisPrefix, ctx.now)
+    : memorySubmittedForms(ctx.now);
+  const cc: ConsoleContext = { ctx, sessions, lifetimes, submittedForms, ...(rp ? { rp } : {}) };
+  await signInRoutes(app, cc);
+  // Every other page is a signed-in person's (an admin's, for the admin pages): one hook per scope says who.
+  await app.register(async (owner) => {
+    await owner.register(consoleAuth, { cc });
+    await ownerRoutes(owner, cc);
+  });
+  await app.register(async (admin) => {
+    await admin.register(consoleAuth, { cc, admin: true });
+    await consoleAdminRoutes(admin, cc);
+  });
 }

@@ -1,5 +1,6 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
+import { consoleUserOf } from "./console-auth.js";
 import {
   type ConsoleContext,
   ConsoleError,
@@ -8,8 +9,9 @@ import {
   readForm,
   seeOther,
   sendPage,
-  signedIn,
 } from "./console-http.js";
+import { newFormKey, submitOnce } from "./one-time-forms.js";
+import type { ConsoleUser } from "./session.js";
 import {
   type CreateRequest,
   createOwnToken,
@@ -19,6 +21,7 @@ import {
   rotateOwnToken,
 } from "./token-actions.js";
 import { html } from "./views/html.js";
+import { type ResubmittedPage, resubmittedPage } from "./views/resubmitted.js";
 import { expiryChoices, expirySeconds, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
 import { secretPanel, tokenTable } from "./views/token-views.js";
 
@@ -50,6 +53,11 @@ function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | und
   };
 }
 
+/** The page answering a create or rotate form sent again: nothing done, no secret. */
+function sendResubmitted(reply: FastifyReply, user: ConsoleUser, page: ResubmittedPage): FastifyReply {
+  return sendPage(reply, { title: page.title, user, notice: page.notice }, page.body, page.status);
+}
+
 /** The owner's pages: their PATs, create, show, rename, rotate, revoke. */
 export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
   await listAndCreateRoutes(app, cc);
@@ -62,8 +70,7 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   const csrf = { preValidation: app.csrfProtection };
 
   app.get("/", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const cursor = queryText(request, "cursor", 2048);
     const page = await ctx.store.list({ owner: user.owner, limit: OWNER_PAGE_ROWS, ...(cursor ? { cursor } : {}) });
     const items = [...page.items].sort((a, b) => b.createdAt - a.createdAt);
@@ -79,13 +86,13 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   });
 
   app.get("/tokens/new", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     return sendPage(
       reply,
       { title: "New personal access token", user },
       newTokenForm({
         csrf: reply.generateCsrf(),
+        formKey: newFormKey(),
         roles: user.roles,
         maxLifetimeSeconds: ctx.config.maxTokenLifetimeSeconds,
       }),
@@ -93,10 +100,11 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
   });
 
   app.post("/tokens", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const input = createRequest(request, ctx.config.maxTokenLifetimeSeconds);
-    const created = await createOwnToken(ctx, request, user, input);
+    const submitted = await submitOnce(cc, request, user, () => createOwnToken(ctx, request, user, input));
+    if (!submitted.first) return sendResubmitted(reply, user, resubmittedPage("create", submitted.earlier));
+    const created = submitted.result;
     // The secret is in this response only: never in a redirect, a cookie or browser storage.
     return sendPage(
       reply,
@@ -114,20 +122,18 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   const csrf = { preValidation: app.csrfProtection };
 
   app.get("/tokens/:tokenId", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const record = await ownToken(ctx, user, tokenIdOf(request));
     const notice = noticeFor(request);
     return sendPage(
       reply,
       { title: record.name ?? record.tokenId, user, ...(notice ? { notice } : {}) },
-      tokenDetail(record, nowSeconds(ctx), reply.generateCsrf()),
+      tokenDetail(record, nowSeconds(ctx), reply.generateCsrf(), newFormKey()),
     );
   });
 
   app.post("/tokens/:tokenId/rename", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const name = readForm(request).one("name")?.trim() ?? "";
     if (name.length === 0 || name.length > 100)
       throw new ConsoleError(400, "Give the token a name of 1 to 100 characters.");
@@ -136,11 +142,16 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   });
 
   app.post("/tokens/:tokenId/rotate", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const graceText = readForm(request).one("graceSeconds") ?? "0";
     if (!/^\d{1,7}$/.test(graceText)) throw new ConsoleError(400, "Choose a grace period from the list.");
-    const rotated = await rotateOwnToken(ctx, request, user, tokenIdOf(request), Number(graceText));
+    // Another owner's token is a 403 whatever the form's key.
+    const { tokenId } = await ownToken(ctx, user, tokenIdOf(request));
+    const submitted = await submitOnce(cc, request, user, () =>
+      rotateOwnToken(ctx, request, user, tokenId, Number(graceText)),
+    );
+    if (!submitted.first) return sendResubmitted(reply, user, resubmittedPage("rotate", submitted.earlier));
+    const rotated = submitted.result;
     const until = rotated.record.previousSecretExpiresAt;
     return sendPage(
       reply,
@@ -157,15 +168,13 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
   });
 
   app.get("/tokens/:tokenId/revoke", async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     const record = await ownToken(ctx, user, tokenIdOf(request));
     return sendPage(reply, { title: "Revoke token", user }, revokeConfirm(record, reply.generateCsrf()));
   });
 
   app.post("/tokens/:tokenId/revoke", csrf, async (request, reply) => {
-    const user = await signedIn(cc, request, reply);
-    if (!user) return reply;
+    const user = consoleUserOf(request);
     await revokeToken(ctx, request, user, tokenIdOf(request), "owner");
     return seeOther(reply, "?done=revoked");
   });

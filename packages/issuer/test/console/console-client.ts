@@ -3,7 +3,10 @@ import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 /** A browser-like client over `app.inject`: keeps the console's cookie, reads CSRF tokens from pages. */
 export interface ConsoleClient {
   get(url: string): Promise<LightMyRequestResponse>;
-  /** Posts a form; `_csrf` is taken from the last page read unless given. */
+  /**
+   * Posts a form; `_csrf` is taken from the last page read, and `formKey` (a
+   * one-time form's key) from the last page that had one, unless given.
+   */
   post(
     url: string,
     form: Record<string, string | string[]>,
@@ -11,6 +14,10 @@ export interface ConsoleClient {
   ): Promise<LightMyRequestResponse>;
   /** The CSRF token of the last page read. */
   readonly csrf: string | undefined;
+  /** The one-time form key of the last page that had one. */
+  readonly formKey: string | undefined;
+  /** The session cookie (`name=value`) it sends, for a request made beside it (another issuer, a race). */
+  readonly cookie: string | undefined;
   /** The raw Set-Cookie of the session, as last set. */
   readonly setCookie: string | undefined;
 }
@@ -27,6 +34,7 @@ export function consoleClient(app: FastifyInstance): ConsoleClient {
   let cookie: string | undefined;
   let setCookie: string | undefined;
   let csrf: string | undefined;
+  let formKey: string | undefined;
 
   function remember(response: LightMyRequestResponse): LightMyRequestResponse {
     const header = response.headers["set-cookie"];
@@ -38,12 +46,20 @@ export function consoleClient(app: FastifyInstance): ConsoleClient {
     }
     const match = /name="_csrf" value="([^"]+)"/.exec(response.body);
     if (match) csrf = match[1];
+    const key = /name="formKey" value="([^"]+)"/.exec(response.body);
+    if (key) formKey = key[1];
     return response;
   }
 
   return {
     get csrf() {
       return csrf;
+    },
+    get cookie() {
+      return cookie;
+    },
+    get formKey() {
+      return formKey;
     },
     get setCookie() {
       return setCookie;
@@ -52,7 +68,7 @@ export function consoleClient(app: FastifyInstance): ConsoleClient {
       return remember(await app.inject({ method: "GET", url, headers: cookie ? { cookie } : {} }));
     },
     async post(url, form, headers = {}) {
-      const body = encode({ ...(csrf ? { _csrf: csrf } : {}), ...form });
+      const body = encode({ ...(csrf ? { _csrf: csrf } : {}), ...(formKey ? { formKey } : {}), ...form });
       return remember(
         await app.inject({
           method: "POST",

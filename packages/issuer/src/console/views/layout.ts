@@ -21,6 +21,11 @@ export function csrfField(csrf: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${csrf}">`;
 }
 
+/** The hidden one-time key of a form whose answer shows a secret (see `one-time-forms.ts`). */
+export function formKeyField(formKey: string): SafeHtml {
+  return html`<input type="hidden" name="formKey" value="${formKey}">`;
+}
+
 function navigation(user: ConsoleUser, csrf: string): SafeHtml {
   const admin = user.admin
     ? html`<li><a href="${CONSOLE_PATH}/admin/tokens">All tokens</a></li>

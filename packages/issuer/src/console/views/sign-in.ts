@@ -23,6 +23,6 @@ export function signInPage(options: {
 }
 
 /** An error page: what went wrong, in words, and a way back. */
-export function errorBody(message: string): SafeHtml {
+export function errorPageBody(message: string): SafeHtml {
   return html`<p role="alert" class="error">${message}</p><p><a href="${CONSOLE_PATH}">Back to your tokens</a></p>`;
 }

@@ -1,7 +1,7 @@
 import { describeLifetime } from "../../tokens/lifetime-policy.js";
 import type { TokenRecord } from "../../tokens/types.js";
 import { html, type SafeHtml } from "./html.js";
-import { CONSOLE_PATH, csrfField } from "./layout.js";
+import { CONSOLE_PATH, csrfField, formKeyField } from "./layout.js";
 import { expiryCell, lastUsedCell, statusOf, when } from "./token-views.js";
 
 /** Lifetimes offered on the create form, in days; those beyond the policy are left out. */
@@ -42,6 +42,8 @@ function expiryLabel(choice: string, maxLifetimeSeconds: number | undefined): st
 /** The create form: name, roles from the allowed set, expiry within policy, IP allow-list. */
 export function newTokenForm(options: {
   readonly csrf: string;
+  /** The form's one-time key: sent twice, it creates one PAT. */
+  readonly formKey: string;
   readonly roles: readonly string[];
   readonly maxLifetimeSeconds: number | undefined;
   readonly error?: string;
@@ -58,8 +60,8 @@ export function newTokenForm(options: {
           )}
         </fieldset>`;
   return html`${options.error ? html`<p role="alert" class="error">${options.error}</p>` : null}
-    <form method="post" action="${CONSOLE_PATH}/tokens">
-      ${csrfField(options.csrf)}
+    <form method="post" action="${CONSOLE_PATH}/tokens" data-submit-once>
+      ${csrfField(options.csrf)}${formKeyField(options.formKey)}
       <div><label for="name">Name</label>
         <input id="name" name="name" type="text" required maxlength="100" aria-describedby="name-hint">
         <p id="name-hint" class="muted">What the token is for, so you recognise it later.</p></div>
@@ -78,8 +80,8 @@ export function newTokenForm(options: {
     </form>`;
 }
 
-/** One PAT: its details, and the forms to rename, rotate and revoke it. */
-export function tokenDetail(record: TokenRecord, nowSeconds: number, csrf: string): SafeHtml {
+/** One PAT: its details, and the forms to rename, rotate (with a one-time `formKey`) and revoke it. */
+export function tokenDetail(record: TokenRecord, nowSeconds: number, csrf: string, formKey: string): SafeHtml {
   const status = statusOf(record, nowSeconds);
   const base = `${CONSOLE_PATH}/tokens/${record.tokenId}`;
   const active = status === "active";
@@ -106,8 +108,8 @@ export function tokenDetail(record: TokenRecord, nowSeconds: number, csrf: strin
         ? html`<section aria-labelledby="rotate-heading">
       <h2 id="rotate-heading">Rotate</h2>
       <p>A new secret for the same token; the old one keeps working for the grace period you choose.</p>
-      <form method="post" action="${base}/rotate">
-        ${csrfField(csrf)}
+      <form method="post" action="${base}/rotate" data-submit-once>
+        ${csrfField(csrf)}${formKeyField(formKey)}
         <label for="grace">Grace period</label>
         <select id="grace" name="graceSeconds">
           ${GRACE_CHOICES.map((g) => html`<option value="${g.seconds}">${g.label}</option>`)}
