@@ -120,7 +120,7 @@ describe("console authentication, one hook per scope", () => {
       await admin.get("/console/sign-in");
       expect((await admin.post("/console/login/pat", { pat: token })).statusCode).toBe(303);
       expect((await admin.get("/console/admin/tokens")).statusCode).toBe(200);
-      await plain.revocation.revoker.revokeToken(record.tokenId);
+      await plain.revocation.changes.revokeToken(record.tokenId);
       const after = await admin.get("/console/admin/tokens");
       expect(after.statusCode).toBe(303);
       expect(after.headers.location).toBe("/console/sign-in");
