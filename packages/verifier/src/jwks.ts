@@ -107,6 +107,8 @@ const MIN_RSA_BITS = 2048;
 
 /** A JWK's public members as a KeyObject for `node:crypto.verify`; throws on a key that cannot be used. */
 function importPublicKey(jwk: JWK): KeyObject {
+  // A public key can only verify: `key_ops` naming more ("sign") is a contradiction WebCrypto refuses, so jose does.
+  if (jwk.key_ops?.some((op) => op !== "verify")) throw new TypeError('a public key\'s key_ops may only be ["verify"]');
   const { kty, crv, x, y, n, e } = jwk;
   const key = createPublicKey({ key: { kty, crv, x, y, n, e } as JsonWebKey, format: "jwk" });
   const bits = key.asymmetricKeyDetails?.modulusLength;
