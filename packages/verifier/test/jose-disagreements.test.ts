@@ -88,7 +88,7 @@ describe("where the verifier answered otherwise than jose, it now answers as jos
   });
 
   it("refuses a configured JWKS holding a private key: at once when given, when picked by jose", async () => {
-    const leaked = { ...(ed.privateKey.export({ format: "jwk" }) as JWK), kid: ed.publicJwk.kid, alg: "EdDSA" };
+    const leaked: JWK = { ...(ed.privateKey.export({ format: "jwk" }) as JWK), kid: "kid-ed1", alg: "EdDSA" };
     const options = { issuer: ISSUER, audience: AUDIENCE, now: () => NOW * 1000 };
     expect(() => createVerifier({ ...options, jwks: { keys: [leaked] } })).toThrow(TypeError);
     expect(() => createVerifier({ ...options, jwks: { keys: [leaked] } })).toThrow(/private key \(#0, kid kid-ed1\)/);
