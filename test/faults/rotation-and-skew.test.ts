@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createVerifier } from "@patgate/verifier";
+import { patgate } from "@patgate/verifier/fastify";
+import Fastify from "fastify";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadSigningKeys } from "../../packages/issuer/src/jwt/signing-keys.js";
 import { testIssuer } from "../../packages/issuer/test/app-fixture.js";
@@ -51,6 +53,49 @@ describe("key rotation under load", () => {
     expect(kids.size).toBe(4); // the first key and three rotated in, each of which signed
     expect(verified).toBe(480);
     expect(failures).toBe(0);
+  });
+});
+
+describe("key rotation with no traffic", () => {
+  it("answers the first request signed with a new key without a 401, though the verifier's JWKS went stale meanwhile", async () => {
+    let clock = Date.now();
+    const now = () => clock;
+    const dir = await mkdtemp(join(tmpdir(), "patgate-quiet-rotation-"));
+    const keys = await loadSigningKeys({ path: join(dir, "signing-keys.json"), generate: true, jwtTtlSeconds: 300 });
+    const issuer = await testIssuer({ PATGATE_JWT_TTL: "300" }, { now, keys });
+    await issuer.app.listen({ port: 0, host: "127.0.0.1" });
+    closers.push(() => issuer.app.close());
+    const { port } = issuer.app.server.address() as AddressInfo;
+    // A service behind the Fastify adapter, following the issuer's JWKS over HTTP (max-age 60 s).
+    const verifier = createVerifier({
+      issuer: issuer.config.issuer,
+      audience: "patgate",
+      jwksUri: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      now,
+    });
+    const service = Fastify();
+    await service.register(patgate, { verifier });
+    service.get("/whoami", (request) => ({ sub: request.auth?.sub }));
+    closers.push(
+      () => service.close(),
+      () => verifier.close(),
+    );
+    const call = async () => {
+      const jwt = await issuer.exchange(token);
+      const response = await service.inject({ url: "/whoami", headers: { authorization: `Bearer ${jwt}` } });
+      return { kid: JSON.parse(Buffer.from(jwt.split(".")[0] ?? "", "base64url").toString()).kid, response };
+    };
+    const { token } = await issuer.store.issue({ owner: "quiet", roles: ["read"] });
+
+    const before = await call(); // the JWKS is fetched and cached
+    expect(before.response.statusCode).toBe(200);
+    const rotated = await keys.rotate(Math.floor(clock / 1000));
+    // Nothing is verified until the new key signs (120 s later): the cached JWKS is 60 s past its max-age.
+    clock = (rotated.activatesAt + 1) * 1000;
+    const first = await call();
+    expect(first.kid).toBe(rotated.kid);
+    expect(first.response.statusCode).toBe(200);
+    expect(first.response.json()).toEqual({ sub: "quiet" });
   });
 });
 

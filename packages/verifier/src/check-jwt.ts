@@ -1,7 +1,7 @@
 import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from "@patgate/shared";
 import type { JWTPayload } from "jose";
 import type { AuthContext } from "./auth-context.js";
-import { checkSignature, decodeJsonSegment, malformed, parseCompactJws } from "./compact-jws.js";
+import { checkSignature, createJwsParser, decodeJsonSegment, malformed } from "./compact-jws.js";
 import { VerifierError } from "./errors.js";
 import type { KeySource } from "./key-source.js";
 
@@ -78,12 +78,14 @@ function checkClaims(header: Readonly<Record<string, unknown>>, payload: JWTPayl
       : Array.isArray(aud) && o.audiences.some((a) => aud.includes(a));
   if (!audienceOk) throw claimFailure("aud");
   const nowSeconds = Math.floor(o.now() / 1000);
-  numericDate(payload, "iat");
+  const iat = numericDate(payload, "iat");
   const nbf = numericDate(payload, "nbf");
   if (nbf !== undefined && nbf > nowSeconds + o.clockTolerance) throw claimFailure("nbf");
   const exp = numericDate(payload, "exp");
   if (exp !== undefined && exp <= nowSeconds - o.clockTolerance)
     throw new VerifierError("token_expired", "the token has expired");
+  // Issued in the future beyond the tolerance: jose's check when it is told to look at iat (maxTokenAge).
+  if (iat !== undefined && iat > nowSeconds + o.clockTolerance) throw claimFailure("iat");
 }
 
 interface ClaimRules {
@@ -104,7 +106,8 @@ interface ClaimRules {
  */
 export function createJwtCheck(options: JwtCheckOptions): (token: string) => Promise<AuthContext> {
   const { keys } = options;
-  const algorithms = new Set(options.algorithms);
+  // Per check, so per verifier: its header cache is shared with no other instance.
+  const parse = createJwsParser(new Set(options.algorithms));
   const rules: ClaimRules = {
     typ: normalizeTyp(ACCESS_TOKEN_TYP),
     issuer: options.issuer,
@@ -114,10 +117,10 @@ export function createJwtCheck(options: JwtCheckOptions): (token: string) => Pro
   };
   return async (token) => {
     try {
-      const jws = parseCompactJws(token, algorithms);
-      const { kid } = jws.header;
-      const key = await keys.keyFor({ alg: jws.alg, ...(typeof kid === "string" ? { kid } : {}) });
+      const jws = parse(token);
+      const key = await keys.keyFor({ alg: jws.alg, kid: jws.header.kid });
       checkSignature(jws, key);
+      if (jws.unencodedPayload) throw malformed("JWTs must not use an unencoded payload");
       const payload = decodeJsonSegment(jws.payload, "payload") as JWTPayload;
       checkClaims(jws.header, payload, rules);
       return authContextOf(payload);

@@ -14,11 +14,18 @@ export interface CompactJws {
   readonly signingInput: string;
   readonly payload: string;
   readonly signature: string;
+  /**
+   * `crit: ["b64"]` with `b64: false` (RFC 7797). Parsed as jose parses it, so the
+   * algorithm and the signature are checked first, but a JWT never has one:
+   * the check refuses it as malformed once the signature is known.
+   */
+  readonly unencodedPayload: boolean;
 }
 
 /** base64url; padding, which RFC 7515 leaves out, is tolerated as jose tolerates it. */
 const BASE64URL = /^[A-Za-z0-9_-]*(?:={1,2})?$/;
-const ASCII = /^[\x20-\x7e]*$/;
+/** What jose's compact serialization refuses in a payload segment: anything outside ASCII. */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 export function malformed(reason: string, cause?: unknown): VerifierError {
   return new VerifierError("token_malformed", "the token is malformed", {
@@ -56,54 +63,71 @@ export function decodeJsonSegment(segment: string, what: string): Record<string,
 }
 
 /**
- * `crit` (RFC 7515 §4.1.11): the only extension jose knows is `b64`, and a
- * JWT must keep its payload encoded, so anything else here is malformed.
+ * `crit` (RFC 7515 §4.1.11), as jose reads it: `b64` (RFC 7797) is the only
+ * extension understood, present and a boolean; anything else is malformed.
+ * Stricter than jose: a name listed twice is malformed too (jose only refuses
+ * that when signing). Returns whether the payload is base64url-encoded.
  */
-function checkCrit(header: Record<string, unknown>): void {
+function checkCrit(header: Record<string, unknown>): boolean {
   const { crit } = header;
-  if (crit === undefined) return;
-  if (!Array.isArray(crit) || crit.length === 0 || new Set(crit).size !== crit.length)
+  if (crit === undefined) return true;
+  if (
+    !Array.isArray(crit) ||
+    crit.length === 0 ||
+    crit.some((name) => typeof name !== "string" || name.length === 0) ||
+    new Set(crit).size !== crit.length
+  )
     throw malformed("crit must be a non-empty array of distinct names");
   for (const name of crit) if (name !== "b64") throw malformed(`extension ${String(name)} is not supported`);
-  if (header.b64 !== true) throw malformed("JWTs must not use an unencoded payload");
+  if (typeof header.b64 !== "boolean") throw malformed("b64 must be a boolean");
+  return header.b64;
 }
 
-/** Decoded headers by their encoded text: one issuer key signs every token with the same header. */
-const headers = new Map<string, Record<string, unknown>>();
+/** A protected header checked once: frozen, as every token signed by the same key shares it. */
+interface CheckedHeader {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly encodedPayload: boolean;
+}
+
+/** Decoded headers by their encoded text, per parser: one issuer key signs every token with the same header. */
 const MAX_HEADERS = 64;
 
-/** The checked protected header of a segment; a header seen before is not decoded again. */
-function headerOf(segment: string): Record<string, unknown> {
-  let header = headers.get(segment);
-  if (!header) {
-    header = decodeJsonSegment(segment, "header");
-    checkCrit(header);
-    // Frozen: it is shared by every token carrying it.
-    Object.freeze(header);
-    if (headers.size >= MAX_HEADERS) headers.clear();
-    headers.set(segment, header);
-  }
-  return header;
-}
-
 /**
- * Splits and checks a compact JWS up to the algorithm, which must be one of
- * `algorithms` (checked before any key is looked up, as jose does).
+ * A parser of compact JWSs with its own cache of decoded headers. It splits
+ * and checks a token up to the algorithm, which must be one of `algorithms`
+ * (checked before any key is looked up, as jose does).
  */
-export function parseCompactJws(token: string, algorithms: ReadonlySet<string>): CompactJws {
-  const first = token.indexOf(".");
-  const second = first < 0 ? -1 : token.indexOf(".", first + 1);
-  if (second < 0 || token.indexOf(".", second + 1) >= 0) throw malformed("not three segments");
-  const header = headerOf(token.slice(0, first));
-  const { alg } = header;
-  if (typeof alg !== "string" || alg.length === 0) throw malformed("no alg");
-  if (!algorithms.has(alg)) throw new VerifierError("algorithm_not_allowed", "the token's algorithm is not accepted");
-  return {
-    header,
-    alg,
-    signingInput: token.slice(0, second),
-    payload: token.slice(first + 1, second),
-    signature: token.slice(second + 1),
+export function createJwsParser(algorithms: ReadonlySet<string>): (token: string) => CompactJws {
+  const headers = new Map<string, CheckedHeader>();
+  function headerOf(segment: string): CheckedHeader {
+    let checked = headers.get(segment);
+    if (!checked) {
+      const header = decodeJsonSegment(segment, "header");
+      checked = { header: Object.freeze(header), encodedPayload: checkCrit(header) };
+      if (headers.size >= MAX_HEADERS) headers.clear();
+      headers.set(segment, checked);
+    }
+    return checked;
+  }
+  return (token) => {
+    const first = token.indexOf(".");
+    const second = first < 0 ? -1 : token.indexOf(".", first + 1);
+    if (second < 0 || token.indexOf(".", second + 1) >= 0) throw malformed("not three segments");
+    const { header, encodedPayload } = headerOf(token.slice(0, first));
+    const { alg } = header;
+    if (typeof alg !== "string" || alg.length === 0) throw malformed("no alg");
+    if (!algorithms.has(alg)) throw new VerifierError("algorithm_not_allowed", "the token's algorithm is not accepted");
+    const payload = token.slice(first + 1, second);
+    // An unencoded payload must be ASCII before any key is looked up (jose's order).
+    if (!encodedPayload && NON_ASCII.test(payload)) throw malformed("the payload is not ASCII");
+    return {
+      header,
+      alg,
+      signingInput: token.slice(0, second),
+      payload,
+      signature: token.slice(second + 1),
+      unencodedPayload: !encodedPayload,
+    };
   };
 }
 
@@ -123,7 +147,7 @@ export function checkSignature(jws: CompactJws, key: KeyObject): void {
   const signature = decodeSegment(jws.signature, "signature");
   // The header is base64url already; a payload that is not is checked as jose does: outside ASCII it is
   // malformed at once, else the signature decides first (and the payload's decoding fails after).
-  if (!BASE64URL.test(jws.payload) && !ASCII.test(jws.payload)) throw malformed("the payload is not ASCII");
+  if (!BASE64URL.test(jws.payload) && NON_ASCII.test(jws.payload)) throw malformed("the payload is not ASCII");
   const options = SIGNATURE_OPTIONS[jws.alg];
   let valid = false;
   try {

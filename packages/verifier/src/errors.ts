@@ -1,4 +1,4 @@
-/** Stable codes of every way `verify` (or building a verifier) can fail. */
+/** Stable codes of every way `verify` can fail (a bad option is a TypeError from `createVerifier`). */
 export type VerifierErrorCode =
   | "token_missing"
   | "token_malformed"
@@ -15,8 +15,7 @@ export type VerifierErrorCode =
   | "token_denied"
   | "insufficient_role"
   | "jwks_unavailable"
-  | "deny_list_unavailable"
-  | "invalid_options";
+  | "deny_list_unavailable";
 
 /** How a code is answered over HTTP (RFC 6750). */
 export interface HttpMapping {
@@ -46,10 +45,9 @@ export const HTTP_MAPPING = {
   insufficient_role: { status: 403, error: "insufficient_scope" },
   jwks_unavailable: { status: 503, error: "temporarily_unavailable" },
   deny_list_unavailable: { status: 503, error: "temporarily_unavailable" },
-  invalid_options: { status: 500 },
 } as const satisfies Record<VerifierErrorCode, HttpMapping>;
 
-/** A failed verification (or a bad option), with a stable `code` and its HTTP status. */
+/** A failed verification, with a stable `code` and its HTTP status. */
 export class VerifierError extends Error {
   override readonly name = "VerifierError";
   /** HTTP status for this code; also read by Express's default error handler. */

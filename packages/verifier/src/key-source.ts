@@ -1,16 +1,14 @@
-import { createPublicKey, type JsonWebKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type { JWK } from "jose";
 import { VerifierError } from "./errors.js";
+import { chooseKey, type Jwks, type KeyHeader, keyImporter, noKey, parseJwks } from "./jwks.js";
 
-/** A JWKS, as `createVerifier`'s `jwks` option takes it. */
-export interface Jwks {
-  readonly keys: readonly JWK[];
-}
+export type { Jwks } from "./jwks.js";
 
 /** Where verification keys come from: a JWKS given in options (or a function returning it), or the issuer's JWKS URL. */
 export interface KeySource {
   /** The key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
-  keyFor(header: { readonly kid?: string; readonly alg: string }): Promise<KeyObject>;
+  keyFor(header: KeyHeader): Promise<KeyObject>;
 }
 
 export interface RemoteKeySourceOptions {
@@ -26,66 +24,6 @@ export interface RemoteKeySourceOptions {
   readonly fetch?: typeof fetch;
 }
 
-/** The key type each algorithm needs, so a token cannot pick a key of another kind (algorithm confusion). */
-const KEY_TYPES: Readonly<Record<string, { kty: string; crv?: string }>> = {
-  EdDSA: { kty: "OKP", crv: "Ed25519" },
-  ES256: { kty: "EC", crv: "P-256" },
-  RS256: { kty: "RSA" },
-};
-
-function fits(jwk: JWK, alg: string): boolean {
-  const type = KEY_TYPES[alg];
-  if (!type || jwk.kty !== type.kty) return false;
-  if (type.crv && jwk.crv !== type.crv) return false;
-  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
-  return jwk.use === undefined || jwk.use === "sig";
-}
-
-function parseJwks(value: unknown): JWK[] {
-  const keys = (value as { keys?: unknown } | null)?.keys;
-  if (!Array.isArray(keys)) throw new Error("not a JWKS: no keys array");
-  // Only public members are ever used: a JWKS that leaks private parts still verifies, it never signs.
-  return keys.filter((k): k is JWK => typeof k === "object" && k !== null && typeof (k as JWK).kty === "string");
-}
-
-/** RFC 7518 §3.3: an RSA key for RS256 must be 2048 bits or more (jose refuses smaller ones too). */
-const MIN_RSA_BITS = 2048;
-
-/** A JWK's public members as a KeyObject for `node:crypto.verify`; throws on a key that cannot be used. */
-function importPublicKey(jwk: JWK): KeyObject {
-  const { kty, crv, x, y, n, e } = jwk;
-  const key = createPublicKey({ key: { kty, crv, x, y, n, e } as JsonWebKey, format: "jwk" });
-  const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (key.asymmetricKeyType === "rsa" && (bits === undefined || bits < MIN_RSA_BITS))
-    throw new TypeError(`RSA keys must be at least ${MIN_RSA_BITS} bits`);
-  return key;
-}
-
-/** Keys from a JWKS object, each imported once (and again only when a refetch replaces it). */
-function keyRing() {
-  // By the JWK object itself: no key string to build and hash on every verification.
-  // `fits` has already matched the key type to the algorithm, so one KeyObject serves every algorithm it fits.
-  const imported = new WeakMap<JWK, KeyObject>();
-  return {
-    find(keys: readonly JWK[], header: { kid?: string; alg: string }): JWK | undefined {
-      const { kid, alg } = header;
-      if (kid !== undefined) return keys.find((k) => k.kid === kid && fits(k, alg));
-      // No kid: only an unambiguous single key may be used.
-      const candidates = keys.filter((k) => fits(k, alg));
-      return candidates.length === 1 ? candidates[0] : undefined;
-    },
-    import(jwk: JWK): KeyObject {
-      let key = imported.get(jwk);
-      if (!key) {
-        // A key that fails to import is not remembered: the next token tries again (and fails the same way).
-        key = importPublicKey(jwk);
-        imported.set(jwk, key);
-      }
-      return key;
-    },
-  };
-}
-
 /**
  * A key source over a JWKS held in memory: a fixed one, or a function asked
  * for the current one on every key lookup (keys rotated in or out count at
@@ -94,20 +32,21 @@ function keyRing() {
  */
 export function createLocalKeySource(jwks: Jwks | (() => Jwks)): KeySource {
   const fixed = typeof jwks === "function" ? undefined : parseJwks(jwks);
-  const current = (): JWK[] => {
+  const current = (): readonly JWK[] => {
     if (fixed) return fixed;
     try {
+      // Checked on every lookup (a loop over a few keys): the function may hand back a set it changed in place.
       return parseJwks((jwks as () => Jwks)());
     } catch (cause) {
-      throw new VerifierError("jwks_unavailable", "the JWKS function gave no JWKS", { cause });
+      throw new VerifierError("jwks_unavailable", "the JWKS function gave no JWKS of public keys", { cause });
     }
   };
-  const ring = keyRing();
+  const importKey = keyImporter();
   return {
     async keyFor(header) {
-      const jwk = ring.find(current(), header);
-      if (!jwk) throw new VerifierError("unknown_kid", "no key in the JWKS matches the token's kid and algorithm");
-      return ring.import(jwk);
+      const choice = chooseKey(current(), header);
+      if (typeof choice === "string") throw noKey(choice, "the JWKS");
+      return importKey(choice);
     },
   };
 }
@@ -133,8 +72,8 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
     now = Date.now,
     fetch: fetchImpl = fetch,
   } = options;
-  const ring = keyRing();
-  let keys: JWK[] | undefined;
+  const importKey = keyImporter();
+  let keys: readonly JWK[] | undefined;
   let fetchedAt = 0;
   let freshUntil = 0;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
@@ -161,7 +100,7 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
     return inflight;
   }
 
-  async function usableKeys(): Promise<JWK[]> {
+  async function usableKeys(): Promise<readonly JWK[]> {
     if (!keys) {
       // Nothing fetched yet: try, but not more than once a second while the issuer is down.
       if (now() - lastAttemptAt < Math.min(cooldownMs, 1000) && !inflight) {
@@ -182,15 +121,18 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
 
   return {
     async keyFor(header) {
-      let jwk = ring.find(await usableKeys(), header);
-      if (!jwk && now() - lastAttemptAt >= cooldownMs) {
-        // Maybe a key rotated in: refetch, once per cooldown whatever the kid.
-        await (inflight ?? refresh()).catch(() => {});
-        jwk = keys ? ring.find(keys, header) : undefined;
+      let choice = chooseKey(await usableKeys(), header);
+      if (choice === "none" && (header.kid === undefined || typeof header.kid === "string")) {
+        // Maybe a key rotated in. A revalidation under way (started by this very lookup when the keys went
+        // stale) may bring it: wait for it. Else refetch, once per cooldown whatever the kid.
+        const pending = inflight ?? (now() - lastAttemptAt >= cooldownMs ? refresh() : undefined);
+        if (pending) {
+          await pending.catch(() => {});
+          if (keys) choice = chooseKey(keys, header);
+        }
       }
-      if (!jwk)
-        throw new VerifierError("unknown_kid", "no key in the issuer's JWKS matches the token's kid and algorithm");
-      return ring.import(jwk);
+      if (typeof choice === "string") throw noKey(choice, "the issuer's JWKS");
+      return importKey(choice);
     },
   };
 }

@@ -1,7 +1,6 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "@patgate/shared";
 import { type DenyListOption, isDenyListOption } from "./deny-list/deny-list-option.js";
-import { VerifierError } from "./errors.js";
-import type { Jwks } from "./key-source.js";
+import { type Jwks, jwksProblem } from "./jwks.js";
 import type { VerifierLogger } from "./logger.js";
 
 /** Options of {@link createVerifier}. */
@@ -50,8 +49,9 @@ export interface VerifierOptions {
   readonly now?: () => number;
 }
 
-function invalidOption(name: string, problem: string): VerifierError {
-  return new VerifierError("invalid_options", `createVerifier: ${name} ${problem}`);
+/** Misuse, as `@patgate/client` reports it: a TypeError naming the option, never a VerifierError. */
+function invalidOption(name: string, problem: string): TypeError {
+  return new TypeError(`createVerifier: ${name} ${problem}`);
 }
 
 function checkIdentity(options: VerifierOptions): void {
@@ -79,8 +79,10 @@ function checkKeys(options: VerifierOptions): void {
     if (url.protocol !== "https:" && url.protocol !== "http:") throw invalidOption("jwksUri", "must be an http(s) URL");
   }
   const { jwks } = options;
-  if (jwks !== undefined && typeof jwks !== "function" && !Array.isArray(jwks?.keys))
-    throw invalidOption("jwks", "must be a JWKS ({ keys: [...] }) or a function returning one");
+  if (jwks !== undefined && typeof jwks !== "function") {
+    const problem = jwksProblem(jwks);
+    if (problem) throw invalidOption("jwks", `${problem} (give a JWKS of public keys, or a function returning one)`);
+  }
   if (options.algorithms !== undefined) {
     if (!Array.isArray(options.algorithms) || options.algorithms.length === 0)
       throw invalidOption("algorithms", "must be a non-empty array");
@@ -126,7 +128,7 @@ function checkCollaborators(options: VerifierOptions): void {
 }
 
 /**
- * Throws `invalid_options` naming the first bad option, so a verifier built
+ * Throws a TypeError naming the first bad option, so a verifier built
  * wrong fails at start-up, not on the hundredth request.
  */
 export function checkOptions(options: VerifierOptions): void {

@@ -1,10 +1,13 @@
 import type { AddressInfo } from "node:net";
 import express from "express";
 import Fastify, { type FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
+import { redisUrl, uniqueName } from "../../../test/harness/context.js";
 import { requireRoles as expressRoles, patgateAuth, patgateErrorHandler } from "../src/adapters/express.js";
 import { requireRoles as fastifyRoles, patgate } from "../src/adapters/fastify.js";
 import { type AuthContext, createMemoryDenyList, createVerifier, type Verifier } from "../src/index.js";
+import { until } from "./change-stream.js";
 import { AUDIENCE, claims, ISSUER, makeKey, NOW, sign, type TestKey } from "./fixtures.js";
 
 let key: TestKey;
@@ -176,12 +179,64 @@ describe.each(adapters)("the %s adapter", (_name, get) => {
   });
 });
 
-describe("the Fastify plugin without fastify-plugin", () => {
+describe("the Fastify plugin, made with fastify-plugin", () => {
   it("decorates the instance that registers it, under its name and with its Fastify range", async () => {
     expect(fastify.hasPlugin("@patgate/verifier")).toBe(true);
     expect(fastify.hasDecorator("authenticate")).toBe(true);
     const meta = (patgate as unknown as Record<symbol, unknown>)[Symbol.for("plugin-meta")];
     expect(meta).toEqual({ name: "@patgate/verifier", fastify: "5.x" });
+  });
+
+  it("authenticates routes registered beside it, not only inside it (no encapsulation)", async () => {
+    const app = Fastify();
+    await app.register(patgate, { verifier });
+    await app.register(async (child) => {
+      child.get("/inside", async (request) => ({ sub: request.auth?.sub }));
+    });
+    const anonymous = await app.inject({ url: "/inside" });
+    expect(anonymous.statusCode).toBe(401);
+    const signed = await app.inject({ url: "/inside", headers: { authorization: `Bearer ${await sign(key)}` } });
+    expect(signed.json()).toEqual({ sub: "alice" });
+    await app.close();
+  });
+});
+
+describe("closing the Express middleware's verifier", () => {
+  /** Connections the harness Redis holds open right now. */
+  async function connections(): Promise<number> {
+    const redis = new Redis(redisUrl());
+    try {
+      return (
+        String(await redis.client("LIST"))
+          .trim()
+          .split("\n").length - 1
+      );
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  it("closes the verifier it built (its Redis follower) on close(), and leaves a given one open", async () => {
+    const before = await connections();
+    const auth = patgateAuth({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwks: { keys: [key.publicJwk] },
+      denyList: { redis: redisUrl(), keyPrefix: uniqueName("express-close") },
+      logger: false,
+      now: () => NOW * 1000,
+    });
+    await until(async () => (await connections()) > before, "the follower connects");
+    await auth.close();
+    await until(async () => (await connections()) === before, "the follower's connections close");
+    await auth.close(); // idempotent
+    let closed = false;
+    const close = async () => {
+      closed = true;
+    };
+    const given = patgateAuth({ verifier: { ...verifier, close } });
+    await given.close();
+    expect(closed).toBe(false);
   });
 });
 

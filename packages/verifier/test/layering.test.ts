@@ -57,4 +57,25 @@ describe("the verifier's layers", () => {
     // index.ts exports createRedisDenyList; nothing else but the helper builds one.
     expect(importers.sort()).toEqual(["deny-list/deny-list-option.ts", "index.ts"]);
   });
+
+  it("keep no mutable state at module level: every cache belongs to one verifier instance", async () => {
+    const entries = await readdir(SRC, { withFileTypes: true, recursive: true });
+    const shared: string[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || !entry.name.endsWith(".ts")) continue;
+      const file = join(entry.parentPath, entry.name);
+      const source = ts.createSourceFile(file, await readFile(file, "utf8"), ts.ScriptTarget.Latest);
+      for (const statement of source.statements) {
+        if (!ts.isVariableStatement(statement)) continue;
+        const mutable = (statement.declarationList.flags & ts.NodeFlags.Let) !== 0;
+        for (const declaration of statement.declarationList.declarations) {
+          const init = declaration.initializer;
+          const collection =
+            init && ts.isNewExpression(init) && /^(Weak)?(Map|Set)$/.test(init.expression.getText(source));
+          if (mutable || collection) shared.push(`${relative(SRC, file)}: ${declaration.name.getText(source)}`);
+        }
+      }
+    }
+    expect(shared).toEqual([]);
+  });
 });

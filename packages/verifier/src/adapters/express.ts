@@ -17,6 +17,16 @@ declare global {
 /** Options of the Express middleware: a verifier, or the options to build one. */
 export type PatgateExpressOptions = VerifierOptions | { readonly verifier: Verifier };
 
+/** The middleware, and the way to release the verifier it built. */
+export interface PatgateMiddleware extends RequestHandler {
+  /**
+   * Closes the verifier the middleware built from options (its Redis
+   * follower); call it on shutdown. Idempotent. A verifier given as
+   * `{ verifier }` is yours to close: this leaves it open.
+   */
+  close(): Promise<void>;
+}
+
 /**
  * Express middleware: verifies `Authorization: Bearer <JWT>` and sets
  * `req.auth`; failures go to `next(error)` with a `status`, for
@@ -26,10 +36,12 @@ export type PatgateExpressOptions = VerifierOptions | { readonly verifier: Verif
  * app.use(patgateAuth({ issuer, audience: "patgate", jwksUri }));
  * app.get("/orders", requireRoles("orders:read"), (req, res) => res.json(list(req.auth?.sub)));
  * app.use(patgateErrorHandler());
+ * // on shutdown: await auth.close() (auth = the patgateAuth(...) middleware)
  */
-export function patgateAuth(options: PatgateExpressOptions): RequestHandler {
+export function patgateAuth(options: PatgateExpressOptions): PatgateMiddleware {
+  const owned = !("verifier" in options);
   const verifier = "verifier" in options ? options.verifier : createVerifier(options);
-  return (req: Request, _res: Response, next: NextFunction) => {
+  const middleware = (req: Request, _res: Response, next: NextFunction) => {
     req.auth = null;
     let token = "";
     let cached: AuthContext | undefined;
@@ -58,6 +70,7 @@ export function patgateAuth(options: PatgateExpressOptions): RequestHandler {
       (error: unknown) => next(error),
     );
   };
+  return Object.assign(middleware, { close: async () => (owned ? verifier.close() : undefined) });
 }
 
 /** Middleware passing on 403 `insufficient_scope` unless the caller has every role. */

@@ -5,6 +5,7 @@ import type {
   FastifyRequest,
   preHandlerAsyncHookHandler,
 } from "fastify";
+import fastifyPlugin from "fastify-plugin";
 import type { AuthContext } from "../auth-context.js";
 import { createVerifier } from "../create-verifier.js";
 import type { Verifier } from "../verifier.js";
@@ -33,9 +34,6 @@ export type PatgateFastifyOptions = (VerifierOptions | { readonly verifier: Veri
   /** `realm` in WWW-Authenticate challenges. */
   readonly realm?: string;
 };
-
-/** The plugin's name and the Fastify versions it supports, as Fastify reads them at `register`. */
-const PLUGIN_META = { name: "@patgate/verifier", fastify: "5.x" } as const;
 
 async function sendError(reply: FastifyReply, error: unknown, realm?: string): Promise<void> {
   const response = authErrorResponse(error, realm);
@@ -93,13 +91,11 @@ async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Pro
  * await app.register(patgate, { issuer, audience: "patgate", jwksUri });
  * app.get("/orders", { preHandler: requireRoles("orders:read") }, (req) => list(req.auth.sub));
  */
-export const patgate: FastifyPluginAsync<PatgateFastifyOptions> = Object.assign(plugin, {
-  // What `fastify-plugin` would set, without making every user install it: skip-override
-  // puts the hooks and decorators on the instance that registers the plugin (not an
-  // encapsulated child), and Fastify checks the plugin meta (name, version range) itself.
-  [Symbol.for("skip-override")]: true,
-  [Symbol.for("fastify.display-name")]: PLUGIN_META.name,
-  [Symbol.for("plugin-meta")]: PLUGIN_META,
+export const patgate: FastifyPluginAsync<PatgateFastifyOptions> = fastifyPlugin(plugin, {
+  // Not encapsulated: the hooks and decorators land on the instance that registers the plugin.
+  // Fastify checks the name and the version range at `register`.
+  name: "@patgate/verifier",
+  fastify: "5.x",
 });
 
 /** preHandler answering 403 `insufficient_scope` unless the caller has every role. */

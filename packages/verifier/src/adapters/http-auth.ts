@@ -51,7 +51,7 @@ function quoted(text: string): string {
 
 /** The RFC 6750 response for a verifier error; null for anything else (not ours to answer). */
 export function authErrorResponse(error: unknown, realm?: string): AuthErrorResponse | null {
-  if (!(error instanceof VerifierError) || error.code === "invalid_options") return null;
+  if (!(error instanceof VerifierError)) return null;
   const mapping: HttpMapping = HTTP_MAPPING[error.code];
   const realmPart = realm ? `realm="${quoted(realm)}"` : "";
   const challenge = (params: string[]) => `Bearer ${[realmPart, ...params].filter(Boolean).join(", ")}`.trim();
