@@ -4,10 +4,10 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from "vitest";
 import { redisUrl, uniqueName } from "../../../test/harness/context.js";
+import { until } from "../../../test/harness/until.js";
 import { requireRoles as expressRoles, patgateAuth, patgateErrorHandler } from "../src/adapters/express.js";
 import { requireRoles as fastifyRoles, patgate } from "../src/adapters/fastify.js";
 import { type AuthContext, createMemoryDenyList, createVerifier, type Verifier } from "../src/index.js";
-import { until } from "./change-stream.js";
 import { AUDIENCE, claims, ISSUER, makeKey, NOW, sign, type TestKey } from "./fixtures.js";
 
 let key: TestKey;
@@ -226,9 +226,9 @@ describe("closing the Express middleware's verifier", () => {
       logger: false,
       now: () => NOW * 1000,
     });
-    await until(async () => (await connections()) > before, "the follower connects");
+    await until(async () => (await connections()) > before, { message: "the follower connects" });
     await auth.close();
-    await until(async () => (await connections()) === before, "the follower's connections close");
+    await until(async () => (await connections()) === before, { message: "the follower's connections close" });
     await auth.close(); // idempotent
     let closed = false;
     const close = async () => {
