@@ -156,16 +156,14 @@ export function createScryptBudget(options: ScryptBudgetOptions = {}): ScryptBud
       return result;
     } finally {
       started.delete(running);
-      next();
+      // The next in line starts as this one ends.
+      const waiter = queue.shift();
+      if (waiter) {
+        onQueued?.(queue.length);
+        clearTimeout(waiter.timer);
+        waiter.start();
+      }
     }
-  }
-
-  function next(): void {
-    const waiter = queue.shift();
-    if (!waiter) return;
-    onQueued?.(queue.length);
-    clearTimeout(waiter.timer);
-    waiter.start();
   }
 
   return {

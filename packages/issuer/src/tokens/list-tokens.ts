@@ -17,6 +17,27 @@ import { checkListOptions } from "./validation.js";
 const BATCH_GET_SIZE = 100;
 const BATCH_GET_ATTEMPTS = 5;
 
+/** The filter expression of a listing, with the names and values it uses. */
+function listFilters(checked: ReturnType<typeof checkListOptions>, nowSeconds: number) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const filters: string[] = [];
+  if (checked.hasRole !== undefined) {
+    names["#roles"] = "roles";
+    values[":role"] = checked.hasRole;
+    filters.push("contains(#roles, :role)");
+  }
+  if (!checked.includeRevoked) {
+    filters.push("(attribute_not_exists(isRevoked) OR isRevoked = :false) AND attribute_not_exists(revokedAt)");
+    values[":false"] = false;
+  }
+  if (!checked.includeExpired) {
+    values[":nowS"] = nowSeconds;
+    filters.push("(attribute_not_exists(expiresAt) OR expiresAt > :nowS)");
+  }
+  return { names, values, filters };
+}
+
 /** A page of tokens (`owner-index` Query for one owner, else a Scan), filters applied before the page is cut. */
 export async function listTokens(table: TokenTable, options?: ListOptions): Promise<ListPage> {
   const { doc, tableName, send, nowSeconds } = table;
@@ -26,22 +47,7 @@ export async function listTokens(table: TokenTable, options?: ListOptions): Prom
     throw invalid("cursor", "belongs to a different listing");
   }
 
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const filters: string[] = [];
-  if (checked.hasRole !== undefined) {
-    names["#roles"] = "roles";
-    values[":role"] = checked.hasRole;
-    filters.push("contains(#roles, :role)");
-  }
-  if (!checked.includeRevoked)
-    filters.push("(attribute_not_exists(isRevoked) OR isRevoked = :false) AND attribute_not_exists(revokedAt)");
-  if (!checked.includeRevoked) values[":false"] = false;
-  if (!checked.includeExpired) {
-    values[":nowS"] = nowSeconds();
-    filters.push("(attribute_not_exists(expiresAt) OR expiresAt > :nowS)");
-  }
-
+  const { names, values, filters } = listFilters(checked, nowSeconds());
   const items: TokenRecord[] = [];
   let exclusiveStart: Record<string, unknown> | undefined = start ? { ...start } : undefined;
   let more = false;
