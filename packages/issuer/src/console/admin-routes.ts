@@ -11,7 +11,7 @@ import {
   seeOther,
   sendPage,
 } from "./console-http.js";
-import { retryDelivery, revokeOwner, revokeToken } from "./token-actions.js";
+import { retryDelivery, revokeOwnerAs, revokeTokenAs } from "./token-actions.js";
 import { searchTokens } from "./token-search.js";
 import { auditTable, deliveriesTable, filterForm, revokeOwnerForm, type TokenFilters } from "./views/admin-views.js";
 import { html } from "./views/html.js";
@@ -59,7 +59,7 @@ export async function consoleAdminRoutes(app: FastifyInstance, cc: ConsoleContex
     const user = consoleUserOf(request);
     const { tokenId } = request.params as { tokenId: string };
     if (!/^[0-9A-Za-z]{21}$/.test(tokenId)) throw new ConsoleError(404, "No such token.");
-    await revokeToken(ctx, request, user, tokenId, "admin");
+    await revokeTokenAs(ctx, request, user, tokenId, "admin");
     return seeOther(reply, "/admin/tokens?done=revoked");
   });
 
@@ -69,7 +69,7 @@ export async function consoleAdminRoutes(app: FastifyInstance, cc: ConsoleContex
     const owner = form.one("owner")?.trim() ?? "";
     if (form.one("confirm") !== "yes") throw new ConsoleError(400, "Tick the box to confirm the revocation.");
     if (owner.length === 0) throw new ConsoleError(400, "Name the owner whose tokens to revoke.");
-    await revokeOwner(ctx, request, user, owner);
+    await revokeOwnerAs(ctx, request, user, owner);
     return seeOther(reply, `/admin/tokens?done=owner-revoked&owner=${encodeURIComponent(owner)}`);
   });
 

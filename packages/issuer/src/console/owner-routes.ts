@@ -17,7 +17,7 @@ import {
   createOwnToken,
   ownToken,
   renameOwnToken,
-  revokeToken,
+  revokeTokenAs,
   rotateOwnToken,
 } from "./token-actions.js";
 import { html } from "./views/html.js";
@@ -175,7 +175,7 @@ async function ownTokenRoutes(app: FastifyInstance, cc: ConsoleContext): Promise
 
   app.post("/tokens/:tokenId/revoke", csrf, async (request, reply) => {
     const user = consoleUserOf(request);
-    await revokeToken(ctx, request, user, tokenIdOf(request), "owner");
+    await revokeTokenAs(ctx, request, user, tokenIdOf(request), "owner");
     return seeOther(reply, "?done=revoked");
   });
 }

@@ -98,7 +98,7 @@ export async function rotateOwnToken(
 }
 
 /** Revokes a PAT: the owner's own, or (for a console admin, from the admin pages) anyone's. */
-export async function revokeToken(
+export async function revokeTokenAs(
   ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
@@ -137,7 +137,7 @@ export async function retryDelivery(
 }
 
 /** A console admin revokes every PAT of an owner. */
-export async function revokeOwner(
+export async function revokeOwnerAs(
   ctx: AppContext,
   request: FastifyRequest,
   user: ConsoleUser,
