@@ -271,3 +271,22 @@ describe("PATs bound to a key", () => {
     expect(await active(fresh)).toBe(true);
   });
 });
+
+describe("PATGATE_DPOP=required", () => {
+  it("refuses every exchange without a proof, and answers one with a proof", async () => {
+    const issuer = await testIssuer({ PATGATE_DPOP: "required" });
+    try {
+      const { token } = await issuer.store.issue({ owner: "alice" });
+      expectError(await post(issuer, token), 400, "invalid_dpop_proof", "dpop_required");
+      const response = await post(
+        issuer,
+        token,
+        await generateProof(await generateKeyPair("ES256"), TOKEN_URL, "POST"),
+      );
+      expect(response.statusCode).toBe(200);
+      expect(response.json().token_type).toBe("DPoP");
+    } finally {
+      await issuer.app.close();
+    }
+  });
+});
