@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/config.js";
 import { createDpopNonces } from "../../src/dpop/nonce.js";
 import { createMemoryReplayGuard, ReplayWindowFullError, replayWindowMs } from "../../src/dpop/proof-replay.js";
+import { tokenEventData } from "../../src/events/token-events.js";
 import { loadSigningKeys, type SigningKeys } from "../../src/jwt/signing-keys.js";
 
 const JKT = "n4NZ7lzkyPQi0hCZpHdSO6XhQE_x-Pk9mJgRA_EKzNU";
@@ -100,5 +101,24 @@ describe("the in-memory replay window", () => {
     await expect(guard.firstUse(JKT, "d", 10)).rejects.toBeInstanceOf(ReplayWindowFullError);
     expect(await guard.firstUse(JKT, "a", 10)).toBe(false);
     expect(await guard.firstUse(JKT, "d", 1000)).toBe(true);
+  });
+});
+
+describe("events of bound PATs", () => {
+  it("show the bound key, or the first-use binding still waiting", () => {
+    const record = {
+      tokenId: "a".repeat(21),
+      owner: "ci",
+      isAdmin: false,
+      roles: [],
+      isRevoked: false,
+      createdAt: 1,
+      updatedAt: 1,
+      revision: 1,
+      ownerRevision: 0,
+    };
+    expect(tokenEventData({ ...record, dpopJkt: JKT }, "cli")).toMatchObject({ dpopJkt: JKT });
+    expect(tokenEventData({ ...record, dpopBindOnFirstUse: true }, "cli")).toMatchObject({ dpopBindOnFirstUse: true });
+    expect(tokenEventData(record, "cli")).not.toHaveProperty("dpopJkt");
   });
 });

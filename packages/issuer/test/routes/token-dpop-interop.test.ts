@@ -56,6 +56,13 @@ describe("openid-client v6 against /token with nonces on", () => {
     expect(decodeJwt(answer.access_token).cnf).toEqual({ jkt });
   });
 
+  it("stops a 100 kB proof over the wire at Node's header limit, at once (431, never a 500)", async () => {
+    const started = performance.now();
+    const response = await fetch(`${base}/token`, { method: "POST", headers: { dpop: "a".repeat(100_000) } });
+    expect(response.status).toBe(431);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it("answers a proof without a nonce with use_dpop_nonce and a fresh DPoP-Nonce", async () => {
     const { token: pat } = await issuer.store.issue({ owner: "bob" });
     const keyPair = await generateKeyPair("ES256");
