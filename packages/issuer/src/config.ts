@@ -1,4 +1,5 @@
 import { consoleConfig } from "./config/console-config.js";
+import { readDpopConfig } from "./config/dpop-config.js";
 import { readHttpConfig } from "./config/http-config.js";
 import { readIdentityConfig } from "./config/identity-config.js";
 import type { IssuerConfig } from "./config/issuer-config.js";
@@ -7,6 +8,7 @@ import { readLimitsConfig } from "./config/limits-config.js";
 import { readStorageConfig } from "./config/storage-config.js";
 import type { Env } from "./env-values.js";
 
+export type { DpopConfig } from "./config/dpop-config.js";
 export type { HttpTimeouts } from "./config/http-config.js";
 export type { IssuerConfig } from "./config/issuer-config.js";
 export { ConfigError } from "./env-values.js";
@@ -28,5 +30,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     ...readLimitsConfig(env),
     ...readLifecycleConfig(env),
     console: consoleConfig(env),
+    ...readDpopConfig(env),
   };
 }

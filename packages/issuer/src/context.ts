@@ -2,6 +2,8 @@ import type { AuditSink } from "./audit/audit-event.js";
 import { noAudit } from "./audit/audit-event.js";
 import type { AuditQuery } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
+import { createDpopParts } from "./dpop/dpop-parts.js";
+import type { TokenProofCheck } from "./dpop/token-proof.js";
 import type { EventSink } from "./events/token-events.js";
 import type { PatExchange } from "./exchange/exchange-pat.js";
 import { createPatExchange } from "./exchange/exchange-pat.js";
@@ -93,6 +95,8 @@ export interface AppContext {
   readonly accessTokens: AccessTokenChecker;
   /** The one PAT-for-JWT exchange of this app: `/token` and the console's admin-PAT sign-in go through it. */
   readonly exchangePat: PatExchange;
+  /** The DPoP proof check of `/token` (RFC 9449), with its replay guard and nonces. */
+  readonly tokenProof: TokenProofCheck;
 }
 
 /**
@@ -141,6 +145,7 @@ export function createAppContext(deps: AppParts): AppContext {
     outbox: revocation.outbox,
     coldExchanges,
     events: revocation.events,
+    tokenProof: createDpopParts({ config, keys: deps.keys, ...(deps.redis ? { redis: deps.redis } : {}) }),
     accessTokens: createAccessTokenChecker({ config, keys: deps.keys, denyList: revocation.denyView, now }),
     exchangePat: createPatExchange({
       store: deps.store,

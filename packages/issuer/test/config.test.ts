@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { defaultScryptConcurrency } from "../src/config/limits-config.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 import { dynamoClient } from "../src/dependencies.js";
-import { defaultScryptConcurrency } from "../src/exchange/scrypt-budget.js";
 
 describe("loadConfig", () => {
   it("applies the README's defaults: embedded, 127.0.0.1:8080", () => {

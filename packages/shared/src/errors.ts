@@ -18,7 +18,8 @@ export type PatVerifyFailure = (typeof PAT_VERIFY_FAILURES)[number];
 
 /**
  * OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8707), plus
- * `slow_down` (RFC 8628) for a rate-limited client, and the admin API's
+ * `invalid_dpop_proof` and `use_dpop_nonce` (RFC 9449), `slow_down` (RFC 8628)
+ * for a rate-limited client, and the admin API's
  * `not_found` and `conflict`. A code nobody answers with is not listed.
  */
 export const OAUTH_ERRORS = [
@@ -34,6 +35,8 @@ export const OAUTH_ERRORS = [
   "server_error",
   "not_found",
   "conflict",
+  "invalid_dpop_proof",
+  "use_dpop_nonce",
 ] as const;
 export type OAuthErrorCode = (typeof OAUTH_ERRORS)[number];
 

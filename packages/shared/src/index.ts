@@ -29,6 +29,23 @@ export {
   type RevocationEvent,
 } from "./deny-list.js";
 export {
+  accessTokenHash,
+  DPOP_PROOF_TYP,
+  DPOP_SIGNING_ALGORITHMS,
+  type DpopExpectation,
+  type DpopProof,
+  type DpopProofCheck,
+  type DpopSigningAlgorithm,
+  isJwkThumbprint,
+  MAX_DPOP_JTI_LENGTH,
+  MAX_DPOP_JWK_LENGTH,
+  MAX_DPOP_NONCE_LENGTH,
+  MAX_DPOP_PROOF_LENGTH,
+  publicJwkThumbprint,
+  verifyDpopProof,
+} from "./dpop.js";
+export { htuMatches, normaliseHtu } from "./dpop-htu.js";
+export {
   OAUTH_ERRORS,
   type OAuthErrorBody,
   type OAuthErrorCode,

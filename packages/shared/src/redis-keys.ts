@@ -59,6 +59,14 @@ export interface RedisKeys {
    * @example redisKeys("pg").consoleFormSubmitted("0b1c…", "q2Lx…") // "{pg}:console:form:0b1c…:q2Lx…"
    */
   consoleFormSubmitted(sid: string, formKey: string): string;
+  /**
+   * String, with a TTL: a DPoP proof already used (its key's thumbprint and
+   * `jti`, hashed into `id` by the caller). The id is the hash tag, so proofs
+   * spread over a cluster.
+   *
+   * @example redisKeys().dpopProofSeen("x7Qk...") // "patgate:dpop:jti:{x7Qk...}"
+   */
+  dpopProofSeen(id: string): string;
 }
 
 /**
@@ -94,6 +102,10 @@ export function redisKeys(prefix: string = DEFAULT_REDIS_PREFIX): RedisKeys {
     consoleFormSubmitted: (sid: string, formKey: string) => {
       if (/[{}]/.test(sid) || /[{}]/.test(formKey)) throw new TypeError("no braces in a console form key");
       return `${tag}:console:form:${sid}:${formKey}`;
+    },
+    dpopProofSeen: (id: string) => {
+      if (/[{}]/.test(id)) throw new TypeError("no braces in a DPoP proof id");
+      return `${prefix}:dpop:jti:{${id}}`;
     },
   });
 }

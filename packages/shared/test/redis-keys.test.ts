@@ -25,4 +25,9 @@ describe("redisKeys", () => {
   it.each(["", "a b", "x{y}", "a".repeat(65)])("rejects the prefix %j", (prefix) => {
     expect(() => redisKeys(prefix)).toThrow(TypeError);
   });
+
+  it("keys a seen DPoP proof by its id as the hash tag, so proofs spread over a cluster", () => {
+    expect(redisKeys("pg").dpopProofSeen("abc_-")).toBe("pg:dpop:jti:{abc_-}");
+    expect(() => redisKeys().dpopProofSeen("a}b")).toThrow(TypeError);
+  });
 });

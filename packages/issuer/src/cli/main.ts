@@ -118,6 +118,9 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
       case "keys":
         await runKeys(rest, () => adminFor(env), io);
         return 0;
+      case "dpop":
+        await (await import("./commands/dpop.js")).runDpop(rest, io);
+        return 0;
       case "audit":
         await runAudit(rest, () => adminFor(env), io, Math.floor(Date.now() / 1000));
         return 0;

@@ -30,6 +30,8 @@ export function describeToken(record: TokenRecord, nowSeconds: number): string {
     ["status", status(record, nowSeconds)],
     ["admin", record.isAdmin ? "yes" : "no"],
     ["roles", record.roles.join(" ") || "-"],
+    ...(record.dpopJkt !== undefined ? [["dpop key", record.dpopJkt] as [string, string]] : []),
+    ...(record.dpopBindOnFirstUse ? [["dpop key", "bound on first use"] as [string, string]] : []),
     ["created", when(record.createdAt)],
     ["updated", when(record.updatedAt)],
     ["expires", when(record.expiresAt)],

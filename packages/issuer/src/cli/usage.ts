@@ -13,7 +13,8 @@ for a JWT of PATGATE_ADMIN_AUDIENCE (default patgate-admin), the issuer's admin 
 const DURATION = "a number with a unit: s, m, h, d, w or y (90d, 12h, 30m)";
 
 const TOKENS = {
-  create: `usage: patgate tokens create --owner O [--role R]... [--admin] [--expires 90d] [--name N] [--json]
+  create: `usage: patgate tokens create --owner O [--role R]... [--admin] [--expires 90d] [--name N]
+       [--dpop-jkt T | --dpop-key FILE | --dpop-first-use] [--json]
 
 Creates a personal access token and prints it once: store it then, it cannot be recovered.
 
@@ -23,6 +24,10 @@ Creates a personal access token and prints it once: store it then, it cannot be 
   --expires D    lifetime, ${DURATION}; default: the longest allowed (PATGATE_MAX_TOKEN_LIFETIME, 366d)
   --name N       a label to recognise the token by
   --allow-ip C   an IPv4/IPv6 address or CIDR it may be used from; repeat for several
+  --dpop-jkt T   bind it to a key (DPoP): every exchange needs a proof by the key of this
+                 RFC 7638 thumbprint (patgate dpop keygen prints one)
+  --dpop-key F   bind it to the public JWK in file F
+  --dpop-first-use  bind it to the key of its first exchange with a DPoP proof
   --json         print {"token", "record"} as JSON`,
   list: `usage: patgate tokens list [--owner O] [--role R] [--limit N] [--cursor C] [--active] [--json]
 
@@ -55,6 +60,7 @@ expiry forward also denies every JWT already minted from it.
   --remove-role R    remove a role; repeat for several
   --allow-ip C       replace the allow-list with these addresses/CIDRs; repeat for several
   --any-ip           remove the allow-list
+  --dpop-jkt T       bind it to another key (denies the JWTs bound to the old one), or "none"
   --json             print {"record", "propagation"} as JSON`,
   revoke: `usage: patgate tokens revoke ID [--json]
 
@@ -136,6 +142,17 @@ SIGINT (run the issuers with PATGATE_WORKER=off). Needs REDIS_URL (or
 REDIS_CLUSTER_NODES) and DynamoDB (DYNAMODB_ENDPOINT or AWS configuration).
 Takes no options.`;
 
+const DPOP_KEYGEN = `usage: patgate dpop keygen [--out key.jwk] [--json]
+
+Makes an ES256 key pair for proof of possession (DPoP, RFC 9449). The private
+JWK is written to a new file with mode 0600 (default dpop-key.jwk; an existing
+file is never overwritten); the public JWK and its RFC 7638 thumbprint are
+printed: bind a PAT to it with "patgate tokens create --dpop-jkt <thumbprint>".
+Runs locally: no issuer, no store.
+
+  --out F        where to write the private JWK
+  --json         print {"jkt", "file", "publicJwk"} as JSON`;
+
 /** The top-level usage: `patgate`, `patgate help`, `patgate --help`. */
 export const USAGE = `patgate: personal access tokens in, short-lived JWTs out
 
@@ -146,6 +163,7 @@ usage:
   patgate table create               create the DynamoDB tables
   patgate keys rotate [--json]       rotate the signing key
   patgate audit [--actor A] [--action X] [--since 7d] [--json]   the audit trail, newest first
+  patgate dpop keygen [--out key.jwk]   a DPoP key: private JWK file (0600), public thumbprint
   patgate help [command]             this text, or a command's (same as --help)
   patgate --version                  print the version
 
@@ -165,6 +183,7 @@ const COMMANDS: Record<string, { readonly usage: string; readonly sub?: Readonly
   tokens: { usage: TOKENS_OVERVIEW, sub: TOKENS },
   keys: { usage: `usage: patgate keys rotate [--json]\n\nManages signing keys.`, sub: { rotate: KEYS_ROTATE } },
   audit: { usage: AUDIT },
+  dpop: { usage: DPOP_KEYGEN, sub: { keygen: DPOP_KEYGEN } },
   table: { usage: `usage: patgate table create [--json]\n\nManages DynamoDB tables.`, sub: { create: TABLE_CREATE } },
 };
 

@@ -1,6 +1,7 @@
 import type { RedisKeys, SigningAlgorithm } from "@patgate/shared";
 import type { WebhookConfig } from "../webhooks/signature.js";
 import type { ConsoleConfig } from "./console-config.js";
+import type { DpopConfig } from "./dpop-config.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -93,6 +94,8 @@ export interface IssuerConfig {
   readonly revokeUnusedAfterSeconds?: number;
   /** The web console: its identity provider (`PATGATE_OIDC_*`) and session key (`PATGATE_SESSION_SECRET`). */
   readonly console: ConsoleConfig;
+  /** Proof of possession at `/token` (`PATGATE_DPOP*`). */
+  readonly dpop: DpopConfig;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */

@@ -1,5 +1,5 @@
+import { availableParallelism } from "node:os";
 import { type Env, integer, lifetime } from "../env-values.js";
-import { defaultScryptConcurrency } from "../exchange/scrypt-budget.js";
 import type { IssuerConfig } from "./issuer-config.js";
 
 export type LimitsConfig = Pick<
@@ -68,4 +68,16 @@ export function readLimitsConfig(env: Env): LimitsConfig {
       " (JWT revocations per minute per PAT)",
     ),
   };
+}
+
+/**
+ * Verifications at once by default: one fewer than the machine's cores (at
+ * least one), so that under a flood of cold exchanges the event loop (warm
+ * exchanges, the JWKS, the admin API) keeps a core to itself; and at most 3
+ * of libuv's 4 threads, so that files, DNS and the embedded store keep one.
+ *
+ * @example defaultScryptConcurrency(2) // 1
+ */
+export function defaultScryptConcurrency(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(cores - 1, 3));
 }

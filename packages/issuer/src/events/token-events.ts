@@ -44,6 +44,10 @@ export interface TokenEventData {
   readonly roles: readonly string[];
   readonly isAdmin: boolean;
   readonly isRevoked: boolean;
+  /** The RFC 7638 thumbprint of the key the PAT is bound to (DPoP); absent: not bound. */
+  readonly dpopJkt?: string;
+  /** True while the PAT waits to be bound to the key of its first exchange. */
+  readonly dpopBindOnFirstUse?: boolean;
   readonly times: TokenTimes;
   /**
    * Who caused the event: an admin (`owner (tokenId)` of the admin's PAT), the
@@ -143,6 +147,8 @@ export function tokenEventData(record: TokenRecord, actor: string): TokenEventDa
     roles: [...record.roles],
     isAdmin: record.isAdmin,
     isRevoked: record.isRevoked,
+    ...(record.dpopJkt === undefined ? {} : { dpopJkt: record.dpopJkt }),
+    ...(record.dpopBindOnFirstUse ? { dpopBindOnFirstUse: true } : {}),
     times,
     actor,
   };

@@ -1,5 +1,6 @@
 import { parsePat } from "@patgate/shared";
 import type { AuditSink } from "../audit/audit-event.js";
+import { checkBinding } from "../dpop/pat-binding.js";
 import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
@@ -17,6 +18,8 @@ export interface ExchangeRequest {
   readonly audience?: string;
   /** The client's address, for the audit trail and `lastUsedIp`. */
   readonly ip: string;
+  /** The thumbprint of the key of a valid DPoP proof sent with the request (RFC 9449): the JWT's `cnf.jkt`. */
+  readonly dpopJkt?: string;
 }
 
 /** Why an exchange failed; the route maps each to an RFC 6749 error. */
@@ -37,6 +40,8 @@ export type ExchangeFailure =
   | { readonly reason: "audience_forbidden" }
   /** The admin audience with a `scope` that leaves out some of the admin PAT's roles. */
   | { readonly reason: "admin_scope_narrowed" }
+  /** The PAT is bound to a key (DPoP): no proof was sent, or one by another key. Told only to a holder of the secret. */
+  | { readonly reason: "dpop_required" | "dpop_key_mismatch" }
   /** The state read is too old to mint from (a stalled exchange): try again. */
   | { readonly reason: "state_too_old" };
 
@@ -221,10 +226,18 @@ export function createPatExchange(deps: ExchangeDeps): PatExchange {
   return async function exchange(request) {
     const loaded = await loadRecord(deps, request, now());
     if ("reason" in loaded) return { ok: false, ...loaded };
-    const { record, readAtMs, cached } = loaded;
+    const { readAtMs, cached } = loaded;
     const nowMs = now();
-    const grant = grantFor(deps, record, request, Math.floor(nowMs / 1000));
+    const grant = grantFor(deps, loaded.record, request, Math.floor(nowMs / 1000));
     if ("reason" in grant) return { ok: false, ...grant };
+    const binding = await checkBinding(deps.store, loaded.record, request.dpopJkt);
+    if ("reason" in binding) {
+      const at = Math.floor(nowMs / 1000);
+      const tokenId = loaded.record.tokenId;
+      auditFailure(deps, { actor: `holder (${tokenId})`, tokenId, ip: request.ip, reason: binding.reason, at });
+      return { ok: false, ...binding };
+    }
+    const { record } = binding;
     // Deny marks live long enough for JWTs minted from state up to this old, no older.
     if (nowMs - readAtMs > deps.stateMaxAgeSeconds * 1000) return { ok: false, reason: "state_too_old" };
 
@@ -239,6 +252,7 @@ export function createPatExchange(deps: ExchangeDeps): PatExchange {
       revision: record.revision,
       ownerRevision: record.ownerRevision,
       ...(record.expiresAt !== undefined ? { patExpiresAt: record.expiresAt } : {}),
+      ...(binding.jkt === undefined ? {} : { dpopJkt: binding.jkt }),
     });
     touch(record, request.ip, nowMs);
     return { ok: true, minted, cached };

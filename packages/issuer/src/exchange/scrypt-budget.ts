@@ -1,5 +1,5 @@
-import { availableParallelism } from "node:os";
 import { type SecretCheck, verifySecret as scryptVerify } from "@patgate/shared";
+import { defaultScryptConcurrency } from "../config/limits-config.js";
 
 /** A secret check: scrypt of `secret` against a PHC string. */
 export type SecretVerifier = (secret: Uint8Array, phc: string) => Promise<SecretCheck>;
@@ -20,24 +20,12 @@ export class ScryptBusyError extends Error {
   }
 }
 
-/**
- * Verifications at once by default: one fewer than the machine's cores (at
- * least one), so that under a flood of cold exchanges the event loop (warm
- * exchanges, the JWKS, the admin API) keeps a core to itself; and at most 3
- * of libuv's 4 threads, so that files, DNS and the embedded store keep one.
- *
- * @example defaultScryptConcurrency(2) // 1
- */
-export function defaultScryptConcurrency(cores: number = availableParallelism()): number {
-  return Math.max(1, Math.min(cores - 1, 3));
-}
-
 export interface ScryptBudgetOptions {
   /**
    * Verifications running at once. Each holds one of libuv's threads (4 unless
    * `UV_THREADPOOL_SIZE` says otherwise) and one core for ~30 ms; keep it below
    * the pool's size so that file reads, DNS and the embedded store keep threads
-   * of their own. Default {@link defaultScryptConcurrency}.
+   * of their own. Default `defaultScryptConcurrency` (config/limits-config.ts).
    */
   readonly concurrency?: number;
   /**

@@ -12,6 +12,8 @@ export interface VerifiedAccessToken {
   readonly scope: string;
   readonly aud: string | readonly string[];
   readonly iss: string;
+  /** `cnf.jkt` of a DPoP-bound JWT: the thumbprint of the key it is bound to. */
+  readonly cnfJkt?: string;
 }
 
 export type AccessTokenCheck =
@@ -65,6 +67,8 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
       try {
         const auth = await verifier.verify(jwt);
         const { aud, iss } = auth.claims;
+        const cnf = auth.claims.cnf as { jkt?: unknown } | undefined;
+        const cnfJkt = typeof cnf?.jkt === "string" ? cnf.jkt : undefined;
         return {
           ok: true,
           token: {
@@ -77,6 +81,7 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
             scope: auth.scope,
             aud,
             iss,
+            ...(cnfJkt === undefined ? {} : { cnfJkt }),
           },
         };
       } catch (error) {

@@ -22,6 +22,8 @@ export interface MintInput {
   readonly revision: number;
   /** Revision of the owner read with it: `sub_rev`, compared with deny marks on the owner. */
   readonly ownerRevision: number;
+  /** The thumbprint of the key a DPoP proof was signed with: `cnf.jkt` (RFC 9449 §6.1). */
+  readonly dpopJkt?: string;
 }
 
 export interface MintedToken {
@@ -85,6 +87,7 @@ export function mintAccessToken(keys: SigningKeys, input: MintInput): MintedToke
       iat,
       exp,
       jti,
+      ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
     },
   );
   return { token, jti, iat, exp, scope, kid: signing.kid };

@@ -129,7 +129,9 @@ async function introspectJwt(ctx: OAuthContext, token: string): Promise<Record<s
     exp: t.exp,
     iat: t.iat,
     jti: t.jti,
-    token_type: "Bearer",
+    // RFC 9449 §6.2: a bound JWT is introspected with its confirmation and as a DPoP token.
+    token_type: t.cnfJkt === undefined ? "Bearer" : "DPoP",
+    ...(t.cnfJkt === undefined ? {} : { cnf: { jkt: t.cnfJkt } }),
     roles: t.roles,
   };
 }

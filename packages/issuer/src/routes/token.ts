@@ -1,6 +1,7 @@
 import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
+import { DpopProofError } from "../dpop/dpop-proof-error.js";
 import type { ExchangeFailure } from "../exchange/exchange-pat.js";
 import { busy, errorBody, HttpError, invalidRequest, rateLimited, unavailable } from "../http/http-error.js";
 import { documentedOnly, OAUTH_MEDIA_TYPES, tokenExchangeBody } from "../http/oauth-bodies.js";
@@ -79,6 +80,14 @@ function readExchange(request: FastifyRequest): ExchangeRequest {
  * holds is always `subject_invalid` (the same words), so a stranger learns
  * nothing; the roles or audience asked for are never echoed back.
  */
+/** A refused DPoP proof as the token endpoint's answer (`DPoP-Nonce` with `use_dpop_nonce`). */
+function proofRefused(error: DpopProofError): HttpError {
+  return new HttpError(error.code, {
+    ...(error.description === undefined ? {} : { description: error.description }),
+    ...(error.nonce === undefined ? {} : { headers: { "dpop-nonce": error.nonce } }),
+  });
+}
+
 function errorFor(failure: ExchangeFailure): HttpError {
   switch (failure.reason) {
     case "subject_invalid":
@@ -100,15 +109,19 @@ function errorFor(failure: ExchangeFailure): HttpError {
       return busy(failure.retryAfterSeconds);
     case "state_too_old":
       return unavailable(1);
+    case "dpop_required":
+      return new HttpError("dpop_required");
+    case "dpop_key_mismatch":
+      return new HttpError("dpop_key_mismatch");
   }
 }
 
 /** `POST /token`: RFC 8693 token exchange of a PAT for an RFC 9068 JWT. */
 export async function tokenRoute(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "config" | "exchangePat" | "metrics">,
+  ctx: Pick<AppContext, "config" | "exchangePat" | "metrics" | "tokenProof" | "now">,
 ): Promise<void> {
-  const { config, metrics } = ctx;
+  const { config, metrics, tokenProof, now } = ctx;
 
   // RFC 6749 §3.2: the token endpoint is POST only.
   app.get("/token", { schema: { hide: true } }, async (_request, reply) =>
@@ -136,22 +149,30 @@ export async function tokenRoute(
       let outcome = "success";
       try {
         const { token, scope, audience } = readExchange(request);
+        // The proof is checked before the PAT: a bad one costs no store read and no scrypt.
+        const dpopJkt = await tokenProof.check(request.headers, now()).catch((error: unknown) => {
+          throw error instanceof DpopProofError ? proofRefused(error) : error;
+        });
         const result = await ctx.exchangePat({
           token,
           ip: request.ip,
           ...(scope !== undefined ? { scope } : {}),
           ...(audience !== undefined ? { audience } : {}),
+          ...(dpopJkt !== undefined ? { dpopJkt } : {}),
         });
         if (!result.ok) throw errorFor(result);
         (result.cached ? metrics.patCacheHits : metrics.patCacheMisses).inc();
         const { minted } = result;
+        const nonce = tokenProof.nonce(now());
+        if (nonce !== undefined) reply.header("dpop-nonce", nonce);
         return reply
           .header("cache-control", "no-store")
           .header("pragma", "no-cache")
           .send({
             access_token: minted.token,
             issued_token_type: ACCESS_TOKEN_TYPE,
-            token_type: "Bearer",
+            // RFC 9449 §5: a JWT bound to the proof's key is a DPoP token.
+            token_type: dpopJkt === undefined ? "Bearer" : "DPoP",
             expires_in: Math.max(0, minted.exp - minted.iat),
             // RFC 6749 §3.3: a token with no roles has no scope, not an empty one.
             ...(minted.scope ? { scope: minted.scope } : {}),

@@ -1,4 +1,4 @@
-import { TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
+import { DPOP_SIGNING_ALGORITHMS, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../context.js";
 
@@ -42,6 +42,8 @@ export async function wellKnownRoutes(
         introspection_endpoint_auth_methods_supported: ["bearer"],
         service_documentation: `${base}/docs`,
         audiences_supported: config.audiences,
+        // RFC 9449 §5.1: the algorithms a proof may be signed with at /token.
+        dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGORITHMS],
       });
     },
   );

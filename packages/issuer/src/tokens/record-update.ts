@@ -13,6 +13,8 @@ export interface RecordChange {
   readonly roles?: readonly string[];
   /** null removes the allow-list. */
   readonly allowedIps?: readonly string[] | null;
+  /** null unbinds (and ends a first-use binding still waiting). */
+  readonly dpopJkt?: string | null;
 }
 
 /**
@@ -38,6 +40,7 @@ export function changeFor(before: TokenRecord, update: CheckedUpdate): RecordCha
     ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
     ...(roles === undefined ? {} : { roles }),
     ...(update.allowedIps === undefined ? {} : { allowedIps: update.allowedIps?.length ? update.allowedIps : null }),
+    ...(update.dpopJkt === undefined ? {} : { dpopJkt: update.dpopJkt }),
   };
 }
 
@@ -47,7 +50,8 @@ function sameList(a: readonly string[] | undefined, b: readonly string[]): boole
 
 /**
  * True when the change takes something away: a role, the admin flag, the
- * owner, or time (an expiry brought forward or set). JWTs minted from the
+ * owner, or time (an expiry brought forward or set), or the
+ * key a PAT is bound to (another key). JWTs minted from the
  * record before such a change must be denied.
  */
 export function isRestricting(before: TokenRecord, change: RecordChange): boolean {
@@ -61,6 +65,8 @@ export function isRestricting(before: TokenRecord, change: RecordChange): boolea
       change.allowedIps !== null &&
       !sameList(before.allowedIps, change.allowedIps)) ||
     (change.owner !== undefined && change.owner !== before.owner) ||
+    // Binding to another key: JWTs bound to the old key (or unbound ones) must die.
+    (change.dpopJkt !== undefined && change.dpopJkt !== null && change.dpopJkt !== before.dpopJkt) ||
     (expiresAt !== undefined && (before.expiresAt === undefined || expiresAt < before.expiresAt))
   );
 }

@@ -1,4 +1,4 @@
-import { isTokenId } from "@patgate/shared";
+import { isJwkThumbprint, isTokenId } from "@patgate/shared";
 import { expiryWarningAttributes } from "./expiry-warnings.js";
 import type { TokenRecord } from "./types.js";
 
@@ -72,6 +72,9 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
     ...(stringList(item.recentIps) ? { recentIps: stringList(item.recentIps) as string[] } : {}),
     revision: epoch(item.rev) ?? 0,
     ownerRevision: epoch(item.ownerRev) ?? 0,
+    ...(isJwkThumbprint(item.dpopJkt) ? { dpopJkt: item.dpopJkt } : {}),
+    // A first-use binding is over once a key is recorded, whatever the flag says.
+    ...(item.dpopFirstUse === true && !isJwkThumbprint(item.dpopJkt) ? { dpopBindOnFirstUse: true } : {}),
   };
   return { record, secretPhc: item.secretPhc, previousSecretPhc: item.previousSecretPhc };
 }
@@ -98,5 +101,7 @@ export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
     ...(record.allowedIps?.length ? { allowedIps: [...record.allowedIps] } : {}),
     rev: record.revision,
     ownerRev: record.ownerRevision,
+    ...(record.dpopJkt === undefined ? {} : { dpopJkt: record.dpopJkt }),
+    ...(record.dpopBindOnFirstUse ? { dpopFirstUse: true } : {}),
   };
 }

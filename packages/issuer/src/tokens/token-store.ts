@@ -16,6 +16,7 @@ import {
   verifySecret as scryptVerify,
 } from "@patgate/shared";
 import { describeTable } from "../dynamo/dynamo-helpers.js";
+import { bindDpopKey } from "./dpop-binding.js";
 import { invalid } from "./errors.js";
 import { createLifetimePolicy } from "./lifetime-policy.js";
 import { batchLoadTokens, listTokens } from "./list-tokens.js";
@@ -114,6 +115,7 @@ export function createTokenStore(
     batchLoad: (tokenIds) => batchLoadTokens(table, tokenIds),
 
     touch: (tokenId, usage) => touchToken(table, tokenId, usage),
+    bindDpopKey: (tokenId, jkt) => bindDpopKey(table, tokenId, jkt),
 
     ping: () => send(() => describeTable(client, tableName)),
   };

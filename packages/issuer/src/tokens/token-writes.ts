@@ -38,6 +38,8 @@ export async function putToken(
     isRevoked: false,
     ...(checked.expiresAt === undefined ? {} : { expiresAt: checked.expiresAt }),
     ...(checked.allowedIps?.length ? { allowedIps: checked.allowedIps } : {}),
+    ...(checked.dpopJkt === undefined ? {} : { dpopJkt: checked.dpopJkt }),
+    ...(checked.dpopBindOnFirstUse ? { dpopBindOnFirstUse: true } : {}),
     createdAt: at,
     updatedAt: at,
     revision: 1,
@@ -95,6 +97,10 @@ export async function updateToken(
     else if (next.roles !== undefined) set.roles = new Set(next.roles);
     if (next.allowedIps === null) remove.push("allowedIps");
     else if (next.allowedIps !== undefined) set.allowedIps = [...next.allowedIps];
+    // A key given (or taken away) ends a first-use binding still waiting.
+    if (next.dpopJkt !== undefined) remove.push("dpopFirstUse");
+    if (next.dpopJkt === null) remove.push("dpopJkt");
+    else if (next.dpopJkt !== undefined) set.dpopJkt = next.dpopJkt;
     return writeRevision(tokenId, before.revision, set, remove);
   });
 }

@@ -33,6 +33,10 @@ export interface TokenRecord {
   readonly previousSecretExpiresAt?: number;
   /** The owner's revision when this PAT was created, restored or moved: below the owner's current one means revoked with the owner. */
   readonly ownerRevision: number;
+  /** RFC 7638 SHA-256 thumbprint of the key every exchange must prove (DPoP); absent: not bound. */
+  readonly dpopJkt?: string;
+  /** True until the first exchange with a proof binds the PAT to that proof's key. */
+  readonly dpopBindOnFirstUse?: boolean;
 }
 
 /** A conditional write: applied only if the record is still at `expectedRevision`. */
@@ -53,6 +57,10 @@ export interface IssueInput {
   readonly tokenId?: string;
   /** Client addresses (IPv4/IPv6 CIDRs, at most 32) it may be exchanged from; omit for anywhere. */
   readonly allowedIps?: readonly string[];
+  /** Bound to this key (an RFC 7638 SHA-256 thumbprint): every exchange needs a DPoP proof by it. */
+  readonly dpopJkt?: string;
+  /** Bound to the key of the first exchange with a DPoP proof (exclusive with `dpopJkt`). */
+  readonly dpopBindOnFirstUse?: boolean;
 }
 
 /** Input of `register`: a token made elsewhere by `generate` (or `@access-tokens/core`). */
@@ -78,6 +86,15 @@ export interface TokenUpdate {
   readonly roles?: RolesUpdate;
   /** Replaces the allow-list; null or [] removes it. */
   readonly allowedIps?: readonly string[] | null;
+  /** Binds to another key (a change like a role removal: JWTs bound to the old key are denied); null unbinds. */
+  readonly dpopJkt?: string | null;
+}
+
+/** Outcome of binding a PAT to the key of its first exchange: who won, and the record after. */
+export interface DpopBinding {
+  /** True when this call wrote the binding; false when the PAT was already bound (to `record.dpopJkt`). */
+  readonly won: boolean;
+  readonly record: TokenRecord;
 }
 
 export type PatVerifyResult =
@@ -176,6 +193,12 @@ export interface TokenStore {
     tokenId: string,
     usage: { readonly at: number; readonly ip?: string; readonly recentIps?: readonly string[] },
   ): Promise<void>;
+  /**
+   * Binds a PAT waiting for its first exchange to `jkt`, by a conditional
+   * write: of racing calls with different keys exactly one wins, and the
+   * others get the record bound to the winner's key. Throws not_found.
+   */
+  bindDpopKey(tokenId: string, jkt: string): Promise<DpopBinding>;
   /** Resolves when the table answers (for /readyz). */
   ping(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
+import { isJwkThumbprint, isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
 
@@ -112,9 +112,38 @@ export interface CheckedIssue {
   readonly expiresAt?: number;
   readonly tokenId?: string;
   readonly allowedIps?: string[];
+  readonly dpopJkt?: string;
+  readonly dpopBindOnFirstUse?: boolean;
 }
 
-const ISSUE_KEYS = new Set(["owner", "isAdmin", "roles", "name", "expiresAt", "tokenId", "secretPhc", "allowedIps"]);
+const ISSUE_KEYS = new Set([
+  "owner",
+  "isAdmin",
+  "roles",
+  "name",
+  "expiresAt",
+  "tokenId",
+  "secretPhc",
+  "allowedIps",
+  "dpopJkt",
+  "dpopBindOnFirstUse",
+]);
+
+/** An RFC 7638 SHA-256 thumbprint: 43 base64url characters. */
+export function checkDpopJkt(value: unknown): string {
+  if (!isJwkThumbprint(value))
+    throw invalid("dpopJkt", "must be an RFC 7638 SHA-256 JWK thumbprint (43 base64url characters)");
+  return value;
+}
+
+/** The key binding of a new PAT: a thumbprint, or the first exchange's key, never both. */
+function checkIssueBinding(input: Record<string, unknown>): Pick<CheckedIssue, "dpopJkt" | "dpopBindOnFirstUse"> {
+  const firstUse = input.dpopBindOnFirstUse;
+  if (firstUse !== undefined && typeof firstUse !== "boolean") throw invalid("dpopBindOnFirstUse", "must be a boolean");
+  if (input.dpopJkt === undefined) return firstUse ? { dpopBindOnFirstUse: true } : {};
+  if (firstUse) throw invalid("dpopJkt", "give a key or bind on first use, not both");
+  return { dpopJkt: checkDpopJkt(input.dpopJkt) };
+}
 
 export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number): CheckedIssue {
   if (!isRecord(input)) throw invalid("input", "must be an object");
@@ -128,6 +157,7 @@ export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number)
     ...(input.expiresAt === undefined ? {} : { expiresAt: checkExpiresAt(input.expiresAt, nowSeconds) }),
     ...(input.tokenId === undefined ? {} : { tokenId: checkTokenId(input.tokenId) }),
     ...(input.allowedIps === undefined ? {} : { allowedIps: checkAllowedIps(input.allowedIps) }),
+    ...checkIssueBinding(input),
   };
 }
 
@@ -162,9 +192,11 @@ export interface CheckedUpdate {
   readonly roles?: CheckedRoles;
   /** null (or an empty list) removes the allow-list. */
   readonly allowedIps?: string[] | null;
+  /** null unbinds. */
+  readonly dpopJkt?: string | null;
 }
 
-const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles", "allowedIps"]);
+const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles", "allowedIps", "dpopJkt"]);
 
 export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number): CheckedUpdate {
   if (!isRecord(changes)) throw invalid("changes", "must be an object");
@@ -183,6 +215,9 @@ export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number):
     ...(changes.allowedIps === undefined
       ? {}
       : { allowedIps: changes.allowedIps === null ? null : checkAllowedIps(changes.allowedIps) }),
+    ...(changes.dpopJkt === undefined
+      ? {}
+      : { dpopJkt: changes.dpopJkt === null ? null : checkDpopJkt(changes.dpopJkt) }),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IssueInput, ListOptions, RolesUpdate, TokenRecord, TokenUpdate } from "../../tokens/types.js";
 import { CliError } from "../cli-error.js";
+import { dpopBinding } from "../dpop-binding.js";
 import { durationMessage, parseDuration } from "../durations.js";
 import { type CliIO, describeToken, tokenTable } from "../output.js";
 import { parseOptions } from "../parse-options.js";
@@ -21,12 +22,15 @@ const OPTIONS = {
   grace: { type: "string" },
   "allow-ip": { type: "string", multiple: true },
   "any-ip": { type: "boolean" },
+  "dpop-jkt": { type: "string" },
+  "dpop-key": { type: "string" },
+  "dpop-first-use": { type: "boolean" },
   json: { type: "boolean" },
 } as const;
 
 /** The options each subcommand takes: any other is refused, never ignored. */
 const ALLOWED: Record<TokensCommand, readonly (keyof typeof OPTIONS)[]> = {
-  create: ["owner", "role", "admin", "expires", "name", "allow-ip", "json"],
+  create: ["owner", "role", "admin", "expires", "name", "allow-ip", "dpop-jkt", "dpop-key", "dpop-first-use", "json"],
   list: ["owner", "role", "limit", "cursor", "active", "json"],
   show: ["json"],
   update: [
@@ -40,6 +44,7 @@ const ALLOWED: Record<TokensCommand, readonly (keyof typeof OPTIONS)[]> = {
     "remove-role",
     "allow-ip",
     "any-ip",
+    "dpop-jkt",
     "json",
   ],
   revoke: ["json"],
@@ -165,6 +170,8 @@ function updateChanges(values: Values, nowSeconds: number): TokenUpdate {
     ...(roles !== undefined ? { roles } : {}),
     ...(values["allow-ip"] ? { allowedIps: values["allow-ip"] } : {}),
     ...(values["any-ip"] ? { allowedIps: null } : {}),
+    // Rebinding denies the JWTs bound to the old key; the store checks the thumbprint.
+    ...(values["dpop-jkt"] !== undefined ? { dpopJkt: values["dpop-jkt"] === "none" ? null : values["dpop-jkt"] } : {}),
   };
   if (values["allow-ip"] && values["any-ip"]) throw new CliError("use only one of --allow-ip and --any-ip", 2);
   if (Object.keys(changes).length === 0)
@@ -201,7 +208,7 @@ export async function runTokens(
 
   switch (command) {
     case "create": {
-      const input = createInput(values, positionals, nowSeconds);
+      const input = { ...createInput(values, positionals, nowSeconds), ...(await dpopBinding(values)) };
       const created = await withAdmin((admin) => admin.create(input));
       print(created, () => shownOnce(created.record, created.token, [], nowSeconds));
       return;

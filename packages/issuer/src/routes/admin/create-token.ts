@@ -24,8 +24,10 @@ export async function createTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "no
     },
     async (request, reply) => {
       // The schema checks the shape; the store checks every value and names the field at fault.
-      const { expiresIn, ...rest } = request.body;
-      let input: IssueInput = rest;
+      const { expiresIn, dpop, ...rest } = request.body;
+      let input: IssueInput = dpop === "bind_on_first_use" ? { ...rest, dpopBindOnFirstUse: true } : rest;
+      if (dpop !== undefined && rest.dpopJkt !== undefined)
+        throw invalidField("dpop", "give dpopJkt or dpop: bind_on_first_use, not both");
       if (expiresIn !== undefined) {
         if (expiresIn <= 0) throw invalidField("expiresIn", "expiresIn must be a positive integer number of seconds");
         if (rest.expiresAt !== undefined) throw invalidField("expiresIn", "give expiresAt or expiresIn, not both");

@@ -29,6 +29,14 @@ export const tokenRecordSchema = {
     revision: { type: "integer", description: "bumped by every change; JWTs carry it as client_rev" },
     allowedIps: { type: "array", items: { type: "string" }, description: "CIDRs it may be exchanged from" },
     recentIps: { type: "array", items: { type: "string" }, description: "the last addresses it was used from" },
+    dpopJkt: {
+      type: "string",
+      description: "RFC 7638 SHA-256 thumbprint of the key every exchange must prove (DPoP, RFC 9449)",
+    },
+    dpopBindOnFirstUse: {
+      type: "boolean",
+      description: "true until the first exchange with a DPoP proof binds the token to that proof's key",
+    },
   },
 } as const;
 
@@ -81,6 +89,12 @@ export const createBody = Type.Object({
       description: "IPv4/IPv6 CIDRs it may be exchanged from; omit for anywhere",
     }),
   ),
+  dpopJkt: Type.Optional(
+    Type.String({ description: "bind to this key: an RFC 7638 SHA-256 JWK thumbprint (DPoP, RFC 9449)" }),
+  ),
+  dpop: Type.Optional(
+    Type.Literal("bind_on_first_use", { description: "bind to the key of the first exchange with a DPoP proof" }),
+  ),
 });
 
 /** Body of an update: the shape only; the store checks every value and names the field at fault. */
@@ -99,6 +113,11 @@ export const updateBody = Type.Object({
   allowedIps: Type.Optional(
     Type.Union([Type.Array(Type.String()), Type.Null()], {
       description: "replaces the allow-list; null or [] removes it",
+    }),
+  ),
+  dpopJkt: Type.Optional(
+    Type.Union([Type.String(), Type.Null()], {
+      description: "bind to another key (JWTs bound to the old one are denied); null unbinds",
     }),
   ),
 });
