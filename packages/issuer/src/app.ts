@@ -5,6 +5,7 @@ import type { AppParts } from "./context.js";
 import { createAppContext } from "./context.js";
 import { type AppLogger, appLogger, installAccessLog } from "./http/app-logging.js";
 import { registerAppPlugins } from "./http/app-plugins.js";
+import { answerClientError } from "./http/client-errors.js";
 import { installErrorHandling, sendHttpError } from "./http/error-handler.js";
 import { adminRoutes } from "./routes/admin/index.js";
 import { healthRoutes } from "./routes/health.js";
@@ -48,6 +49,8 @@ function serverOptions(deps: AppParts, logger: AppLogger): FastifyHttpOptions<Se
     trustProxy: deps.config.trustProxy.length > 0 ? [...deps.config.trustProxy] : false,
     // Errors Fastify raises before routing (a bad URL, a 10 kB path segment) get the same JSON shape.
     frameworkErrors: (error, _request, reply) => sendHttpError(reply, error),
+    // ...and so do requests Node refuses before Fastify sees them (headers over 16 kB, too slow).
+    clientErrorHandler: answerClientError,
     // One access line per request (below) instead of Fastify's two; the hot path of /token pays for every line.
     logController: new LogController({ disableRequestLogging: true }),
   };

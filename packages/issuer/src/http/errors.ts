@@ -10,6 +10,8 @@ export const ISSUER_ERROR_CODES = [
   "field_invalid",
   "content_type_unsupported",
   "body_too_large",
+  "headers_too_large",
+  "request_timeout",
   "path_too_long",
   "method_not_allowed",
   "grant_type_unsupported",
@@ -70,6 +72,8 @@ export const ISSUER_ERRORS = {
     description: "unsupported content type; use application/x-www-form-urlencoded or application/json",
   },
   body_too_large: { status: 413, error: "invalid_request", description: "request body too large" },
+  headers_too_large: { status: 431, error: "invalid_request", description: "the request's headers are too large" },
+  request_timeout: { status: 408, error: "invalid_request", description: "the request took too long to arrive" },
   path_too_long: { status: 414, error: "invalid_request", description: "a path segment is too long" },
   method_not_allowed: {
     status: 405,

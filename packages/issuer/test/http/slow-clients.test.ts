@@ -58,6 +58,11 @@ describe.concurrent("slow clients are cut off", () => {
     expect(ms).toBeGreaterThan(900);
     expect(ms).toBeLessThan(3500);
     expect(reply).toMatch(/^HTTP\/1\.1 408/);
+    // The error table's body, as every other answer.
+    expect(JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4))).toMatchObject({
+      error: "invalid_request",
+      error_code: "request_timeout",
+    });
   });
 
   it("a body sent a byte at a time: closed within the request bound", async () => {
@@ -71,6 +76,13 @@ describe.concurrent("slow clients are cut off", () => {
   it("a connection that never sends a byte: closed within the headers bound", async () => {
     const { ms } = await slowClient([], 1000, 6000);
     expect(ms).toBeLessThan(3500);
+  });
+
+  it("bytes that are not HTTP: a 400 with the error table's body, then the connection closes", async () => {
+    const { ms, reply } = await slowClient(["NOT HTTP AT ALL\r\n\r\n"], 10, 6000);
+    expect(ms).toBeLessThan(1000);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(reply.slice(reply.indexOf("\r\n\r\n") + 4))).toMatchObject({ error_code: "request_invalid" });
   });
 
   it("a quick client is served on the same server", async () => {

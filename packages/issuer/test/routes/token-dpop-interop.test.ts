@@ -56,10 +56,11 @@ describe("openid-client v6 against /token with nonces on", () => {
     expect(decodeJwt(answer.access_token).cnf).toEqual({ jkt });
   });
 
-  it("stops a 100 kB proof over the wire at Node's header limit, at once (431, never a 500)", async () => {
+  it("stops a 100 kB proof over the wire at Node's header limit, at once (431 with the error table's body, never a 500)", async () => {
     const started = performance.now();
     const response = await fetch(`${base}/token`, { method: "POST", headers: { dpop: "a".repeat(100_000) } });
     expect(response.status).toBe(431);
+    expect(await response.json()).toMatchObject({ error: "invalid_request", error_code: "headers_too_large" });
     expect(performance.now() - started).toBeLessThan(1000);
   });
 
