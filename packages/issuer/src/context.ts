@@ -23,7 +23,6 @@ import type { RedisConnection } from "./redis/connection.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
-import type { TokenChanges } from "./revocation/token-changes.js";
 import type { TokenService } from "./token-service/token-service.js";
 import { createTokenService } from "./token-service/token-service.js";
 import type { TokenStore } from "./tokens/types.js";
@@ -79,8 +78,10 @@ export interface AppContext {
   readonly webhooks?: Webhooks;
   readonly now: () => number;
   readonly audit: AuditSink;
-  readonly changes: TokenChanges;
-  /** Every admin change to PATs (create, update, rotate, restore, revoke, deny), audited: the admin API and the console call it. */
+  /**
+   * Every change to PATs (create, update, rotate, restore, revoke, deny), audited: the admin API, the console,
+   * the holder's `/revoke` and self-rotation and the leak response call it (the token changes are reached only through it).
+   */
   readonly tokenService: TokenService;
   readonly patCache: PatCache;
   readonly denyView: DenyView;
@@ -129,7 +130,6 @@ export function createAppContext(deps: AppParts): AppContext {
     ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
     now,
     audit,
-    changes: revocation.changes,
     patCache,
     denyView: revocation.denyView,
     metrics,

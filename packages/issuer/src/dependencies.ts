@@ -11,6 +11,7 @@ import { openRedis, type RedisConnection, redisTarget } from "./redis/connection
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation, type RedisRevocationOptions, type Revocation } from "./revocation/revocation.js";
+import { createTokenService } from "./token-service/token-service.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
 import type { TokenStore } from "./tokens/types.js";
 import { createWebhookDeliveries, createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
@@ -199,6 +200,7 @@ export function lifecycleFor(
   config: IssuerConfig,
   dynamo: DynamoDBClient,
   parts: {
+    readonly store: TokenStore;
     readonly webhooks: Webhooks;
     readonly revocation: Revocation;
     readonly auditLog: AuditLog;
@@ -206,15 +208,20 @@ export function lifecycleFor(
     readonly onError?: (error: unknown, task: string) => void;
   },
 ): LifecycleScheduler {
-  const { webhooks, revocation, auditLog, redis, onError } = parts;
+  const { store, webhooks, revocation, auditLog, redis, onError } = parts;
+  // The policy's revocations are not an admin's: the service does not count them (nor serve metrics here).
+  const tokens = createTokenService({
+    store,
+    tokenChanges: revocation.changes,
+    audit: auditLog,
+    events: webhooks.sink,
+  });
   return startLifecycle({
     client: dynamo,
     tableName: config.tableName,
     events: webhooks.sink,
     ...(onError ? { onError } : {}),
     ...(redis ? { redis: { connection: redis, keys: config.redisKeys } } : {}),
-    ...(config.revokeUnusedAfterSeconds
-      ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, changes: revocation.changes, audit: auditLog } }
-      : {}),
+    ...(config.revokeUnusedAfterSeconds ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, tokens } } : {}),
   });
 }

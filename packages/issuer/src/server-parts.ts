@@ -87,6 +87,7 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
     redis && !config.embeddedWorker
       ? undefined
       : lifecycleFor(config, dynamo, {
+          store,
           webhooks,
           revocation,
           auditLog,

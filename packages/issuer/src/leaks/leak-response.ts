@@ -1,9 +1,6 @@
 import { createHash } from "node:crypto";
 import { parsePat, redactTokens } from "@patgate/shared";
-import type { AuditSink } from "../audit/audit-event.js";
-import { type EventSink, emitSafely, tokenEvent } from "../events/token-events.js";
-import type { TokenChanges } from "../revocation/token-changes.js";
-import type { TokenStore } from "../tokens/types.js";
+import type { TokenRecord, TokenStore } from "../tokens/types.js";
 
 /** Where a leaked token was found, as the reporter says. */
 export interface LeakSource {
@@ -20,6 +17,21 @@ export interface LeakResponder {
   handle(token: string, where: LeakSource): Promise<LeakLabel>;
 }
 
+/**
+ * What the leak response uses of the token service (`revokeLeaked`): defined
+ * here, as a structural type, so this module imports nothing from above it.
+ */
+export interface LeakRevoker {
+  revokeLeaked(
+    record: TokenRecord,
+    leak: {
+      readonly reporter: string;
+      readonly line: Readonly<Record<string, string>>;
+      readonly event: { readonly url?: string; readonly source?: string };
+    },
+  ): Promise<void>;
+}
+
 /** SHA-256 hex of the reported token, as GitHub's feedback format wants it. */
 export function tokenHash(token: string): string {
   return createHash("sha256").update(token).digest("hex");
@@ -28,19 +40,16 @@ export function tokenHash(token: string): string {
 /**
  * Leak response: a reported string that passes the offline checksum and
  * verifies against the store is a real PAT (revoked or not: it is still a
- * leak), and an active one is revoked through the usual path with a
+ * leak), and an active one is revoked through the token service, with a
  * `token.leaked` audit line naming where it was found, and a `token.leaked`
  * event (after the revocation's own `token.revoked`).
  */
 export function createLeakResponder(deps: {
   readonly store: TokenStore;
-  readonly changes: TokenChanges;
-  readonly audit: AuditSink;
-  readonly events: EventSink;
+  readonly tokens: LeakRevoker;
   readonly tokenPrefix: string;
-  readonly now: () => number;
 }): LeakResponder {
-  const { store, changes, audit, events, tokenPrefix, now } = deps;
+  const { store, tokens, tokenPrefix } = deps;
   return {
     async handle(token, where) {
       const parsed = parsePat(token, tokenPrefix);
@@ -49,36 +58,18 @@ export function createLeakResponder(deps: {
       // A revoked or expired PAT is real too (its result carries the record); anything else is not.
       const record = result.record;
       if (!record) return "false_positive";
-      const revoked = record.isRevoked
-        ? record
-        : (await changes.revokeToken(record.tokenId, { actor: where.reporter, reason: "leaked" })).record;
-      audit.record({
-        action: "token.leaked",
-        actor: where.reporter,
-        tokenId: record.tokenId,
-        result: "success",
-        at: Math.floor(now() / 1000),
-        details: {
+      await tokens.revokeLeaked(record, {
+        reporter: where.reporter,
+        line: {
           ...(where.url ? { url: where.url.slice(0, 300) } : {}),
           ...(where.source ? { source: where.source.slice(0, 100) } : {}),
-          alreadyRevoked: record.isRevoked,
+        },
+        // Where it was found, never the token itself (a URL can carry it).
+        event: {
+          ...(where.url ? { url: redactTokens(where.url, tokenPrefix).slice(0, 300) } : {}),
+          ...(where.source ? { source: redactTokens(where.source, tokenPrefix).slice(0, 100) } : {}),
         },
       });
-      await emitSafely(
-        events,
-        tokenEvent(
-          "token.leaked",
-          revoked,
-          {
-            actor: where.reporter,
-            alreadyRevoked: record.isRevoked,
-            // Where it was found, never the token itself (a URL can carry it).
-            ...(where.url ? { url: redactTokens(where.url, tokenPrefix).slice(0, 300) } : {}),
-            ...(where.source ? { source: redactTokens(where.source, tokenPrefix).slice(0, 100) } : {}),
-          },
-          now(),
-        ),
-      );
       return "true_positive";
     },
   };

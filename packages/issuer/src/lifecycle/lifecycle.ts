@@ -1,9 +1,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RedisKeys } from "@patgate/shared";
-import type { AuditSink } from "../audit/audit-event.js";
 import type { EventSink } from "../events/token-events.js";
 import type { RedisConnection } from "../redis/connection.js";
-import type { TokenChanges } from "../revocation/token-changes.js";
 import { createExpirySweep } from "./expiry-sweep.js";
 import {
   type LifecycleScheduler,
@@ -11,7 +9,7 @@ import {
   startRedisLifecycleScheduler,
   startTimerLifecycleScheduler,
 } from "./lifecycle-scheduler.js";
-import { createUnusedSweep } from "./unused-sweep.js";
+import { createUnusedSweep, type UnusedRevoker } from "./unused-sweep.js";
 
 /** Default interval of the expiry-warning pass: 5 minutes (a pass is a few dozen small Queries). */
 export const EXPIRY_SWEEP_EVERY_MS = 5 * 60_000;
@@ -22,8 +20,8 @@ export const UNUSED_SWEEP_EVERY_MS = 6 * 3600_000;
 /** The unused-token policy (`PATGATE_REVOKE_UNUSED_AFTER`) and what it needs. */
 export interface UnusedTokenPolicy {
   readonly afterSeconds: number;
-  readonly changes: TokenChanges;
-  readonly audit: AuditSink;
+  /** The token service (each revocation with its event and audit line). */
+  readonly tokens: UnusedRevoker;
   /** Ms between passes; default {@link UNUSED_SWEEP_EVERY_MS}. */
   readonly everyMs?: number;
 }
@@ -57,8 +55,7 @@ export function lifecycleTasks(options: LifecycleOptions): LifecycleTask[] {
     const sweep = createUnusedSweep({
       client,
       tableName,
-      changes: unused.changes,
-      audit: unused.audit,
+      tokens: unused.tokens,
       unusedAfterSeconds: unused.afterSeconds,
       now,
     });

@@ -1,18 +1,29 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { AuditSink } from "../audit/audit-event.js";
-import { SCHEDULER_ACTOR } from "../events/token-events.js";
-import type { TokenChanges } from "../revocation/token-changes.js";
 import { TokenStoreError } from "../tokens/errors.js";
 import { itemToStored } from "../tokens/record.js";
+
+/**
+ * What the sweep uses of the token service (`revokeUnused`): defined here, as
+ * a structural type, so this module imports nothing from above it.
+ */
+export interface UnusedRevoker {
+  /** Revokes through the token changes; writes the line, dated `at`, only on a change; true then. */
+  revokeUnused(
+    tokenId: string,
+    line: { readonly at: number; readonly details: Readonly<Record<string, number>> },
+  ): Promise<boolean>;
+}
 
 export interface UnusedSweepOptions {
   readonly client: DynamoDBClient;
   /** The token table. */
   readonly tableName: string;
-  /** Revocations go the usual way: DynamoDB, the deny-list, every verifier; and `token.unused_revoked`. */
-  readonly changes: TokenChanges;
-  readonly audit: AuditSink;
+  /**
+   * The token service: revocations go the usual way (DynamoDB, the deny-list,
+   * every verifier; `token.unused_revoked`), each with its audit line.
+   */
+  readonly tokens: UnusedRevoker;
   /** `PATGATE_REVOKE_UNUSED_AFTER`, seconds. */
   readonly unusedAfterSeconds: number;
   /** Items read per Scan page; default 100. */
@@ -41,19 +52,10 @@ export interface UnusedSweepResult {
  * reads the table in pages of `pageSize` items, projecting three attributes,
  * with `pauseMs` between pages, every few hours. Each candidate is read again
  * consistently (a use since the Scan saves it) and revoked through the
- * token changes, with an audit line.
+ * token service, with an audit line.
  */
 export function createUnusedSweep(options: UnusedSweepOptions): { run(): Promise<UnusedSweepResult> } {
-  const {
-    client,
-    tableName,
-    changes,
-    audit,
-    unusedAfterSeconds,
-    pageSize = 100,
-    pauseMs = 100,
-    now = Date.now,
-  } = options;
+  const { client, tableName, tokens, unusedAfterSeconds, pageSize = 100, pauseMs = 100, now = Date.now } = options;
   const doc = DynamoDBDocumentClient.from(client);
 
   /** True when the token is still unused (and active) as of a consistent read. */
@@ -92,27 +94,19 @@ export function createUnusedSweep(options: UnusedSweepOptions): { run(): Promise
           candidates += 1;
           const lastUse = await stillUnused(item.tokenId, cutoff, nowSeconds);
           if (lastUse === null) continue;
+          const details = {
+            lastUsedAt: lastUse,
+            unusedDays: Math.floor((nowSeconds - lastUse) / 86_400),
+            policyDays: Math.floor(unusedAfterSeconds / 86_400),
+          };
           try {
-            const outcome = await changes.revokeToken(item.tokenId, { actor: SCHEDULER_ACTOR, reason: "unused" });
-            if (!outcome.changed) continue;
+            if (!(await tokens.revokeUnused(item.tokenId, { at: nowSeconds, details }))) continue;
           } catch (error) {
             // Deleted since it was read: nothing to revoke.
             if (error instanceof TokenStoreError && error.code === "not_found") continue;
             throw error;
           }
           revoked += 1;
-          audit.record({
-            action: "token.unused_revoke",
-            actor: SCHEDULER_ACTOR,
-            tokenId: item.tokenId,
-            result: "success",
-            at: nowSeconds,
-            details: {
-              lastUsedAt: lastUse,
-              unusedDays: Math.floor((nowSeconds - lastUse) / 86_400),
-              policyDays: Math.floor(unusedAfterSeconds / 86_400),
-            },
-          });
         }
         start = page.LastEvaluatedKey;
         if (start && pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));

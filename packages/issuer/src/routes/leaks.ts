@@ -45,16 +45,13 @@ function githubMatches(body: unknown): GithubMatch[] {
  */
 export async function leakRoutes(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "audit" | "config" | "events" | "now" | "changes" | "store">,
+  ctx: Pick<AppContext, "config" | "now" | "store" | "tokenService">,
   keys: GithubKeySource = createGithubKeySource({ url: ctx.config.githubKeysUrl, now: ctx.now }),
 ): Promise<void> {
   const responder = createLeakResponder({
     store: ctx.store,
-    changes: ctx.changes,
-    audit: ctx.audit,
-    events: ctx.events,
+    tokens: ctx.tokenService,
     tokenPrefix: ctx.config.tokenPrefix,
-    now: ctx.now,
   });
   // The signature covers the exact bytes: keep them, parse after verifying.
   app.addContentTypeParser("application/json", { parseAs: "buffer", bodyLimit: BODY_LIMIT }, (_request, body, done) =>

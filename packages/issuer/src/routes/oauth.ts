@@ -14,7 +14,7 @@ import {
 /** What `/revoke` and `/introspect` use of the app context. */
 type OAuthContext = Pick<
   AppContext,
-  "accessTokens" | "audit" | "coldExchanges" | "config" | "now" | "redis" | "changes" | "store"
+  "accessTokens" | "coldExchanges" | "config" | "now" | "redis" | "store" | "tokenService"
 >;
 
 function tokenParam(request: FastifyRequest): string {
@@ -29,21 +29,11 @@ function tokenParam(request: FastifyRequest): string {
 }
 
 /** Whoever holds the full PAT may revoke it: holding the secret is the proof (an expired one too). */
-async function revokeHeldPat(ctx: OAuthContext, token: string, ip: string, at: number): Promise<void> {
+async function revokeHeldPat(ctx: OAuthContext, token: string, ip: string): Promise<void> {
   const result = await ctx.store.verify(token);
   const record = result.ok || result.reason === "expired" ? result.record : undefined;
   if (!record) return;
-  const actor = `holder (${record.tokenId})`;
-  const outcome = await ctx.changes.revokeToken(record.tokenId, { actor });
-  ctx.audit.record({
-    action: "token.revoke",
-    actor,
-    tokenId: record.tokenId,
-    ip,
-    result: "success",
-    at,
-    details: { via: "rfc7009", propagation: outcome.propagation },
-  });
+  await ctx.tokenService.revokeHeld(record.tokenId, { actor: `holder (${record.tokenId})`, ip, via: "rfc7009" });
 }
 
 /** A valid JWT is denied by its jti; one already denied (revoked before) is not "ok": nothing is recorded twice. */
@@ -52,22 +42,13 @@ async function revokeHeldJwt(
   jwtRevocations: WindowCounter,
   token: string,
   ip: string,
-  at: number,
 ): Promise<void> {
   const checked = await ctx.accessTokens.check(token);
   if (!checked.ok) return;
   const wait = await jwtRevocations.take(checked.token.clientId);
   if (wait > 0) throw rateLimited(wait);
-  const outcome = await ctx.changes.denyJti(checked.token.jti, checked.token.exp);
-  ctx.audit.record({
-    action: "jwt.deny",
-    actor: `holder (${checked.token.clientId})`,
-    tokenId: checked.token.clientId,
-    ip,
-    result: "success",
-    at,
-    details: { jti: checked.token.jti, via: "rfc7009", propagation: outcome.propagation },
-  });
+  const { clientId, jti, exp } = checked.token;
+  await ctx.tokenService.denyHeld(jti, exp, clientId, { actor: `holder (${clientId})`, ip, via: "rfc7009" });
 }
 
 /** RFC 7009 `POST /revoke`: a PAT or a JWT, revoked by whoever holds it; always 200. */
@@ -97,14 +78,13 @@ async function revokeRoute(app: FastifyInstance, ctx: OAuthContext): Promise<voi
     },
     async (request, reply) => {
       const token = tokenParam(request);
-      const at = Math.floor(now() / 1000);
       if (parsePat(token, config.tokenPrefix).ok) {
         // Checking the PAT costs scrypt: the same per-address budget as a cold exchange.
         const wait = ctx.coldExchanges.take(request.ip);
         if (wait > 0) throw rateLimited(wait);
-        await revokeHeldPat(ctx, token, request.ip, at);
+        await revokeHeldPat(ctx, token, request.ip);
       } else if (looksLikeJwt(token)) {
-        await revokeHeldJwt(ctx, jwtRevocations, token, request.ip, at);
+        await revokeHeldJwt(ctx, jwtRevocations, token, request.ip);
       }
       // RFC 7009 §2.2: 200 whether or not the token was valid, so nothing is learned from the answer.
       return reply.header("cache-control", "no-store").send({});

@@ -13,9 +13,9 @@ import { rotateBody, tokenRecordSchema } from "./admin/schemas.js";
  */
 export async function selfRotateRoute(
   app: FastifyInstance,
-  ctx: Pick<AppContext, "audit" | "config" | "failures" | "now" | "changes" | "store">,
+  ctx: Pick<AppContext, "audit" | "config" | "failures" | "now" | "store" | "tokenService">,
 ): Promise<void> {
-  const { config, store, changes, failures, audit, now } = ctx;
+  const { config, store, tokenService, failures, audit, now } = ctx;
   typed(app).post(
     "/tokens/self/rotate",
     {
@@ -61,17 +61,11 @@ export async function selfRotateRoute(
       }
       // A secret in its grace period cannot rotate the token: only the current one can.
       if (result.secretValidUntil !== undefined) throw invalidToken("secret_superseded");
-      const rotated = await changes.rotateToken(result.record.tokenId, graceSeconds, {
-        actor: `holder (${result.record.tokenId})`,
-      });
-      audit.record({
-        action: "token.rotate",
-        actor: `holder (${result.record.tokenId})`,
-        tokenId: result.record.tokenId,
+      const tokenId = result.record.tokenId;
+      const rotated = await tokenService.rotateHeld(tokenId, graceSeconds, {
+        actor: `holder (${tokenId})`,
         ip: request.ip,
-        result: "success",
-        at,
-        details: { graceSeconds, via: "self" },
+        via: "self",
       });
       return reply.header("cache-control", "no-store").send({ token: rotated.token, record: rotated.record });
     },

@@ -5,6 +5,7 @@ import type { Counter } from "../metrics/registry.js";
 import type { Propagation } from "../revocation/propagator.js";
 import type { RevocationOutcome, TokenChanges } from "../revocation/token-changes.js";
 import type { IssueInput, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
+import { type HolderAndPolicyChanges, holderAndPolicyChanges } from "./holder-and-policy.js";
 
 /** Who asks for a change: the actor of its audit line and events, and the address it came from. */
 export interface Acting {
@@ -24,9 +25,11 @@ export interface CreatedToken {
  * Every change an admin makes to PATs, whoever the admin is (the admin API,
  * the console, the CLI on the store): each writes its one audit line, emits
  * its lifecycle events and counts its metric. The admin routes, the console
- * and the CLI are adapters over it; nothing else writes these lines or events.
+ * and the CLI are adapters over it; so are the holder's `POST /revoke` and
+ * self-rotation, the leak response and the unused-token policy (see
+ * {@link HolderAndPolicyChanges}): nothing else writes these lines or events.
  */
-export interface TokenService {
+export interface TokenService extends HolderAndPolicyChanges {
   /** Creates a PAT (`token.create`, `token.created`). */
   create(input: IssueInput, by: Acting): Promise<CreatedToken>;
   /** Changes a PAT (`token.update`, `token.updated`); a restricting change denies the JWTs minted before. */
@@ -49,7 +52,7 @@ export interface TokenServiceOptions {
   readonly tokenChanges: TokenChanges;
   /** Default: no trail (the CLI on the store keeps none). */
   readonly audit?: AuditSink;
-  /** Where `token.created` goes (the token changes emit the others to the same sink); default nowhere. */
+  /** Where `token.created` and `token.leaked` go (the token changes emit the others to the same sink); default nowhere. */
   readonly events?: EventSink;
   /** `patgate_revocations_total`, by kind; absent: not counted (no process serves the metrics). */
   readonly revocations?: Counter;
@@ -70,6 +73,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const attributed = (by: Acting) => ({ actor: by.actor });
 
   return {
+    ...holderAndPolicyChanges({ tokenChanges, audit, events, now }),
     async create(input, by) {
       const created = await audited(audit, now, line("token.create", by, {}), () => store.issue(input), {
         tokenIdOf: (made) => made.record.tokenId,

@@ -10,9 +10,10 @@ import { createUnusedSweep } from "../../src/lifecycle/unused-sweep.js";
 import { commandConnectionOptions } from "../../src/redis/connection-options.js";
 import { createOutbox, createOutboxTable } from "../../src/revocation/outbox.js";
 import { createRevocation } from "../../src/revocation/revocation.js";
+import { createTokenService } from "../../src/token-service/token-service.js";
 import { createTokenStore, createTokenTable } from "../../src/tokens/index.js";
 
-// Unused-token revocation, through the real token changes: DynamoDB, the outbox,
+// Unused-token revocation, through the real token service and its token changes: DynamoDB, the outbox,
 // BullMQ and the Redis deny-list. The sweep's clock is passed in.
 
 const DAY = 86_400;
@@ -81,8 +82,11 @@ describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
     const sweep = createUnusedSweep({
       client,
       tableName: tokens,
-      changes: revocation.changes,
-      audit: { record: (event) => audit.push(event) },
+      tokens: createTokenService({
+        store,
+        tokenChanges: revocation.changes,
+        audit: { record: (event) => audit.push(event) },
+      }),
       unusedAfterSeconds: 90 * DAY,
       pageSize: 2,
       pauseMs: 0,
@@ -124,11 +128,10 @@ describe("PATGATE_REVOKE_UNUSED_AFTER", () => {
     const client = testDynamoClient();
     const base = { client, tableName: "t", events: { emit: async () => {} } };
     expect(lifecycleTasks(base).map((t) => t.name)).toEqual(["expiry-warnings"]);
-    const changes = {} as never;
-    expect(
-      lifecycleTasks({ ...base, unused: { afterSeconds: 90 * DAY, changes, audit: { record: () => {} } } }).map(
-        (t) => t.name,
-      ),
-    ).toEqual(["expiry-warnings", "unused-tokens"]);
+    const tokens = { revokeUnused: async () => false };
+    expect(lifecycleTasks({ ...base, unused: { afterSeconds: 90 * DAY, tokens } }).map((t) => t.name)).toEqual([
+      "expiry-warnings",
+      "unused-tokens",
+    ]);
   });
 });

@@ -120,3 +120,95 @@ describe("the token service", () => {
     expect(audit[0]).toMatchObject({ action: "token.create", actor: "cli", result: "success" });
   });
 });
+
+describe("the holder's, the leak response's and the unused-token policy's changes", () => {
+  const AT = NOW_MS / 1000;
+  const holder = (tokenId: string, via: "rfc7009" | "self") => ({
+    actor: `holder (${tokenId})`,
+    ip: "198.51.100.9",
+    via,
+  });
+  const revocationCounts = () => ["token", "owner", "jti"].map((kind) => metrics.revocations.get({ kind }) ?? 0);
+
+  it("writes the holder's one line with its door and how far the revocation got, one event each, uncounted", async () => {
+    const { record } = await service.create({ owner: "dana" }, ALICE);
+    const { tokenId } = record;
+    [audit, events] = [[], []];
+    const rotated = await service.rotateHeld(tokenId, 10, holder(tokenId, "self"));
+    const revoked = await service.revokeHeld(tokenId, holder(tokenId, "rfc7009"));
+    const denied = await service.denyHeld("jti-2", AT + 60, tokenId, holder(tokenId, "rfc7009"));
+
+    expect(rotated.token).not.toBe("");
+    const by = { actor: `holder (${tokenId})`, tokenId, ip: "198.51.100.9", result: "success", at: AT };
+    expect(audit).toEqual([
+      { action: "token.rotate", ...by, details: { graceSeconds: 10, via: "self" } },
+      { action: "token.revoke", ...by, details: { via: "rfc7009", propagation: revoked.propagation } },
+      { action: "jwt.deny", ...by, details: { jti: "jti-2", via: "rfc7009", propagation: denied.propagation } },
+    ]);
+    expect(events.map((event) => [event.type, event.data.actor])).toEqual([
+      ["token.rotated", by.actor],
+      ["token.revoked", by.actor],
+    ]);
+    expect(events[1]?.data).toMatchObject({ reason: "requested" });
+    // The admins' revocations are counted; a holder's are not (as before the service took them).
+    expect(revocationCounts()).toEqual([0, 0, 0]);
+  });
+
+  it("writes no line when the holder's change fails: the failure reaches the caller", async () => {
+    const missing = "0".repeat(21);
+    await expect(service.revokeHeld(missing, holder(missing, "rfc7009"))).rejects.toMatchObject({ code: "not_found" });
+    await expect(service.rotateHeld(missing, 0, holder(missing, "self"))).rejects.toMatchObject({ code: "not_found" });
+    expect(audit).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it("revokes a leaked PAT once: token.revoked (leaked), then one token.leaked line and event; a revoked one only reported", async () => {
+    const { record } = await service.create({ owner: "erin" }, ALICE);
+    [audit, events] = [[], []];
+    const leak = {
+      reporter: "github",
+      line: { url: "https://example.com/raw" },
+      event: { url: "https://example.com/[redacted]" },
+    };
+    await service.revokeLeaked(record, leak);
+    const revokedRecord = await store.get(record.tokenId);
+    expect(revokedRecord?.isRevoked).toBe(true);
+    await service.revokeLeaked(revokedRecord as NonNullable<typeof revokedRecord>, leak);
+
+    const line = { action: "token.leaked", actor: "github", tokenId: record.tokenId, result: "success", at: AT };
+    expect(audit).toEqual([
+      { ...line, details: { url: "https://example.com/raw", alreadyRevoked: false } },
+      { ...line, details: { url: "https://example.com/raw", alreadyRevoked: true } },
+    ]);
+    expect(events.map((event) => event.type)).toEqual(["token.revoked", "token.leaked", "token.leaked"]);
+    expect(events[0]?.data).toMatchObject({ actor: "github", reason: "leaked" });
+    expect(events[1]?.data).toMatchObject({
+      actor: "github",
+      alreadyRevoked: false,
+      isRevoked: true,
+      url: "https://example.com/[redacted]",
+    });
+    expect(revocationCounts()).toEqual([0, 0, 0]);
+  });
+
+  it("revokes an unused PAT with token.unused_revoked and its line dated by the sweep; nothing twice", async () => {
+    const { record } = await service.create({ owner: "finn" }, ALICE);
+    [audit, events] = [[], []];
+    const details = { lastUsedAt: 1, unusedDays: 100, policyDays: 90 };
+    expect(await service.revokeUnused(record.tokenId, { at: 1234, details })).toBe(true);
+    expect(await service.revokeUnused(record.tokenId, { at: 1235, details })).toBe(false);
+
+    expect(audit).toEqual([
+      {
+        action: "token.unused_revoke",
+        actor: "patgate",
+        tokenId: record.tokenId,
+        result: "success",
+        at: 1234,
+        details,
+      },
+    ]);
+    expect(events.map((event) => [event.type, event.data.actor])).toEqual([["token.unused_revoked", "patgate"]]);
+    expect(revocationCounts()).toEqual([0, 0, 0]);
+  });
+});

@@ -45,7 +45,7 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
       },
     },
   });
-  const lifecycle = lifecycleFor(config, dynamo, { webhooks, revocation, auditLog, redis });
+  const lifecycle = lifecycleFor(config, dynamo, { store, webhooks, revocation, auditLog, redis });
   io.err("patgate: revocation worker running");
   const stop = async () => {
     await lifecycle.close();
