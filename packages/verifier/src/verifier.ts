@@ -9,8 +9,14 @@ import { createTokenCache } from "./token-cache.js";
 
 /** A verifier built by {@link createVerifier}. */
 export interface Verifier {
-  /** Verifies a JWT; resolves to who is calling or throws a {@link VerifierError}. */
-  verify(token: string): Promise<AuthContext>;
+  /**
+   * Verifies a JWT sent as a bearer token; resolves to who is calling or
+   * throws a {@link VerifierError}. A JWT bound to a key (`cnf.jkt`) is
+   * refused (`dpop_required`: it needs a proof, see `verifyRequest`), unless
+   * `acceptBound` says the caller only asks what the token is, as an
+   * introspection endpoint does, and authorises nothing with it.
+   */
+  verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext>;
   /**
    * The synchronous fast path of `verify`, for adapters: a token verified
    * before and still cached gets every per-call check (expiry, deny-list,
@@ -78,9 +84,9 @@ export function buildVerifier(parts: VerifierParts): Verifier {
     authorization.loaded ? authorization.authorizeNow(entry) : authorization.authorize(entry);
   const missing = () => new VerifierError("token_missing", "no token", dpop.required ? { scheme: "DPoP" } : undefined);
 
-  async function verify(token: string): Promise<AuthContext> {
+  async function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
     const entry = await verified(token);
-    const refusal = bearerRefusal(entry.context, dpop);
+    const refusal = options?.acceptBound === true ? undefined : bearerRefusal(entry.context, dpop);
     if (refusal) throw refusal;
     return authorize(entry);
   }

@@ -129,6 +129,8 @@ describe("verifyRequest refuses, each a 401 with the DPoP challenge", () => {
     await refusal(verifier.verifyRequest(request), "dpop_required");
     // Cached now: the synchronous fast path refuses it too.
     expect(() => verifier.verifyCached(token)).toThrow(VerifierError);
+    // Introspection asks what the token is, and authorises nothing with it.
+    await expect(verifier.verify(token, { acceptBound: true })).resolves.toMatchObject({ claims: { cnf: { jkt } } });
   });
 
   it("a proof for another URL, another method, another token (ath), or by another key", async () => {
@@ -171,7 +173,7 @@ describe("verifyRequest refuses, each a 401 with the DPoP challenge", () => {
     );
     const none = `${header({ alg: "none", typ: "dpop+jwt", jwk: holder.publicKey })}.${body}.`;
     const hs256 = await new SignJWT({ htm: "GET", htu: URL_, jti: "y", iat: nowSeconds(), ath: await athOf(token) })
-      .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk: { kty: "oct", k: "c2VjcmV0" } })
+      .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk: { kty: "oct", k: "c2VjcmV0" } as JWK })
       .sign(new TextEncoder().encode("secret"));
     const huge = `${header({ alg: "ES256", typ: "dpop+jwt" })}.${"A".repeat(100_000)}.AAAA`;
     for (const proof of [old.proof, future.proof, none, hs256, huge]) {

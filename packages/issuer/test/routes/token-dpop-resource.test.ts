@@ -21,8 +21,8 @@ let jwt: string;
 let verifier: Verifier;
 
 /** Serves the issuer's JWKS to oauth4webapi through the app itself. */
-const throughApp: typeof fetch = async (input) => {
-  const url = new URL(input instanceof Request ? input.url : String(input));
+const throughApp = async (input: string): Promise<Response> => {
+  const url = new URL(input);
   const answer = await issuer.app.inject({ method: "GET", url: url.pathname });
   return new Response(answer.body, { status: answer.statusCode, headers: { "content-type": "application/json" } });
 };
