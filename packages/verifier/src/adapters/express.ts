@@ -50,8 +50,8 @@ export function patgateAuth(options: PatgateExpressOptions): PatgateMiddleware {
     const header = req.headers.authorization;
     const common = commonBearer(header);
     if (common === undefined && isDpopScheme(header)) {
-      // The htu is the URL the client called: Express's protocol honours `trust proxy`.
-      const url = `${req.protocol}://${req.get("host") ?? ""}${req.originalUrl}`;
+      // The htu is the URL the client called: Express's protocol and host honour `trust proxy`.
+      const url = `${req.protocol}://${req.host}${req.originalUrl}`;
       verifier.verifyRequest({ method: req.method, url, headers: req.headers }).then(
         (auth) => {
           req.auth = auth;
