@@ -1,6 +1,8 @@
 import { SIGNING_ALGORITHMS } from "@patgate/shared";
 import { createJwtCheck } from "./check-jwt.js";
 import { resolveDenyList } from "./deny-list/deny-list-option.js";
+import { resolveDpopPolicy } from "./dpop/dpop-options.js";
+import { createProofCheck } from "./dpop/request-check.js";
 import { createLocalKeySource, createRemoteKeySource, type KeySource } from "./key-source.js";
 import { resolveLogger } from "./logger.js";
 import { buildVerifier, type Verifier } from "./verifier.js";
@@ -35,6 +37,8 @@ export function createVerifier(options: VerifierOptions): Verifier {
     options.denyList === undefined
       ? undefined
       : resolveDenyList(options.denyList, { logger: resolveLogger(options.logger), now });
+  const dpop = resolveDpopPolicy(options.dpop);
+  const publicUrl = options.publicUrl === undefined ? undefined : String(options.publicUrl);
   return buildVerifier({
     checkJwt: createJwtCheck({
       issuer: options.issuer,
@@ -50,5 +54,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     requiredRoles: [...(options.requiredRoles ?? [])],
     cacheSize: options.cache === false ? false : (options.cache?.max ?? 10_000),
     now,
+    dpop,
+    checkProof: createProofCheck(dpop, publicUrl, now),
   });
 }

@@ -15,13 +15,21 @@ export type VerifierErrorCode =
   | "token_denied"
   | "insufficient_role"
   | "jwks_unavailable"
-  | "deny_list_unavailable";
+  | "deny_list_unavailable"
+  | "invalid_dpop_proof"
+  | "dpop_required"
+  | "dpop_replay_full";
 
 /** How a code is answered over HTTP (RFC 6750). */
 export interface HttpMapping {
   readonly status: number;
   /** The RFC 6750 `error`; absent when no token was sent (a bare `Bearer` challenge). */
-  readonly error?: "invalid_request" | "invalid_token" | "insufficient_scope" | "temporarily_unavailable";
+  readonly error?:
+    | "invalid_request"
+    | "invalid_token"
+    | "insufficient_scope"
+    | "temporarily_unavailable"
+    | "invalid_dpop_proof";
 }
 
 /**
@@ -45,6 +53,9 @@ export const HTTP_MAPPING = {
   insufficient_role: { status: 403, error: "insufficient_scope" },
   jwks_unavailable: { status: 503, error: "temporarily_unavailable" },
   deny_list_unavailable: { status: 503, error: "temporarily_unavailable" },
+  invalid_dpop_proof: { status: 401, error: "invalid_dpop_proof" },
+  dpop_required: { status: 401, error: "invalid_token" },
+  dpop_replay_full: { status: 503, error: "temporarily_unavailable" },
 } as const satisfies Record<VerifierErrorCode, HttpMapping>;
 
 /** A failed verification, with a stable `code` and its HTTP status. */
@@ -55,12 +66,15 @@ export class VerifierError extends Error {
   constructor(
     readonly code: VerifierErrorCode,
     message: string,
-    options?: { cause?: unknown; readonly missingRoles?: readonly string[] },
+    options?: { cause?: unknown; readonly missingRoles?: readonly string[]; readonly scheme?: "Bearer" | "DPoP" },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = HTTP_MAPPING[code].status;
     this.missingRoles = options?.missingRoles ?? [];
+    this.scheme = options?.scheme ?? "Bearer";
   }
+  /** The scheme of the `WWW-Authenticate` challenge: `DPoP` (RFC 9449 §7.1) for DPoP requests and policy. */
+  readonly scheme: "Bearer" | "DPoP";
   /** For `insufficient_role`: the roles the token lacks. */
   readonly missingRoles: readonly string[];
   get statusCode(): number {

@@ -1,5 +1,6 @@
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "@patgate/shared";
 import { type DenyListOption, isDenyListOption } from "./deny-list/deny-list-option.js";
+import { type DpopOption, dpopOptionProblem } from "./dpop/dpop-options.js";
 import { type Jwks, jwksProblem } from "./jwks.js";
 import type { VerifierLogger } from "./logger.js";
 
@@ -45,6 +46,19 @@ export interface VerifierOptions {
    * for silence.
    */
   readonly logger?: VerifierLogger | false;
+  /**
+   * Proof of possession (RFC 9449). A JWT bound to a key (`cnf.jkt`) is always
+   * accepted only as `Authorization: DPoP <jwt>` with a proof for the request;
+   * `"required"` (or `{ required: true }`) refuses unbound JWTs too.
+   * `{ maxAge }`: seconds a proof's `iat` may be from now, default 60.
+   */
+  readonly dpop?: DpopOption;
+  /**
+   * The public origin (and path prefix) clients call behind a proxy, e.g.
+   * `https://api.example.com`: a proof's `htu` is compared with it plus the
+   * request's path. Default: the URL the request arrived with.
+   */
+  readonly publicUrl?: string | URL;
   /** Current time in epoch ms; default Date.now. For tests. */
   readonly now?: () => number;
 }
@@ -119,6 +133,22 @@ function checkPolicy(options: VerifierOptions): void {
   }
 }
 
+function checkDpop(options: VerifierOptions): void {
+  if (options.dpop !== undefined) {
+    const problem = dpopOptionProblem(options.dpop);
+    if (problem) throw invalidOption("dpop", problem);
+  }
+  if (options.publicUrl === undefined) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(options.publicUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.search !== "" || url.hash !== "")
+    throw invalidOption("publicUrl", "must be an http(s) URL without query or fragment");
+}
+
 function checkCollaborators(options: VerifierOptions): void {
   const logger = options.logger;
   if (logger !== undefined && logger !== false && typeof (logger as VerifierLogger | null)?.warn !== "function")
@@ -137,4 +167,5 @@ export function checkOptions(options: VerifierOptions): void {
   checkKeys(options);
   checkPolicy(options);
   checkCollaborators(options);
+  checkDpop(options);
 }

@@ -1,13 +1,22 @@
 import type { AuthContext } from "./auth-context.js";
 import { createAuthorization, type Verified } from "./authorization.js";
 import type { DenyList } from "./deny-list/deny-list.js";
+import type { DpopPolicy } from "./dpop/dpop-options.js";
+import { readCredentials, type VerifiableRequest } from "./dpop/http-request.js";
+import { bearerRefusal, type ProofCheck, withDpopChallenge } from "./dpop/request-check.js";
 import { VerifierError } from "./errors.js";
 import { createTokenCache } from "./token-cache.js";
 
 /** A verifier built by {@link createVerifier}. */
 export interface Verifier {
-  /** Verifies a JWT; resolves to who is calling or throws a {@link VerifierError}. */
-  verify(token: string): Promise<AuthContext>;
+  /**
+   * Verifies a JWT sent as a bearer token; resolves to who is calling or
+   * throws a {@link VerifierError}. A JWT bound to a key (`cnf.jkt`) is
+   * refused (`dpop_required`: it needs a proof, see `verifyRequest`), unless
+   * `acceptBound` says the caller only asks what the token is, as an
+   * introspection endpoint does, and authorises nothing with it.
+   */
+  verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext>;
   /**
    * The synchronous fast path of `verify`, for adapters: a token verified
    * before and still cached gets every per-call check (expiry, deny-list,
@@ -15,6 +24,12 @@ export interface Verifier {
    * Undefined means it cannot be decided synchronously: call `verify`.
    */
   verifyCached(token: string): AuthContext | undefined;
+  /**
+   * Verifies a whole request: `Authorization: Bearer <jwt>`, or `DPoP <jwt>`
+   * with a `DPoP` proof for this very request (RFC 9449). For code without an
+   * adapter; the Fastify and Express adapters call it for DPoP requests.
+   */
+  verifyRequest(request: VerifiableRequest): Promise<AuthContext>;
   /** Releases what the verifier created (the Redis follower). Idempotent. */
   close(): Promise<void>;
 }
@@ -31,6 +46,10 @@ export interface VerifierParts {
   /** Most verified tokens cached, or false for no cache. */
   readonly cacheSize: number | false;
   readonly now: () => number;
+  /** Which JWTs need a proof (bound ones always). */
+  readonly dpop: DpopPolicy;
+  /** Checks the DPoP proof of a request (see `dpop/request-check.ts`). */
+  readonly checkProof: ProofCheck;
 }
 
 /** Longest token accepted: real ones are well under 2 kB. */
@@ -42,30 +61,65 @@ const MAX_TOKEN_LENGTH = 8192;
  * knows nothing of where it comes from.
  */
 export function buildVerifier(parts: VerifierParts): Verifier {
-  const { checkJwt, denyList, now } = parts;
+  const { checkJwt, denyList, now, dpop, checkProof } = parts;
   const cache = parts.cacheSize === false ? undefined : createTokenCache<Verified>(parts.cacheSize);
   const authorization = createAuthorization({ denyList, requiredRoles: parts.requiredRoles, now });
   let closed = false;
+
+  /** The token's verified signature and claims: from the cache, or checked now and cached. */
+  async function verified(token: string): Promise<Verified> {
+    if (typeof token !== "string" || token.length === 0) throw missing();
+    // The shape is jose's to check, on a cache miss; a cache hit is a string already verified.
+    if (token.length > MAX_TOKEN_LENGTH) throw new VerifierError("token_malformed", "the token is too long");
+    let entry = cache?.get(token, Math.floor(now() / 1000));
+    if (!entry) {
+      const context = await checkJwt(token);
+      entry = { context, notDeniedAt: undefined };
+      // Never cached past exp; the signature and claims of this exact string are what is cached.
+      cache?.set(token, entry, context.expiresAt);
+    }
+    return entry;
+  }
+  const authorize = (entry: Verified) =>
+    authorization.loaded ? authorization.authorizeNow(entry) : authorization.authorize(entry);
+  const missing = () => new VerifierError("token_missing", "no token", dpop.required ? { scheme: "DPoP" } : undefined);
+
+  async function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
+    const entry = await verified(token);
+    const refusal = options?.acceptBound === true ? undefined : bearerRefusal(entry.context, dpop);
+    if (refusal) throw refusal;
+    return authorize(entry);
+  }
+
   return {
     verifyCached(token) {
       // Only what can be decided now: a cached token with the deny-list loaded.
       if (!cache || !authorization.loaded || typeof token !== "string" || token.length > MAX_TOKEN_LENGTH)
         return undefined;
-      const verified = cache.get(token, Math.floor(now() / 1000));
-      return verified && authorization.authorizeNow(verified);
+      const entry = cache.get(token, Math.floor(now() / 1000));
+      if (!entry) return undefined;
+      const refusal = bearerRefusal(entry.context, dpop);
+      if (refusal) throw refusal;
+      return authorization.authorizeNow(entry);
     },
-    async verify(token) {
-      if (typeof token !== "string" || token.length === 0) throw new VerifierError("token_missing", "no token");
-      // The shape is jose's to check, on a cache miss; a cache hit is a string already verified.
-      if (token.length > MAX_TOKEN_LENGTH) throw new VerifierError("token_malformed", "the token is too long");
-      let verified = cache?.get(token, Math.floor(now() / 1000));
-      if (!verified) {
-        const context = await checkJwt(token);
-        verified = { context, notDeniedAt: undefined };
-        // Never cached past exp; the signature and claims of this exact string are what is cached.
-        cache?.set(token, verified, context.expiresAt);
+    verify,
+    async verifyRequest(request) {
+      let credentials: ReturnType<typeof readCredentials>;
+      try {
+        credentials = readCredentials(request.headers);
+      } catch (error) {
+        throw dpop.required ? withDpopChallenge(error) : error;
       }
-      return authorization.loaded ? authorization.authorizeNow(verified) : authorization.authorize(verified);
+      if (credentials === undefined) throw missing();
+      if (credentials.scheme === "Bearer") return verify(credentials.token);
+      try {
+        const entry = await verified(credentials.token);
+        // The proof's signature is the only new crypto: a reused JWT came from the cache above.
+        await checkProof(request, credentials.token, entry.context);
+        return await authorize(entry);
+      } catch (error) {
+        throw withDpopChallenge(error);
+      }
     },
     async close() {
       if (closed) return;

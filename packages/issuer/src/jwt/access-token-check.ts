@@ -65,7 +65,8 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
   return {
     async check(jwt) {
       try {
-        const auth = await verifier.verify(jwt);
+        // Who the token is, bound or not: a DPoP-bound JWT's proof is its resource server's to check.
+        const auth = await verifier.verify(jwt, { acceptBound: true });
         const { aud, iss } = auth.claims;
         const cnf = auth.claims.cnf as { jkt?: unknown } | undefined;
         const cnfJkt = typeof cnf?.jkt === "string" ? cnf.jkt : undefined;

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { AuthContext } from "../auth-context.js";
 import { createVerifier } from "../create-verifier.js";
+import { isDpopScheme } from "../dpop/http-request.js";
 import type { Verifier } from "../verifier.js";
 import type { VerifierOptions } from "../verifier-options.js";
 import { assertRoles, authErrorResponse, bearerToken, commonBearer } from "./http-auth.js";
@@ -28,7 +29,8 @@ export interface PatgateMiddleware extends RequestHandler {
 }
 
 /**
- * Express middleware: verifies `Authorization: Bearer <JWT>` and sets
+ * Express middleware: verifies `Authorization: Bearer <JWT>` (or `DPoP <JWT>`
+ * with its proof, RFC 9449) and sets
  * `req.auth`; failures go to `next(error)` with a `status`, for
  * {@link patgateErrorHandler} (or Express's own handler) to answer.
  *
@@ -45,9 +47,21 @@ export function patgateAuth(options: PatgateExpressOptions): PatgateMiddleware {
     req.auth = null;
     let token = "";
     let cached: AuthContext | undefined;
+    const header = req.headers.authorization;
+    const common = commonBearer(header);
+    if (common === undefined && isDpopScheme(header)) {
+      // The htu is the URL the client called: Express's protocol and host honour `trust proxy`.
+      const url = `${req.protocol}://${req.host}${req.originalUrl}`;
+      verifier.verifyRequest({ method: req.method, url, headers: req.headers }).then(
+        (auth) => {
+          req.auth = auth;
+          next();
+        },
+        (error: unknown) => next(error),
+      );
+      return;
+    }
     try {
-      const header = req.headers.authorization;
-      const common = commonBearer(header);
       cached = common === undefined ? undefined : verifier.verifyCached(common);
       if (!cached) {
         token = bearerToken(header) ?? "";

@@ -8,6 +8,7 @@ import type {
 import fastifyPlugin from "fastify-plugin";
 import type { AuthContext } from "../auth-context.js";
 import { createVerifier } from "../create-verifier.js";
+import { isDpopScheme } from "../dpop/http-request.js";
 import type { Verifier } from "../verifier.js";
 import type { VerifierOptions } from "../verifier-options.js";
 import { assertRoles, authErrorResponse, bearerToken, commonBearer } from "./http-auth.js";
@@ -53,7 +54,14 @@ async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Pro
     reply: FastifyReply,
   ) {
     try {
-      const token = bearerToken(request.headers.authorization);
+      const header = request.headers.authorization;
+      if (isDpopScheme(header)) {
+        // The htu is the URL the client called: Fastify's protocol and host honour `trustProxy`.
+        const url = `${request.protocol}://${request.host}${request.url}`;
+        request.auth = await verifier.verifyRequest({ method: request.method, url, headers: request.headers });
+        return;
+      }
+      const token = bearerToken(header);
       request.auth = await verifier.verify(token ?? "");
     } catch (error) {
       await sendError(reply, error, realm);
@@ -69,7 +77,8 @@ async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Pro
         const header = request.headers.authorization;
         const common = commonBearer(header);
         auth = common === undefined ? undefined : verifier.verifyCached(common);
-        auth ??= verifier.verifyCached(bearerToken(header) ?? "");
+        // A DPoP request always takes the asynchronous path: its proof's signature is checked.
+        if (common === undefined && !isDpopScheme(header)) auth ??= verifier.verifyCached(bearerToken(header) ?? "");
       } catch (error) {
         sendError(reply, error, realm).then(() => done(), done);
         return;
@@ -85,7 +94,8 @@ async function plugin(app: FastifyInstance, options: PatgateFastifyOptions): Pro
 }
 
 /**
- * The Fastify plugin: verifies `Authorization: Bearer <JWT>` and sets `request.auth`.
+ * The Fastify plugin: verifies `Authorization: Bearer <JWT>` (or `DPoP <JWT>`
+ * with its proof, RFC 9449) and sets `request.auth`.
  *
  * @example
  * await app.register(patgate, { issuer, audience: "patgate", jwksUri });

@@ -1,4 +1,4 @@
-import { parseBearer } from "@patgate/shared";
+import { DPOP_SIGNING_ALGORITHMS, parseBearer } from "@patgate/shared";
 import type { AuthContext } from "../auth-context.js";
 import { HTTP_MAPPING, type HttpMapping, VerifierError } from "../errors.js";
 
@@ -54,7 +54,10 @@ export function authErrorResponse(error: unknown, realm?: string): AuthErrorResp
   if (!(error instanceof VerifierError)) return null;
   const mapping: HttpMapping = HTTP_MAPPING[error.code];
   const realmPart = realm ? `realm="${quoted(realm)}"` : "";
-  const challenge = (params: string[]) => `Bearer ${[realmPart, ...params].filter(Boolean).join(", ")}`.trim();
+  // RFC 9449 §7.1: a DPoP challenge names the proof algorithms accepted.
+  const schemeParams = error.scheme === "DPoP" ? [`algs="${DPOP_SIGNING_ALGORITHMS.join(" ")}"`] : [];
+  const challenge = (params: string[]) =>
+    `${error.scheme} ${[realmPart, ...params, ...schemeParams].filter(Boolean).join(", ")}`.trim();
   const headers: Record<string, string> = {};
   let errorName: string = mapping.error ?? "invalid_token";
   if (error.code === "token_missing") {

@@ -1,0 +1,75 @@
+import { verifyDpopProof } from "@patgate/shared";
+import type { AuthContext } from "../auth-context.js";
+import { VerifierError } from "../errors.js";
+import type { DpopPolicy } from "./dpop-options.js";
+import { expectedHtu, invalidProof, singleProof, type VerifiableRequest } from "./http-request.js";
+import { createReplayWindow } from "./replay-window.js";
+
+/** The key a JWT is bound to (`cnf.jkt`), or undefined for a bearer JWT. */
+export function boundKey(context: AuthContext): string | undefined {
+  const cnf = (context.claims as { cnf?: unknown }).cnf;
+  if (typeof cnf !== "object" || cnf === null) return undefined;
+  const jkt = (cnf as { jkt?: unknown }).jkt;
+  return typeof jkt === "string" ? jkt : undefined;
+}
+
+/** The same failure, answered with the `DPoP` challenge. */
+export function withDpopChallenge(error: unknown): unknown {
+  if (!(error instanceof VerifierError) || error.scheme === "DPoP") return error;
+  return new VerifierError(error.code, error.message, {
+    cause: error.cause,
+    missingRoles: error.missingRoles,
+    scheme: "DPoP",
+  });
+}
+
+/**
+ * The refusal of a JWT that came as `Bearer` (or to `verify(token)`) but must
+ * come with a proof: it is bound, or the policy requires proofs of every JWT.
+ */
+export function bearerRefusal(context: AuthContext, policy: DpopPolicy): VerifierError | undefined {
+  if (boundKey(context) !== undefined)
+    return new VerifierError("dpop_required", "the token is bound to a key: send it as 'DPoP <token>' with a proof", {
+      scheme: "DPoP",
+    });
+  if (policy.required)
+    return new VerifierError("dpop_required", "send the token as 'DPoP <token>' with a DPoP proof", { scheme: "DPoP" });
+  return undefined;
+}
+
+/** Checks the proof of a DPoP request for a JWT already verified (RFC 9449 §4.3, §7.1). */
+export type ProofCheck = (request: VerifiableRequest, token: string, context: AuthContext) => Promise<void>;
+
+/**
+ * The proof check of a verifier: one `DPoP` header, the stateless rules of
+ * `verifyDpopProof` (`typ`, asymmetric `alg`, public `jwk`, signature, `htm`,
+ * `htu`, `iat`, `ath`), the key's thumbprint = the JWT's `cnf.jkt`, then the
+ * `jti` not seen before in this process. Throws `invalid_dpop_proof`.
+ */
+export function createProofCheck(policy: DpopPolicy, publicUrl: string | undefined, now: () => number): ProofCheck {
+  const replay = createReplayWindow(policy.maxAgeSeconds, policy.replayCapacity);
+  return async (request, token, context) => {
+    const jkt = boundKey(context);
+    if (jkt === undefined)
+      throw new VerifierError("invalid_dpop_proof", "the token is not bound to a key: send it as 'Bearer <token>'", {
+        scheme: "DPoP",
+      });
+    const proof = singleProof(request.headers);
+    const nowMs = now();
+    const check = await verifyDpopProof(proof, {
+      method: typeof request.method === "string" ? request.method.toUpperCase() : "",
+      url: expectedHtu(request.url, publicUrl),
+      nowSeconds: Math.floor(nowMs / 1000),
+      maxAgeSeconds: policy.maxAgeSeconds,
+      accessToken: token,
+    });
+    if (!check.ok) throw invalidProof(check.description);
+    if (check.proof.jkt !== jkt) throw invalidProof("the DPoP proof is not signed by the key the token is bound to");
+    const first = replay.firstUse(check.proof.jkt, check.proof.jti, nowMs);
+    if (first === "full")
+      throw new VerifierError("dpop_replay_full", "too many DPoP proofs to remember; retry shortly", {
+        scheme: "DPoP",
+      });
+    if (!first) throw invalidProof("the DPoP proof has been used before");
+  };
+}
