@@ -3,18 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dynamoEndpoint, uniqueName } from "../../../../test/harness/context.js";
-import { main } from "../../src/cli/main.js";
-import type { CliIO } from "../../src/cli/output.js";
+import { runMain } from "./cli-process.js";
 
 let env: Record<string, string>;
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(t), err: (t) => err.push(t) };
-  const code = await main(argv, env, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const run = (...argv: string[]) => runMain(argv, env);
 
 beforeAll(async () => {
   env = {
