@@ -1,53 +1,40 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import {
+  giveUpIfExited,
+  ISSUER_BIN,
+  killWatchedChildren,
+  spawnPatgate,
+  type WatchedChild,
+} from "../harness/child-process.js";
 import { dynamoEndpoint, redisUrl, uniqueName } from "../harness/context.js";
 import { freePort } from "../harness/free-port.js";
 import { nodeNoticeLines } from "../harness/node-notice.js";
-import { GiveUp, until } from "../harness/until.js";
+import { until } from "../harness/until.js";
 
 // What an operator sees as the issuer, the worker and the CLI start: patgate's
 // own lines only; on Node 20 one of ours first (past its end of life, install
 // Node 24), never the AWS SDK's multi-line Node-version warning. CI runs this
 // on Node 20 and on Node 24, so both answers are checked.
 
-const BIN = resolve(import.meta.dirname, "../../packages/issuer/dist/cli/bin.js");
 const run = promisify(execFile);
-const children: ChildProcess[] = [];
 const dirs: string[] = [];
 
-interface Started {
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-}
-
 /** Starts `patgate ...args` with only `env` (no inherited AWS_* variable) and waits for `ready` on stderr. */
-async function start(args: readonly string[], env: Record<string, string>, ready: string): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+async function start(args: readonly string[], env: Record<string, string>, ready: string): Promise<WatchedChild> {
+  const started = spawnPatgate(args, env);
   await until(
     () => {
-      if (child.exitCode !== null) throw new GiveUp(`patgate ${args[0]} exited:\n${stderr}\n${stdout}`);
-      return stderr.includes(ready);
+      giveUpIfExited(started, `patgate ${args[0]}`);
+      return started.stderr().includes(ready);
     },
-    { message: () => `patgate ${args[0]} to print "${ready}":\n${stderr}\n${stdout}`, timeoutMs: 60_000 },
+    { message: () => `patgate ${args[0]} to print "${ready}":\n${started.output()}`, timeoutMs: 60_000 },
   );
-  return { stdout: () => stdout, stderr: () => stderr };
+  return started;
 }
 
 /** stdout lines that are not JSON log lines (a warning printed there would be one). */
@@ -66,11 +53,7 @@ function notJson(stdout: string): string[] {
 }
 
 afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    child.kill("SIGKILL");
-    await once(child, "exit");
-  }
+  await killWatchedChildren();
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
@@ -101,7 +84,9 @@ describe("a quiet start", () => {
       PATGATE_REDIS_PREFIX: uniqueName("quiet"),
     };
     // A one-shot command made a DynamoDB client: the SDK warned there too.
-    const table = await run(process.execPath, [BIN, "table", "create"], { env: { PATH: process.env.PATH, ...env } });
+    const table = await run(process.execPath, [ISSUER_BIN, "table", "create"], {
+      env: { PATH: process.env.PATH, ...env },
+    });
     expect(table.stderr).toBe("");
     expect(table.stdout).toMatch(/^tables ready: /);
     const worker = await start(["worker"], env, "worker running");

@@ -11,6 +11,10 @@ export interface WatchedChild {
   readonly child: ChildProcess;
   /** stdout and stderr, interleaved as they came. */
   output(): string;
+  /** stdout alone (for a test that reads the JSON log lines). */
+  stdout(): string;
+  /** stderr alone (for a test that reads the one-line notices). */
+  stderr(): string;
 }
 
 /** Every child this test file started, for {@link killWatchedChildren}. */
@@ -35,12 +39,17 @@ export function spawnWatched(
   });
   started.push(child);
   let output = "";
-  const collect = (chunk: Buffer) => {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  return { child, output: () => output };
+    stdout += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** `patgate <args>` from the built CLI, watched. */
@@ -60,7 +69,7 @@ export async function killWatchedChildren(): Promise<void> {
 }
 
 /** Throws {@link GiveUp} with its output when the child has exited: what is awaited from it cannot come any more. */
-export function giveUpIfExited(watched: WatchedChild, what: string): void {
+export function giveUpIfExited(watched: Pick<WatchedChild, "child" | "output">, what: string): void {
   const { exitCode, signalCode } = watched.child;
   if (exitCode !== null || signalCode !== null) {
     throw new GiveUp(`${what}: the process exited (${exitCode ?? signalCode}):\n${watched.output()}`);
@@ -69,7 +78,7 @@ export function giveUpIfExited(watched: WatchedChild, what: string): void {
 
 /** Waits until `url` answers 2xx (default 60 s: a cold start on a busy machine); fails at once if the child exits. */
 export async function untilServing(
-  watched: WatchedChild,
+  watched: Pick<WatchedChild, "child" | "output">,
   url: string,
   what: string,
   timeoutMs = 60_000,
@@ -85,7 +94,7 @@ export async function untilServing(
 
 /** Waits until the child's output shows `text`; fails at once if the child exits. */
 export async function untilPrinted(
-  watched: WatchedChild,
+  watched: Pick<WatchedChild, "child" | "output">,
   text: string | RegExp,
   what: string,
   timeoutMs = 60_000,
