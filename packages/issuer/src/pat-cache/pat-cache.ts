@@ -28,6 +28,14 @@ export interface PatCache {
   get(token: string, nowMs: number): CachedPat | undefined;
   /** `notAfterMs`: never served past it (a secret in a rotation's grace period). */
   set(token: string, record: TokenRecord, readAtMs: number, ticket: number, notAfterMs?: number): void;
+  /**
+   * The record of a token by its id, for admin authentication (which has the
+   * JWT, not the PAT): kept apart from the PATs themselves, under the same
+   * rules (evicted by the same events, dropped while the feed is not
+   * trusted, a fill dropped if an eviction came after its ticket).
+   */
+  getRecord(tokenId: string, nowMs: number): CachedPat | undefined;
+  setRecord(record: TokenRecord, readAtMs: number, ticket: number): void;
   /** Drops whatever the event could have made stale. */
   apply(event: RevocationEvent): void;
   /** Drops everything (and every fill in flight). */
@@ -46,6 +54,11 @@ export interface PatCacheOptions {
 
 interface Entry extends CachedPat {
   readonly expiresAtMs: number;
+}
+
+/** The key of a record kept by token id: never a digest, so never a PAT's key. */
+function recordKeyOf(tokenId: string): string {
+  return `#${tokenId}`;
 }
 
 function keyOf(token: string): string {
@@ -113,37 +126,47 @@ export function createPatCache(options: PatCacheOptions = {}): PatCache {
   // A change of trust either way drops everything: events may have been missed.
   const trustedNow = watchTrust(trusted, clear);
 
+  function lookup(key: string, nowMs: number): CachedPat | undefined {
+    if (ttlMs === 0 || !trustedNow()) return undefined;
+    const entry = entries.get(key);
+    if (!entry) return undefined;
+    if (entry.expiresAtMs <= nowMs) {
+      remove(key);
+      return undefined;
+    }
+    entries.delete(key);
+    entries.set(key, entry);
+    return entry;
+  }
+
+  function keep(key: string, record: TokenRecord, readAtMs: number, ticket: number, notAfterMs: number): void {
+    if (ttlMs === 0 || !trustedNow() || clock.staleSince(record, ticket)) return;
+    remove(key);
+    // Never serve past the PAT's own expiry.
+    const patExpiryMs = record.expiresAt === undefined ? Number.POSITIVE_INFINITY : record.expiresAt * 1000;
+    entries.set(key, { record, readAtMs, expiresAtMs: Math.min(readAtMs + ttlMs, patExpiryMs, notAfterMs) });
+    index(byTokenId, record.tokenId, key);
+    index(byOwner, record.owner, key);
+    while (entries.size > maxEntries) {
+      const oldest = entries.keys().next().value;
+      if (oldest === undefined) break;
+      remove(oldest);
+    }
+  }
+
   return {
     ticket: () => clock.now(),
 
-    get(token, nowMs) {
-      if (ttlMs === 0 || !trustedNow()) return undefined;
-      const key = keyOf(token);
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      if (entry.expiresAtMs <= nowMs) {
-        remove(key);
-        return undefined;
-      }
-      entries.delete(key);
-      entries.set(key, entry);
-      return entry;
-    },
+    get: (token, nowMs) => lookup(keyOf(token), nowMs),
 
     set(token, record, readAtMs, ticket, notAfterMs = Number.POSITIVE_INFINITY) {
-      if (ttlMs === 0 || !trustedNow() || clock.staleSince(record, ticket)) return;
-      const key = keyOf(token);
-      remove(key);
-      // Never serve past the PAT's own expiry.
-      const patExpiryMs = record.expiresAt === undefined ? Number.POSITIVE_INFINITY : record.expiresAt * 1000;
-      entries.set(key, { record, readAtMs, expiresAtMs: Math.min(readAtMs + ttlMs, patExpiryMs, notAfterMs) });
-      index(byTokenId, record.tokenId, key);
-      index(byOwner, record.owner, key);
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next().value;
-        if (oldest === undefined) break;
-        remove(oldest);
-      }
+      keep(keyOf(token), record, readAtMs, ticket, notAfterMs);
+    },
+
+    getRecord: (tokenId, nowMs) => lookup(recordKeyOf(tokenId), nowMs),
+
+    setRecord(record, readAtMs, ticket) {
+      keep(recordKeyOf(record.tokenId), record, readAtMs, ticket, Number.POSITIVE_INFINITY);
     },
 
     apply(event) {

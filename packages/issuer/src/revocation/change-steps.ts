@@ -33,6 +33,12 @@ export interface ChangeStepsOptions {
    * issuer mints from the old state. 0 in the embedded default.
    */
   readonly pendingSettleMs?: number;
+  /**
+   * Writes a deny event to the deny-list at once, ahead of the outbox and
+   * DynamoDB (see `early-deny.ts`): a head start for verifiers, never the
+   * delivery. Absent in the embedded default.
+   */
+  readonly earlyDeny?: (event: RevocationEvent) => void;
   /** Where lifecycle events go (`token.revoked`, `owner.revoked`, ...); default nowhere. */
   readonly events?: EventSink;
   /** Current time, epoch ms. */
@@ -76,6 +82,7 @@ export class ChangeSteps {
 
   /** Records `event` durably (the outbox), before anything changes. */
   record(event: RevocationEvent): Promise<RecordedEvent> {
+    this.#options.earlyDeny?.(event);
     return recordInOutbox(this.#options.outbox, event);
   }
 

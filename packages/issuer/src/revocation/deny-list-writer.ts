@@ -48,7 +48,9 @@ export function createDenyListWriter(
   redis: RedisConnection,
   keys: RedisKeys,
   maxStreamLength = DEFAULT_STREAM_MAX_LENGTH,
+  options: { readonly replicaAck?: boolean } = {},
 ): DenyListWriter {
+  const replicaAck = options.replicaAck ?? true;
   const scripts = redisScripts(redis);
   return {
     async write(event, nowSeconds) {
@@ -66,7 +68,7 @@ export function createDenyListWriter(
           sequenceField: STREAM_FIELDS.sequence,
         },
       });
-      if (redis instanceof Cluster) await replicated(redis, keys.events);
+      if (replicaAck && redis instanceof Cluster) await replicated(redis, keys.events);
       return id;
     },
   };

@@ -3,6 +3,7 @@ import { type EventSink, noEvents } from "../events/token-events.js";
 import type { RedisConnection } from "../redis/connection.js";
 import type { TokenStore } from "../tokens/types.js";
 import { createDenyView, type DenyView } from "./deny-view.js";
+import { createEarlyDeny, type EarlyDeny } from "./early-deny.js";
 import { createFeed, type FeedSource, type RevocationFeed } from "./feed.js";
 import type { Outbox } from "./outbox.js";
 import { startOutboxSweeper } from "./outbox-sweeper.js";
@@ -76,7 +77,9 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
 
   const closers: (() => Promise<void> | void)[] = [];
   let propagator: Propagator;
+  let earlyDeny: EarlyDeny | undefined;
   if (redis) {
+    earlyDeny = createEarlyDeny(redis.connection, redis.keys, now);
     const queue = createRevocationQueue(redis.connection, redis.keys);
     propagator = createRedisPropagator({ queue });
     if (redis.sweeper !== false) {
@@ -114,6 +117,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
     markLifetimeSeconds: markLifetimeSeconds(jwtTtlSeconds, stateMaxAgeSeconds),
     applyLocally: (event) => feed.emit(event),
     pendingSettleMs: follow ? DEFAULT_FEED_STALE_MS : 0,
+    ...(earlyDeny ? { earlyDeny } : {}),
     events,
     now,
   });

@@ -14,7 +14,7 @@ import {
 /** What `/revoke` and `/introspect` use of the app context. */
 type OAuthContext = Pick<
   AppContext,
-  "accessTokens" | "coldExchanges" | "config" | "now" | "redis" | "store" | "tokenService"
+  "accessTokens" | "coldExchanges" | "config" | "now" | "patCache" | "redis" | "store" | "tokenService"
 >;
 
 function tokenParam(request: FastifyRequest): string {

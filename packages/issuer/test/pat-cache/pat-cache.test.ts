@@ -52,6 +52,35 @@ describe("the verified-PAT cache", () => {
     expect(cache.get("pat", T)).toBeUndefined();
   });
 
+  it("keeps records by token id (admin authentication) apart from PATs, under the same eviction rules", () => {
+    let trusted = true;
+    const cache = createPatCache({ ttlSeconds: 60, trusted: () => trusted });
+    cache.setRecord(record(), T, cache.ticket());
+    expect(cache.getRecord("AAAAAAAAAAAAAAAAAAAAA", T + 59_000)?.record.owner).toBe("alice");
+    expect(cache.getRecord("AAAAAAAAAAAAAAAAAAAAA", T + 60_000)).toBeUndefined();
+    // Never a PAT's answer: a token whose text is the id finds nothing.
+    cache.setRecord(record(), T, cache.ticket());
+    expect(cache.get("AAAAAAAAAAAAAAAAAAAAA", T)).toBeUndefined();
+    expect(cache.get("#AAAAAAAAAAAAAAAAAAAAA", T)).toBeUndefined();
+    for (const event of [
+      { type: "token_changed", tokenId: "AAAAAAAAAAAAAAAAAAAAA" },
+      { type: "deny", entry: { kind: "client", value: "AAAAAAAAAAAAAAAAAAAAA", minRev: 2, expiresAt: 1 } },
+      { type: "deny", entry: { kind: "sub", value: "alice", minRev: 1, expiresAt: 1 } },
+    ] as const) {
+      cache.setRecord(record(), T, cache.ticket());
+      cache.apply(event);
+      expect(cache.getRecord("AAAAAAAAAAAAAAAAAAAAA", T)).toBeUndefined();
+      // A fill whose read began before the change is dropped.
+      const ticket = cache.ticket();
+      cache.apply(event);
+      cache.setRecord(record(), T, ticket);
+      expect(cache.getRecord("AAAAAAAAAAAAAAAAAAAAA", T)).toBeUndefined();
+    }
+    cache.setRecord(record(), T, cache.ticket());
+    trusted = false;
+    expect(cache.getRecord("AAAAAAAAAAAAAAAAAAAAA", T)).toBeUndefined();
+  });
+
   it("serves and keeps nothing while its feed is not trusted, and starts empty when trust returns", () => {
     let trusted = true;
     const cache = createPatCache({ trusted: () => trusted });

@@ -2,7 +2,7 @@ import { DEFAULT_REDIS_PREFIX } from "@patgate/shared";
 import type { Cluster, Redis } from "ioredis";
 import { errorText, type VerifierLogger } from "../logger.js";
 import type { DenyList } from "./deny-list.js";
-import { createMemoryDenyList } from "./memory-deny-list.js";
+import { sharedFollowedList } from "./shared-follower.js";
 import { type FollowerRedis, type FollowerStatus, startStreamFollower } from "./stream-follower.js";
 
 export interface RedisDenyListOptions {
@@ -114,40 +114,20 @@ export async function createRedisDenyList(options: RedisDenyListOptions): Promis
   const { keyPrefix = DEFAULT_REDIS_PREFIX, maxStalenessSeconds = 300, onChange, logger, now = Date.now } = options;
   const owned = typeof options.redis === "string" || Array.isArray(options.redis);
   const base = owned ? await connectionTemplate(options) : (options.redis as FollowerRedis);
-  const list = createMemoryDenyList();
-  /** Whether a snapshot has loaded, and whether the logger was told why it had not. */
-  let loaded = false;
-  let told = false;
-  const follower = startStreamFollower({
-    redis: base,
-    keyPrefix,
-    blockMs: followerBlockMs(maxStalenessSeconds),
-    now,
-    // Once, and only while the first snapshot is missing: every verify fails until it loads, and
-    // the follower retries in silence, so without this line nobody would know why.
-    onError: (error) => {
-      if (told || loaded) return;
-      told = true;
+  const blockMs = followerBlockMs(maxStalenessSeconds);
+  const { list, follower, subscribe } = sharedFollowedList(
+    owned && now === Date.now ? sharingKey(options, keyPrefix, blockMs) : undefined,
+    startStreamFollower,
+    base,
+    { keyPrefix, blockMs, now },
+  );
+  const leave = subscribe({
+    onChange,
+    onFirstLoadError: (error) =>
       logger?.warn(
         `@patgate/verifier: the deny-list cannot load from Redis (${errorText(error)}); ` +
           "verify answers deny_list_unavailable (503) until it does, retrying",
-      );
-    },
-    handlers: {
-      // A snapshot is merged, not swapped in: entries only ever grow until they
-      // expire, so what this process already knows stays true even when Redis
-      // itself lost data (a restart without persistence).
-      reset: (entries) => {
-        loaded = true;
-        for (const entry of entries) list.add(entry);
-        onChange?.();
-      },
-      event: (event) => {
-        if (event.type !== "deny") return;
-        list.add(event.entry);
-        onChange?.();
-      },
-    },
+      ),
   });
   if (owned) base.disconnect();
   const stalenessMs = () =>
@@ -161,6 +141,11 @@ export async function createRedisDenyList(options: RedisDenyListOptions): Promis
     },
     available: () => follower.status().ready && stalenessMs() <= maxStalenessSeconds * 1000,
     status: () => ({ ...follower.status(), size: list.size, stalenessMs: stalenessMs() }),
-    close: () => follower.close(),
+    close: leave,
   };
+}
+
+/** What a list made from URLs follows: lists of one process with the same key share one follower. */
+function sharingKey(options: RedisDenyListOptions, keyPrefix: string, blockMs: number): string {
+  return JSON.stringify([options.redis, options.readFromReplicas === true, keyPrefix, blockMs]);
 }

@@ -76,22 +76,29 @@ export function parseEventText(text: string): RevocationEvent | undefined {
  * nothing falls between them: every event after the snapshot is after its id.
  */
 export async function readSnapshot(redis: FollowerRedis, keys: RedisKeys): Promise<Snapshot> {
-  const results = await redis.multi().xrevrange(keys.events, "+", "-", "COUNT", 1).hgetall(keys.denyEntries).exec();
+  // `call`: the flat field/value array as Redis sends it, not ioredis's object of a million properties.
+  const results = await redis
+    .multi()
+    .xrevrange(keys.events, "+", "-", "COUNT", 1)
+    .call("HGETALL", keys.denyEntries)
+    .exec();
   if (!results) throw new Error("snapshot transaction aborted");
   const [[lastError, last], [hashError, hash]] = results as [
     [Error | null, StreamEntry[]],
-    [Error | null, Record<string, string>],
+    [Error | null, string[] | Record<string, string> | null],
   ];
   if (lastError || hashError) throw lastError ?? hashError;
   const entries: DenyEntry[] = [];
-  for (const text of Object.values(hash ?? {})) {
+  const add = (text: string | undefined) => {
     try {
-      const entry = parseDenyEntry(JSON.parse(text));
+      const entry = parseDenyEntry(JSON.parse(text ?? ""));
       if (entry) entries.push(entry);
     } catch {
       // A malformed entry is skipped; it cannot deny anything meaningful.
     }
-  }
+  };
+  if (Array.isArray(hash)) for (let i = 1; i < hash.length; i += 2) add(hash[i]);
+  else for (const text of Object.values(hash ?? {})) add(text);
   const newest = last[0];
   return { entries, position: newest ? positionAt(newest) : START };
 }
