@@ -16,6 +16,7 @@ import { issuerMemory } from "./sections/issuer-memory.js";
 import { minting } from "./sections/minting.js";
 import { revocation } from "./sections/revocation.js";
 import { route } from "./sections/route.js";
+import { statusList } from "./sections/status-list.js";
 import { tableSize } from "./sections/table-size.js";
 import { verify } from "./sections/verify.js";
 
@@ -31,6 +32,7 @@ const RUNNERS: Record<Section, (ctx: BenchContext) => Promise<void>> = {
   revocation,
   cluster,
   attack,
+  statuslist: statusList,
 };
 
 async function writeResults(seconds: number): Promise<void> {

@@ -11,6 +11,7 @@ export const SECTIONS = [
   "revocation",
   "cluster",
   "attack",
+  "statuslist",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -14,6 +14,7 @@ import { oauthRoutes } from "./routes/oauth.js";
 import { selfRotateRoute } from "./routes/self-rotate.js";
 import { tokenRoute } from "./routes/token.js";
 import { wellKnownRoutes } from "./routes/well-known.js";
+import { statusListRoutes } from "./status-list/status-route.js";
 
 /** Largest request body anywhere (admin bodies included); /token has its own, smaller limit. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -90,6 +91,14 @@ export async function buildApp(deps: AppParts): Promise<FastifyInstance> {
   await app.register(async (scope) => oauthRoutes(scope, ctx));
   await app.register(async (scope) => wellKnownRoutes(scope, ctx));
   await app.register(async (scope) => healthRoutes(scope, ctx));
+  const { statusList } = deps;
+  if (statusList)
+    await app.register(async (scope) =>
+      statusListRoutes(scope, {
+        publisher: statusList.publisher,
+        ttlSeconds: deps.config.statusList?.ttlSeconds ?? 30,
+      }),
+    );
   await app.register(async (scope) => adminRoutes(scope, ctx), { prefix: "/admin" });
   if (deps.console !== false)
     await app.register(async (scope) => consolePlugin(scope, { ctx }), { prefix: "/console" });

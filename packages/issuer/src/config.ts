@@ -5,12 +5,14 @@ import { readIdentityConfig } from "./config/identity-config.js";
 import type { IssuerConfig } from "./config/issuer-config.js";
 import { readLifecycleConfig } from "./config/lifecycle-config.js";
 import { readLimitsConfig } from "./config/limits-config.js";
+import { readStatusListConfig } from "./config/status-list-config.js";
 import { readStorageConfig } from "./config/storage-config.js";
 import type { Env } from "./env-values.js";
 
 export type { DpopConfig } from "./config/dpop-config.js";
 export type { HttpTimeouts } from "./config/http-config.js";
 export type { IssuerConfig } from "./config/issuer-config.js";
+export type { StatusListConfig } from "./config/status-list-config.js";
 export { ConfigError } from "./env-values.js";
 export type { WebhookConfig } from "./webhooks/signature.js";
 
@@ -31,5 +33,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     ...readLifecycleConfig(env),
     console: consoleConfig(env),
     ...readDpopConfig(env),
+    ...readStatusListConfig(env),
   };
 }

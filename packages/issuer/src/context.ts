@@ -23,6 +23,7 @@ import type { RedisConnection } from "./redis/connection.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
+import type { StatusList } from "./status-list/status-list.js";
 import type { TokenService } from "./token-service/token-service.js";
 import { createTokenService } from "./token-service/token-service.js";
 import type { TokenStore } from "./tokens/types.js";
@@ -53,6 +54,8 @@ export interface AppParts {
   readonly scrypt?: ScryptBudget;
   /** The web console at `/console`; default on. */
   readonly console?: boolean;
+  /** The Token Status List (`PATGATE_STATUS_LIST=on`): JWTs carry `status`, `/statuslists/{n}` serves it. */
+  readonly statusList?: StatusList;
 }
 
 /** Reads the audit trail, newest first: of one token, or all of it. */
@@ -162,6 +165,7 @@ export function createAppContext(deps: AppParts): AppContext {
       jwtTtlSeconds: config.jwtTtlSeconds,
       stateMaxAgeSeconds: config.stateMaxAgeSeconds,
       now,
+      ...(deps.statusList ? { statusList: deps.statusList } : {}),
     }),
   };
 }

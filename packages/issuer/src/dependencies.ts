@@ -11,6 +11,14 @@ import { openRedis, type RedisConnection, redisTarget } from "./redis/connection
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation, type RedisRevocationOptions, type Revocation } from "./revocation/revocation.js";
+import {
+  createStatusList,
+  createStatusTable,
+  openStatusIndexes,
+  type StatusIndexes,
+  type StatusList,
+  statusTableName,
+} from "./status-list/status-list.js";
 import { createTokenService } from "./token-service/token-service.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
 import type { TokenStore } from "./tokens/types.js";
@@ -61,6 +69,19 @@ export async function createTables(client: DynamoDBClient, config: IssuerConfig)
   await createAuditTable(client, auditTableName(config));
   await createOutboxTable(client, outboxTableName(config.tableName));
   await createWebhookTable(client, webhookTableName(config.tableName));
+  if (config.statusList?.enabled) await createStatusTable(client, statusTableName(config.tableName));
+}
+
+/** The Token Status List's indexes (`PATGATE_STATUS_LIST=on`): stateless over DynamoDB, so every part may open its own. */
+export function statusIndexesFor(config: IssuerConfig, dynamo: DynamoDBClient): StatusIndexes | undefined {
+  return config.statusList?.enabled ? openStatusIndexes(dynamo, config.tableName) : undefined;
+}
+
+/** The Token Status List an issuer serves (`GET /statuslists/{n}`) and puts in its JWTs; undefined when off. */
+export function statusListFor(config: IssuerConfig, dynamo: DynamoDBClient, keys: SigningKeys): StatusList | undefined {
+  const indexes = statusIndexesFor(config, dynamo);
+  if (!indexes || !config.statusList) return undefined;
+  return createStatusList(indexes, { keys, issuer: config.issuer, ttlSeconds: config.statusList.ttlSeconds });
 }
 
 /** DynamoDB as configured: the embedded store (started here) or a client of an endpoint or AWS. */
@@ -97,7 +118,9 @@ export async function openStorage(config: IssuerConfig, tables: "embedded" | "lo
 
 /** The token store, with the configured lifetime limit; `verifySecret` queues secret checks in a scrypt budget. */
 export function tokenStoreFor(config: IssuerConfig, dynamo: DynamoDBClient, verifySecret?: SecretVerifier): TokenStore {
+  const statusIndexes = statusIndexesFor(config, dynamo);
   return createTokenStore(dynamo, {
+    ...(statusIndexes ? { allocateStatusIndex: statusIndexes.bits.allocate } : {}),
     tableName: config.tableName,
     tokenPrefix: config.tokenPrefix,
     scrypt: DEFAULT_SCRYPT_PARAMS,
@@ -185,7 +208,9 @@ export function revocationFor(
   },
 ): Promise<Revocation> {
   const { store, webhooks, redis, roles, hooks = {} } = parts;
+  const statusIndexes = statusIndexesFor(config, dynamo);
   return createRevocation({
+    ...(statusIndexes ? { statusIndexes } : {}),
     store,
     outbox: createOutbox(dynamo, outboxTableName(config.tableName)),
     events: webhooks.sink,

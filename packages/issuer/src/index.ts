@@ -13,6 +13,9 @@ export { createRevocation, type Revocation, type RevocationOptions } from "./rev
 export type { TokenChanges } from "./revocation/token-changes.js";
 export { type RunningServer, startServer } from "./server.js";
 export { createServerParts, type ServerParts } from "./server-parts.js";
+export type { BitStore } from "./status-list/bit-store.js";
+export { createListPublisher, type ListPublisher } from "./status-list/list-publisher.js";
+export { CHUNK_SIZE, LIST_SIZE } from "./status-list/status-table.js";
 export {
   createTokenStore,
   createTokenTable,

@@ -9,6 +9,7 @@ import {
   openStorage,
   revocationFor,
   signingKeysFor,
+  statusListFor,
   tokenStoreFor,
   webhooksFor,
 } from "./dependencies.js";
@@ -58,6 +59,7 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
   const store = tokenStoreFor(config, dynamo, scrypt.verifySecret);
   const keys = await signingKeysFor(config);
   const auditLog = auditLogFor(config, dynamo);
+  const statusList = statusListFor(config, dynamo, keys);
   const redis = openRedisConnection(config);
   const limits = openRedisConnection(config, { enableAutoPipelining: true });
   const roles = { follow: true, worker: config.embeddedWorker, sweeper: true };
@@ -106,6 +108,7 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
       webhooks,
       scrypt,
       ...(limits ? { redis: limits } : {}),
+      ...(statusList ? { statusList } : {}),
     },
     dynamo,
     auditLog,

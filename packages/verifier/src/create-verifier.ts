@@ -5,6 +5,8 @@ import { resolveDpopPolicy } from "./dpop/dpop-options.js";
 import { createProofCheck } from "./dpop/request-check.js";
 import { createLocalKeySource, createRemoteKeySource, type KeySource } from "./key-source.js";
 import { resolveLogger } from "./logger.js";
+import { createStatusListCheck } from "./status-list/status-list-check.js";
+import { resolveStatusListOption } from "./status-list/status-list-option.js";
 import { buildVerifier, type Verifier } from "./verifier.js";
 import { checkOptions, type VerifierOptions } from "./verifier-options.js";
 
@@ -39,13 +41,29 @@ export function createVerifier(options: VerifierOptions): Verifier {
       : resolveDenyList(options.denyList, { logger: resolveLogger(options.logger), now });
   const dpop = resolveDpopPolicy(options.dpop);
   const publicUrl = options.publicUrl === undefined ? undefined : String(options.publicUrl);
+  const keys = keySourceOf(options, now);
+  const algorithms = [...new Set<string>(options.algorithms ?? SIGNING_ALGORITHMS)];
+  const logger = resolveLogger(options.logger);
+  const statusList =
+    options.statusList === undefined
+      ? undefined
+      : createStatusListCheck({
+          issuer: options.issuer,
+          settings: resolveStatusListOption(options.statusList),
+          keyFor: (header) => keys.keyFor(header),
+          algorithms,
+          withDenyList: denyList !== undefined,
+          warn: (message) => logger?.warn(message),
+          now,
+        });
   return buildVerifier({
+    ...(statusList ? { statusList } : {}),
     checkJwt: createJwtCheck({
       issuer: options.issuer,
       audiences: typeof options.audience === "string" ? [options.audience] : [...options.audience],
-      algorithms: [...new Set<string>(options.algorithms ?? SIGNING_ALGORITHMS)],
+      algorithms,
       clockTolerance: options.clockTolerance ?? 5,
-      keys: keySourceOf(options, now),
+      keys,
       // jose reads the clock itself unless a test clock was given.
       ...(options.now ? { now: options.now } : {}),
     }),

@@ -8,5 +8,6 @@ export type { DpopOption, DpopPolicyOptions } from "./dpop/dpop-options.js";
 export type { RequestHeaders, VerifiableRequest } from "./dpop/http-request.js";
 export { HTTP_MAPPING, type HttpMapping, VerifierError, type VerifierErrorCode } from "./errors.js";
 export type { VerifierLogger } from "./logger.js";
+export type { StatusListOption } from "./status-list/status-list-option.js";
 export type { Verifier } from "./verifier.js";
 export type { VerifierOptions } from "./verifier-options.js";

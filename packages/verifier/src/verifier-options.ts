@@ -3,6 +3,7 @@ import { type DenyListOption, isDenyListOption } from "./deny-list/deny-list-opt
 import { type DpopOption, dpopOptionProblem } from "./dpop/dpop-options.js";
 import { type Jwks, jwksProblem } from "./jwks.js";
 import type { VerifierLogger } from "./logger.js";
+import { type StatusListOption, statusListOptionProblem } from "./status-list/status-list-option.js";
 
 /** Options of {@link createVerifier}. */
 export interface VerifierOptions {
@@ -33,6 +34,13 @@ export interface VerifierOptions {
    * Default: none (revocation then only takes effect when JWTs expire).
    */
   readonly denyList?: DenyListOption;
+  /**
+   * Follow the issuer's Token Status List over HTTPS (no Redis): each JWT's
+   * `status` list is fetched on first need and again after its `ttl`; past
+   * `maxStalenessSeconds` (default 300) without a good copy, tokens fail closed
+   * (`status_list_unavailable`). Alone or beside `denyList`.
+   */
+  readonly statusList?: StatusListOption;
   /** Verified-token cache; default `{ max: 10_000 }`; `false` turns it off. */
   readonly cache?: false | { readonly max?: number };
   /** Timeout of a JWKS request; default 5000 ms. */
@@ -153,6 +161,10 @@ function checkCollaborators(options: VerifierOptions): void {
   const logger = options.logger;
   if (logger !== undefined && logger !== false && typeof (logger as VerifierLogger | null)?.warn !== "function")
     throw invalidOption("logger", "must be an object with a warn(message) method, or false");
+  if (options.statusList !== undefined) {
+    const problem = statusListOptionProblem(options.statusList);
+    if (problem) throw invalidOption("statusList", problem);
+  }
   if (options.denyList !== undefined && !isDenyListOption(options.denyList))
     throw invalidOption("denyList", "must be a DenyList or { redis: url | client, keyPrefix? }");
 }

@@ -5,6 +5,7 @@ import type { DpopPolicy } from "./dpop/dpop-options.js";
 import { readCredentials, type VerifiableRequest } from "./dpop/http-request.js";
 import { bearerRefusal, type ProofCheck, withDpopChallenge } from "./dpop/request-check.js";
 import { VerifierError } from "./errors.js";
+import type { StatusListCheck } from "./status-list/status-list-check.js";
 import { createTokenCache } from "./token-cache.js";
 
 /** A verifier built by {@link createVerifier}. */
@@ -50,6 +51,8 @@ export interface VerifierParts {
   readonly dpop: DpopPolicy;
   /** Checks the DPoP proof of a request (see `dpop/request-check.ts`). */
   readonly checkProof: ProofCheck;
+  /** The Token Status List check (`statusList` option), beside the deny-list. */
+  readonly statusList?: StatusListCheck;
 }
 
 /** Longest token accepted: real ones are well under 2 kB. */
@@ -80,8 +83,16 @@ export function buildVerifier(parts: VerifierParts): Verifier {
     }
     return entry;
   }
-  const authorize = (entry: Verified) =>
+  const authorizeClaims = (entry: Verified) =>
     authorization.loaded ? authorization.authorizeNow(entry) : authorization.authorize(entry);
+  const { statusList } = parts;
+  // The status list is asked first: a revocation counts as soon as either source has it.
+  const authorize = !statusList
+    ? authorizeClaims
+    : async (entry: Verified) => {
+        if (!statusList.checkNow(entry.context)) await statusList.check(entry.context);
+        return authorizeClaims(entry);
+      };
   const missing = () => new VerifierError("token_missing", "no token", dpop.required ? { scheme: "DPoP" } : undefined);
 
   async function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
@@ -100,6 +111,7 @@ export function buildVerifier(parts: VerifierParts): Verifier {
       if (!entry) return undefined;
       const refusal = bearerRefusal(entry.context, dpop);
       if (refusal) throw refusal;
+      if (parts.statusList && !parts.statusList.checkNow(entry.context)) return undefined;
       return authorization.authorizeNow(entry);
     },
     verify,

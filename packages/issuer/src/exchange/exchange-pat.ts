@@ -6,6 +6,7 @@ import type { SigningKeys } from "../jwt/signing-keys.js";
 import type { PatCache } from "../pat-cache/pat-cache.js";
 import type { AddressBudget } from "../rate-limit/address-budget.js";
 import type { FailureLimiter, ReservedTry } from "../rate-limit/failure-limiter.js";
+import type { StatusList } from "../status-list/status-list.js";
 import type { PatVerifyResult, TokenRecord, TokenStore } from "../tokens/types.js";
 import { addressAllowed } from "./allowed-ips.js";
 import { type ScryptBudget, ScryptBusyError } from "./scrypt-budget.js";
@@ -69,6 +70,8 @@ export interface ExchangeDeps {
   /** Oldest state a JWT may be minted from, seconds (see `stateMaxAgeSeconds`). */
   readonly stateMaxAgeSeconds: number;
   readonly now: () => number;
+  /** The Token Status List: every JWT carries the `status` claim of its PAT revision. */
+  readonly statusList?: Pick<StatusList, "claimFor">;
 }
 
 /** Down-scoping: the requested roles must all be roles of the PAT. */
@@ -241,6 +244,8 @@ export function createPatExchange(deps: ExchangeDeps): PatExchange {
     // Deny marks live long enough for JWTs minted from state up to this old, no older.
     if (nowMs - readAtMs > deps.stateMaxAgeSeconds * 1000) return { ok: false, reason: "state_too_old" };
 
+    const claim = deps.statusList?.claimFor(record);
+    const status = claim instanceof Promise ? await claim : claim;
     const minted = await mintAccessToken(keys, {
       issuer: deps.issuer,
       audience: grant.audience,
@@ -253,6 +258,7 @@ export function createPatExchange(deps: ExchangeDeps): PatExchange {
       ownerRevision: record.ownerRevision,
       ...(record.expiresAt !== undefined ? { patExpiresAt: record.expiresAt } : {}),
       ...(binding.jkt === undefined ? {} : { dpopJkt: binding.jkt }),
+      ...(status ? { status } : {}),
     });
     touch(record, request.ip, nowMs);
     return { ok: true, minted, cached };

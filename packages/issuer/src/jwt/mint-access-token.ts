@@ -24,6 +24,8 @@ export interface MintInput {
   readonly ownerRevision: number;
   /** The thumbprint of the key a DPoP proof was signed with: `cnf.jkt` (RFC 9449 §6.1). */
   readonly dpopJkt?: string;
+  /** Its entry in the Token Status List: `status.status_list` (draft-ietf-oauth-status-list). */
+  readonly status?: { readonly idx: number; readonly uri: string };
 }
 
 export interface MintedToken {
@@ -88,6 +90,9 @@ export function mintAccessToken(keys: SigningKeys, input: MintInput): MintedToke
       exp,
       jti,
       ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
+      ...(input.status === undefined
+        ? {}
+        : { status: { status_list: { idx: input.status.idx, uri: input.status.uri } } }),
     },
   );
   return { token, jti, iat, exp, scope, kid: signing.kid };

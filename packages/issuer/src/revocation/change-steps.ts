@@ -1,5 +1,6 @@
 import type { DenyEntry, RevocationEvent } from "@patgate/shared";
 import { type EventSink, emitSafely, noEvents, SCHEDULER_ACTOR, type TokenEvent } from "../events/token-events.js";
+import type { StatusIndexes } from "../status-list/status-indexes.js";
 import { backOff, notFound, RevisionConflictError } from "../tokens/errors.js";
 import type { StateChange, TokenRecord, TokenStore } from "../tokens/types.js";
 import type { Outbox } from "./outbox-records.js";
@@ -43,6 +44,8 @@ export interface ChangeStepsOptions {
   readonly events?: EventSink;
   /** Current time, epoch ms. */
   readonly now?: () => number;
+  /** The Token Status List's indexes (`PATGATE_STATUS_LIST=on`); absent: no status list. */
+  readonly statusIndexes?: Pick<StatusIndexes, "replace" | "deny" | "bits">;
 }
 
 /**
@@ -78,6 +81,27 @@ export class ChangeSteps {
     const expiresAt = Math.floor(this.now() / 1000) + this.#options.markLifetimeSeconds;
     const entry: DenyEntry = { kind, value, minRev, expiresAt };
     return { type: "deny", entry };
+  }
+
+  /**
+   * Before a write that denies `before`'s JWTs: its status index is set INVALID
+   * in DynamoDB (beside the outbox record, so Redis being down changes nothing)
+   * and the write gets a fresh one. Empty without a status list.
+   */
+  async freshStatusIndex(before: TokenRecord): Promise<{ readonly statusIdx?: number }> {
+    const indexes = this.#options.statusIndexes;
+    return indexes ? { statusIdx: await indexes.replace(before) } : {};
+  }
+
+  /** A fresh status index, denying nothing (a restore: the index of the revoked state may be INVALID). */
+  async newStatusIndex(): Promise<{ readonly statusIdx?: number }> {
+    const indexes = this.#options.statusIndexes;
+    return indexes ? { statusIdx: await indexes.bits.allocate() } : {};
+  }
+
+  /** Sets `record`'s status index INVALID (no fresh one: an owner revocation). */
+  async denyStatus(record: TokenRecord): Promise<void> {
+    await this.#options.statusIndexes?.deny(record);
   }
 
   /** Records `event` durably (the outbox), before anything changes. */

@@ -11,7 +11,12 @@ import { createInProcessPropagator, type Propagator } from "./propagator.js";
 import { createRevocationQueue } from "./queue.js";
 import { createRedisFeed, DEFAULT_FEED_STALE_MS } from "./redis-feed.js";
 import { createRedisPropagator } from "./redis-propagator.js";
-import { createTokenChanges, markLifetimeSeconds, type TokenChanges } from "./token-changes.js";
+import {
+  createTokenChanges,
+  markLifetimeSeconds,
+  type TokenChanges,
+  type TokenChangesOptions,
+} from "./token-changes.js";
 import { createRevocationWorker } from "./worker.js";
 
 /** Revocation through Redis: the queue, the deny-list and its change stream. */
@@ -44,6 +49,8 @@ export interface RevocationOptions {
   /** Where lifecycle events go (webhooks); default nowhere. The admin API's create route and leak response use it too. */
   readonly events?: EventSink;
   readonly now?: () => number;
+  /** The Token Status List's indexes (`PATGATE_STATUS_LIST=on`): denying changes set them INVALID. */
+  readonly statusIndexes?: TokenChangesOptions["statusIndexes"];
 }
 
 /** Everything about revocation, assembled once for the server, the CLI and tests alike. */
@@ -120,6 +127,7 @@ export async function createRevocation(options: RevocationOptions): Promise<Revo
     ...(earlyDeny ? { earlyDeny } : {}),
     events,
     now,
+    ...(options.statusIndexes ? { statusIndexes: options.statusIndexes } : {}),
   });
 
   let closed: Promise<void> | undefined;

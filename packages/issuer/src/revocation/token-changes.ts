@@ -81,8 +81,9 @@ async function revokeToken(steps: ChangeSteps, tokenId: string, by?: RevokeConte
       const event = steps.mark("client", tokenId, before.revision);
       return steps.apply(event, async () => ({ record: before, changed: false }));
     }
+    const status = await steps.freshStatusIndex(before);
     return steps.apply(steps.mark("client", tokenId, before.revision + 1), () =>
-      steps.store.revoke(tokenId, { expectedRevision: before.revision }),
+      steps.store.revoke(tokenId, { expectedRevision: before.revision, ...status }),
     );
   });
   if (!outcome.changed) return outcome;
@@ -105,8 +106,9 @@ async function restoreToken(steps: ChangeSteps, tokenId: string, by?: ChangeCont
   const outcome = await steps.retrying(async () => {
     const before = await steps.current(tokenId);
     // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
+    const status = await steps.newStatusIndex();
     return steps.apply({ type: "token_changed", tokenId }, () =>
-      steps.store.restore(tokenId, { expectedRevision: before.revision }),
+      steps.store.restore(tokenId, { expectedRevision: before.revision, ...status }),
     );
   });
   if (outcome.changed)
@@ -143,8 +145,9 @@ async function updateToken(steps: ChangeSteps, tokenId: string, changes: TokenUp
     const event = restricting
       ? steps.mark("client", tokenId, before.revision + 1)
       : { type: "token_changed" as const, tokenId };
+    const status = restricting ? await steps.freshStatusIndex(before) : {};
     return steps.apply(event, async () => ({
-      record: await steps.store.update(tokenId, changes, { expectedRevision: before.revision }),
+      record: await steps.store.update(tokenId, changes, { expectedRevision: before.revision, ...status }),
       changed: true,
     }));
   });
@@ -172,7 +175,10 @@ async function revokeOwner(steps: ChangeSteps, owner: string, by?: ChangeContext
   do {
     const page = await store.list({ owner, limit: 100, includeRevoked: false, ...(cursor ? { cursor } : {}) });
     for (const record of page.items) {
+      await steps.denyStatus(record);
       const change = await store.revoke(record.tokenId);
+      // A restricting change between the listing and the revoke gave it another index: deny that too.
+      if (change.record.statusIdx !== record.statusIdx) await steps.denyStatus(change.record);
       if (!change.changed) continue;
       revoked += 1;
       await steps.emit(tokenEvent("token.revoked", change.record, { actor, reason: "owner" }, now()));

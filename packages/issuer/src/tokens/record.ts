@@ -75,6 +75,7 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
     ...(isJwkThumbprint(item.dpopJkt) ? { dpopJkt: item.dpopJkt } : {}),
     // A first-use binding is over once a key is recorded, whatever the flag says.
     ...(item.dpopFirstUse === true && !isJwkThumbprint(item.dpopJkt) ? { dpopBindOnFirstUse: true } : {}),
+    ...(epoch(item.statusIdx) === undefined ? {} : { statusIdx: epoch(item.statusIdx) as number }),
   };
   return { record, secretPhc: item.secretPhc, previousSecretPhc: item.previousSecretPhc };
 }
@@ -103,5 +104,6 @@ export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
     ownerRev: record.ownerRevision,
     ...(record.dpopJkt === undefined ? {} : { dpopJkt: record.dpopJkt }),
     ...(record.dpopBindOnFirstUse ? { dpopFirstUse: true } : {}),
+    ...(record.statusIdx === undefined ? {} : { statusIdx: record.statusIdx }),
   };
 }

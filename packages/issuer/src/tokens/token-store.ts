@@ -81,7 +81,7 @@ export function createTokenStore(
       const { token, tokenId, secretPhc } = await generate(
         checked.tokenId === undefined ? {} : { tokenId: checked.tokenId },
       );
-      const record = await putToken(table, policy, checked, tokenId, secretPhc);
+      const record = await putToken(table, policy, checked, tokenId, secretPhc, options.allocateStatusIndex);
       return { token, record };
     },
 
@@ -96,7 +96,7 @@ export function createTokenStore(
       const tokenId = checkTokenId(input.tokenId);
       const phc = parsePhc(input.secretPhc);
       if (!phc.ok) throw invalid("secretPhc", `is not a usable scrypt PHC string (${phc.reason})`);
-      return putToken(table, policy, checked, tokenId, input.secretPhc);
+      return putToken(table, policy, checked, tokenId, input.secretPhc, options.allocateStatusIndex);
     },
 
     async get(tokenId: string) {

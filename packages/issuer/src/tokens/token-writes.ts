@@ -23,6 +23,7 @@ export async function putToken(
   input: CheckedIssue,
   tokenId: string,
   secretPhc: string,
+  allocateStatusIndex?: () => Promise<number>,
 ): Promise<TokenRecord> {
   const { doc, tableName, owners, send, nowSeconds } = table;
   const at = nowSeconds();
@@ -44,6 +45,7 @@ export async function putToken(
     updatedAt: at,
     revision: 1,
     ownerRevision,
+    ...(allocateStatusIndex ? { statusIdx: await send(allocateStatusIndex) } : {}),
   };
   try {
     await doc.send(
@@ -101,6 +103,7 @@ export async function updateToken(
     if (next.dpopJkt !== undefined) remove.push("dpopFirstUse");
     if (next.dpopJkt === null) remove.push("dpopJkt");
     else if (next.dpopJkt !== undefined) set.dpopJkt = next.dpopJkt;
+    if (options?.statusIdx !== undefined) set.statusIdx = options.statusIdx;
     return writeRevision(tokenId, before.revision, set, remove);
   });
 }
@@ -149,7 +152,13 @@ export function revokeToken(table: TokenTable, tokenId: string, options?: WriteO
     if (before.isRevoked) return { record: before, changed: false };
     const at = nowSeconds();
     // revokedAt is set once; expiresAt is left alone: revocation is not an expiry.
-    const record = await writeRevision(tokenId, before.revision, { isRevoked: true, revokedAt: at, updatedAt: at });
+    const statusIdx = options?.statusIdx === undefined ? {} : { statusIdx: options.statusIdx };
+    const record = await writeRevision(tokenId, before.revision, {
+      isRevoked: true,
+      revokedAt: at,
+      updatedAt: at,
+      ...statusIdx,
+    });
     return { record, changed: true };
   });
 }
@@ -163,7 +172,12 @@ export function restoreToken(table: TokenTable, tokenId: string, options?: Write
     const record = await writeRevision(
       tokenId,
       before.revision,
-      { isRevoked: false, updatedAt: nowSeconds(), ownerRev: ownerRevision },
+      {
+        isRevoked: false,
+        updatedAt: nowSeconds(),
+        ownerRev: ownerRevision,
+        ...(options?.statusIdx === undefined ? {} : { statusIdx: options.statusIdx }),
+      },
       ["revokedAt"],
     );
     return { record, changed: true };

@@ -37,12 +37,16 @@ export interface TokenRecord {
   readonly dpopJkt?: string;
   /** True until the first exchange with a proof binds the PAT to that proof's key. */
   readonly dpopBindOnFirstUse?: boolean;
+  /** The Token Status List index of this PAT's JWTs (status-list/); replaced by every change that denies earlier JWTs. */
+  readonly statusIdx?: number;
 }
 
 /** A conditional write: applied only if the record is still at `expectedRevision`. */
 export interface WriteOptions {
   /** The revision the change was computed from; a `RevisionConflictError` when the record moved on. */
   readonly expectedRevision?: number;
+  /** A fresh status index for the new revision (a change that denies earlier JWTs; see status-list/). */
+  readonly statusIdx?: number;
 }
 
 /** Input of `issue`: a new token with a random id and secret. */
@@ -227,4 +231,6 @@ export interface TokenStoreOptions {
    * one place instead of on the thread pool; a shed check throws `ScryptBusyError`.
    */
   readonly verifySecret?: (secret: Uint8Array, phc: string) => Promise<SecretCheck>;
+  /** Hands out a Token Status List index for each new token (status-list/); absent: none. */
+  readonly allocateStatusIndex?: () => Promise<number>;
 }
