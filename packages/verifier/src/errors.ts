@@ -18,7 +18,8 @@ export type VerifierErrorCode =
   | "deny_list_unavailable"
   | "invalid_dpop_proof"
   | "dpop_required"
-  | "dpop_replay_full";
+  | "dpop_replay_full"
+  | "dpop_replay_unavailable";
 
 /** How a code is answered over HTTP (RFC 6750). */
 export interface HttpMapping {
@@ -56,6 +57,7 @@ export const HTTP_MAPPING = {
   invalid_dpop_proof: { status: 401, error: "invalid_dpop_proof" },
   dpop_required: { status: 401, error: "invalid_token" },
   dpop_replay_full: { status: 503, error: "temporarily_unavailable" },
+  dpop_replay_unavailable: { status: 503, error: "temporarily_unavailable" },
 } as const satisfies Record<VerifierErrorCode, HttpMapping>;
 
 /** A failed verification, with a stable `code` and its HTTP status. */

@@ -50,6 +50,8 @@ export interface VerifierParts {
   readonly dpop: DpopPolicy;
   /** Checks the DPoP proof of a request (see `dpop/request-check.ts`). */
   readonly checkProof: ProofCheck;
+  /** Closes the Redis connection of a shared proof replay check, if the verifier made one. */
+  readonly closeReplay?: () => Promise<void>;
 }
 
 /** Longest token accepted: real ones are well under 2 kB. */
@@ -125,6 +127,7 @@ export function buildVerifier(parts: VerifierParts): Verifier {
       if (closed) return;
       closed = true;
       if (parts.ownsDenyList) await denyList?.close?.();
+      await parts.closeReplay?.();
     },
   };
 }
