@@ -1,10 +1,4 @@
-import {
-  createDpopReplayWindow,
-  dpopProofId,
-  dpopReplayWindowMs,
-  type RedisKeys,
-  settleWithin,
-} from "@patgate/shared";
+import { createDpopReplayWindow, dpopProofId, dpopReplayWindowMs, type RedisKeys, settleWithin } from "@patgate/shared";
 import type { RedisConnection } from "../redis/connection.js";
 import { StoreUnavailableError } from "../tokens/errors.js";
 
