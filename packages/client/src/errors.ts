@@ -11,6 +11,8 @@ export type TokenClientErrorCode =
   | "unsupported_grant_type"
   | "slow_down"
   | "temporarily_unavailable"
+  | "invalid_dpop_proof"
+  | "use_dpop_nonce"
   | "network_error"
   | "invalid_response"
   // Keeps editor completion for the codes above while accepting any string.

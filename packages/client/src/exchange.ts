@@ -27,9 +27,16 @@ export function isTransient(error: unknown): boolean {
 
 /** Exchanges the PAT for a JWT, retrying transient failures up to `maxRetries` times. */
 export async function exchange(options: ResolvedOptions): Promise<IssuedToken> {
+  let nonceRetried = false;
   for (let retry = 0; ; retry++) {
     const attempt = await tryOnce(options);
     if ("token" in attempt) return attempt.token;
+    // The issuer wants a DPoP nonce (RFC 9449 §8): try once more at once with the one it sent.
+    if (!nonceRetried && attempt.error.code === "use_dpop_nonce" && options.dpop?.hasNonce(options.tokenUrl)) {
+      nonceRetried = true;
+      retry--;
+      continue;
+    }
     if (retry >= options.maxRetries || !isTransient(attempt.error)) throw attempt.error;
     const waitMs = attempt.retryAfterMs ?? backoffMs(retry);
     await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, options.maxRetryDelayMs)));
@@ -45,10 +52,16 @@ function backoffMs(retry: number): number {
 async function tryOnce(options: ResolvedOptions): Promise<Attempt> {
   let response: Response;
   let text: string;
+  const headers: Record<string, string> = {
+    "content-type": "application/x-www-form-urlencoded",
+    accept: "application/json",
+  };
+  // A fresh proof per try: a proof is used once (its jti), and a retry may carry a new nonce.
+  if (options.dpop) headers.dpop = await options.dpop.proof("POST", options.tokenUrl);
   try {
     response = await options.fetch(options.tokenUrl, {
       method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      headers,
       body: options.form,
       // Node's fetch has no timeout of its own: a hung issuer must not hang every caller.
       signal: AbortSignal.timeout(options.timeoutMs),
@@ -59,10 +72,12 @@ async function tryOnce(options: ResolvedOptions): Promise<Attempt> {
     const error = new TokenClientError("network_error", undefined, `POST ${options.tokenUrl} failed`, { cause });
     return { error };
   }
+  options.dpop?.noteNonce(options.tokenUrl, response.headers);
   const body = parseObject(text);
   if (response.ok) {
-    const token = readToken(body);
-    return token ? { token } : { error: invalidResponse(response.status, "not a bearer token response") };
+    const expected = options.dpop ? "dpop" : "bearer";
+    const token = readToken(body, expected);
+    return token ? { token } : { error: invalidResponse(response.status, `not a ${expected} token response`) };
   }
   const error =
     typeof body?.error === "string"
@@ -72,18 +87,19 @@ async function tryOnce(options: ResolvedOptions): Promise<Attempt> {
   return retryAfterMs === undefined ? { error } : { error, retryAfterMs };
 }
 
-function readToken(body: Record<string, unknown> | undefined): IssuedToken | undefined {
+/** The token of a 200 answer, if it is one of the type asked for (`DPoP` when proofs were sent). */
+function readToken(body: Record<string, unknown> | undefined, tokenType: "bearer" | "dpop"): IssuedToken | undefined {
   const accessToken = body?.access_token;
   const expiresIn = body?.expires_in;
-  const tokenType = body?.token_type;
+  const type = body?.token_type;
   const valid =
     typeof accessToken === "string" &&
     accessToken !== "" &&
     typeof expiresIn === "number" &&
     Number.isFinite(expiresIn) &&
     expiresIn >= 0 &&
-    typeof tokenType === "string" &&
-    tokenType.toLowerCase() === "bearer";
+    typeof type === "string" &&
+    type.toLowerCase() === tokenType;
   return valid ? { accessToken, expiresInSeconds: expiresIn } : undefined;
 }
 

@@ -1,3 +1,6 @@
+import { type DpopOption, dpopOptionProblem } from "./dpop-key.js";
+import { createDpopSigner, type DpopSigner } from "./dpop-signer.js";
+
 /** Options of {@link createTokenClient}. */
 export interface TokenClientOptions {
   /** Base URL of the issuer, e.g. `https://auth.example.com`; the client POSTs to `<issuer>/token`. */
@@ -13,6 +16,13 @@ export interface TokenClientOptions {
    * @example audience: "patgate-admin"
    */
   readonly audience?: string;
+  /**
+   * Proof of possession (DPoP, RFC 9449): `true` makes a non-extractable key
+   * pair for this client; or give a key pair (see `importDpopKey` for a JWK
+   * file). Every exchange then sends a proof, the JWTs are bound to the key,
+   * and resource calls go through `client.fetch()`, which signs one proof each.
+   */
+  readonly dpop?: DpopOption;
   /** Refresh this long before the JWT expires, capped at half its lifetime. Default 30. */
   readonly refreshBeforeSeconds?: number;
   /** Retries of a 429, a 503 or a network error before giving up. Default 3. */
@@ -40,6 +50,8 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly fetch: (url: string, init: RequestInit) => Promise<Response>;
   readonly now: () => number;
+  /** Signs the DPoP proofs, when the `dpop` option is set. */
+  readonly dpop?: DpopSigner;
 }
 
 const GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -55,6 +67,8 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
   }
   if (options.fetch !== undefined && typeof options.fetch !== "function") fail("fetch must be a function");
   if (options.now !== undefined && typeof options.now !== "function") fail("now must be a function");
+  const dpopProblem = dpopOptionProblem(options.dpop);
+  if (dpopProblem !== undefined) fail(dpopProblem);
 
   const form = new URLSearchParams({
     grant_type: GRANT_TYPE,
@@ -77,6 +91,7 @@ export function resolveOptions(options: TokenClientOptions): ResolvedOptions {
     // A wrapper, so a global fetch patched after creation (e.g. by a test library) is still used.
     fetch: (url, init) => (customFetch ?? fetch)(url, init),
     now: options.now ?? Date.now,
+    ...(options.dpop === undefined ? {} : { dpop: createDpopSigner(options.dpop) }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { exchange, isTransient } from "./exchange.js";
 import { resolveOptions, type TokenClientOptions } from "./options.js";
+import { credentialHeaders, type ResourceFetchParts, resourceFetch } from "./resource-fetch.js";
 
 /** Hands out a valid patgate JWT for one PAT. Create one per PAT and share it. */
 export interface TokenClient {
@@ -9,8 +10,24 @@ export interface TokenClient {
    * @throws {TokenClientError} when the exchange fails (after retries for 429, 503 and network errors).
    */
   getToken(): Promise<string>;
-  /** `{ authorization: "Bearer <jwt>" }`, to spread into request headers. */
+  /**
+   * `{ authorization: "Bearer <jwt>" }`, to spread into request headers.
+   * @throws {TypeError} with the `dpop` option: a bound JWT needs a proof per request (use `fetch` or `requestHeaders`).
+   */
   authorization(): Promise<{ authorization: string }>;
+  /**
+   * Calls a resource server with the JWT: `Authorization: Bearer <jwt>`, or
+   * with the `dpop` option `Authorization: DPoP <jwt>` and a fresh `DPoP`
+   * proof for this method and URL; a `use_dpop_nonce` answer (401 with a
+   * `DPoP-Nonce`) is retried once with that nonce, unless the body is a stream.
+   * @throws {TokenClientError} when the exchange fails; whatever `fetch` throws.
+   */
+  fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * The headers for one request made with another HTTP client: `authorization`,
+   * and with the `dpop` option a `dpop` proof for this method and URL (use it once).
+   */
+  requestHeaders(method: string, url: string | URL): Promise<{ authorization: string; dpop?: string }>;
   /** Drops the cached JWT, e.g. after a service answered 401 with it; the next call exchanges again. */
   invalidate(): void;
 }
@@ -69,11 +86,22 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     return inflight;
   }
 
+  const resource: ResourceFetchParts = {
+    getToken,
+    fetch: settings.fetch,
+    ...(settings.dpop ? { dpop: settings.dpop } : {}),
+  };
   return {
     getToken,
     async authorization() {
+      if (settings.dpop)
+        throw new TypeError(
+          "authorization(): a DPoP-bound JWT needs a proof per request; use fetch() or requestHeaders()",
+        );
       return { authorization: `Bearer ${await getToken()}` };
     },
+    fetch: (url, init) => resourceFetch(resource, url, init),
+    requestHeaders: (method, url) => credentialHeaders(resource, method, new URL(url).href),
     invalidate() {
       cached = undefined;
     },

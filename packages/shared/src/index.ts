@@ -46,6 +46,12 @@ export {
 } from "./dpop.js";
 export { htuMatches, normaliseHtu } from "./dpop-htu.js";
 export {
+  createDpopReplayWindow,
+  type DpopReplayWindow,
+  dpopProofId,
+  dpopReplayWindowMs,
+} from "./dpop-replay.js";
+export {
   OAUTH_ERRORS,
   type OAuthErrorBody,
   type OAuthErrorCode,

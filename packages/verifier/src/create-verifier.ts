@@ -1,7 +1,10 @@
-import { SIGNING_ALGORITHMS } from "@patgate/shared";
+import { dpopReplayWindowMs, SIGNING_ALGORITHMS } from "@patgate/shared";
 import { createJwtCheck } from "./check-jwt.js";
 import { resolveDenyList } from "./deny-list/deny-list-option.js";
+import type { RedisConnectionOptions } from "./deny-list/redis-connection.js";
 import { resolveDpopPolicy } from "./dpop/dpop-options.js";
+import { createRedisReplay } from "./dpop/redis-replay.js";
+import { createReplayWindow, type ReplayStore } from "./dpop/replay-window.js";
 import { createProofCheck } from "./dpop/request-check.js";
 import { createLocalKeySource, createRemoteKeySource, type KeySource } from "./key-source.js";
 import { resolveLogger } from "./logger.js";
@@ -17,6 +20,13 @@ function keySourceOf(options: VerifierOptions, now: () => number): KeySource {
     ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
     now,
   });
+}
+
+/** Where used proofs are remembered: this process, or the deny-list's Redis (checked by `checkOptions`). */
+function replayStoreOf(options: VerifierOptions, dpop: ReturnType<typeof resolveDpopPolicy>): ReplayStore {
+  if (dpop.replay === "redis")
+    return createRedisReplay(options.denyList as RedisConnectionOptions, dpopReplayWindowMs(dpop.maxAgeSeconds));
+  return createReplayWindow(dpop.maxAgeSeconds, dpop.replayCapacity);
 }
 
 /**
@@ -56,6 +66,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
           warn: (message) => logger?.warn(message),
           now,
         });
+  const replay = replayStoreOf(options, dpop);
   return buildVerifier({
     ...(statusList ? { statusList } : {}),
     checkJwt: createJwtCheck({
@@ -73,6 +84,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cacheSize: options.cache === false ? false : (options.cache?.max ?? 10_000),
     now,
     dpop,
-    checkProof: createProofCheck(dpop, publicUrl, now),
+    checkProof: createProofCheck(replay, publicUrl, now, dpop),
+    ...(replay.close ? { closeReplay: () => replay.close?.() ?? Promise.resolve() } : {}),
   });
 }

@@ -19,6 +19,7 @@ export type VerifierErrorCode =
   | "invalid_dpop_proof"
   | "dpop_required"
   | "dpop_replay_full"
+  | "dpop_replay_unavailable"
   | "status_list_unavailable";
 
 /** How a code is answered over HTTP (RFC 6750). */
@@ -57,6 +58,7 @@ export const HTTP_MAPPING = {
   invalid_dpop_proof: { status: 401, error: "invalid_dpop_proof" },
   dpop_required: { status: 401, error: "invalid_token" },
   dpop_replay_full: { status: 503, error: "temporarily_unavailable" },
+  dpop_replay_unavailable: { status: 503, error: "temporarily_unavailable" },
   status_list_unavailable: { status: 503, error: "temporarily_unavailable" },
 } as const satisfies Record<VerifierErrorCode, HttpMapping>;
 

@@ -59,6 +59,7 @@ export interface VerifierOptions {
    * accepted only as `Authorization: DPoP <jwt>` with a proof for the request;
    * `"required"` (or `{ required: true }`) refuses unbound JWTs too.
    * `{ maxAge }`: seconds a proof's `iat` may be from now, default 60.
+   * `{ replay: "redis" }`: proofs' `jti` shared by every replica through the deny-list's Redis.
    */
   readonly dpop?: DpopOption;
   /**
@@ -145,6 +146,9 @@ function checkDpop(options: VerifierOptions): void {
   if (options.dpop !== undefined) {
     const problem = dpopOptionProblem(options.dpop);
     if (problem) throw invalidOption("dpop", problem);
+    const redisDenyList = isDenyListOption(options.denyList) && "redis" in options.denyList;
+    if (typeof options.dpop === "object" && options.dpop.replay === "redis" && !redisDenyList)
+      throw invalidOption("dpop", 'replay "redis" needs denyList: { redis } (the Redis the proofs are shared through)');
   }
   if (options.publicUrl === undefined) return;
   let url: URL | undefined;

@@ -53,6 +53,8 @@ export interface VerifierParts {
   readonly checkProof: ProofCheck;
   /** The Token Status List check (`statusList` option), beside the deny-list. */
   readonly statusList?: StatusListCheck;
+  /** Closes the Redis connection of a shared proof replay check, if the verifier made one. */
+  readonly closeReplay?: () => Promise<void>;
 }
 
 /** Longest token accepted: real ones are well under 2 kB. */
@@ -137,6 +139,7 @@ export function buildVerifier(parts: VerifierParts): Verifier {
       if (closed) return;
       closed = true;
       if (parts.ownsDenyList) await denyList?.close?.();
+      await parts.closeReplay?.();
     },
   };
 }

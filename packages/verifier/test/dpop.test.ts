@@ -244,7 +244,8 @@ describe("without DPoP, a bearer JWT", () => {
 describe("the dpop and publicUrl options", () => {
   it.each([
     [{ dpop: "sometimes" }, /dpop/],
-    [{ dpop: { replay: "redis" } }, /not available yet/],
+    [{ dpop: { replay: "redis" } }, /denyList/],
+    [{ dpop: { replay: "disk" } }, /replay/],
     [{ dpop: { maxAge: 0 } }, /maxAge/],
     [{ publicUrl: "ftp://x" }, /publicUrl/],
     [{ publicUrl: "https://x/?q=1" }, /publicUrl/],

@@ -78,6 +78,7 @@ export class ConsoleError extends Error {
 /** Messages a redirect may ask the next page to show (`?done=`): fixed text, never echoed input. */
 const NOTICES: Readonly<Record<string, string>> = {
   renamed: "Token renamed.",
+  rebound: "Token bound to the new key. Every JWT minted from it before is denied.",
   revoked: "Token revoked. Every JWT minted from it is denied.",
   "owner-revoked": "Every token of that owner is revoked.",
   "signed-out": "You are signed out.",

@@ -10,6 +10,7 @@ import {
   seeOther,
   sendPage,
 } from "./console-http.js";
+import { dpopChoiceOf, dpopRoutes } from "./dpop-binding.js";
 import { newFormKey, submitOnce } from "./one-time-forms.js";
 import type { ConsoleUser } from "./session.js";
 import {
@@ -33,7 +34,7 @@ function tokenIdOf(request: FastifyRequest): string {
 }
 
 /** The create form as a {@link CreateRequest}; a 400 page for what the form could not have sent. */
-function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | undefined): CreateRequest {
+async function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | undefined): Promise<CreateRequest> {
   const form = readForm(request);
   const name = form.one("name")?.trim() ?? "";
   if (name.length === 0 || name.length > 100)
@@ -45,7 +46,9 @@ function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | und
     .split(",")
     .map((ip) => ip.trim())
     .filter((ip) => ip.length > 0);
+  const dpop = await dpopChoiceOf(request);
   return {
+    ...(dpop === undefined ? {} : { dpop }),
     name,
     roles: [...new Set(form.all("roles"))],
     expiresInSeconds: expirySeconds(expires, maxLifetimeSeconds),
@@ -62,6 +65,7 @@ function sendResubmitted(reply: FastifyReply, user: ConsoleUser, page: Resubmitt
 export async function ownerRoutes(app: FastifyInstance, cc: ConsoleContext): Promise<void> {
   await listAndCreateRoutes(app, cc);
   await ownTokenRoutes(app, cc);
+  await dpopRoutes(app, cc);
 }
 
 /** The owner's list, the create form, and the page that shows a new PAT once. */
@@ -101,7 +105,7 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
 
   app.post("/tokens", csrf, async (request, reply) => {
     const user = consoleUserOf(request);
-    const input = createRequest(request, ctx.config.maxTokenLifetimeSeconds);
+    const input = await createRequest(request, ctx.config.maxTokenLifetimeSeconds);
     const submitted = await submitOnce(cc, request, user, () => createOwnToken(ctx, request, user, input));
     if (!submitted.first) return sendResubmitted(reply, user, resubmittedPage("create", submitted.earlier));
     const created = submitted.result;

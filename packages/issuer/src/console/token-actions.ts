@@ -43,6 +43,8 @@ export interface CreateRequest {
   /** Seconds from now, or undefined for a PAT that never expires (only when the policy allows it). */
   readonly expiresInSeconds: number | undefined;
   readonly allowedIps: readonly string[];
+  /** Proof of possession: bind to the first exchange's key, or to a key's thumbprint now. */
+  readonly dpop?: "first_use" | { readonly jkt: string };
 }
 
 /** Creates a PAT for the signed-in owner with roles they hold; the token is returned once. */
@@ -67,6 +69,8 @@ export async function createOwnToken(
       name: input.name,
       ...(expiresAt === undefined ? {} : { expiresAt }),
       ...(input.allowedIps.length > 0 ? { allowedIps: input.allowedIps } : {}),
+      ...(input.dpop === "first_use" ? { dpopBindOnFirstUse: true } : {}),
+      ...(typeof input.dpop === "object" ? { dpopJkt: input.dpop.jkt } : {}),
     },
     acting(request, user),
   );
@@ -81,6 +85,19 @@ export async function renameOwnToken(
 ): Promise<TokenRecord> {
   await ownToken(ctx, user, tokenId);
   const outcome = await ctx.tokenService.update(tokenId, { name }, acting(request, user));
+  return outcome.record;
+}
+
+/** Binds the owner's PAT to another key, through the token service (JWTs bound to the old key are denied). */
+export async function rebindOwnToken(
+  ctx: AppContext,
+  request: FastifyRequest,
+  user: ConsoleUser,
+  tokenId: string,
+  dpopJkt: string,
+): Promise<TokenRecord> {
+  await ownToken(ctx, user, tokenId);
+  const outcome = await ctx.tokenService.update(tokenId, { dpopJkt }, acting(request, user));
   return outcome.record;
 }
 

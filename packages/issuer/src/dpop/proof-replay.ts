@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { type RedisKeys, settleWithin } from "@patgate/shared";
+import { createDpopReplayWindow, dpopProofId, dpopReplayWindowMs, type RedisKeys, settleWithin } from "@patgate/shared";
 import type { RedisConnection } from "../redis/connection.js";
 import { StoreUnavailableError } from "../tokens/errors.js";
 
@@ -18,11 +17,6 @@ const REPLAY_WAIT_MS = 500;
 /** Proofs remembered in memory at most; past it, new ones are refused until old ones age out. */
 export const MEMORY_REPLAY_CAPACITY = 200_000;
 
-/** A fixed-length id of the proof: its key's thumbprint and its `jti` (both client-chosen, so hashed). */
-function proofId(jkt: string, jti: string): string {
-  return createHash("sha256").update(jkt).update("\0").update(jti).digest("base64url");
-}
-
 /** Thrown when the memory window is full of live proofs: 503, retry shortly. */
 export class ReplayWindowFullError extends StoreUnavailableError {
   constructor() {
@@ -36,23 +30,12 @@ export class ReplayWindowFullError extends StoreUnavailableError {
  * old one forgotten, which would open a replay.
  */
 export function createMemoryReplayGuard(windowMs: number, capacity = MEMORY_REPLAY_CAPACITY): ProofReplayGuard {
-  /** Proof id → the epoch ms it may be forgotten at; insertion order is expiry order (one window for all). */
-  const seen = new Map<string, number>();
-  function sweep(nowMs: number): void {
-    for (const [id, until] of seen) {
-      if (until > nowMs) break;
-      seen.delete(id);
-    }
-  }
+  const window = createDpopReplayWindow(windowMs, capacity);
   return {
     async firstUse(jkt, jti, nowMs) {
-      const id = proofId(jkt, jti);
-      sweep(nowMs);
-      const until = seen.get(id);
-      if (until !== undefined && until > nowMs) return false;
-      if (seen.size >= capacity) throw new ReplayWindowFullError();
-      seen.set(id, nowMs + windowMs);
-      return true;
+      const first = window.firstUse(jkt, jti, nowMs);
+      if (first === "full") throw new ReplayWindowFullError();
+      return first;
     },
   };
 }
@@ -65,7 +48,7 @@ export function createMemoryReplayGuard(windowMs: number, capacity = MEMORY_REPL
 export function createRedisReplayGuard(redis: RedisConnection, keys: RedisKeys, windowMs: number): ProofReplayGuard {
   return {
     async firstUse(jkt, jti) {
-      const key = keys.dpopProofSeen(proofId(jkt, jti));
+      const key = keys.dpopProofSeen(dpopProofId(jkt, jti));
       let answer: string | null;
       try {
         answer = await settleWithin(
@@ -83,11 +66,7 @@ export function createRedisReplayGuard(redis: RedisConnection, keys: RedisKeys, 
   };
 }
 
-/**
- * How long a proof is remembered: every `iat` accepted lies within
- * `maxAgeSeconds` of now either way, so a proof can be replayed for at most
- * twice that; a second more covers rounding.
- */
+/** How long a proof is remembered (see `dpopReplayWindowMs`). */
 export function replayWindowMs(maxAgeSeconds: number): number {
-  return (2 * maxAgeSeconds + 1) * 1000;
+  return dpopReplayWindowMs(maxAgeSeconds);
 }

@@ -1,10 +1,9 @@
-import { INTROSPECT_ROLE } from "@patgate/shared";
+import { DPOP_SIGNING_ALGORITHMS, INTROSPECT_ROLE } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
 import type { AppContext } from "../context.js";
 import type { VerifiedAccessToken } from "../jwt/access-token-check.js";
 import type { TokenRecord } from "../tokens/types.js";
-import { insufficientScope, invalidToken, missingToken } from "./http-error.js";
-import { bearerFromHeader } from "./params.js";
+import { dpopChallenge, insufficientScope, invalidToken, missingToken, unavailable } from "./http-error.js";
 
 /** Who is calling an admin endpoint: the verified JWT and the PAT behind it. */
 export interface AdminPrincipal {
@@ -14,16 +13,36 @@ export interface AdminPrincipal {
   readonly actor: string;
 }
 
-function bearer(request: FastifyRequest): string {
-  let token: string | undefined;
-  try {
-    token = bearerFromHeader(request.headers.authorization);
-  } catch {
-    throw invalidToken("token_invalid", "the Authorization header must be 'Bearer <jwt>'");
+/**
+ * The caller's verified JWT: a bearer JWT, or a DPoP-bound one only as
+ * `DPoP <jwt>` with a proof for this request (like any resource server: a
+ * bound admin JWT copied from a log is worth nothing without its key).
+ */
+async function callerToken(
+  ctx: Pick<AppContext, "accessTokens">,
+  request: FastifyRequest,
+): Promise<VerifiedAccessToken> {
+  const checked = await ctx.accessTokens.checkRequest({
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
+  });
+  if (checked.ok) return checked.token;
+  switch (checked.reason) {
+    case "missing":
+      throw missingToken();
+    case "dpop_required":
+      throw dpopChallenge("token_dpop_required", ISSUER_DPOP_REQUIRED, DPOP_SIGNING_ALGORITHMS);
+    case "dpop_invalid":
+      throw dpopChallenge("token_dpop_proof_invalid", checked.description, DPOP_SIGNING_ALGORITHMS);
+    case "busy":
+      throw unavailable();
+    default:
+      throw invalidToken(checked.reason === "denied" ? "token_revoked" : "token_invalid");
   }
-  if (token === undefined) throw missingToken();
-  return token;
 }
+
+const ISSUER_DPOP_REQUIRED = "the token is bound to a key: send it as 'DPoP <token>' with a DPoP proof";
 
 /**
  * True when a verified JWT is an admin credential: minted for the admin
@@ -78,10 +97,7 @@ export async function authenticate(
   request: FastifyRequest,
   need: "admin" | "introspect",
 ): Promise<AdminPrincipal> {
-  const jwt = bearer(request);
-  const checked = await ctx.accessTokens.check(jwt);
-  if (!checked.ok) throw invalidToken(checked.reason === "denied" ? "token_revoked" : "token_invalid");
-  const { token } = checked;
+  const token = await callerToken(ctx, request);
   const pat = await currentPat(ctx, token.clientId);
   const nowSeconds = Math.floor(ctx.now() / 1000);
   if (!pat || pat.isRevoked || (pat.expiresAt !== undefined && pat.expiresAt <= nowSeconds)) {

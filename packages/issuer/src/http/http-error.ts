@@ -61,6 +61,25 @@ export function invalidToken(
   });
 }
 
+/**
+ * 401 with the DPoP challenge (RFC 9449 §7.1): a bound JWT sent as `Bearer`,
+ * or a request whose DPoP proof was refused.
+ */
+export function dpopChallenge(
+  code: "token_dpop_required" | "token_dpop_proof_invalid",
+  description: string,
+  algorithms: readonly string[],
+): HttpError {
+  const error = ISSUER_ERRORS[code].error;
+  const text = description.replace(/["\\]/g, "");
+  return new HttpError(code, {
+    description,
+    headers: {
+      "www-authenticate": `DPoP error="${error}", error_description="${text}", algs="${algorithms.join(" ")}"`,
+    },
+  });
+}
+
 /** 401 with a bare challenge: no credentials were sent at all (RFC 6750 §3.1). */
 export function missingToken(): HttpError {
   return new HttpError("token_missing", { headers: { "www-authenticate": "Bearer" } });

@@ -1,4 +1,10 @@
-import { createVerifier, type DenyList, VerifierError } from "@patgate/verifier";
+import {
+  type AuthContext,
+  createVerifier,
+  type DenyList,
+  type VerifiableRequest,
+  VerifierError,
+} from "@patgate/verifier";
 import type { SigningKeys } from "./signing-keys.js";
 
 /** The claims of a verified patgate JWT. */
@@ -20,6 +26,16 @@ export type AccessTokenCheck =
   | { readonly ok: true; readonly token: VerifiedAccessToken }
   | { readonly ok: false; readonly reason: "invalid" | "denied" };
 
+/**
+ * What a request's credentials are: the token, or why not. Beyond
+ * {@link AccessTokenCheck}: none sent (`missing`), a bound JWT as `Bearer`
+ * (`dpop_required`), a refused proof (`dpop_invalid`), the replay check full (`busy`).
+ */
+export type RequestCredentialsCheck =
+  | AccessTokenCheck
+  | { readonly ok: false; readonly reason: "missing" | "dpop_required" | "busy" }
+  | { readonly ok: false; readonly reason: "dpop_invalid"; readonly description: string };
+
 /** Checks the JWTs this issuer minted (see {@link createAccessTokenChecker}). */
 export interface AccessTokenChecker {
   /**
@@ -28,6 +44,12 @@ export interface AccessTokenChecker {
    * deny-list entry. It says who the token is, not what it may do.
    */
   check(jwt: string): Promise<AccessTokenCheck>;
+  /**
+   * Checks a request's `Authorization` as a resource server does: a bearer
+   * JWT, or a bound JWT only as `DPoP <jwt>` with a proof for this request
+   * (`htu` = the issuer's URL + the request's path; `jti` replay per process).
+   */
+  checkRequest(request: VerifiableRequest): Promise<RequestCredentialsCheck>;
   close(): Promise<void>;
 }
 
@@ -60,37 +82,56 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
     audience: [...config.audiences, config.adminAudience],
     jwks: () => keys.publicJwks(Math.floor(now() / 1000)),
     denyList: options.denyList,
+    // The admin API's and /introspect's callers' proofs name the issuer's public URL.
+    publicUrl: config.issuer,
     now,
   });
   return {
     async check(jwt) {
       try {
         // Who the token is, bound or not: a DPoP-bound JWT's proof is its resource server's to check.
-        const auth = await verifier.verify(jwt, { acceptBound: true });
-        const { aud, iss } = auth.claims;
-        const cnf = auth.claims.cnf as { jkt?: unknown } | undefined;
-        const cnfJkt = typeof cnf?.jkt === "string" ? cnf.jkt : undefined;
-        return {
-          ok: true,
-          token: {
-            sub: auth.sub,
-            clientId: auth.tokenId,
-            jti: auth.jti,
-            iat: auth.claims.iat,
-            exp: auth.expiresAt,
-            roles: auth.roles,
-            scope: auth.scope,
-            aud,
-            iss,
-            ...(cnfJkt === undefined ? {} : { cnfJkt }),
-          },
-        };
+        return { ok: true, token: verifiedToken(await verifier.verify(jwt, { acceptBound: true })) };
       } catch (error) {
-        if (error instanceof VerifierError && error.code === "token_denied") return { ok: false, reason: "denied" };
-        if (error instanceof VerifierError) return { ok: false, reason: "invalid" };
-        throw error;
+        return refusal(error);
+      }
+    },
+    async checkRequest(request) {
+      try {
+        return { ok: true, token: verifiedToken(await verifier.verifyRequest(request)) };
+      } catch (error) {
+        if (!(error instanceof VerifierError)) throw error;
+        if (error.code === "token_missing") return { ok: false, reason: "missing" };
+        if (error.code === "dpop_required") return { ok: false, reason: "dpop_required" };
+        if (error.code === "invalid_dpop_proof")
+          return { ok: false, reason: "dpop_invalid", description: error.message };
+        if (error.code === "dpop_replay_full") return { ok: false, reason: "busy" };
+        return refusal(error);
       }
     },
     close: () => verifier.close(),
   };
+}
+
+function verifiedToken(auth: AuthContext): VerifiedAccessToken {
+  const { aud, iss } = auth.claims;
+  const cnf = auth.claims.cnf as { jkt?: unknown } | undefined;
+  const cnfJkt = typeof cnf?.jkt === "string" ? cnf.jkt : undefined;
+  return {
+    sub: auth.sub,
+    clientId: auth.tokenId,
+    jti: auth.jti,
+    iat: auth.claims.iat,
+    exp: auth.expiresAt,
+    roles: auth.roles,
+    scope: auth.scope,
+    aud,
+    iss,
+    ...(cnfJkt === undefined ? {} : { cnfJkt }),
+  };
+}
+
+function refusal(error: unknown): AccessTokenCheck {
+  if (error instanceof VerifierError && error.code === "token_denied") return { ok: false, reason: "denied" };
+  if (error instanceof VerifierError) return { ok: false, reason: "invalid" };
+  throw error;
 }

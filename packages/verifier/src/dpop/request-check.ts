@@ -3,7 +3,7 @@ import type { AuthContext } from "../auth-context.js";
 import { VerifierError } from "../errors.js";
 import type { DpopPolicy } from "./dpop-options.js";
 import { expectedHtu, invalidProof, singleProof, type VerifiableRequest } from "./http-request.js";
-import { createReplayWindow } from "./replay-window.js";
+import type { ReplayStore } from "./replay-window.js";
 
 /** The key a JWT is bound to (`cnf.jkt`), or undefined for a bearer JWT. */
 export function boundKey(context: AuthContext): string | undefined {
@@ -44,10 +44,15 @@ export type ProofCheck = (request: VerifiableRequest, token: string, context: Au
  * The proof check of a verifier: one `DPoP` header, the stateless rules of
  * `verifyDpopProof` (`typ`, asymmetric `alg`, public `jwk`, signature, `htm`,
  * `htu`, `iat`, `ath`), the key's thumbprint = the JWT's `cnf.jkt`, then the
- * `jti` not seen before in this process. Throws `invalid_dpop_proof`.
+ * `jti` not seen before (by this process, or by any replica through Redis).
+ * Throws `invalid_dpop_proof`.
  */
-export function createProofCheck(policy: DpopPolicy, publicUrl: string | undefined, now: () => number): ProofCheck {
-  const replay = createReplayWindow(policy.maxAgeSeconds, policy.replayCapacity);
+export function createProofCheck(
+  replay: ReplayStore,
+  publicUrl: string | undefined,
+  now: () => number,
+  policy: DpopPolicy,
+): ProofCheck {
   return async (request, token, context) => {
     const jkt = boundKey(context);
     if (jkt === undefined)
@@ -65,7 +70,9 @@ export function createProofCheck(policy: DpopPolicy, publicUrl: string | undefin
     });
     if (!check.ok) throw invalidProof(check.description);
     if (check.proof.jkt !== jkt) throw invalidProof("the DPoP proof is not signed by the key the token is bound to");
-    const first = replay.firstUse(check.proof.jkt, check.proof.jti, nowMs);
+    const answer = replay.firstUse(check.proof.jkt, check.proof.jti, nowMs);
+    // The memory window answers at once: no promise on the fast path.
+    const first = typeof answer === "object" ? await answer : answer;
     if (first === "full")
       throw new VerifierError("dpop_replay_full", "too many DPoP proofs to remember; retry shortly", {
         scheme: "DPoP",

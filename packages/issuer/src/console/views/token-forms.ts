@@ -1,5 +1,6 @@
 import { describeLifetime } from "../../tokens/lifetime-policy.js";
 import type { TokenRecord } from "../../tokens/types.js";
+import { dpopCell, dpopCreateFields, dpopRebindForm } from "./dpop-views.js";
 import { html, type SafeHtml } from "./html.js";
 import { CONSOLE_PATH, csrfField, formKeyField } from "./layout.js";
 import { expiryCell, lastUsedCell, statusOf, when } from "./token-views.js";
@@ -76,6 +77,7 @@ export function newTokenForm(options: {
       <div><label for="allowedIps">Allowed addresses (optional)</label>
         <input id="allowedIps" name="allowedIps" type="text" aria-describedby="ips-hint">
         <p id="ips-hint" class="muted">Comma-separated IPv4/IPv6 addresses or CIDRs; empty: anywhere.</p></div>
+      ${dpopCreateFields()}
       <button type="submit">Generate token</button>
     </form>`;
 }
@@ -92,6 +94,7 @@ export function tokenDetail(record: TokenRecord, nowSeconds: number, csrf: strin
       <dt>Expires</dt><dd>${expiryCell(record, nowSeconds)}</dd>
       <dt>Last used</dt><dd>${lastUsedCell(record)}</dd>
       <dt>Allowed addresses</dt><dd>${record.allowedIps?.length ? record.allowedIps.join(", ") : "anywhere"}</dd>
+      <dt>Proof of possession</dt><dd>${dpopCell(record)}</dd>
       <dt>Status</dt><dd><span class="status status-${status}">${status}</span></dd>
     </dl>
     <section aria-labelledby="rename-heading">
@@ -117,6 +120,7 @@ export function tokenDetail(record: TokenRecord, nowSeconds: number, csrf: strin
         <button type="submit">Rotate</button>
       </form>
     </section>
+    ${dpopRebindForm(record, csrf)}
     <section aria-labelledby="revoke-heading">
       <h2 id="revoke-heading">Revoke</h2>
       <p>Revoking stops the token and every JWT minted from it, at once. It cannot be undone here.</p>
