@@ -1,3 +1,4 @@
+import { readAuthorizationConfig } from "./config/authorization-config.js";
 import { consoleConfig } from "./config/console-config.js";
 import { readDpopConfig } from "./config/dpop-config.js";
 import { readHttpConfig } from "./config/http-config.js";
@@ -31,5 +32,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     ...readLifecycleConfig(env),
     console: consoleConfig(env),
     ...readDpopConfig(env),
+    ...readAuthorizationConfig(env, cwd),
   };
 }

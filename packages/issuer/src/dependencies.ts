@@ -103,6 +103,7 @@ export function tokenStoreFor(config: IssuerConfig, dynamo: DynamoDBClient, veri
     scrypt: DEFAULT_SCRYPT_PARAMS,
     ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
     ...(verifySecret ? { verifySecret } : {}),
+    authorizationTypes: config.authorizationTypes,
   });
 }
 

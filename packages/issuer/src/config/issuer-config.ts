@@ -1,4 +1,5 @@
 import type { RedisKeys, SigningAlgorithm } from "@patgate/shared";
+import type { AuthorizationTypes } from "../authorization/authorization-types.js";
 import type { WebhookConfig } from "../webhooks/signature.js";
 import type { ConsoleConfig } from "./console-config.js";
 import type { DpopConfig } from "./dpop-config.js";
@@ -96,6 +97,8 @@ export interface IssuerConfig {
   readonly console: ConsoleConfig;
   /** Proof of possession at `/token` (`PATGATE_DPOP*`). */
   readonly dpop: DpopConfig;
+  /** The RFC 9396 authorization detail types PATs may carry (`PATGATE_AUTHORIZATION_TYPES`); empty: none. */
+  readonly authorizationTypes: AuthorizationTypes;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */

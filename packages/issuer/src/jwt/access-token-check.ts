@@ -14,6 +14,8 @@ export interface VerifiedAccessToken {
   readonly iss: string;
   /** `cnf.jkt` of a DPoP-bound JWT: the thumbprint of the key it is bound to. */
   readonly cnfJkt?: string;
+  /** The RFC 9396 `authorization_details` claim, as minted (absent when none). */
+  readonly authorizationDetails?: readonly unknown[];
 }
 
 export type AccessTokenCheck =
@@ -70,6 +72,7 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
         const { aud, iss } = auth.claims;
         const cnf = auth.claims.cnf as { jkt?: unknown } | undefined;
         const cnfJkt = typeof cnf?.jkt === "string" ? cnf.jkt : undefined;
+        const details = auth.claims.authorization_details;
         return {
           ok: true,
           token: {
@@ -83,6 +86,7 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
             aud,
             iss,
             ...(cnfJkt === undefined ? {} : { cnfJkt }),
+            ...(Array.isArray(details) ? { authorizationDetails: details } : {}),
           },
         };
       } catch (error) {

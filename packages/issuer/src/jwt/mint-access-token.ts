@@ -1,5 +1,6 @@
 import { randomFillSync } from "node:crypto";
 import { ACCESS_TOKEN_TYP, isScopeToken } from "@patgate/shared";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
 import { signJws } from "./sign-jws.js";
 import type { SigningKeys } from "./signing-keys.js";
 
@@ -24,6 +25,8 @@ export interface MintInput {
   readonly ownerRevision: number;
   /** The thumbprint of the key a DPoP proof was signed with: `cnf.jkt` (RFC 9449 §6.1). */
   readonly dpopJkt?: string;
+  /** RFC 9396 details granted: the `authorization_details` claim (absent when none). */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 export interface MintedToken {
@@ -34,6 +37,8 @@ export interface MintedToken {
   /** Roles space-joined, as in the `scope` claim. */
   readonly scope: string;
   readonly kid: string;
+  /** What the `authorization_details` claim carries (absent when none). */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 /** Random bytes for 256 jtis, filled in one call to the CSPRNG instead of one call per token. */
@@ -88,7 +93,16 @@ export function mintAccessToken(keys: SigningKeys, input: MintInput): MintedToke
       exp,
       jti,
       ...(input.dpopJkt === undefined ? {} : { cnf: { jkt: input.dpopJkt } }),
+      ...(input.authorizationDetails ? { authorization_details: input.authorizationDetails } : {}),
     },
   );
-  return { token, jti, iat, exp, scope, kid: signing.kid };
+  return {
+    token,
+    jti,
+    iat,
+    exp,
+    scope,
+    kid: signing.kid,
+    ...(input.authorizationDetails ? { authorizationDetails: input.authorizationDetails } : {}),
+  };
 }
