@@ -1,3 +1,4 @@
+import { readAuthorizationConfig } from "./config/authorization-config.js";
 import { consoleConfig } from "./config/console-config.js";
 import { readDpopConfig } from "./config/dpop-config.js";
 import { readHttpConfig } from "./config/http-config.js";
@@ -34,5 +35,6 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig 
     console: consoleConfig(env),
     ...readDpopConfig(env),
     ...readStatusListConfig(env),
+    ...readAuthorizationConfig(env, cwd),
   };
 }

@@ -23,6 +23,7 @@ import type { RedisConnection } from "./redis/connection.js";
 import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
+import type { ServiceAccountStore } from "./service-accounts/service-account-store.js";
 import type { StatusList } from "./status-list/status-list.js";
 import type { TokenService } from "./token-service/token-service.js";
 import { createTokenService } from "./token-service/token-service.js";
@@ -56,6 +57,8 @@ export interface AppParts {
   readonly console?: boolean;
   /** The Token Status List (`PATGATE_STATUS_LIST=on`): JWTs carry `status`, `/statuslists/{n}` serves it. */
   readonly statusList?: StatusList;
+  /** Service accounts (`svc:<name>` owners, `/admin/service-accounts`); absent: no such routes, `svc:` owners unchecked. */
+  readonly serviceAccounts?: ServiceAccountStore;
 }
 
 /** Reads the audit trail, newest first: of one token, or all of it. */
@@ -101,6 +104,8 @@ export interface AppContext {
   readonly exchangePat: PatExchange;
   /** The DPoP proof check of `/token` (RFC 9449), with its replay guard and nonces. */
   readonly tokenProof: TokenProofCheck;
+  /** Service accounts, when the parts have them. */
+  readonly serviceAccounts?: ServiceAccountStore;
 }
 
 /**
@@ -143,7 +148,9 @@ export function createAppContext(deps: AppParts): AppContext {
       events: revocation.events,
       revocations: metrics.revocations,
       now,
+      ...(deps.serviceAccounts ? { serviceAccounts: deps.serviceAccounts } : {}),
     }),
+    ...(deps.serviceAccounts ? { serviceAccounts: deps.serviceAccounts } : {}),
     failures,
     outbox: revocation.outbox,
     coldExchanges,

@@ -11,6 +11,7 @@ import { openRedis, type RedisConnection, redisTarget } from "./redis/connection
 import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation, type RedisRevocationOptions, type Revocation } from "./revocation/revocation.js";
+import { createServiceAccountStore, type ServiceAccountStore } from "./service-accounts/service-account-store.js";
 import {
   createStatusList,
   createStatusTable,
@@ -21,6 +22,7 @@ import {
 } from "./status-list/status-list.js";
 import { createTokenService } from "./token-service/token-service.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
+import { ownerTableName } from "./tokens/owner-revisions.js";
 import type { TokenStore } from "./tokens/types.js";
 import { createWebhookDeliveries, createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
 import { createWebhooks, type Webhooks, type WebhooksOptions } from "./webhooks/webhooks.js";
@@ -126,7 +128,13 @@ export function tokenStoreFor(config: IssuerConfig, dynamo: DynamoDBClient, veri
     scrypt: DEFAULT_SCRYPT_PARAMS,
     ...(config.maxTokenLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: config.maxTokenLifetimeSeconds }),
     ...(verifySecret ? { verifySecret } : {}),
+    authorizationTypes: config.authorizationTypes,
   });
+}
+
+/** Service accounts, in the owner table beside the token table. */
+export function serviceAccountsFor(config: IssuerConfig, dynamo: DynamoDBClient): ServiceAccountStore {
+  return createServiceAccountStore(dynamo, ownerTableName(config.tableName));
 }
 
 export function auditLogFor(config: IssuerConfig, dynamo: DynamoDBClient): AuditLog {

@@ -18,7 +18,7 @@ export type PatVerifyFailure = (typeof PAT_VERIFY_FAILURES)[number];
 
 /**
  * OAuth 2.0 error codes patgate answers with (RFC 6749, 6750, 8707), plus
- * `invalid_dpop_proof` and `use_dpop_nonce` (RFC 9449), `slow_down` (RFC 8628)
+ * `invalid_dpop_proof` and `use_dpop_nonce` (RFC 9449), `invalid_authorization_details` (RFC 9396), `slow_down` (RFC 8628)
  * for a rate-limited client, and the admin API's
  * `not_found` and `conflict`. A code nobody answers with is not listed.
  */
@@ -37,6 +37,7 @@ export const OAUTH_ERRORS = [
   "conflict",
   "invalid_dpop_proof",
   "use_dpop_nonce",
+  "invalid_authorization_details",
 ] as const;
 export type OAuthErrorCode = (typeof OAUTH_ERRORS)[number];
 

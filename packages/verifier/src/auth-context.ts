@@ -1,4 +1,5 @@
 import type { AccessTokenClaims } from "@patgate/shared";
+import type { AuthorizationCheck } from "./authorization/allows.js";
 
 /** Who is calling, from a verified patgate JWT. */
 export interface AuthContext {
@@ -15,4 +16,11 @@ export interface AuthContext {
   readonly expiresAt: number;
   /** Every claim of the token. */
   readonly claims: AccessTokenClaims & Readonly<Record<string, unknown>>;
+  /**
+   * Whether the token's RFC 9396 `authorization_details` allow `check`
+   * (exact matching; see the README's "Authorization details").
+   *
+   * @example auth.allows({ type: "repository", action: "write", location: "acme/api" })
+   */
+  allows(check: AuthorizationCheck): boolean;
 }

@@ -1,6 +1,7 @@
 import { ACCESS_TOKEN_TYP, type AccessTokenClaims } from "@patgate/shared";
 import type { JWTPayload } from "jose";
 import type { AuthContext } from "./auth-context.js";
+import { withAllows } from "./authorization/with-allows.js";
 import { checkSignature, createJwsParser, decodeJsonSegment, malformed } from "./compact-jws.js";
 import { VerifierError } from "./errors.js";
 import type { KeySource } from "./key-source.js";
@@ -30,7 +31,7 @@ const isRoles = (v: unknown): v is string[] => Array.isArray(v) && v.every((r) =
 /** Who the token says is calling, once its signature and claims are checked; `claim_invalid` when a claim is missing or mistyped. */
 function authContextOf(payload: JWTPayload): AuthContext {
   const claims = payload as AccessTokenClaims & JWTPayload;
-  return {
+  return withAllows({
     sub: claimOf(payload, "sub", isString),
     roles: claimOf(payload, "roles", isRoles),
     tokenId: claimOf(payload, "client_id", isString),
@@ -38,7 +39,7 @@ function authContextOf(payload: JWTPayload): AuthContext {
     scope: typeof payload.scope === "string" ? payload.scope : claimOf(payload, "roles", isRoles).join(" "),
     expiresAt: claimOf(payload, "exp", isNumber),
     claims: { ...claims, iat: claimOf(payload, "iat", isNumber) },
-  };
+  });
 }
 
 /** `typ` as jose compares it: case-insensitive, with or without the `application/` prefix. */

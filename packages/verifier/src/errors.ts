@@ -14,6 +14,7 @@ export type VerifierErrorCode =
   | "unknown_kid"
   | "token_denied"
   | "insufficient_role"
+  | "insufficient_authorization"
   | "jwks_unavailable"
   | "deny_list_unavailable"
   | "invalid_dpop_proof"
@@ -53,6 +54,7 @@ export const HTTP_MAPPING = {
   unknown_kid: { status: 401, error: "invalid_token" },
   token_denied: { status: 401, error: "invalid_token" },
   insufficient_role: { status: 403, error: "insufficient_scope" },
+  insufficient_authorization: { status: 403, error: "insufficient_scope" },
   jwks_unavailable: { status: 503, error: "temporarily_unavailable" },
   deny_list_unavailable: { status: 503, error: "temporarily_unavailable" },
   invalid_dpop_proof: { status: 401, error: "invalid_dpop_proof" },

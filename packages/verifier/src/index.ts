@@ -1,5 +1,7 @@
 export { type AuthErrorResponse, assertRoles, authErrorResponse, bearerToken } from "./adapters/http-auth.js";
 export type { AuthContext } from "./auth-context.js";
+export { type AuthorizationCheck, allowsCheck } from "./authorization/allows.js";
+export type { AuthorizationRequirement, FromRequest } from "./authorization/require-authorization.js";
 export { createVerifier } from "./create-verifier.js";
 export type { DenyList } from "./deny-list/deny-list.js";
 export { createMemoryDenyList, type MemoryDenyList } from "./deny-list/memory-deny-list.js";

@@ -4,6 +4,7 @@ import {
   openRedisConnection,
   openStorage,
   revocationFor,
+  serviceAccountsFor,
   signingKeysFor,
   tokenStoreFor,
   webhooksFor,
@@ -31,7 +32,12 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   return createLocalTokenAdmin({
     store,
     // No audit trail: the CLI on the store has written none so far (`patgate audit` lists the issuer's).
-    tokenService: createTokenService({ store, tokenChanges: revocation.changes, events: webhooks.sink }),
+    tokenService: createTokenService({
+      store,
+      tokenChanges: revocation.changes,
+      events: webhooks.sink,
+      serviceAccounts: serviceAccountsFor(config, dynamo),
+    }),
     auditLog: auditLogFor(config, dynamo),
     keys: () => signingKeysFor(config),
     async close() {

@@ -21,6 +21,13 @@ function status(record: TokenRecord, nowSeconds: number): string {
   return "active";
 }
 
+/** A detail in the `--authorize` short form: `repository:read,write@acme/api`. */
+function shortForm(detail: NonNullable<TokenRecord["authorizationDetails"]>[number]): string {
+  const locations = detail.locations ? `@${detail.locations.join(",")}` : "";
+  const identifier = detail.identifier === undefined ? "" : `#${detail.identifier}`;
+  return `${detail.type}:${detail.actions.join(",")}${locations}${identifier}`;
+}
+
 /** A token as `key: value` lines, for `tokens show` and after a change. */
 export function describeToken(record: TokenRecord, nowSeconds: number): string {
   const rows: [string, string][] = [
@@ -30,6 +37,7 @@ export function describeToken(record: TokenRecord, nowSeconds: number): string {
     ["status", status(record, nowSeconds)],
     ["admin", record.isAdmin ? "yes" : "no"],
     ["roles", record.roles.join(" ") || "-"],
+    ...(record.authorizationDetails ?? []).map((detail): [string, string] => ["authorizes", shortForm(detail)]),
     ...(record.dpopJkt !== undefined ? [["dpop key", record.dpopJkt] as [string, string]] : []),
     ...(record.dpopBindOnFirstUse ? [["dpop key", "bound on first use"] as [string, string]] : []),
     ["created", when(record.createdAt)],

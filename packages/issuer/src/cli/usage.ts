@@ -14,7 +14,8 @@ const DURATION = "a number with a unit: s, m, h, d, w or y (90d, 12h, 30m)";
 
 const TOKENS = {
   create: `usage: patgate tokens create --owner O [--role R]... [--admin] [--expires 90d] [--name N]
-       [--dpop-jkt T | --dpop-key FILE | --dpop-first-use] [--json]
+       [--dpop-jkt T | --dpop-key FILE | --dpop-first-use]
+       [--authorization-details FILE | --authorize TYPE:ACTIONS[@LOCATIONS][#ID]...] [--json]
 
 Creates a personal access token and prints it once: store it then, it cannot be recovered.
 
@@ -28,6 +29,10 @@ Creates a personal access token and prints it once: store it then, it cannot be 
                  RFC 7638 thumbprint (patgate dpop keygen prints one)
   --dpop-key F   bind it to the public JWK in file F
   --dpop-first-use  bind it to the key of its first exchange with a DPoP proof
+  --authorization-details FILE
+                 RFC 9396 details it carries: a JSON array of {type, actions, locations?, identifier?}
+  --authorize T  one detail in short form, TYPE:ACTION[,ACTION][@LOCATION[,LOCATION]][#IDENTIFIER]
+                 (repository:read@acme/api); repeat for several
   --json         print {"token", "record"} as JSON`,
   list: `usage: patgate tokens list [--owner O] [--role R] [--limit N] [--cursor C] [--active] [--json]
 
@@ -61,6 +66,10 @@ expiry forward also denies every JWT already minted from it.
   --allow-ip C       replace the allow-list with these addresses/CIDRs; repeat for several
   --any-ip           remove the allow-list
   --dpop-jkt T       bind it to another key (denies the JWTs bound to the old one), or "none"
+  --authorization-details FILE, --authorize T
+                     replace its RFC 9396 details (narrowing them denies older JWTs)
+  --clear-authorization-details
+                     remove its authorization details
   --json             print {"record", "propagation"} as JSON`,
   revoke: `usage: patgate tokens revoke ID [--json]
 

@@ -1,4 +1,5 @@
 import type { RedisKeys, SigningAlgorithm } from "@patgate/shared";
+import type { AuthorizationTypes } from "../authorization/authorization-types.js";
 import type { WebhookConfig } from "../webhooks/signature.js";
 import type { ConsoleConfig } from "./console-config.js";
 import type { DpopConfig } from "./dpop-config.js";
@@ -99,6 +100,8 @@ export interface IssuerConfig {
   readonly dpop: DpopConfig;
   /** The Token Status List (`PATGATE_STATUS_LIST*`); absent: off. */
   readonly statusList?: StatusListConfig;
+  /** The RFC 9396 authorization detail types PATs may carry (`PATGATE_AUTHORIZATION_TYPES`); empty: none. */
+  readonly authorizationTypes: AuthorizationTypes;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */

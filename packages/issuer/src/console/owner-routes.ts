@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { AppContext } from "../context.js";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
 import { consoleUserOf } from "./console-auth.js";
 import {
@@ -12,6 +13,7 @@ import {
 } from "./console-http.js";
 import { dpopChoiceOf, dpopRoutes } from "./dpop-binding.js";
 import { newFormKey, submitOnce } from "./one-time-forms.js";
+import { managedServiceAccounts } from "./service-account-access.js";
 import type { ConsoleUser } from "./session.js";
 import {
   type CreateRequest,
@@ -21,6 +23,7 @@ import {
   revokeTokenAs,
   rotateOwnToken,
 } from "./token-actions.js";
+import { authorizationPicker, ownerChoice, pickedDetails } from "./views/authorization-picker.js";
 import { html } from "./views/html.js";
 import { type ResubmittedPage, resubmittedPage } from "./views/resubmitted.js";
 import { expiryChoices, expirySeconds, newTokenForm, revokeConfirm, tokenDetail } from "./views/token-forms.js";
@@ -34,7 +37,11 @@ function tokenIdOf(request: FastifyRequest): string {
 }
 
 /** The create form as a {@link CreateRequest}; a 400 page for what the form could not have sent. */
-async function createRequest(request: FastifyRequest, maxLifetimeSeconds: number | undefined): Promise<CreateRequest> {
+async function createRequest(
+  request: FastifyRequest,
+  maxLifetimeSeconds: number | undefined,
+  types: AppContext["config"]["authorizationTypes"],
+): Promise<CreateRequest> {
   const form = readForm(request);
   const name = form.one("name")?.trim() ?? "";
   if (name.length === 0 || name.length > 100)
@@ -53,6 +60,9 @@ async function createRequest(request: FastifyRequest, maxLifetimeSeconds: number
     roles: [...new Set(form.all("roles"))],
     expiresInSeconds: expirySeconds(expires, maxLifetimeSeconds),
     allowedIps,
+    // Who may own it (a service account the person is a member of) is checked by the action.
+    ...(form.one("owner") ? { owner: form.one("owner") as string } : {}),
+    authorizationDetails: pickedDetails(form, types),
   };
 }
 
@@ -79,13 +89,25 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
     const page = await ctx.store.list({ owner: user.owner, limit: OWNER_PAGE_ROWS, ...(cursor ? { cursor } : {}) });
     const items = [...page.items].sort((a, b) => b.createdAt - a.createdAt);
     const next = page.nextCursor ? new URLSearchParams({ cursor: page.nextCursor }).toString() : undefined;
+    // The service accounts the person is a member of: their tokens, one table each (first page).
+    const accounts = await managedServiceAccounts(ctx, user);
+    const shared = await Promise.all(
+      accounts.map(async (owner) => ({ owner, page: await ctx.store.list({ owner, limit: OWNER_PAGE_ROWS }) })),
+    );
     const notice = noticeFor(request);
     return sendPage(
       reply,
       { title: "Personal access tokens", user, ...(notice ? { notice } : {}) },
       html`<p><a class="button" href="/console/tokens/new">Generate a new token</a></p>
         ${tokenTable(items, nowSeconds(ctx), { caption: `Tokens of ${user.owner}` })}
-        ${next ? html`<p><a href="/console?${next}">Next page</a></p>` : null}`,
+        ${next ? html`<p><a href="/console?${next}">Next page</a></p>` : null}
+        ${shared.map(({ owner, page: own }) =>
+          tokenTable(
+            [...own.items].sort((a, b) => b.createdAt - a.createdAt),
+            nowSeconds(ctx),
+            { caption: `Tokens of ${owner} (you are a member)` },
+          ),
+        )}`,
     );
   });
 
@@ -99,13 +121,17 @@ async function listAndCreateRoutes(app: FastifyInstance, cc: ConsoleContext): Pr
         formKey: newFormKey(),
         roles: user.roles,
         maxLifetimeSeconds: ctx.config.maxTokenLifetimeSeconds,
+        extra: [
+          ownerChoice(user.owner, await managedServiceAccounts(ctx, user)),
+          authorizationPicker(ctx.config.authorizationTypes),
+        ],
       }),
     );
   });
 
   app.post("/tokens", csrf, async (request, reply) => {
     const user = consoleUserOf(request);
-    const input = await createRequest(request, ctx.config.maxTokenLifetimeSeconds);
+    const input = await createRequest(request, ctx.config.maxTokenLifetimeSeconds, ctx.config.authorizationTypes);
     const submitted = await submitOnce(cc, request, user, () => createOwnToken(ctx, request, user, input));
     if (!submitted.first) return sendResubmitted(reply, user, resubmittedPage("create", submitted.earlier));
     const created = submitted.result;

@@ -1,10 +1,12 @@
 import type { FastifyRequest } from "fastify";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
 import type { AppContext } from "../context.js";
 import { HttpError, invalidField } from "../http/http-error.js";
 import { nowSeconds } from "../routes/admin/route-helpers.js";
 import type { Acting } from "../token-service/token-service.js";
 import type { TokenRecord } from "../tokens/types.js";
 import { checkGraceSeconds, checkOwner } from "../tokens/validation.js";
+import { mayManage } from "./service-account-access.js";
 import type { ConsoleUser } from "./session.js";
 
 /**
@@ -18,9 +20,9 @@ export function consoleActor(user: ConsoleUser): string {
   return `${user.owner} (console)`;
 }
 
-/** The signed-in person and their address, for the token service. */
-function acting(request: FastifyRequest, user: ConsoleUser): Acting {
-  return { actor: consoleActor(user), ip: request.ip };
+/** The signed-in person and their address, for the token service; a member acting for a service account says so. */
+function acting(request: FastifyRequest, user: ConsoleUser, owner = user.owner): Acting {
+  return { actor: consoleActor(user), ip: request.ip, ...(owner === user.owner ? {} : { onBehalfOf: owner }) };
 }
 
 /** A 403: the PAT is not theirs, or the role is not one they hold. */
@@ -32,7 +34,7 @@ export function forbidden(description: string): HttpError {
 export async function ownToken(ctx: AppContext, user: ConsoleUser, tokenId: string): Promise<TokenRecord> {
   const record = /^[0-9A-Za-z]{21}$/.test(tokenId) ? await ctx.store.get(tokenId) : null;
   if (!record) throw new HttpError("token_not_found");
-  if (record.owner !== user.owner) throw forbidden("this token belongs to another owner");
+  if (!(await mayManage(ctx, user, record.owner))) throw forbidden("this token belongs to another owner");
   return record;
 }
 
@@ -45,6 +47,9 @@ export interface CreateRequest {
   readonly allowedIps: readonly string[];
   /** Proof of possession: bind to the first exchange's key, or to a key's thumbprint now. */
   readonly dpop?: "first_use" | { readonly jkt: string };
+  /** A service account the person is a member of; absent: their own. */
+  readonly owner?: string;
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 /** Creates a PAT for the signed-in owner with roles they hold; the token is returned once. */
@@ -61,18 +66,21 @@ export async function createOwnToken(
   if (input.expiresInSeconds === undefined && max !== undefined)
     throw invalidField("expires", "tokens must expire under this issuer's policy");
   const expiresAt = input.expiresInSeconds === undefined ? undefined : nowSeconds(ctx) + input.expiresInSeconds;
+  const owner = input.owner ?? user.owner;
+  if (!(await mayManage(ctx, user, owner))) throw forbidden("you are not a member of that service account");
   // The store checks the owner, as every other value, inside the audited attempt.
   return ctx.tokenService.create(
     {
-      owner: user.owner,
+      owner,
       roles: input.roles,
       name: input.name,
       ...(expiresAt === undefined ? {} : { expiresAt }),
       ...(input.allowedIps.length > 0 ? { allowedIps: input.allowedIps } : {}),
       ...(input.dpop === "first_use" ? { dpopBindOnFirstUse: true } : {}),
       ...(typeof input.dpop === "object" ? { dpopJkt: input.dpop.jkt } : {}),
+      ...(input.authorizationDetails?.length ? { authorizationDetails: input.authorizationDetails } : {}),
     },
-    acting(request, user),
+    acting(request, user, owner),
   );
 }
 
@@ -83,8 +91,8 @@ export async function renameOwnToken(
   tokenId: string,
   name: string,
 ): Promise<TokenRecord> {
-  await ownToken(ctx, user, tokenId);
-  const outcome = await ctx.tokenService.update(tokenId, { name }, acting(request, user));
+  const { owner } = await ownToken(ctx, user, tokenId);
+  const outcome = await ctx.tokenService.update(tokenId, { name }, acting(request, user, owner));
   return outcome.record;
 }
 
@@ -108,10 +116,10 @@ export async function rotateOwnToken(
   tokenId: string,
   graceSeconds: number,
 ): Promise<{ readonly token: string; readonly record: TokenRecord }> {
-  await ownToken(ctx, user, tokenId);
+  const { owner } = await ownToken(ctx, user, tokenId);
   // Checked before the service: a bad grace period from the form is no audited attempt.
   const grace = checkGraceSeconds(graceSeconds);
-  return ctx.tokenService.rotate(tokenId, grace, acting(request, user));
+  return ctx.tokenService.rotate(tokenId, grace, acting(request, user, owner));
 }
 
 /** Revokes a PAT: the owner's own, or (for a console admin, from the admin pages) anyone's. */
@@ -122,9 +130,9 @@ export async function revokeTokenAs(
   tokenId: string,
   as: "owner" | "admin",
 ): Promise<TokenRecord> {
-  if (as === "owner") await ownToken(ctx, user, tokenId);
-  else if (!user.admin) throw forbidden("an admin is required");
-  const outcome = await ctx.tokenService.revoke(tokenId, acting(request, user));
+  const owner = as === "owner" ? (await ownToken(ctx, user, tokenId)).owner : user.owner;
+  if (as === "admin" && !user.admin) throw forbidden("an admin is required");
+  const outcome = await ctx.tokenService.revoke(tokenId, acting(request, user, owner));
   return outcome.record;
 }
 

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
 import type { TokenRecord } from "../tokens/types.js";
 
 /**
@@ -48,6 +49,8 @@ export interface TokenEventData {
   readonly dpopJkt?: string;
   /** True while the PAT waits to be bound to the key of its first exchange. */
   readonly dpopBindOnFirstUse?: boolean;
+  /** The RFC 9396 details the PAT carries; absent: none. */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
   readonly times: TokenTimes;
   /**
    * Who caused the event: an admin (`owner (tokenId)` of the admin's PAT), the
@@ -149,6 +152,7 @@ export function tokenEventData(record: TokenRecord, actor: string): TokenEventDa
     isRevoked: record.isRevoked,
     ...(record.dpopJkt === undefined ? {} : { dpopJkt: record.dpopJkt }),
     ...(record.dpopBindOnFirstUse ? { dpopBindOnFirstUse: true } : {}),
+    ...(record.authorizationDetails ? { authorizationDetails: record.authorizationDetails } : {}),
     times,
     actor,
   };

@@ -1,5 +1,7 @@
 import { parsePat } from "@patgate/shared";
 import type { AuditSink } from "../audit/audit-event.js";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
+import { grantedDetails } from "../authorization/granted-details.js";
 import { checkBinding } from "../dpop/pat-binding.js";
 import { type MintedToken, mintAccessToken } from "../jwt/mint-access-token.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
@@ -17,6 +19,8 @@ export interface ExchangeRequest {
   readonly token: string;
   readonly scope?: string;
   readonly audience?: string;
+  /** RFC 9396 details asked for (checked against the declared types); absent: all of the PAT's. */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
   /** The client's address, for the audit trail and `lastUsedIp`. */
   readonly ip: string;
   /** The thumbprint of the key of a valid DPoP proof sent with the request (RFC 9449): the JWT's `cnf.jkt`. */
@@ -37,6 +41,8 @@ export type ExchangeFailure =
   | { readonly reason: "scope_empty" }
   | { readonly reason: "scope_exceeded"; readonly missing: readonly string[] }
   | { readonly reason: "audience_unknown" }
+  /** `authorization_details` asks for what no detail of the PAT covers. */
+  | { readonly reason: "authorization_details_exceeded"; readonly index: number }
   /** The admin audience, asked for with a PAT that is not an admin. */
   | { readonly reason: "audience_forbidden" }
   /** The admin audience with a `scope` that leaves out some of the admin PAT's roles. */
@@ -187,7 +193,7 @@ function grantFor(
   record: TokenRecord,
   request: ExchangeRequest,
   nowSeconds: number,
-): ExchangeFailure | { roles: string[]; audience: string } {
+): ExchangeFailure | { roles: string[]; audience: string; details: readonly AuthorizationDetail[] } {
   if (record.expiresAt !== undefined && record.expiresAt <= nowSeconds) return { reason: "subject_expired" };
   // Told only now: the client proved it holds the secret.
   if (!addressAllowed(record.allowedIps, request.ip)) {
@@ -202,6 +208,8 @@ function grantFor(
   }
   const roles = grantedRoles(record, request.scope);
   if (!Array.isArray(roles)) return roles;
+  const details = grantedDetails(record.authorizationDetails, request.authorizationDetails);
+  if ("reason" in details) return details;
   const audience = request.audience ?? deps.audiences[0];
   if (audience === deps.adminAudience) {
     const refused = adminAudienceRefusal(record, roles);
@@ -213,7 +221,7 @@ function grantFor(
   } else if (audience === undefined || !deps.audiences.includes(audience)) {
     return { reason: "audience_unknown" };
   }
-  return { roles, audience };
+  return { roles, audience, details: details.granted };
 }
 
 /**
@@ -252,6 +260,7 @@ export function createPatExchange(deps: ExchangeDeps): PatExchange {
       owner: record.owner,
       tokenId: record.tokenId,
       roles: grant.roles,
+      ...(grant.details.length > 0 ? { authorizationDetails: grant.details } : {}),
       ttlSeconds: deps.jwtTtlSeconds,
       nowMs,
       revision: record.revision,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { ScryptBusyError } from "../exchange/scrypt-budget.js";
+import { ServiceAccountMissingError } from "../service-accounts/service-account.js";
 import { StoreUnavailableError, TokenStoreError } from "../tokens/errors.js";
 import type { IssuerErrorCode } from "./errors.js";
 import { busy, errorBody, HttpError, invalidField, rateLimited, unavailable } from "./http-error.js";
@@ -46,6 +47,7 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof StoreUnavailableError) return unavailable();
   if (error instanceof ScryptBusyError) return busy(error.retryAfterSeconds);
+  if (error instanceof ServiceAccountMissingError) return new HttpError("service_account_not_found");
   if (error instanceof TokenStoreError) return fromStoreError(error);
   return fromFastifyError(error as Partial<FastifyError>);
 }

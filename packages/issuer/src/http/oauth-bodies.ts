@@ -28,6 +28,12 @@ export const tokenExchangeBody = Type.Object({
   audience: Type.Optional(Type.String({ description: "one of PATGATE_AUDIENCE, or the admin audience" })),
   resource: Type.Optional(Type.String({ description: "RFC 8707: the same as audience" })),
   requested_token_type: Type.Optional(Type.Literal(ACCESS_TOKEN_TYPE)),
+  authorization_details: Type.Optional(
+    Type.Union([Type.String(), Type.Array(Type.Object({ type: Type.String() }))], {
+      description:
+        "RFC 9396: a JSON array (JSON text in a form) of details, each covered by one of the PAT's; absent: all of them",
+    }),
+  ),
 });
 
 /** `POST /revoke` (RFC 7009) and `POST /introspect` (RFC 7662). */

@@ -20,6 +20,8 @@ export interface VerifiedAccessToken {
   readonly iss: string;
   /** `cnf.jkt` of a DPoP-bound JWT: the thumbprint of the key it is bound to. */
   readonly cnfJkt?: string;
+  /** The RFC 9396 `authorization_details` claim, as minted (absent when none). */
+  readonly authorizationDetails?: readonly unknown[];
 }
 
 export type AccessTokenCheck =
@@ -116,6 +118,7 @@ function verifiedToken(auth: AuthContext): VerifiedAccessToken {
   const { aud, iss } = auth.claims;
   const cnf = auth.claims.cnf as { jkt?: unknown } | undefined;
   const cnfJkt = typeof cnf?.jkt === "string" ? cnf.jkt : undefined;
+  const details = auth.claims.authorization_details;
   return {
     sub: auth.sub,
     clientId: auth.tokenId,
@@ -127,6 +130,7 @@ function verifiedToken(auth: AuthContext): VerifiedAccessToken {
     aud,
     iss,
     ...(cnfJkt === undefined ? {} : { cnfJkt }),
+    ...(Array.isArray(details) ? { authorizationDetails: details } : {}),
   };
 }
 

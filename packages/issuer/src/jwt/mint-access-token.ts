@@ -1,5 +1,6 @@
 import { randomFillSync } from "node:crypto";
 import { ACCESS_TOKEN_TYP, isScopeToken } from "@patgate/shared";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
 import { signJws } from "./sign-jws.js";
 import type { SigningKeys } from "./signing-keys.js";
 
@@ -26,6 +27,8 @@ export interface MintInput {
   readonly dpopJkt?: string;
   /** Its entry in the Token Status List: `status.status_list` (draft-ietf-oauth-status-list). */
   readonly status?: { readonly idx: number; readonly uri: string };
+  /** RFC 9396 details granted: the `authorization_details` claim (absent when none). */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 export interface MintedToken {
@@ -36,6 +39,8 @@ export interface MintedToken {
   /** Roles space-joined, as in the `scope` claim. */
   readonly scope: string;
   readonly kid: string;
+  /** What the `authorization_details` claim carries (absent when none). */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 /** Random bytes for 256 jtis, filled in one call to the CSPRNG instead of one call per token. */
@@ -93,7 +98,16 @@ export function mintAccessToken(keys: SigningKeys, input: MintInput): MintedToke
       ...(input.status === undefined
         ? {}
         : { status: { status_list: { idx: input.status.idx, uri: input.status.uri } } }),
+      ...(input.authorizationDetails ? { authorization_details: input.authorizationDetails } : {}),
     },
   );
-  return { token, jti, iat, exp, scope, kid: signing.kid };
+  return {
+    token,
+    jti,
+    iat,
+    exp,
+    scope,
+    kid: signing.kid,
+    ...(input.authorizationDetails ? { authorizationDetails: input.authorizationDetails } : {}),
+  };
 }

@@ -138,10 +138,13 @@ async function updateToken(steps: ChangeSteps, tokenId: string, changes: TokenUp
   const nowSeconds = () => Math.floor(steps.now() / 1000);
   // Bad input is refused before a missing token is.
   checkTokenId(tokenId);
-  checkUpdate(changes, nowSeconds());
+  checkUpdate(changes, nowSeconds(), steps.store.authorizationTypes);
   const outcome = await steps.retrying(async () => {
     const before = await steps.current(tokenId);
-    const restricting = isRestricting(before, changeFor(before, checkUpdate(changes, nowSeconds())));
+    const restricting = isRestricting(
+      before,
+      changeFor(before, checkUpdate(changes, nowSeconds(), steps.store.authorizationTypes)),
+    );
     const event = restricting
       ? steps.mark("client", tokenId, before.revision + 1)
       : { type: "token_changed" as const, tokenId };

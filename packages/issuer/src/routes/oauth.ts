@@ -113,6 +113,7 @@ async function introspectJwt(ctx: OAuthContext, token: string): Promise<Record<s
     token_type: t.cnfJkt === undefined ? "Bearer" : "DPoP",
     ...(t.cnfJkt === undefined ? {} : { cnf: { jkt: t.cnfJkt } }),
     roles: t.roles,
+    ...(t.authorizationDetails ? { authorization_details: t.authorizationDetails } : {}),
   };
 }
 
@@ -132,6 +133,7 @@ async function introspectPat(ctx: OAuthContext, token: string): Promise<Record<s
     token_type: "pat",
     roles,
     is_admin: r.isAdmin,
+    ...(r.authorizationDetails ? { authorization_details: r.authorizationDetails } : {}),
   };
 }
 

@@ -1,5 +1,7 @@
 import { ACCESS_TOKEN_TYPE, PAT_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from "@patgate/shared";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
+import { readAuthorizationDetails } from "../authorization/request-param.js";
 import type { AppContext } from "../context.js";
 import { DpopProofError } from "../dpop/dpop-proof-error.js";
 import type { ExchangeFailure } from "../exchange/exchange-pat.js";
@@ -13,6 +15,7 @@ interface ExchangeRequest {
   readonly token: string;
   readonly scope?: string;
   readonly audience?: string;
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 /** 401 `invalid_client` for a client that authenticates: patgate's clients are public (RFC 6749 §5.2). */
@@ -34,7 +37,7 @@ function singleTarget(params: Record<string, unknown>, name: "audience" | "resou
  * `Authorization: Bearer <PAT>` shortcut. `grant_type` is checked first
  * (RFC 6749 §5.2), and no parameter value is ever echoed back.
  */
-function readExchange(request: FastifyRequest): ExchangeRequest {
+function readExchange(request: FastifyRequest, types: AppContext["config"]["authorizationTypes"]): ExchangeRequest {
   const body = request.body ?? {};
   if (typeof body !== "object" || Array.isArray(body))
     throw invalidRequest("the request body must be a form or a JSON object");
@@ -72,7 +75,18 @@ function readExchange(request: FastifyRequest): ExchangeRequest {
   }
   const target = audience ?? resource;
   const token = (subjectToken ?? bearer) as string;
-  return { token, ...(scope !== undefined ? { scope } : {}), ...(target !== undefined ? { audience: target } : {}) };
+  const details = readAuthorizationDetails(params, types);
+  if (details && !details.ok)
+    throw new HttpError("authorization_details_invalid", {
+      description: `${details.field} ${details.problem}`,
+      field: details.field,
+    });
+  return {
+    token,
+    ...(scope !== undefined ? { scope } : {}),
+    ...(target !== undefined ? { audience: target } : {}),
+    ...(details ? { authorizationDetails: details.details } : {}),
+  };
 }
 
 /**
@@ -113,6 +127,11 @@ function errorFor(failure: ExchangeFailure): HttpError {
       return new HttpError("dpop_required");
     case "dpop_key_mismatch":
       return new HttpError("dpop_key_mismatch");
+    case "authorization_details_exceeded":
+      return new HttpError("authorization_details_exceeded", {
+        description: `authorization_details[${failure.index}] is not covered by the token's authorization details`,
+        field: `authorization_details[${failure.index}]`,
+      });
   }
 }
 
@@ -148,7 +167,7 @@ export async function tokenRoute(
       const started = process.hrtime.bigint();
       let outcome = "success";
       try {
-        const { token, scope, audience } = readExchange(request);
+        const { token, scope, audience, authorizationDetails } = readExchange(request, config.authorizationTypes);
         // The proof is checked before the PAT: a bad one costs no store read and no scrypt.
         const dpopJkt = await tokenProof.check(request.headers, now()).catch((error: unknown) => {
           throw error instanceof DpopProofError ? proofRefused(error) : error;
@@ -159,6 +178,7 @@ export async function tokenRoute(
           ...(scope !== undefined ? { scope } : {}),
           ...(audience !== undefined ? { audience } : {}),
           ...(dpopJkt !== undefined ? { dpopJkt } : {}),
+          ...(authorizationDetails !== undefined ? { authorizationDetails } : {}),
         });
         if (!result.ok) throw errorFor(result);
         (result.cached ? metrics.patCacheHits : metrics.patCacheMisses).inc();
@@ -176,6 +196,8 @@ export async function tokenRoute(
             expires_in: Math.max(0, minted.exp - minted.iat),
             // RFC 6749 §3.3: a token with no roles has no scope, not an empty one.
             ...(minted.scope ? { scope: minted.scope } : {}),
+            // RFC 9396 §7: the token response names what was granted.
+            ...(minted.authorizationDetails ? { authorization_details: minted.authorizationDetails } : {}),
           });
       } catch (error) {
         outcome = error instanceof HttpError ? error.error : "error";

@@ -44,6 +44,10 @@ export async function wellKnownRoutes(
         audiences_supported: config.audiences,
         // RFC 9449 §5.1: the algorithms a proof may be signed with at /token.
         dpop_signing_alg_values_supported: [...DPOP_SIGNING_ALGORITHMS],
+        // RFC 9396 §10: the detail types /token and PATs accept (none declared: not advertised).
+        ...(config.authorizationTypes.size > 0
+          ? { authorization_details_types_supported: [...config.authorizationTypes.keys()] }
+          : {}),
       });
     },
   );

@@ -4,6 +4,7 @@ import { type EventSink, emitSafely, noEvents, tokenEvent } from "../events/toke
 import type { Counter } from "../metrics/registry.js";
 import type { Propagation } from "../revocation/propagator.js";
 import type { RevocationOutcome, TokenChanges } from "../revocation/token-changes.js";
+import { type OwnerCheck, ownerMustExist } from "../service-accounts/owner-check.js";
 import type { IssueInput, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
 import { type HolderAndPolicyChanges, holderAndPolicyChanges } from "./holder-and-policy.js";
 
@@ -13,6 +14,8 @@ export interface Acting {
   readonly actor: string;
   /** The client address, for the audit line; absent where there is none (the CLI on the store). */
   readonly ip?: string;
+  /** The service account a member acts for (`svc:deploy`): kept on the audit line as `for`. */
+  readonly onBehalfOf?: string;
 }
 
 /** A PAT just made: the token (shown once) and its record. */
@@ -58,6 +61,8 @@ export interface TokenServiceOptions {
   readonly revocations?: Counter;
   /** Current time, epoch ms. */
   readonly now?: () => number;
+  /** Service accounts: a PAT for (or moved to) `svc:<name>` needs the account (404 otherwise); absent: not checked. */
+  readonly serviceAccounts?: OwnerCheck;
 }
 
 /** The token service over `options` (see {@link TokenService}). */
@@ -68,6 +73,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     actor: by.actor,
     ...(by.ip === undefined ? {} : { ip: by.ip }),
     ...extra,
+    ...(by.onBehalfOf === undefined ? {} : { details: { ...extra.details, for: by.onBehalfOf } }),
   });
   const run = <T>(pending: PendingAuditLine, change: () => Promise<T>) => audited(audit, now, pending, change);
   const attributed = (by: Acting) => ({ actor: by.actor });
@@ -75,6 +81,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   return {
     ...holderAndPolicyChanges({ tokenChanges, audit, events, now }),
     async create(input, by) {
+      await ownerMustExist(options.serviceAccounts, input.owner);
       const created = await audited(audit, now, line("token.create", by, {}), () => store.issue(input), {
         tokenIdOf: (made) => made.record.tokenId,
       });
@@ -82,9 +89,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       return created;
     },
     update: (tokenId, changes, by) =>
-      run(line("token.update", by, { tokenId, details: { fields: Object.keys(changes).join(",") } }), () =>
-        tokenChanges.updateToken(tokenId, changes, attributed(by)),
-      ),
+      run(line("token.update", by, { tokenId, details: { fields: Object.keys(changes).join(",") } }), async () => {
+        await ownerMustExist(options.serviceAccounts, changes.owner);
+        return tokenChanges.updateToken(tokenId, changes, attributed(by));
+      }),
     rotate: (tokenId, graceSeconds, by) =>
       run(line("token.rotate", by, { tokenId, details: { graceSeconds } }), () =>
         tokenChanges.rotateToken(tokenId, graceSeconds, attributed(by)),

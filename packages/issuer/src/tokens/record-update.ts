@@ -1,3 +1,5 @@
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
+import { takesAuthorityAway } from "../authorization/coverage.js";
 import { invalid } from "./errors.js";
 import type { TokenRecord } from "./types.js";
 import { type CheckedUpdate, MAX_ROLES } from "./validation.js";
@@ -15,6 +17,8 @@ export interface RecordChange {
   readonly allowedIps?: readonly string[] | null;
   /** null unbinds (and ends a first-use binding still waiting). */
   readonly dpopJkt?: string | null;
+  /** null removes the details. */
+  readonly authorizationDetails?: readonly AuthorizationDetail[] | null;
 }
 
 /**
@@ -41,6 +45,9 @@ export function changeFor(before: TokenRecord, update: CheckedUpdate): RecordCha
     ...(roles === undefined ? {} : { roles }),
     ...(update.allowedIps === undefined ? {} : { allowedIps: update.allowedIps?.length ? update.allowedIps : null }),
     ...(update.dpopJkt === undefined ? {} : { dpopJkt: update.dpopJkt }),
+    ...(update.authorizationDetails === undefined
+      ? {}
+      : { authorizationDetails: update.authorizationDetails?.length ? update.authorizationDetails : null }),
   };
 }
 
@@ -67,6 +74,9 @@ export function isRestricting(before: TokenRecord, change: RecordChange): boolea
     (change.owner !== undefined && change.owner !== before.owner) ||
     // Binding to another key: JWTs bound to the old key (or unbound ones) must die.
     (change.dpopJkt !== undefined && change.dpopJkt !== null && change.dpopJkt !== before.dpopJkt) ||
+    // Authorization details removed or narrowed: like a role removal.
+    (change.authorizationDetails !== undefined &&
+      takesAuthorityAway(before.authorizationDetails, change.authorizationDetails ?? undefined)) ||
     (expiresAt !== undefined && (before.expiresAt === undefined || expiresAt < before.expiresAt))
   );
 }

@@ -1,4 +1,5 @@
 import { isJwkThumbprint, isTokenId } from "@patgate/shared";
+import { checkAuthorizationDetails } from "../authorization/authorization-detail.js";
 import { expiryWarningAttributes } from "./expiry-warnings.js";
 import type { TokenRecord } from "./types.js";
 
@@ -28,6 +29,13 @@ function roleList(value: unknown): string[] | null {
   const items = value instanceof Set ? [...value] : Array.isArray(value) ? value : null;
   if (!items?.every((role): role is string => typeof role === "string")) return null;
   return [...new Set(items)].sort();
+}
+
+/** Details read back: their shape checked again (items are untrusted); unusable ones grant nothing. */
+function storedDetails(value: unknown): Pick<TokenRecord, "authorizationDetails"> {
+  if (value === undefined) return {};
+  const checked = checkAuthorizationDetails(value, "authz");
+  return checked.ok && checked.details.length > 0 ? { authorizationDetails: checked.details } : {};
 }
 
 /**
@@ -76,6 +84,7 @@ export function itemToStored(item: TokenItem | undefined): StoredToken | null {
     // A first-use binding is over once a key is recorded, whatever the flag says.
     ...(item.dpopFirstUse === true && !isJwkThumbprint(item.dpopJkt) ? { dpopBindOnFirstUse: true } : {}),
     ...(epoch(item.statusIdx) === undefined ? {} : { statusIdx: epoch(item.statusIdx) as number }),
+    ...storedDetails(item.authz),
   };
   return { record, secretPhc: item.secretPhc, previousSecretPhc: item.previousSecretPhc };
 }
@@ -105,5 +114,6 @@ export function newItem(record: TokenRecord, secretPhc: string): TokenItem {
     ...(record.dpopJkt === undefined ? {} : { dpopJkt: record.dpopJkt }),
     ...(record.dpopBindOnFirstUse ? { dpopFirstUse: true } : {}),
     ...(record.statusIdx === undefined ? {} : { statusIdx: record.statusIdx }),
+    ...(record.authorizationDetails?.length ? { authz: record.authorizationDetails } : {}),
   };
 }

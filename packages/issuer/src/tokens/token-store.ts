@@ -15,6 +15,7 @@ import {
   type SecretCheck,
   verifySecret as scryptVerify,
 } from "@patgate/shared";
+import { NO_AUTHORIZATION_TYPES } from "../authorization/authorization-types.js";
 import { describeTable } from "../dynamo/dynamo-helpers.js";
 import { bindDpopKey } from "./dpop-binding.js";
 import { invalid } from "./errors.js";
@@ -53,6 +54,7 @@ export function createTokenStore(
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const nowSeconds = () => Math.floor(now() / 1000);
   const policy = createLifetimePolicy(options.maxLifetimeSeconds);
+  const { authorizationTypes = NO_AUTHORIZATION_TYPES } = options;
   const ownersTable = options.ownerTableName ?? ownerTableName(tableName);
   const owners = createOwnerRevisions(client, ownersTable);
   const table = openTokenTable({ doc, tableName, ownersTable, owners, nowSeconds });
@@ -74,9 +76,10 @@ export function createTokenStore(
 
   return {
     tableName,
+    authorizationTypes,
 
     async issue(input: IssueInput) {
-      const checked = checkIssueInput(input, nowSeconds());
+      const checked = checkIssueInput(input, nowSeconds(), authorizationTypes);
       if ("secretPhc" in (input as object)) throw invalid("secretPhc", "is only accepted by register");
       const { token, tokenId, secretPhc } = await generate(
         checked.tokenId === undefined ? {} : { tokenId: checked.tokenId },
@@ -92,7 +95,7 @@ export function createTokenStore(
     generate,
 
     async register(input: RegisterInput) {
-      const checked = checkIssueInput(input, nowSeconds());
+      const checked = checkIssueInput(input, nowSeconds(), authorizationTypes);
       const tokenId = checkTokenId(input.tokenId);
       const phc = parsePhc(input.secretPhc);
       if (!phc.ok) throw invalid("secretPhc", `is not a usable scrypt PHC string (${phc.reason})`);
@@ -104,7 +107,7 @@ export function createTokenStore(
       return (await load(tokenId))?.record ?? null;
     },
 
-    update: (tokenId, changes, options) => updateToken(table, policy, tokenId, changes, options),
+    update: (tokenId, changes, options) => updateToken(table, policy, tokenId, changes, options, authorizationTypes),
 
     revoke: (tokenId, options) => revokeToken(table, tokenId, options),
     restore: (tokenId, options) => restoreToken(table, tokenId, options),

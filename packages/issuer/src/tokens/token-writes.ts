@@ -1,5 +1,6 @@
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { isTokenId } from "@patgate/shared";
+import type { AuthorizationTypes } from "../authorization/authorization-types.js";
 import { isConditionFailure } from "../dynamo/dynamo-helpers.js";
 import { TokenStoreError } from "./errors.js";
 import { EXPIRY_WARNING_ATTRIBUTES, expiryWarningAttributes } from "./expiry-warnings.js";
@@ -41,6 +42,7 @@ export async function putToken(
     ...(checked.allowedIps?.length ? { allowedIps: checked.allowedIps } : {}),
     ...(checked.dpopJkt === undefined ? {} : { dpopJkt: checked.dpopJkt }),
     ...(checked.dpopBindOnFirstUse ? { dpopBindOnFirstUse: true } : {}),
+    ...(checked.authorizationDetails?.length ? { authorizationDetails: checked.authorizationDetails } : {}),
     createdAt: at,
     updatedAt: at,
     revision: 1,
@@ -69,10 +71,11 @@ export async function updateToken(
   tokenId: string,
   changes: TokenUpdate,
   options?: WriteOptions,
+  types?: AuthorizationTypes,
 ): Promise<TokenRecord> {
   const { owners, send, nowSeconds, change, writeRevision } = table;
   checkTokenId(tokenId);
-  const checked = checkUpdate(changes, nowSeconds());
+  const checked = checkUpdate(changes, nowSeconds(), types);
   if (checked.expiresAt !== undefined) policy.expiryWithinPolicy(checked.expiresAt, nowSeconds());
   return change(tokenId, options, async (before) => {
     const next = changeFor(before, checked);
@@ -104,6 +107,8 @@ export async function updateToken(
     if (next.dpopJkt === null) remove.push("dpopJkt");
     else if (next.dpopJkt !== undefined) set.dpopJkt = next.dpopJkt;
     if (options?.statusIdx !== undefined) set.statusIdx = options.statusIdx;
+    if (next.authorizationDetails === null) remove.push("authz");
+    else if (next.authorizationDetails !== undefined) set.authz = next.authorizationDetails;
     return writeRevision(tokenId, before.revision, set, remove);
   });
 }

@@ -1,4 +1,6 @@
 import type { ParsePatResult, PatVerifyFailure, ScryptParams, SecretCheck } from "@patgate/shared";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
+import type { AuthorizationTypes } from "../authorization/authorization-types.js";
 import type { OwnerRevisions } from "./owner-revisions.js";
 
 /**
@@ -39,6 +41,8 @@ export interface TokenRecord {
   readonly dpopBindOnFirstUse?: boolean;
   /** The Token Status List index of this PAT's JWTs (status-list/); replaced by every change that denies earlier JWTs. */
   readonly statusIdx?: number;
+  /** RFC 9396 details: the most its JWTs may carry (see docs/authorization.md); absent: none. */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 /** A conditional write: applied only if the record is still at `expectedRevision`. */
@@ -65,6 +69,8 @@ export interface IssueInput {
   readonly dpopJkt?: string;
   /** Bound to the key of the first exchange with a DPoP proof (exclusive with `dpopJkt`). */
   readonly dpopBindOnFirstUse?: boolean;
+  /** RFC 9396 details within the declared types (at most 20). */
+  readonly authorizationDetails?: readonly AuthorizationDetail[];
 }
 
 /** Input of `register`: a token made elsewhere by `generate` (or `@access-tokens/core`). */
@@ -92,6 +98,8 @@ export interface TokenUpdate {
   readonly allowedIps?: readonly string[] | null;
   /** Binds to another key (a change like a role removal: JWTs bound to the old key are denied); null unbinds. */
   readonly dpopJkt?: string | null;
+  /** Replaces the details; null or [] removes them (taking authority away denies older JWTs). */
+  readonly authorizationDetails?: readonly AuthorizationDetail[] | null;
 }
 
 /** Outcome of binding a PAT to the key of its first exchange: who won, and the record after. */
@@ -205,6 +213,8 @@ export interface TokenStore {
   bindDpopKey(tokenId: string, jkt: string): Promise<DpopBinding>;
   /** Resolves when the table answers (for /readyz). */
   ping(): Promise<void>;
+  /** The declared authorization detail types new details are checked against; absent: none declared. */
+  readonly authorizationTypes?: AuthorizationTypes;
 }
 
 /** Options of `createTokenStore`. */
@@ -233,4 +243,6 @@ export interface TokenStoreOptions {
   readonly verifySecret?: (secret: Uint8Array, phc: string) => Promise<SecretCheck>;
   /** Hands out a Token Status List index for each new token (status-list/); absent: none. */
   readonly allocateStatusIndex?: () => Promise<number>;
+  /** The declared RFC 9396 types (`PATGATE_AUTHORIZATION_TYPES`); default none, so no PAT may carry details. */
+  readonly authorizationTypes?: AuthorizationTypes;
 }

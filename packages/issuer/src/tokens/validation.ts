@@ -1,5 +1,7 @@
 import { isIP } from "node:net";
 import { isJwkThumbprint, isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
+import { type AuthorizationDetail, checkAuthorizationDetails } from "../authorization/authorization-detail.js";
+import { type AuthorizationTypes, NO_AUTHORIZATION_TYPES } from "../authorization/authorization-types.js";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
 
@@ -114,6 +116,14 @@ export interface CheckedIssue {
   readonly allowedIps?: string[];
   readonly dpopJkt?: string;
   readonly dpopBindOnFirstUse?: boolean;
+  readonly authorizationDetails?: AuthorizationDetail[];
+}
+
+/** RFC 9396 details within the declared `types`: a `validation_error` naming the faulty member. */
+export function checkDetails(value: unknown, types: AuthorizationTypes, field = "authorizationDetails") {
+  const checked = checkAuthorizationDetails(value, field, types);
+  if (!checked.ok) throw invalid(checked.field, checked.problem);
+  return checked.details;
 }
 
 const ISSUE_KEYS = new Set([
@@ -127,6 +137,7 @@ const ISSUE_KEYS = new Set([
   "allowedIps",
   "dpopJkt",
   "dpopBindOnFirstUse",
+  "authorizationDetails",
 ]);
 
 /** An RFC 7638 SHA-256 thumbprint: 43 base64url characters. */
@@ -145,7 +156,11 @@ function checkIssueBinding(input: Record<string, unknown>): Pick<CheckedIssue, "
   return { dpopJkt: checkDpopJkt(input.dpopJkt) };
 }
 
-export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number): CheckedIssue {
+export function checkIssueInput(
+  input: IssueInput | unknown,
+  nowSeconds: number,
+  types: AuthorizationTypes = NO_AUTHORIZATION_TYPES,
+): CheckedIssue {
   if (!isRecord(input)) throw invalid("input", "must be an object");
   for (const key of Object.keys(input)) if (!ISSUE_KEYS.has(key)) throw invalid(key, "is not a known field");
   const name = input.name === undefined || input.name === "" ? undefined : checkName(input.name);
@@ -158,6 +173,9 @@ export function checkIssueInput(input: IssueInput | unknown, nowSeconds: number)
     ...(input.tokenId === undefined ? {} : { tokenId: checkTokenId(input.tokenId) }),
     ...(input.allowedIps === undefined ? {} : { allowedIps: checkAllowedIps(input.allowedIps) }),
     ...checkIssueBinding(input),
+    ...(input.authorizationDetails === undefined
+      ? {}
+      : { authorizationDetails: checkDetails(input.authorizationDetails, types) }),
   };
 }
 
@@ -194,11 +212,26 @@ export interface CheckedUpdate {
   readonly allowedIps?: string[] | null;
   /** null unbinds. */
   readonly dpopJkt?: string | null;
+  /** null (or an empty list) removes the details. */
+  readonly authorizationDetails?: AuthorizationDetail[] | null;
 }
 
-const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles", "allowedIps", "dpopJkt"]);
+const UPDATE_KEYS = new Set([
+  "owner",
+  "isAdmin",
+  "name",
+  "expiresAt",
+  "roles",
+  "allowedIps",
+  "dpopJkt",
+  "authorizationDetails",
+]);
 
-export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number): CheckedUpdate {
+export function checkUpdate(
+  changes: TokenUpdate | unknown,
+  nowSeconds: number,
+  types: AuthorizationTypes = NO_AUTHORIZATION_TYPES,
+): CheckedUpdate {
   if (!isRecord(changes)) throw invalid("changes", "must be an object");
   const keys = Object.keys(changes).filter((key) => changes[key] !== undefined);
   for (const key of keys) if (!UPDATE_KEYS.has(key)) throw invalid(key, "is not a field that can be updated");
@@ -218,6 +251,12 @@ export function checkUpdate(changes: TokenUpdate | unknown, nowSeconds: number):
     ...(changes.dpopJkt === undefined
       ? {}
       : { dpopJkt: changes.dpopJkt === null ? null : checkDpopJkt(changes.dpopJkt) }),
+    ...(changes.authorizationDetails === undefined
+      ? {}
+      : {
+          authorizationDetails:
+            changes.authorizationDetails === null ? null : checkDetails(changes.authorizationDetails, types),
+        }),
   };
 }
 

@@ -1,5 +1,10 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import type { AuthContext } from "../auth-context.js";
+import {
+  type AuthorizationRequirement,
+  assertAuthorization,
+  checkRequirement,
+} from "../authorization/require-authorization.js";
 import { createVerifier } from "../create-verifier.js";
 import { isDpopScheme } from "../dpop/http-request.js";
 import type { Verifier } from "../verifier.js";
@@ -92,6 +97,24 @@ export function requireRoles(...roles: string[]): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     try {
       assertRoles(req.auth, roles);
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/**
+ * Passes on a 403 `insufficient_scope` (to {@link patgateErrorHandler}) unless
+ * the caller's JWT has an RFC 9396 authorization detail allowing `requirement`.
+ *
+ * @example app.get("/repos/:repo", requireAuthorization({ type: "repository", action: "read", location: (req) => req.params.repo }), handler)
+ */
+export function requireAuthorization(requirement: AuthorizationRequirement<Request>): RequestHandler {
+  checkRequirement(requirement);
+  return (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      assertAuthorization(req.auth, requirement, req);
       next();
     } catch (error) {
       next(error);

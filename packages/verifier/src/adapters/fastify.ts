@@ -7,6 +7,11 @@ import type {
 } from "fastify";
 import fastifyPlugin from "fastify-plugin";
 import type { AuthContext } from "../auth-context.js";
+import {
+  type AuthorizationRequirement,
+  assertAuthorization,
+  checkRequirement,
+} from "../authorization/require-authorization.js";
 import { createVerifier } from "../create-verifier.js";
 import { isDpopScheme } from "../dpop/http-request.js";
 import type { Verifier } from "../verifier.js";
@@ -113,6 +118,25 @@ export function requireRoles(...roles: string[]): preHandlerAsyncHookHandler {
   return async (request, reply) => {
     try {
       assertRoles(request.auth, roles);
+    } catch (error) {
+      await sendError(reply, error);
+    }
+  };
+}
+
+/**
+ * preHandler answering 403 `insufficient_scope` unless the caller's JWT has an
+ * RFC 9396 authorization detail allowing `requirement` (see the README).
+ *
+ * @example app.put("/repos/:repo", { preHandler: requireAuthorization({ type: "repository", action: "write", location: (req) => req.params.repo }) }, handler)
+ */
+export function requireAuthorization<R extends FastifyRequest = FastifyRequest>(
+  requirement: AuthorizationRequirement<R>,
+): preHandlerAsyncHookHandler {
+  checkRequirement(requirement);
+  return async (request, reply) => {
+    try {
+      assertAuthorization(request.auth, requirement, request as R);
     } catch (error) {
       await sendError(reply, error);
     }

@@ -1,4 +1,5 @@
 import type { IssueInput, ListOptions, RolesUpdate, TokenRecord, TokenUpdate } from "../../tokens/types.js";
+import { authorizationDetailsFlag } from "../authorization-flags.js";
 import { CliError } from "../cli-error.js";
 import { dpopBinding } from "../dpop-binding.js";
 import { durationMessage, parseDuration } from "../durations.js";
@@ -25,12 +26,29 @@ const OPTIONS = {
   "dpop-jkt": { type: "string" },
   "dpop-key": { type: "string" },
   "dpop-first-use": { type: "boolean" },
+  "authorization-details": { type: "string" },
+  authorize: { type: "string", multiple: true },
+  "clear-authorization-details": { type: "boolean" },
   json: { type: "boolean" },
 } as const;
 
+const DETAIL_FLAGS = ["authorization-details", "authorize"] as const;
+
 /** The options each subcommand takes: any other is refused, never ignored. */
 const ALLOWED: Record<TokensCommand, readonly (keyof typeof OPTIONS)[]> = {
-  create: ["owner", "role", "admin", "expires", "name", "allow-ip", "dpop-jkt", "dpop-key", "dpop-first-use", "json"],
+  create: [
+    "owner",
+    "role",
+    "admin",
+    "expires",
+    "name",
+    "allow-ip",
+    "dpop-jkt",
+    "dpop-key",
+    "dpop-first-use",
+    ...DETAIL_FLAGS,
+    "json",
+  ],
   list: ["owner", "role", "limit", "cursor", "active", "json"],
   show: ["json"],
   update: [
@@ -45,6 +63,8 @@ const ALLOWED: Record<TokensCommand, readonly (keyof typeof OPTIONS)[]> = {
     "allow-ip",
     "any-ip",
     "dpop-jkt",
+    ...DETAIL_FLAGS,
+    "clear-authorization-details",
     "json",
   ],
   revoke: ["json"],
@@ -156,7 +176,7 @@ function listOptions(values: Values, positionals: readonly string[]): ListOption
 }
 
 /** `tokens update`: the changes, from the flags; at least one. */
-function updateChanges(values: Values, nowSeconds: number): TokenUpdate {
+function updateChanges(values: Values, nowSeconds: number, details: Partial<TokenUpdate> = {}): TokenUpdate {
   if (values.admin && values["no-admin"]) throw new CliError("use only one of --admin and --no-admin", 2);
   const roles = rolesUpdate(values);
   const changes: TokenUpdate = {
@@ -172,6 +192,7 @@ function updateChanges(values: Values, nowSeconds: number): TokenUpdate {
     ...(values["any-ip"] ? { allowedIps: null } : {}),
     // Rebinding denies the JWTs bound to the old key; the store checks the thumbprint.
     ...(values["dpop-jkt"] !== undefined ? { dpopJkt: values["dpop-jkt"] === "none" ? null : values["dpop-jkt"] } : {}),
+    ...details,
   };
   if (values["allow-ip"] && values["any-ip"]) throw new CliError("use only one of --allow-ip and --any-ip", 2);
   if (Object.keys(changes).length === 0)
@@ -208,7 +229,13 @@ export async function runTokens(
 
   switch (command) {
     case "create": {
-      const input = { ...createInput(values, positionals, nowSeconds), ...(await dpopBinding(values)) };
+      const input = {
+        ...createInput(values, positionals, nowSeconds),
+        ...(await dpopBinding(values)),
+      };
+      // --clear-authorization-details is an update's only: a create has details or none.
+      const { authorizationDetails } = await authorizationDetailsFlag(values);
+      if (authorizationDetails) Object.assign(input, { authorizationDetails });
       const created = await withAdmin((admin) => admin.create(input));
       print(created, () => shownOnce(created.record, created.token, [], nowSeconds));
       return;
@@ -230,7 +257,7 @@ export async function runTokens(
     }
     case "update": {
       const id = onlyId(positionals, "update");
-      const changes = updateChanges(values, nowSeconds);
+      const changes = updateChanges(values, nowSeconds, await authorizationDetailsFlag(values));
       const changed = await withAdmin((admin) => admin.update(id, changes));
       print(changed, () => describeToken(changed.record, nowSeconds));
       return;

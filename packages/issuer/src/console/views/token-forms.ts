@@ -48,6 +48,8 @@ export function newTokenForm(options: {
   readonly roles: readonly string[];
   readonly maxLifetimeSeconds: number | undefined;
   readonly error?: string;
+  /** More fields before the submit button: the owner choice, the authorization-details picker. */
+  readonly extra?: readonly (SafeHtml | null)[];
 }): SafeHtml {
   const choices = expiryChoices(options.maxLifetimeSeconds);
   const preferred = choices.includes("30") ? "30" : choices[0];
@@ -78,6 +80,7 @@ export function newTokenForm(options: {
         <input id="allowedIps" name="allowedIps" type="text" aria-describedby="ips-hint">
         <p id="ips-hint" class="muted">Comma-separated IPv4/IPv6 addresses or CIDRs; empty: anywhere.</p></div>
       ${dpopCreateFields()}
+      ${options.extra ?? null}
       <button type="submit">Generate token</button>
     </form>`;
 }
@@ -90,6 +93,7 @@ export function tokenDetail(record: TokenRecord, nowSeconds: number, csrf: strin
   return html`<dl class="details">
       <dt>Id</dt><dd><code>${record.tokenId}</code></dd>
       <dt>Roles</dt><dd>${record.roles.length ? record.roles.join(", ") : "none"}</dd>
+      ${record.authorizationDetails?.length ? html`<dt>Authorization details</dt><dd>${record.authorizationDetails.map((d) => html`<code>${d.type}: ${d.actions.join(", ")}${d.locations ? ` at ${d.locations.join(", ")}` : ""}${d.identifier === undefined ? "" : ` on ${d.identifier}`}</code> `)}</dd>` : null}
       <dt>Created</dt><dd>${when(record.createdAt)}</dd>
       <dt>Expires</dt><dd>${expiryCell(record, nowSeconds)}</dd>
       <dt>Last used</dt><dd>${lastUsedCell(record)}</dd>

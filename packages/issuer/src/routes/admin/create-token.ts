@@ -25,7 +25,9 @@ export async function createTokenRoute(app: IssuerApp, ctx: Pick<AppContext, "no
     async (request, reply) => {
       // The schema checks the shape; the store checks every value and names the field at fault.
       const { expiresIn, dpop, ...rest } = request.body;
-      let input: IssueInput = dpop === "bind_on_first_use" ? { ...rest, dpopBindOnFirstUse: true } : rest;
+      // Details pass the schema as any JSON: the store checks them against the declared types.
+      const fields = rest as IssueInput;
+      let input: IssueInput = dpop === "bind_on_first_use" ? { ...fields, dpopBindOnFirstUse: true } : fields;
       if (dpop !== undefined && rest.dpopJkt !== undefined)
         throw invalidField("dpop", "give dpopJkt or dpop: bind_on_first_use, not both");
       if (expiresIn !== undefined) {

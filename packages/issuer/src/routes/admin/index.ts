@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../../context.js";
 import { adminAuth } from "../../http/admin-auth-plugin.js";
 import { typed } from "../../http/typed-app.js";
+import { serviceAccountRoutes } from "../../service-accounts/service-account-routes.js";
 import { auditRoutes } from "./audit.js";
 import { createTokenRoute } from "./create-token.js";
 import { denyJtiRoute } from "./deny-jti.js";
@@ -42,4 +43,6 @@ const ROUTES = [
 export async function adminRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   await app.register(adminAuth, ctx);
   for (const route of ROUTES) await route(typed(app), ctx);
+  const { serviceAccounts } = ctx;
+  if (serviceAccounts) await serviceAccountRoutes(typed(app), { ...ctx, serviceAccounts });
 }

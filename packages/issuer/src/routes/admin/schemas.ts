@@ -37,8 +37,29 @@ export const tokenRecordSchema = {
       type: "boolean",
       description: "true until the first exchange with a DPoP proof binds the token to that proof's key",
     },
+    authorizationDetails: {
+      type: "array",
+      description: "RFC 9396 details: the most its JWTs may carry (docs/authorization.md)",
+      items: {
+        type: "object",
+        properties: {
+          type: { type: "string" },
+          actions: { type: "array", items: { type: "string" } },
+          locations: { type: "array", items: { type: "string" } },
+          identifier: { type: "string" },
+          datatypes: { type: "array", items: { type: "string" } },
+          privileges: { type: "array", items: { type: "string" } },
+        },
+      },
+    },
   },
 } as const;
+
+/** RFC 9396 details in a body: any JSON here, checked by the store against the declared types (naming the member). */
+const authorizationDetails = Type.Unknown({
+  description:
+    "RFC 9396 details, each {type, actions, locations?, identifier?, datatypes?, privileges?} of a declared type; at most 20",
+});
 
 /** Body of a rotation: how long the old secret keeps working. */
 export const rotateBody = Type.Object(
@@ -95,6 +116,7 @@ export const createBody = Type.Object({
   dpop: Type.Optional(
     Type.Literal("bind_on_first_use", { description: "bind to the key of the first exchange with a DPoP proof" }),
   ),
+  authorizationDetails: Type.Optional(authorizationDetails),
 });
 
 /** Body of an update: the shape only; the store checks every value and names the field at fault. */
@@ -120,6 +142,7 @@ export const updateBody = Type.Object({
       description: "bind to another key (JWTs bound to the old one are denied); null unbinds",
     }),
   ),
+  authorizationDetails: Type.Optional(authorizationDetails),
 });
 
 export const listQuery = Type.Object(
