@@ -5,12 +5,14 @@ import { readIdentityConfig } from "./config/identity-config.js";
 import type { IssuerConfig } from "./config/issuer-config.js";
 import { readLifecycleConfig } from "./config/lifecycle-config.js";
 import { readLimitsConfig } from "./config/limits-config.js";
+import { readSsfConfig } from "./config/ssf-config.js";
 import { readStorageConfig } from "./config/storage-config.js";
 import type { Env } from "./env-values.js";
 
 export type { DpopConfig } from "./config/dpop-config.js";
 export type { HttpTimeouts } from "./config/http-config.js";
 export type { IssuerConfig } from "./config/issuer-config.js";
+export type { SsfConfig } from "./config/ssf-config.js";
 export { ConfigError } from "./env-values.js";
 export type { WebhookConfig } from "./webhooks/signature.js";
 
@@ -23,13 +25,16 @@ export type { WebhookConfig } from "./webhooks/signature.js";
  */
 export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig {
   const http = readHttpConfig(env);
+  const identity = readIdentityConfig(env, http);
+  const storage = readStorageConfig(env, cwd);
   return {
     ...http,
-    ...readIdentityConfig(env, http),
-    ...readStorageConfig(env, cwd),
+    ...identity,
+    ...storage,
     ...readLimitsConfig(env),
     ...readLifecycleConfig(env),
     console: consoleConfig(env),
     ...readDpopConfig(env),
+    ...readSsfConfig(env, cwd, storage.dataDir, identity),
   };
 }

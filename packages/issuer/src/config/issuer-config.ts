@@ -2,6 +2,7 @@ import type { RedisKeys, SigningAlgorithm } from "@patgate/shared";
 import type { WebhookConfig } from "../webhooks/signature.js";
 import type { ConsoleConfig } from "./console-config.js";
 import type { DpopConfig } from "./dpop-config.js";
+import type { SsfConfig } from "./ssf-config.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
 export interface IssuerConfig {
@@ -96,6 +97,8 @@ export interface IssuerConfig {
   readonly console: ConsoleConfig;
   /** Proof of possession at `/token` (`PATGATE_DPOP*`). */
   readonly dpop: DpopConfig;
+  /** The Shared Signals transmitter (`PATGATE_SSF_*`). */
+  readonly ssf: SsfConfig;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../../context.js";
 import { adminAuth } from "../../http/admin-auth-plugin.js";
 import { typed } from "../../http/typed-app.js";
+import { ssfAdminRoutes } from "../../ssf/admin-routes.js";
 import { auditRoutes } from "./audit.js";
 import { createTokenRoute } from "./create-token.js";
 import { denyJtiRoute } from "./deny-jti.js";
@@ -33,6 +34,7 @@ const ROUTES = [
   revocationsRoute,
   rotateKeysRoute,
   webhookDeliveryRoutes,
+  ssfAdminRoutes,
 ] as const;
 
 /**
