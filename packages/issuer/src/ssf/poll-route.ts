@@ -11,8 +11,6 @@ export const MAX_POLL_EVENTS = 1000;
 const DEFAULT_POLL_EVENTS = 100;
 /** Most jtis one poll acknowledges (or reports errors for). */
 const MAX_ACKS = 1000;
-/** How long a poll without `returnImmediately` waits for a SET, ms, by default. */
-export const LONG_POLL_MS = 25_000;
 /** How often a waiting poll looks again (a SET queued by another issuer), ms. */
 const RECHECK_MS = 1000;
 
@@ -78,11 +76,9 @@ function nextChance(ssf: Ssf, streamId: string, waitMs: number, signal: AbortSig
  * one (up to `longPollMs`) unless `returnImmediately`. Unacknowledged SETs
  * come again on the next poll. A paused or disabled stream hands out none.
  */
-export async function pollRoute(
-  app: FastifyInstance,
-  ctx: SsfRouteContext & { readonly longPollMs?: number },
-): Promise<void> {
-  const { ssf, longPollMs = LONG_POLL_MS } = ctx;
+export async function pollRoute(app: FastifyInstance, ctx: SsfRouteContext): Promise<void> {
+  const { ssf } = ctx;
+  const { longPollMs } = ssf;
   app.post<{ Params: { streamId: string } }>(
     "/ssf/poll/:streamId",
     { schema: { tags: ["shared signals"], summary: "Poll a stream's SETs (RFC 8936)" } },

@@ -27,6 +27,8 @@ export interface SsfOptions extends DeliveryHooks {
   /** Push machinery: Redis and this process's roles, retry policy, polling (see `PushDeliveryOptions`). */
   readonly push?: Pick<PushDeliveryOptions, "redis" | "deliver" | "retry" | "pollMs" | "timeoutMs" | "onPending">;
   readonly resolve?: HostResolver;
+  /** How long a poll without `returnImmediately` waits for a SET, ms; default 25 000. */
+  readonly longPollMs?: number;
   readonly now?: () => number;
   /** A SET made, by delivery method. */
   readonly onSet?: (method: "push" | "poll") => void;
@@ -45,6 +47,7 @@ export interface Ssf {
   readonly push: PushDelivery;
   readonly transmitter: Transmitter;
   readonly resolve?: HostResolver;
+  readonly longPollMs: number;
   readonly now: () => number;
   /** `sink` and the transmitter both hear every event (webhooks first, as before). */
   alongside(sink: EventSink): EventSink;
@@ -97,6 +100,7 @@ export function createSsf(options: SsfOptions): Ssf {
     push,
     transmitter,
     ...(options.resolve ? { resolve: options.resolve } : {}),
+    longPollMs: options.longPollMs ?? 25_000,
     now,
     alongside(sink) {
       return {
