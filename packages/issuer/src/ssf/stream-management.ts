@@ -136,12 +136,13 @@ export async function setStatus(ssf: Ssf, receiver: string, body: unknown): Prom
     changed(rest, { status: status as StreamStatus, ...(reason ? { reason } : {}) }, ssf.now()),
   );
   if (before.status !== next.status) {
+    // What was held goes first, then the news that the stream is enabled.
+    if (next.status === "enabled" && next.delivery.method === PUSH_METHOD) await ssf.transmitter.release(next);
     await ssf.transmitter.sendTo(next, {
       type: STREAM_UPDATED,
       subject: { format: "opaque", id: next.streamId },
       event: { status: next.status, ...(reason ? { reason } : {}) },
     });
-    if (next.status === "enabled" && next.delivery.method === PUSH_METHOD) await ssf.transmitter.release(next);
   }
   return next;
 }
