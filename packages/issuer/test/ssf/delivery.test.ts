@@ -4,6 +4,7 @@ import { type SetReceiver, startSetReceiver } from "../../../../test/harness/set
 import { until } from "../../../../test/harness/until.js";
 import { tokenEvent } from "../../src/events/token-events.js";
 import { ISSUER } from "../app-fixture.js";
+import { signInWithPat } from "../console/console-client.js";
 import { type SsfTestIssuer, ssfTestIssuer } from "./ssf-fixture.js";
 
 // Every token change SPEC lists, as SETs: pushed to a real HTTP receiver that
@@ -289,6 +290,14 @@ describe("failing pushes are visible", () => {
         lastDelivery?: { ok: boolean; status?: number };
       }[];
       expect(streams.find((s) => s.streamId === id)?.lastDelivery).toMatchObject({ ok: false, status: 503 });
+      // The console's admin page: the stream, its state and last delivery, and the failed push.
+      const { token: consolePat } = await t.store.issue({ owner: "ops", isAdmin: true, roles: ["admin"] });
+      const page = await (await signInWithPat(t.app, consolePat)).get("/console/admin/signals");
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain(id);
+      expect(page.body).toMatch(/enabled/);
+      expect(page.body).toMatch(/failed: HTTP 503/);
+      expect(page.body).toContain(failed.jti);
       rx.reply = () => 202;
       expect((await call("POST", `/admin/ssf/deliveries/${failed.jti}/retry`, admin)).statusCode).toBe(202);
       await until(() => (rx.accepted().has(failed.jti) ? true : undefined), { message: "retried" });
