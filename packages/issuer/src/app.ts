@@ -14,6 +14,8 @@ import { oauthRoutes } from "./routes/oauth.js";
 import { selfRotateRoute } from "./routes/self-rotate.js";
 import { tokenRoute } from "./routes/token.js";
 import { wellKnownRoutes } from "./routes/well-known.js";
+import { pollRoute } from "./ssf/poll-route.js";
+import { ssfRoutes } from "./ssf/stream-routes.js";
 import { statusListRoutes } from "./status-list/status-route.js";
 
 /** Largest request body anywhere (admin bodies included); /token has its own, smaller limit. */
@@ -100,6 +102,11 @@ export async function buildApp(deps: AppParts): Promise<FastifyInstance> {
       }),
     );
   await app.register(async (scope) => adminRoutes(scope, ctx), { prefix: "/admin" });
+  const { ssf } = deps;
+  if (ssf) {
+    await app.register(async (scope) => ssfRoutes(scope, { ...ctx, ssf }));
+    await app.register(async (scope) => pollRoute(scope, { ...ctx, ssf }));
+  }
   if (deps.console !== false)
     await app.register(async (scope) => consolePlugin(scope, { ctx }), { prefix: "/console" });
   return app;

@@ -6,6 +6,7 @@ import { readIdentityConfig } from "./config/identity-config.js";
 import type { IssuerConfig } from "./config/issuer-config.js";
 import { readLifecycleConfig } from "./config/lifecycle-config.js";
 import { readLimitsConfig } from "./config/limits-config.js";
+import { readSsfConfig } from "./config/ssf-config.js";
 import { readStatusListConfig } from "./config/status-list-config.js";
 import { readStorageConfig } from "./config/storage-config.js";
 import type { Env } from "./env-values.js";
@@ -13,6 +14,7 @@ import type { Env } from "./env-values.js";
 export type { DpopConfig } from "./config/dpop-config.js";
 export type { HttpTimeouts } from "./config/http-config.js";
 export type { IssuerConfig } from "./config/issuer-config.js";
+export type { SsfConfig } from "./config/ssf-config.js";
 export type { StatusListConfig } from "./config/status-list-config.js";
 export { ConfigError } from "./env-values.js";
 export type { WebhookConfig } from "./webhooks/signature.js";
@@ -26,15 +28,18 @@ export type { WebhookConfig } from "./webhooks/signature.js";
  */
 export function loadConfig(env: Env, cwd: string = process.cwd()): IssuerConfig {
   const http = readHttpConfig(env);
+  const identity = readIdentityConfig(env, http);
+  const storage = readStorageConfig(env, cwd);
   return {
     ...http,
-    ...readIdentityConfig(env, http),
-    ...readStorageConfig(env, cwd),
+    ...identity,
+    ...storage,
     ...readLimitsConfig(env),
     ...readLifecycleConfig(env),
     console: consoleConfig(env),
     ...readDpopConfig(env),
     ...readStatusListConfig(env),
     ...readAuthorizationConfig(env, cwd),
+    ...readSsfConfig(env, cwd, storage.dataDir, identity),
   };
 }

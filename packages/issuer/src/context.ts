@@ -24,6 +24,7 @@ import type { DenyView } from "./revocation/deny-view.js";
 import type { Outbox } from "./revocation/outbox.js";
 import type { Revocation } from "./revocation/revocation.js";
 import type { ServiceAccountStore } from "./service-accounts/service-account-store.js";
+import type { Ssf } from "./ssf/ssf.js";
 import type { StatusList } from "./status-list/status-list.js";
 import type { TokenService } from "./token-service/token-service.js";
 import { createTokenService } from "./token-service/token-service.js";
@@ -59,6 +60,8 @@ export interface AppParts {
   readonly statusList?: StatusList;
   /** Service accounts (`svc:<name>` owners, `/admin/service-accounts`); absent: no such routes, `svc:` owners unchecked. */
   readonly serviceAccounts?: ServiceAccountStore;
+  /** The Shared Signals transmitter (`/ssf/…`); absent: no such routes. */
+  readonly ssf?: Ssf;
 }
 
 /** Reads the audit trail, newest first: of one token, or all of it. */
@@ -82,6 +85,7 @@ export interface AppContext {
   readonly redis?: RedisConnection;
   readonly auditTrail?: AuditTrailReader;
   readonly webhooks?: Webhooks;
+  readonly ssf?: Ssf;
   readonly now: () => number;
   readonly audit: AuditSink;
   /**
@@ -129,6 +133,8 @@ export function createAppContext(deps: AppParts): AppContext {
     : createMemoryFailureLimiter(failureLimits, now);
   const coldExchanges = createAddressBudget({ perMinute: config.coldExchangesPerMinute, now });
   const metrics = deps.metrics ?? createIssuerMetrics();
+  // With a transmitter, its audience too: a receiver's stream-management JWT (the SSF routes check its role).
+  const withSsf = deps.ssf ? [...config.audiences, config.ssf.audience] : config.audiences;
   return {
     config,
     store: deps.store,
@@ -136,6 +142,7 @@ export function createAppContext(deps: AppParts): AppContext {
     ...(deps.redis ? { redis: deps.redis } : {}),
     ...(deps.auditTrail ? { auditTrail: deps.auditTrail } : {}),
     ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
+    ...(deps.ssf ? { ssf: deps.ssf } : {}),
     now,
     audit,
     patCache,
@@ -156,7 +163,12 @@ export function createAppContext(deps: AppParts): AppContext {
     coldExchanges,
     events: revocation.events,
     tokenProof: createDpopParts({ config, keys: deps.keys, ...(deps.redis ? { redis: deps.redis } : {}) }),
-    accessTokens: createAccessTokenChecker({ config, keys: deps.keys, denyList: revocation.denyView, now }),
+    accessTokens: createAccessTokenChecker({
+      config: { ...config, audiences: withSsf },
+      keys: deps.keys,
+      denyList: revocation.denyView,
+      now,
+    }),
     exchangePat: createPatExchange({
       store: deps.store,
       keys: deps.keys,
@@ -166,7 +178,7 @@ export function createAppContext(deps: AppParts): AppContext {
       ...(deps.scrypt ? { scrypt: deps.scrypt } : {}),
       audit,
       issuer: config.issuer,
-      audiences: config.audiences,
+      audiences: withSsf,
       adminAudience: config.adminAudience,
       tokenPrefix: config.tokenPrefix,
       jwtTtlSeconds: config.jwtTtlSeconds,

@@ -3,6 +3,7 @@ import { DEFAULT_SCRYPT_PARAMS } from "@patgate/shared";
 import { type AuditLog, createAuditLog, createAuditTable } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import { type LocalDynamo, startLocalDynamo } from "./embedded/local-dynamo.js";
+import type { EventSink } from "./events/token-events.js";
 import type { SecretVerifier } from "./exchange/scrypt-budget.js";
 import { loadSigningKeys, type SigningKeys } from "./jwt/signing-keys.js";
 import { startLifecycle } from "./lifecycle/lifecycle.js";
@@ -12,6 +13,8 @@ import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation, type RedisRevocationOptions, type Revocation } from "./revocation/revocation.js";
 import { createServiceAccountStore, type ServiceAccountStore } from "./service-accounts/service-account-store.js";
+import { createSsf, createSsfTables, type Ssf, type SsfOptions } from "./ssf/ssf.js";
+import { loadSetKeys } from "./ssf/ssf-keys.js";
 import {
   createStatusList,
   createStatusTable,
@@ -65,13 +68,14 @@ export function dynamoClient(config: IssuerConfig, local?: LocalDynamo): DynamoD
   });
 }
 
-/** Creates the token, audit, revocation-outbox and webhook-delivery tables if missing. */
+/** Creates the token, audit, revocation-outbox, webhook-delivery and Shared Signals tables if missing. */
 export async function createTables(client: DynamoDBClient, config: IssuerConfig): Promise<void> {
   await createTokenTable(client, config.tableName);
   await createAuditTable(client, auditTableName(config));
   await createOutboxTable(client, outboxTableName(config.tableName));
   await createWebhookTable(client, webhookTableName(config.tableName));
   if (config.statusList?.enabled) await createStatusTable(client, statusTableName(config.tableName));
+  await createSsfTables(client, config.tableName);
 }
 
 /** The Token Status List's indexes (`PATGATE_STATUS_LIST=on`): stateless over DynamoDB, so every part may open its own. */
@@ -203,6 +207,41 @@ export function webhooksFor(
   });
 }
 
+/**
+ * The Shared Signals transmitter: streams and SET queue in DynamoDB, pushes on
+ * the webhooks' machinery (BullMQ with Redis, run where the webhook worker
+ * runs), SETs signed with the SET keys (published beside `keys`).
+ */
+export async function ssfFor(
+  config: IssuerConfig,
+  dynamo: DynamoDBClient,
+  parts: {
+    readonly keys: SigningKeys;
+    readonly redis: RedisConnection | undefined;
+    readonly roles: Pick<RedisRoles, "worker" | "sweeper">;
+    readonly deliver?: boolean;
+    readonly hooks?: Pick<SsfOptions, "onDelivered" | "onFailed" | "onSet" | "onDropped" | "onError">;
+    readonly onPending?: (count: number) => void;
+  },
+): Promise<Ssf> {
+  const { redis, roles, hooks = {} } = parts;
+  return createSsf({
+    dynamo,
+    tableName: config.tableName,
+    issuer: config.issuer,
+    config: config.ssf,
+    keys: await loadSetKeys(config, parts.keys),
+    push: {
+      ...(redis
+        ? { redis: { connection: redis, keys: config.redisKeys, worker: roles.worker, sweeper: roles.sweeper } }
+        : {}),
+      ...(parts.deliver === false ? { deliver: false } : {}),
+      ...(parts.onPending ? { onPending: parts.onPending } : {}),
+    },
+    ...hooks,
+  });
+}
+
 /** Revocation's write side and feed: in process, or through Redis with the process's roles. */
 export function revocationFor(
   config: IssuerConfig,
@@ -210,6 +249,8 @@ export function revocationFor(
   parts: {
     readonly store: TokenStore;
     readonly webhooks: Webhooks;
+    /** Where events go; default the webhooks' sink (the server adds the transmitter: `ssf.alongside`). */
+    readonly events?: EventSink;
     readonly redis: RedisConnection | undefined;
     readonly roles: RedisRoles;
     readonly hooks?: Pick<RedisRevocationOptions, "onPending" | "onFailed" | "onPropagated" | "onRestored">;
@@ -221,7 +262,7 @@ export function revocationFor(
     ...(statusIndexes ? { statusIndexes } : {}),
     store,
     outbox: createOutbox(dynamo, outboxTableName(config.tableName)),
-    events: webhooks.sink,
+    events: parts.events ?? webhooks.sink,
     jwtTtlSeconds: config.jwtTtlSeconds,
     stateMaxAgeSeconds: config.stateMaxAgeSeconds,
     ...(redis ? { redis: { connection: redis, keys: config.redisKeys, ...roles, ...hooks } } : {}),
@@ -241,18 +282,20 @@ export function lifecycleFor(
     readonly onError?: (error: unknown, task: string) => void;
   },
 ): LifecycleScheduler {
-  const { store, webhooks, revocation, auditLog, redis, onError } = parts;
+  const { store, revocation, auditLog, redis, onError } = parts;
+  // The revocation's sink: the webhooks', and the transmitter where there is one.
+  const events = revocation.events;
   // The policy's revocations are not an admin's: the service does not count them (nor serve metrics here).
   const tokens = createTokenService({
     store,
     tokenChanges: revocation.changes,
     audit: auditLog,
-    events: webhooks.sink,
+    events,
   });
   return startLifecycle({
     client: dynamo,
     tableName: config.tableName,
-    events: webhooks.sink,
+    events,
     ...(onError ? { onError } : {}),
     ...(redis ? { redis: { connection: redis, keys: config.redisKeys } } : {}),
     ...(config.revokeUnusedAfterSeconds ? { unused: { afterSeconds: config.revokeUnusedAfterSeconds, tokens } } : {}),

@@ -10,6 +10,7 @@ import {
   revocationFor,
   serviceAccountsFor,
   signingKeysFor,
+  ssfFor,
   statusListFor,
   tokenStoreFor,
   webhooksFor,
@@ -17,6 +18,7 @@ import {
 import type { LocalDynamo } from "./embedded/local-dynamo.js";
 import { createScryptBudget } from "./exchange/scrypt-budget.js";
 import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
+import { publishAlongside } from "./ssf/ssf-keys.js";
 
 /** The parts of a running issuer, and how to release them. */
 export interface ServerParts {
@@ -74,9 +76,23 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
       onError: (error) => warn("a webhook event could not be recorded or delivered", error),
     },
   });
+  const ssf = await ssfFor(config, dynamo, {
+    keys,
+    redis,
+    roles,
+    hooks: {
+      onDelivered: () => metrics.ssfPushes.inc({ result: "delivered" }),
+      onFailed: () => metrics.ssfPushes.inc({ result: "failed" }),
+      onSet: (method) => metrics.ssfSets.inc({ method }),
+      onDropped: () => metrics.ssfDropped.inc(),
+      onError: (error) => warn("a Shared Signals event could not be recorded or delivered", error),
+    },
+    onPending: (count) => metrics.ssfPushesPending.set(count),
+  });
   const revocation = await revocationFor(config, dynamo, {
     store,
     webhooks,
+    events: ssf.alongside(webhooks.sink),
     redis,
     roles,
     hooks: {
@@ -101,12 +117,13 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
     app: {
       config,
       store,
-      keys,
+      keys: publishAlongside(keys, ssf.keys),
       metrics,
       audit: auditLog,
       auditTrail: auditLog,
       revocation,
       webhooks,
+      ssf,
       scrypt,
       serviceAccounts: serviceAccountsFor(config, dynamo),
       ...(limits ? { redis: limits } : {}),
@@ -120,6 +137,7 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
       await auditLog.flush();
       await revocation.close();
       await webhooks.close();
+      await ssf.close();
       redis?.disconnect();
       limits?.disconnect();
       await closeStorage();

@@ -3,6 +3,7 @@ import type { AuthorizationTypes } from "../authorization/authorization-types.js
 import type { WebhookConfig } from "../webhooks/signature.js";
 import type { ConsoleConfig } from "./console-config.js";
 import type { DpopConfig } from "./dpop-config.js";
+import type { SsfConfig } from "./ssf-config.js";
 import type { StatusListConfig } from "./status-list-config.js";
 
 /** Everything the issuer reads from its environment, parsed once at start-up. */
@@ -102,6 +103,8 @@ export interface IssuerConfig {
   readonly statusList?: StatusListConfig;
   /** The RFC 9396 authorization detail types PATs may carry (`PATGATE_AUTHORIZATION_TYPES`); empty: none. */
   readonly authorizationTypes: AuthorizationTypes;
+  /** The Shared Signals transmitter (`PATGATE_SSF_*`). */
+  readonly ssf: SsfConfig;
 }
 
 /** The HTTP server's bounds on slow clients, in milliseconds. */

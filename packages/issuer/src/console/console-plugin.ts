@@ -14,6 +14,7 @@ import { createRelyingParty } from "./oidc.js";
 import { ownerRoutes } from "./owner-routes.js";
 import { createConsoleSessions, DEFAULT_LIFETIMES, type SessionLifetimes } from "./session.js";
 import { loadSessionKey } from "./session-key.js";
+import { consoleSsfRoutes } from "./ssf-routes.js";
 import { memorySubmittedForms, redisSubmittedForms } from "./submitted-forms.js";
 import { errorPageBody } from "./views/sign-in.js";
 
@@ -139,5 +140,6 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   await app.register(async (admin) => {
     await admin.register(consoleAuth, { cc, admin: true });
     await consoleAdminRoutes(admin, cc);
+    await consoleSsfRoutes(admin, cc);
   });
 }

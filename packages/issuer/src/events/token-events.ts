@@ -20,7 +20,18 @@ export const TOKEN_EVENT_TYPES = [
   "owner.revoked",
 ] as const;
 
-export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number];
+/**
+ * Events that are not webhook events (SPEC lists those above) but other
+ * listeners hear: one JWT denied by `jti` (a Shared Signals `session-revoked`).
+ */
+export const SIGNAL_ONLY_EVENT_TYPES = ["jwt.denied"] as const;
+
+export type TokenEventType = (typeof TOKEN_EVENT_TYPES)[number] | (typeof SIGNAL_ONLY_EVENT_TYPES)[number];
+
+/** True for the events webhook receivers get (not the signal-only ones). */
+export function isWebhookEvent(event: { readonly type: string }): boolean {
+  return (TOKEN_EVENT_TYPES as readonly string[]).includes(event.type);
+}
 
 /** A token's times, ISO 8601 in UTC; absent when the token has none. */
 export interface TokenTimes {
@@ -92,13 +103,14 @@ export type TokenEvent =
       }
     >
   | Envelope<"token.unused_revoked", TokenEventData & { readonly unusedSeconds: number }>
-  | Envelope<"owner.revoked", { readonly owner: string; readonly actor: string; readonly revokedTokens: number }>;
+  | Envelope<"owner.revoked", { readonly owner: string; readonly actor: string; readonly revokedTokens: number }>
+  | Envelope<"jwt.denied", { readonly jti: string; readonly expiresAt: number; readonly actor: string }>;
 
 /** The event of one type. */
 export type TokenEventOf<T extends TokenEventType> = Extract<TokenEvent, { readonly type: T }>;
 
 /** Types whose data describes one token. */
-export type SingleTokenEventType = Exclude<TokenEventType, "owner.revoked">;
+export type SingleTokenEventType = Exclude<TokenEventType, "owner.revoked" | "jwt.denied">;
 
 /** What a token event of type `T` carries beyond the token itself. */
 export type TokenEventExtras<T extends SingleTokenEventType> = Omit<
@@ -191,6 +203,21 @@ export function ownerRevokedEvent(
     type: "owner.revoked",
     timestamp: new Date(atMs).toISOString(),
     data: { owner, actor, revokedTokens },
+  };
+}
+
+/** `jwt.denied`: one JWT denied by its `jti` until `expiresAt` (epoch s). */
+export function jwtDeniedEvent(
+  jti: string,
+  expiresAt: number,
+  actor: string,
+  atMs: number,
+): TokenEventOf<"jwt.denied"> {
+  return {
+    id: newEventId(),
+    type: "jwt.denied",
+    timestamp: new Date(atMs).toISOString(),
+    data: { jti, expiresAt, actor },
   };
 }
 

@@ -24,6 +24,14 @@ export interface IssuerMetrics {
   readonly webhooksFailed: Counter;
   /** Webhook events recorded and not yet delivered (nor failed). */
   readonly webhooksPending: Gauge;
+  /** Shared Signals: SETs made for streams, by delivery method (push, poll). */
+  readonly ssfSets: Counter;
+  /** Shared Signals: SET pushes that ended, by result (delivered, failed: listed at `GET /admin/ssf/deliveries`). */
+  readonly ssfPushes: Counter;
+  /** Shared Signals: SET pushes recorded and not yet delivered (nor failed). */
+  readonly ssfPushesPending: Gauge;
+  /** Shared Signals: SETs dropped because a stream's queue was full. */
+  readonly ssfDropped: Counter;
   /** HTTP requests received and not yet answered (or aborted). */
   readonly requestsInFlight: Gauge;
   /** scrypt verifications refused because the queue would have made them wait too long. */
@@ -101,6 +109,16 @@ export function createIssuerMetrics(): IssuerMetrics {
       "Token lifecycle events whose delivery attempts were all spent.",
     ),
     webhooksPending: registry.gauge("patgate_webhooks_pending", "Token lifecycle events not yet delivered."),
+    ssfSets: registry.counter("patgate_ssf_sets_total", "Shared Signals SETs made for streams, by delivery method."),
+    ssfPushes: registry.counter(
+      "patgate_ssf_pushes_total",
+      "Shared Signals SET pushes that ended: delivered, or failed with every attempt spent.",
+    ),
+    ssfPushesPending: registry.gauge("patgate_ssf_pushes_pending", "Shared Signals SET pushes not yet delivered."),
+    ssfDropped: registry.counter(
+      "patgate_ssf_dropped_total",
+      "Shared Signals SETs dropped: a stream's queue was full, or it was disabled or deleted before the push.",
+    ),
     requestsInFlight: registry.gauge("patgate_http_requests_in_flight", "HTTP requests received and not yet answered."),
     scryptShed: registry.counter(
       "patgate_scrypt_shed_total",

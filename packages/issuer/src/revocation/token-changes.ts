@@ -1,5 +1,5 @@
 import type { RevocationEvent } from "@patgate/shared";
-import { ownerRevokedEvent, tokenEvent } from "../events/token-events.js";
+import { jwtDeniedEvent, ownerRevokedEvent, tokenEvent } from "../events/token-events.js";
 import { RevisionConflictError } from "../tokens/errors.js";
 import { changeFor, isRestricting } from "../tokens/record-update.js";
 import type { TokenUpdate } from "../tokens/types.js";
@@ -54,7 +54,7 @@ export interface TokenChanges {
     by?: ChangeContext,
   ): Promise<{ readonly revoked: number; readonly propagation: Propagation }>;
   /** Denies one JWT by `jti` until `expiresAt` (its `exp`). */
-  denyJti(jti: string, expiresAt: number): Promise<{ readonly propagation: Propagation }>;
+  denyJti(jti: string, expiresAt: number, by?: ChangeContext): Promise<{ readonly propagation: Propagation }>;
 }
 
 /** What {@link createTokenChanges} works on (see `ChangeStepsOptions`). */
@@ -192,14 +192,16 @@ async function revokeOwner(steps: ChangeSteps, owner: string, by?: ChangeContext
   return { revoked, propagation };
 }
 
-async function denyJti(steps: ChangeSteps, jti: string, expiresAt: number) {
+async function denyJti(steps: ChangeSteps, jti: string, expiresAt: number, by?: ChangeContext) {
   const event: RevocationEvent = {
     type: "deny",
     entry: { kind: "jti", value: jti, expiresAt: expiresAt + DENY_MARGIN_SECONDS },
   };
   const recorded = await steps.record(event);
   steps.applyLocally(event);
-  return { propagation: await steps.deliver(recorded) };
+  const propagation = await steps.deliver(recorded);
+  await steps.emit(jwtDeniedEvent(jti, expiresAt, steps.actorOf(by), steps.now()));
+  return { propagation };
 }
 
 /** The token changes over `options` (see {@link TokenChanges}). */
@@ -211,6 +213,6 @@ export function createTokenChanges(options: TokenChangesOptions): TokenChanges {
     rotateToken: (tokenId, graceSeconds, by) => rotateToken(steps, tokenId, graceSeconds, by),
     updateToken: (tokenId, changes, by) => updateToken(steps, tokenId, changes, by),
     revokeOwner: (owner, by) => revokeOwner(steps, owner, by),
-    denyJti: (jti, expiresAt) => denyJti(steps, jti, expiresAt),
+    denyJti: (jti, expiresAt, by) => denyJti(steps, jti, expiresAt, by),
   };
 }

@@ -83,7 +83,7 @@ export function holderAndPolicyChanges(parts: HolderAndPolicyParts): HolderAndPo
     },
     async denyHeld(jti, expiresAt, tokenId, by) {
       const at = seconds();
-      const outcome = await tokenChanges.denyJti(jti, expiresAt);
+      const outcome = await tokenChanges.denyJti(jti, expiresAt, { actor: by.actor });
       held("jwt.deny", tokenId, by, at, { jti, via: by.via, propagation: outcome.propagation });
       return outcome;
     },

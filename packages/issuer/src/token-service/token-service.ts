@@ -111,7 +111,9 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     },
     denyJti(jti, expiresAt, by) {
       revocations?.inc({ kind: "jti" });
-      return run(line("jwt.deny", by, { details: { jti } }), () => tokenChanges.denyJti(jti, expiresAt));
+      return run(line("jwt.deny", by, { details: { jti } }), () =>
+        tokenChanges.denyJti(jti, expiresAt, attributed(by)),
+      );
     },
   };
 }

@@ -1,4 +1,4 @@
-import { type SendResult, sendWebhook, type WebhookTarget } from "./send-webhook.js";
+import type { SendResult } from "./send-webhook.js";
 import type { WebhookDeliveries, WebhookDelivery } from "./webhook-deliveries.js";
 import { backoffAfter, type RetryPolicy } from "./webhook-queue.js";
 
@@ -10,9 +10,15 @@ export interface DeliveryHooks {
   readonly onFailed?: () => void;
 }
 
+/** Makes one attempt at `nowMs`; never throws (see `sendWebhook`). */
+export type DeliverySender = (delivery: WebhookDelivery, nowMs: number) => Promise<SendResult>;
+
 export interface AttemptParts {
   readonly deliveries: WebhookDeliveries;
-  readonly target: WebhookTarget;
+  /** One attempt: the webhook POST, or (Shared Signals) a SET pushed to a stream's endpoint. */
+  readonly send: DeliverySender;
+  /** Longest an attempt takes, ms (bounds the embedded queue's lease); default 10 000. */
+  readonly timeoutMs?: number;
   readonly policy: RetryPolicy;
   readonly hooks: DeliveryHooks;
   readonly now: () => number;
@@ -33,8 +39,8 @@ export async function attemptDelivery(
   delivery: WebhookDelivery,
   attempt: number,
 ): Promise<SendResult & { readonly final: boolean }> {
-  const { deliveries, target, policy, hooks, now, dueSlackMs = 0 } = parts;
-  const result = await sendWebhook(target, delivery, now());
+  const { deliveries, send, policy, hooks, now, dueSlackMs = 0 } = parts;
+  const result = await send(delivery, now());
   const at = now();
   if (result.ok) {
     await deliveries.delivered(delivery.id, attempt, { at, status: result.status });

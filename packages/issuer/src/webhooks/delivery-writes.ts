@@ -13,20 +13,34 @@ import { conditionalUpdate, type DeliveryTable } from "./delivery-table.js";
 
 /** Every change of a delivery's state, each one conditional write (see `WebhookDeliveries`). */
 
-export async function addDelivery(table: DeliveryTable, event: TokenEvent, dueAt: number): Promise<void> {
+/** What a delivery is made of: its id, a type (the event's; a Shared Signals stream's id), the exact body. */
+export interface DeliveryItem {
+  readonly id: string;
+  readonly type: string;
+  readonly body: string;
+  /** Epoch ms the event happened. */
+  readonly createdAt: number;
+}
+
+export function addDelivery(table: DeliveryTable, event: TokenEvent, dueAt: number): Promise<void> {
+  const createdAt = Date.parse(event.timestamp) || dueAt;
+  return recordDelivery(table, { id: event.id, type: event.type, body: eventPayload(event), createdAt }, dueAt);
+}
+
+export async function recordDelivery(table: DeliveryTable, item: DeliveryItem, dueAt: number): Promise<void> {
   try {
     await table.doc.send(
       new PutCommand({
         TableName: table.tableName,
         Item: {
-          id: event.id,
-          type: event.type,
-          body: eventPayload(event),
+          id: item.id,
+          type: item.type,
+          body: item.body,
           state: "pending",
           queue: "pending",
           dueAt,
           attempts: 0,
-          createdAt: Date.parse(event.timestamp) || dueAt,
+          createdAt: item.createdAt,
         },
         // An id recorded twice (a deterministic expiry event from two workers) is one event.
         ConditionExpression: "attribute_not_exists(id)",

@@ -40,7 +40,7 @@ const PENDING_COUNT_INTERVAL_MS = 5000;
  */
 export function startStoreQueue(options: StoreQueueOptions): StoreQueue {
   const { deliveries, now, pollMs = 1000, batch = 10, onPending, onError } = options;
-  const leaseMs = options.leaseMs ?? (options.target.timeoutMs ?? WEBHOOK_TIMEOUT_MS) + 5000;
+  const leaseMs = options.leaseMs ?? (options.timeoutMs ?? WEBHOOK_TIMEOUT_MS) + 5000;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;

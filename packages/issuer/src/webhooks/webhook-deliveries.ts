@@ -12,15 +12,18 @@ import { countPending, type DeliveryTable, queryQueue } from "./delivery-table.j
 import {
   addDelivery,
   claimDelivery,
+  type DeliveryItem,
   markDelivered,
   markFailed,
   postponeDelivery,
+  recordDelivery,
   requeueDelivery,
   retryDeliveryAt,
 } from "./delivery-writes.js";
 
 export type { AttemptResult, DeliveryState, WebhookDelivery } from "./delivery-records.js";
 export { createWebhookTable, DELIVERY_QUEUE_INDEX, webhookTableName } from "./delivery-table.js";
+export type { DeliveryItem } from "./delivery-writes.js";
 
 /**
  * The webhook delivery table, `<token table>-webhooks`: every event is
@@ -33,6 +36,8 @@ export interface WebhookDeliveries {
   readonly tableName: string;
   /** Records an event, due at `dueAt` (epoch ms). Recording the same id twice keeps the first. */
   add(event: TokenEvent, dueAt: number): Promise<void>;
+  /** Records a prepared body (a Shared Signals SET) the same way. */
+  record(item: DeliveryItem, dueAt: number): Promise<void>;
   get(id: string): Promise<WebhookDelivery | null>;
   /** Pending deliveries due at `now` or before, oldest first. */
   due(now: number, limit: number): Promise<WebhookDelivery[]>;
@@ -76,6 +81,7 @@ export function createWebhookDeliveries(client: DynamoDBClient, tableName: strin
   return {
     tableName,
     add: (event, dueAt) => addDelivery(table, event, dueAt),
+    record: (item, dueAt) => recordDelivery(table, item, dueAt),
     async get(id) {
       const result = await doc.send(new GetCommand({ TableName: tableName, Key: { id }, ConsistentRead: true }));
       return toDelivery(result.Item);

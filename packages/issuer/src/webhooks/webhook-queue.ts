@@ -48,10 +48,16 @@ export interface WebhookQueue {
  * The producer side. Its connection fails fast: an event is already in the
  * delivery table, so a Redis outage only delays it (the sweeper enqueues it).
  */
-export function createWebhookQueue(connection: RedisConnection, keys: RedisKeys, policy: RetryPolicy): WebhookQueue {
+export function createWebhookQueue(
+  connection: RedisConnection,
+  keys: RedisKeys,
+  policy: RetryPolicy,
+  /** The BullMQ queue; default {@link WEBHOOK_QUEUE} (Shared Signals pushes use their own). */
+  queueName: string = WEBHOOK_QUEUE,
+): WebhookQueue {
   const producer = duplicateConnection(connection, commandConnectionOptions());
   producer.on("error", () => {});
-  const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, { connection: producer, prefix: keys.queuePrefix });
+  const queue = new Queue<WebhookJob>(queueName, { connection: producer, prefix: keys.queuePrefix });
   queue.on("error", () => {});
 
   const add = (eventId: string) =>

@@ -10,6 +10,8 @@ export interface WebhookWorkerOptions extends AttemptParts {
   /** A connection to copy; the worker's own is blocking ({@link blockingConnectionOptions}). */
   readonly connection: RedisConnection;
   readonly keys: RedisKeys;
+  /** The BullMQ queue; default {@link WEBHOOK_QUEUE}. */
+  readonly queueName?: string;
   /** Deliveries made at once; default 4. */
   readonly concurrency?: number;
   /**
@@ -32,13 +34,13 @@ export interface WebhookWorker {
  * one is recorded as failed first.
  */
 export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorker {
-  const { deliveries, keys, concurrency = 4, lockDurationMs = 5000 } = options;
+  const { deliveries, keys, concurrency = 4, lockDurationMs = 5000, queueName = WEBHOOK_QUEUE } = options;
   // Not the copied connection's timeouts: a command timeout would abort BullMQ's BZPOPMIN.
   const connection = duplicateConnection(options.connection, blockingConnectionOptions());
   connection.on("error", () => {});
 
   const worker = new Worker<WebhookJob>(
-    WEBHOOK_QUEUE,
+    queueName,
     async (job) => {
       const delivery = await deliveries.get(job.data.eventId);
       // Delivered already (a job enqueued twice), or failed and not retried: nothing to do.

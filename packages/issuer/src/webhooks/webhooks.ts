@@ -1,8 +1,8 @@
 import type { RedisKeys } from "@patgate/shared";
-import { type EventSink, noEvents } from "../events/token-events.js";
+import { type EventSink, isWebhookEvent, noEvents } from "../events/token-events.js";
 import type { RedisConnection } from "../redis/connection.js";
-import type { DeliveryHooks } from "./attempt-delivery.js";
-import type { WebhookTarget } from "./send-webhook.js";
+import type { DeliveryHooks, DeliverySender } from "./attempt-delivery.js";
+import { sendWebhook, type WebhookTarget } from "./send-webhook.js";
 import { parseWebhookSecret, type WebhookConfig } from "./signature.js";
 import { type StoreQueue, startStoreQueue } from "./store-queue.js";
 import type { WebhookDeliveries } from "./webhook-deliveries.js";
@@ -65,6 +65,14 @@ export interface Webhooks {
   close(): Promise<void>;
 }
 
+/** The attempt of a webhook delivery: the Standard Webhooks POST to `target`. */
+function senderFor(target: WebhookTarget): { send: DeliverySender; timeoutMs?: number } {
+  return {
+    send: (delivery, nowMs) => sendWebhook(target, delivery, nowMs),
+    ...(target.timeoutMs ? { timeoutMs: target.timeoutMs } : {}),
+  };
+}
+
 /** Default of `RedisWebhookOptions.sweepGraceMs`. */
 const SWEEP_GRACE_MS = 10_000;
 
@@ -91,7 +99,7 @@ function startRedisDelivery(
   if (target && redis.worker) {
     const worker = createWebhookWorker({
       deliveries,
-      target,
+      ...senderFor(target),
       policy,
       hooks,
       now,
@@ -149,7 +157,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   } else if (target && options.deliver !== false) {
     const started = startStoreQueue({
       deliveries,
-      target,
+      ...senderFor(target),
       policy,
       hooks,
       now,
@@ -164,6 +172,7 @@ export function createWebhooks(options: WebhooksOptions): Webhooks {
   const sink: EventSink = target
     ? {
         async emit(event) {
+          if (!isWebhookEvent(event)) return;
           try {
             await deliveries.add(event, redis ? now() + sweepGraceMs : now());
           } catch (error) {

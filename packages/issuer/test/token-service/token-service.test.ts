@@ -83,6 +83,7 @@ describe("the token service", () => {
       "token.restored",
       "token.revoked",
       "owner.revoked",
+      "jwt.denied",
     ]);
     expect(events.every((event) => event.data.actor === ALICE.actor)).toBe(true);
     for (const kind of ["token", "owner", "jti"]) expect(metrics.revocations.get({ kind })).toBe(1);
@@ -148,6 +149,7 @@ describe("the holder's, the leak response's and the unused-token policy's change
     expect(events.map((event) => [event.type, event.data.actor])).toEqual([
       ["token.rotated", by.actor],
       ["token.revoked", by.actor],
+      ["jwt.denied", by.actor],
     ]);
     expect(events[1]?.data).toMatchObject({ reason: "requested" });
     // The admins' revocations are counted; a holder's are not (as before the service took them).

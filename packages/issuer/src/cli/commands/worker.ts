@@ -5,6 +5,8 @@ import {
   openRedisConnection,
   openStorage,
   revocationFor,
+  signingKeysFor,
+  ssfFor,
   tokenStoreFor,
   webhooksFor,
 } from "../../dependencies.js";
@@ -34,9 +36,12 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
   // It follows no stream: it answers no exchange.
   const roles = { follow: false, worker: true, sweeper: true };
   const webhooks = webhooksFor(config, dynamo, { redis, roles });
+  // Pushes SETs, and signs those of the lifecycle's changes (expiry): the keys file is the issuers'.
+  const ssf = await ssfFor(config, dynamo, { keys: await signingKeysFor(config), redis, roles });
   const revocation = await revocationFor(config, dynamo, {
     store,
     webhooks,
+    events: ssf.alongside(webhooks.sink),
     redis,
     roles,
     hooks: {
@@ -52,6 +57,7 @@ export async function runWorker(config: IssuerConfig, io: CliIO): Promise<void> 
     await auditLog.flush();
     await revocation.close();
     await webhooks.close();
+    await ssf.close();
     redis.disconnect();
     await storage.close();
     process.exit(0);

@@ -30,7 +30,8 @@ function navigation(user: ConsoleUser, csrf: string): SafeHtml {
   const admin = user.admin
     ? html`<li><a href="${CONSOLE_PATH}/admin/tokens">All tokens</a></li>
         <li><a href="${CONSOLE_PATH}/admin/audit">Audit trail</a></li>
-        <li><a href="${CONSOLE_PATH}/admin/webhooks">Webhook deliveries</a></li>`
+        <li><a href="${CONSOLE_PATH}/admin/webhooks">Webhook deliveries</a></li>
+        <li><a href="${CONSOLE_PATH}/admin/signals">Shared Signals</a></li>`
     : null;
   return html`<nav aria-label="Console">
       <ul>

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.js";
 import { adminAuth } from "../../http/admin-auth-plugin.js";
 import { typed } from "../../http/typed-app.js";
 import { serviceAccountRoutes } from "../../service-accounts/service-account-routes.js";
+import { ssfAdminRoutes } from "../../ssf/admin-routes.js";
 import { auditRoutes } from "./audit.js";
 import { createTokenRoute } from "./create-token.js";
 import { denyJtiRoute } from "./deny-jti.js";
@@ -34,6 +35,7 @@ const ROUTES = [
   revocationsRoute,
   rotateKeysRoute,
   webhookDeliveryRoutes,
+  ssfAdminRoutes,
 ] as const;
 
 /**
