@@ -78,9 +78,18 @@ export async function createTables(client: DynamoDBClient, config: IssuerConfig)
   await createSsfTables(client, config.tableName);
 }
 
-/** The Token Status List's indexes (`PATGATE_STATUS_LIST=on`): stateless over DynamoDB, so every part may open its own. */
+/** One status-index part per DynamoDB client: the store, the token changes and the exchange share it. */
+const statusIndexesByClient = new WeakMap<DynamoDBClient, StatusIndexes>();
+
+/** The Token Status List's indexes (`PATGATE_STATUS_LIST=on`), built once per DynamoDB client; undefined when off. */
 export function statusIndexesFor(config: IssuerConfig, dynamo: DynamoDBClient): StatusIndexes | undefined {
-  return config.statusList?.enabled ? openStatusIndexes(dynamo, config.tableName) : undefined;
+  if (!config.statusList?.enabled) return undefined;
+  let indexes = statusIndexesByClient.get(dynamo);
+  if (!indexes) {
+    indexes = openStatusIndexes(dynamo, config.tableName);
+    statusIndexesByClient.set(dynamo, indexes);
+  }
+  return indexes;
 }
 
 /** The Token Status List an issuer serves (`GET /statuslists/{n}`) and puts in its JWTs; undefined when off. */

@@ -85,7 +85,7 @@ export class ChangeSteps {
 
   /**
    * Before a write that denies `before`'s JWTs: its status index is set INVALID
-   * in DynamoDB (beside the outbox record, so Redis being down changes nothing)
+   * in DynamoDB (after the outbox record, before the write; Redis being down changes nothing)
    * and the write gets a fresh one. Empty without a status list.
    */
   async freshStatusIndex(before: TokenRecord): Promise<{ readonly statusIdx?: number }> {

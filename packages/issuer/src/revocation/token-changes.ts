@@ -81,9 +81,9 @@ async function revokeToken(steps: ChangeSteps, tokenId: string, by?: RevokeConte
       const event = steps.mark("client", tokenId, before.revision);
       return steps.apply(event, async () => ({ record: before, changed: false }));
     }
-    const status = await steps.freshStatusIndex(before);
-    return steps.apply(steps.mark("client", tokenId, before.revision + 1), () =>
-      steps.store.revoke(tokenId, { expectedRevision: before.revision, ...status }),
+    // The status bit goes with the write, after the outbox has the event.
+    return steps.apply(steps.mark("client", tokenId, before.revision + 1), async () =>
+      steps.store.revoke(tokenId, { expectedRevision: before.revision, ...(await steps.freshStatusIndex(before)) }),
     );
   });
   if (!outcome.changed) return outcome;
@@ -106,9 +106,8 @@ async function restoreToken(steps: ChangeSteps, tokenId: string, by?: ChangeCont
   const outcome = await steps.retrying(async () => {
     const before = await steps.current(tokenId);
     // Marks stay: JWTs from before the revocation remain denied; new ones carry the new revision.
-    const status = await steps.newStatusIndex();
-    return steps.apply({ type: "token_changed", tokenId }, () =>
-      steps.store.restore(tokenId, { expectedRevision: before.revision, ...status }),
+    return steps.apply({ type: "token_changed", tokenId }, async () =>
+      steps.store.restore(tokenId, { expectedRevision: before.revision, ...(await steps.newStatusIndex()) }),
     );
   });
   if (outcome.changed)
@@ -148,9 +147,11 @@ async function updateToken(steps: ChangeSteps, tokenId: string, changes: TokenUp
     const event = restricting
       ? steps.mark("client", tokenId, before.revision + 1)
       : { type: "token_changed" as const, tokenId };
-    const status = restricting ? await steps.freshStatusIndex(before) : {};
     return steps.apply(event, async () => ({
-      record: await steps.store.update(tokenId, changes, { expectedRevision: before.revision, ...status }),
+      record: await steps.store.update(tokenId, changes, {
+        expectedRevision: before.revision,
+        ...(restricting ? await steps.freshStatusIndex(before) : {}),
+      }),
       changed: true,
     }));
   });

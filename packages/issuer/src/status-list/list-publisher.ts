@@ -61,58 +61,65 @@ interface ListState {
 /** The lists' `exp`: an hour after `iat`, re-signed half-way, so a served list always has half an hour left. */
 const LIFETIME_SECONDS = 3600;
 
+/** Signs list `n` from `state`'s bits with the key that signs now. */
+function sign(options: ListPublisherOptions, n: number, state: ListState, nowMs: number): void {
+  const { keys, issuer, ttlSeconds } = options;
+  const iat = Math.floor(nowMs / 1000);
+  const exp = iat + Math.max(LIFETIME_SECONDS, 2 * ttlSeconds);
+  const key = keys.signingKey(iat);
+  const jwt = signJws(
+    key,
+    { alg: key.alg, kid: key.kid, typ: STATUS_LIST_TYP },
+    {
+      iss: issuer,
+      sub: listUri(issuer, n),
+      iat,
+      exp,
+      ttl: ttlSeconds,
+      status_list: { bits: STATUS_BITS, lst: encodeList(state.bits.bytes) },
+    },
+  );
+  const etag = `"${createHash("sha256").update(jwt).digest("base64url").slice(0, 27)}"`;
+  state.published = { jwt, etag, signedAt: nowMs, exp };
+}
+
+/** Reads the list's head, then only the chunks that moved; signs again when a bit changed or the list is half-way to `exp`. */
+async function check(options: ListPublisherOptions, n: number, state: ListState, now: () => number): Promise<void> {
+  const { bits } = options;
+  const versions = await bits.versions(n);
+  const moved = [...versions].filter(([chunk, version]) => state.versions.get(chunk) !== version).map(([c]) => c);
+  if (moved.length > 0) {
+    const chunks = await bits.chunks(n, moved);
+    for (const chunk of moved) {
+      state.bits.setChunk(chunk, chunks.get(chunk) ?? []);
+      state.versions.set(chunk, versions.get(chunk) ?? 0);
+    }
+  }
+  state.checkedAt = now();
+  const stale = state.published === undefined || now() - state.published.signedAt >= (LIFETIME_SECONDS * 1000) / 2;
+  if (moved.length > 0 || stale) sign(options, n, state, now());
+}
+
+/** Runs `task` unless one runs already; every caller waits for the same one. */
+function once(holder: { checking?: Promise<void> | undefined }, task: () => Promise<void>): Promise<void> {
+  if (!holder.checking) {
+    holder.checking = task().finally(() => {
+      holder.checking = undefined;
+    });
+  }
+  return holder.checking;
+}
+
+function listUri(issuer: string, n: number): string {
+  return `${issuer}/statuslists/${n}`;
+}
+
 export function createListPublisher(options: ListPublisherOptions): ListPublisher {
-  const { bits, keys, issuer, ttlSeconds, now = Date.now } = options;
+  const { bits, issuer, now = Date.now } = options;
   const checkEveryMs = options.checkEveryMs ?? 500;
   const lists = new Map<number, ListState>();
   const allocated = { count: 0, checkedAt: Number.NEGATIVE_INFINITY, checking: undefined as Promise<void> | undefined };
-  const uri = (n: number) => `${issuer}/statuslists/${n}`;
-
-  function sign(n: number, state: ListState): void {
-    const nowMs = now();
-    const iat = Math.floor(nowMs / 1000);
-    const exp = iat + Math.max(LIFETIME_SECONDS, 2 * ttlSeconds);
-    const key = keys.signingKey(iat);
-    const jwt = signJws(
-      key,
-      { alg: key.alg, kid: key.kid, typ: STATUS_LIST_TYP },
-      {
-        iss: issuer,
-        sub: uri(n),
-        iat,
-        exp,
-        ttl: ttlSeconds,
-        status_list: { bits: STATUS_BITS, lst: encodeList(state.bits.bytes) },
-      },
-    );
-    const etag = `"${createHash("sha256").update(jwt).digest("base64url").slice(0, 27)}"`;
-    state.published = { jwt, etag, signedAt: nowMs, exp };
-  }
-
-  async function check(n: number, state: ListState): Promise<void> {
-    const versions = await bits.versions(n);
-    const moved = [...versions].filter(([chunk, version]) => state.versions.get(chunk) !== version).map(([c]) => c);
-    if (moved.length > 0) {
-      const chunks = await bits.chunks(n, moved);
-      for (const chunk of moved) {
-        state.bits.setChunk(chunk, chunks.get(chunk) ?? []);
-        state.versions.set(chunk, versions.get(chunk) ?? 0);
-      }
-    }
-    state.checkedAt = now();
-    const stale = state.published === undefined || now() - state.published.signedAt >= (LIFETIME_SECONDS * 1000) / 2;
-    if (moved.length > 0 || stale) sign(n, state);
-  }
-
-  /** Runs `task` unless one runs already; every caller waits for the same one. */
-  function once(holder: { checking?: Promise<void> | undefined }, task: () => Promise<void>): Promise<void> {
-    if (!holder.checking) {
-      holder.checking = task().finally(() => {
-        holder.checking = undefined;
-      });
-    }
-    return holder.checking;
-  }
+  const uri = (n: number) => listUri(issuer, n);
 
   async function isAllocated(n: number): Promise<boolean> {
     if (n * LIST_SIZE < allocated.count) return true;
@@ -139,7 +146,7 @@ export function createListPublisher(options: ListPublisherOptions): ListPublishe
       if (now() - state.checkedAt >= checkEveryMs) {
         const current = state;
         try {
-          await once(current, () => check(n, current));
+          await once(current, () => check(options, n, current, now));
         } catch (error) {
           // The store is down: the last list built is served while it is valid, so verifiers keep theirs.
           if (!current.published || current.published.exp * 1000 <= now()) throw error;

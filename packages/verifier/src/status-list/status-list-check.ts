@@ -61,6 +61,35 @@ function decide(list: DecodedList, idx: number): void {
   if (status !== 0) throw new VerifierError("token_denied", "the token has been revoked (status list)");
 }
 
+/** Fetches list `uri` (with `If-None-Match`), verifies it and makes it the slot's good copy; a failure keeps the old one. */
+async function fetchList(options: StatusListCheckOptions, uri: string, slot: Slot): Promise<void> {
+  const { settings, now } = options;
+  try {
+    const response = await settings.fetch(uri, {
+      headers: {
+        accept: "application/statuslist+jwt",
+        ...(slot.good?.etag ? { "if-none-match": slot.good.etag } : {}),
+      },
+      signal: AbortSignal.timeout(settings.timeoutMs),
+    });
+    if (response.status === 304 && slot.good) {
+      slot.good.fetchedAt = now();
+      return;
+    }
+    if (response.status !== 200) throw new Error(`status list ${uri}: HTTP ${response.status}`);
+    const list = await verifyStatusList(await response.text(), uri, {
+      keyFor: options.keyFor,
+      algorithms: options.algorithms,
+      nowMs: now(),
+    });
+    const etag = response.headers.get("etag");
+    slot.good = { list, fetchedAt: now(), ...(etag ? { etag } : {}) };
+  } catch (error) {
+    slot.retryAt = now() + RETRY_AFTER_FAILURE_MS;
+    options.warn(`patgate verifier: keeping the last good status list: ${(error as Error).message}`);
+  }
+}
+
 /**
  * Follows the issuer's status lists: a list is fetched when a token first
  * points at it, used for its `ttl`, then fetched again (one request at a time
@@ -78,36 +107,9 @@ export function createStatusListCheck(options: StatusListCheckOptions): StatusLi
     good !== undefined && at < good.fetchedAt + good.list.ttlSeconds * 1000 && usable(good, at);
   const usable = (good: GoodList, at: number) => good.list.exp === undefined || at < good.list.exp * 1000;
 
-  async function fetchList(uri: string, slot: Slot): Promise<void> {
-    try {
-      const response = await settings.fetch(uri, {
-        headers: {
-          accept: "application/statuslist+jwt",
-          ...(slot.good?.etag ? { "if-none-match": slot.good.etag } : {}),
-        },
-        signal: AbortSignal.timeout(settings.timeoutMs),
-      });
-      if (response.status === 304 && slot.good) {
-        slot.good.fetchedAt = now();
-        return;
-      }
-      if (response.status !== 200) throw new Error(`status list ${uri}: HTTP ${response.status}`);
-      const list = await verifyStatusList(await response.text(), uri, {
-        keyFor: options.keyFor,
-        algorithms: options.algorithms,
-        nowMs: now(),
-      });
-      const etag = response.headers.get("etag");
-      slot.good = { list, fetchedAt: now(), ...(etag ? { etag } : {}) };
-    } catch (error) {
-      slot.retryAt = now() + RETRY_AFTER_FAILURE_MS;
-      options.warn(`patgate verifier: keeping the last good status list: ${(error as Error).message}`);
-    }
-  }
-
   function refresh(uri: string, slot: Slot): Promise<void> {
     if (!slot.fetching) {
-      slot.fetching = fetchList(uri, slot).finally(() => {
+      slot.fetching = fetchList(options, uri, slot).finally(() => {
         slot.fetching = undefined;
       });
     }
