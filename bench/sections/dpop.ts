@@ -29,8 +29,12 @@ export async function dpop(): Promise<void> {
     args: [String(settings.microMs), String(settings.rounds)],
     timeoutMs: 600_000,
   });
-  const figures = child.ready.figures as Figures;
+  const byProofAlg = child.ready.byProofAlg as Record<string, Figures>;
   await child.stop();
+  for (const [proofAlg, figures] of Object.entries(byProofAlg)) rowsFor(proofAlg, figures);
+}
+
+function rowsFor(proofAlg: string, figures: Figures): void {
   const ours = figures[OURS] ?? { bearer: [], distinct: [], reused: [] };
   for (const kind of ["distinct", "reused"] as const) {
     // Cost ratio: how many bearer verifies one bound verify costs.
@@ -38,7 +42,7 @@ export async function dpop(): Promise<void> {
     const peers = peerText(figures, kind);
     const vsPeer = ratioSpread(ours[kind], peers.best);
     addRow({
-      scenario: `\`verifyRequest()\`, a DPoP-bound JWT with a fresh proof per request, ${kind} JWTs (EdDSA JWT, ES256 proof; per CPU-s)`,
+      scenario: `\`verifyRequest()\`, a DPoP-bound JWT with a fresh proof per request, ${kind} JWTs (EdDSA JWT, ${proofAlg} proof; per CPU-s)`,
       ours: spreadText(spreadOf(ours[kind]), 0),
       versus: `bearer ${fmt(spreadOf(ours.bearer).median)} (same verifier, distinct JWTs); ${peers.text}`,
       ratio: `${spreadText(costRatio, 2, "×")} the bearer cost; ${spreadText(vsPeer, 2, "×")} the best peer (${peers.name})`,
