@@ -12,6 +12,7 @@ import { attack } from "./sections/attack.js";
 import { cluster } from "./sections/cluster.js";
 import { cold } from "./sections/cold.js";
 import { deny } from "./sections/deny.js";
+import { dpop } from "./sections/dpop.js";
 import { issuerMemory } from "./sections/issuer-memory.js";
 import { minting } from "./sections/minting.js";
 import { revocation } from "./sections/revocation.js";
@@ -27,6 +28,7 @@ const RUNNERS: Record<Section, (ctx: BenchContext) => Promise<void>> = {
   cold,
   table: tableSize,
   verify,
+  dpop,
   deny,
   route,
   revocation,

@@ -6,6 +6,7 @@ export const SECTIONS = [
   "cold",
   "table",
   "verify",
+  "dpop",
   "deny",
   "route",
   "revocation",

@@ -6,6 +6,8 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createVerifier, type Verifier } from "@patgate/verifier";
+import { generateKeyPair, generateProof } from "dpop";
+import { calculateJwkThumbprint, exportJWK } from "jose";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserTestsSkipped, launchBrowser, seriousViolations } from "../harness/browser.js";
@@ -84,6 +86,7 @@ beforeAll(async () => {
       bob: { name: "Bob", roles: ["deploy"] },
       carol: { name: "Carol", roles: ["patgate-admin", "deploy"] },
       dave: { name: "Dave", roles: ["read"] },
+      erin: { name: "Erin", roles: ["read"] },
     },
   });
   const prefix = uniqueName("console");
@@ -153,7 +156,7 @@ describe.skipIf(skipped)("web console in a browser", () => {
     await alice.waitForURL(`${issuerUrl}/console/tokens/new`);
     await expectAccessible(alice);
     // Only the roles alice's IdP claims allow are offered; the admin role never is.
-    expect(await alice.getByRole("checkbox").count()).toBe(2);
+    expect(await alice.getByRole("group", { name: "Roles" }).getByRole("checkbox").count()).toBe(2);
     await alice.getByLabel("Name").fill("ci deploy");
     await alice.getByLabel("deploy").check();
     await alice.getByLabel("Expiration").selectOption("30");
@@ -226,6 +229,33 @@ describe.skipIf(skipped)("web console in a browser", () => {
     expect((await exchange(state.rotated ?? "")).status).toBe(400);
   }, 60_000);
 
+  it("creates a token that requires proof of possession: bound on first use, its key's thumbprint on its page", async () => {
+    // Another owner, so the admin filters below still see alice's tokens only.
+    const erin = await signIn("erin");
+    await erin.goto(`${issuerUrl}/console/tokens/new`);
+    await erin.getByLabel("Name").fill("bound deploy");
+    await erin.getByLabel("Require proof of possession").check();
+    await erin.getByRole("button", { name: "Generate token" }).click();
+    await erin.waitForURL(`${issuerUrl}/console/tokens`);
+    const secret = await erin.locator("#secret").inputValue();
+    await erin.getByRole("link", { name: "Token details" }).click();
+    await expectAccessible(erin);
+    expect(await erin.locator("dl.details").textContent()).toContain("bound to the key of its first exchange");
+
+    // Without a proof the PAT is worth nothing; the first exchange with one binds it to that key.
+    expect((await exchange(secret)).status).toBe(400);
+    const holder = await generateKeyPair("ES256");
+    const response = await fetch(`${issuerUrl}/token`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}`, dpop: await generateProof(holder, `${issuerUrl}/token`, "POST") },
+    });
+    expect(response.status).toBe(200);
+    await erin.reload();
+    const jkt = await calculateJwkThumbprint(await exportJWK(holder.publicKey));
+    expect(await erin.locator("dl.details").textContent()).toContain(jkt);
+    await expectAccessible(erin);
+  }, 60_000);
+
   it("answers 403 to an owner reaching for another owner's token, and offers only their roles", async () => {
     const bob = await signIn("bob");
     const response = await bob.goto(`${issuerUrl}/console/tokens/${state.tokenId}`);
@@ -235,7 +265,7 @@ describe.skipIf(skipped)("web console in a browser", () => {
     expect((await bob.goto(`${issuerUrl}/console/admin/tokens`))?.status()).toBe(403);
     await bob.goto(`${issuerUrl}/console/tokens/new`);
     expect(await bob.getByRole("link", { name: "All tokens" }).count()).toBe(0);
-    expect(await bob.getByRole("checkbox").count()).toBe(1);
+    expect(await bob.getByRole("group", { name: "Roles" }).getByRole("checkbox").count()).toBe(1);
     await bob.getByLabel("Name").fill("short-lived");
     await bob.getByLabel("Expiration").selectOption("7");
     await bob.getByRole("button", { name: "Generate token" }).click();
