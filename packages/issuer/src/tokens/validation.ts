@@ -1,7 +1,8 @@
 import { isIP } from "node:net";
 import { isJwkThumbprint, isScopeToken, isTokenId, isWellFormedText, MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
-import { type AuthorizationDetail, checkAuthorizationDetails } from "../authorization/authorization-detail.js";
+import type { AuthorizationDetail } from "../authorization/authorization-detail.js";
 import { type AuthorizationTypes, NO_AUTHORIZATION_TYPES } from "../authorization/authorization-types.js";
+import { checkDetails } from "./details-check.js";
 import { invalid } from "./errors.js";
 import type { IssueInput, ListOptions, RolesUpdate, TokenUpdate } from "./types.js";
 
@@ -119,13 +120,6 @@ export interface CheckedIssue {
   readonly authorizationDetails?: AuthorizationDetail[];
 }
 
-/** RFC 9396 details within the declared `types`: a `validation_error` naming the faulty member. */
-export function checkDetails(value: unknown, types: AuthorizationTypes, field = "authorizationDetails") {
-  const checked = checkAuthorizationDetails(value, field, types);
-  if (!checked.ok) throw invalid(checked.field, checked.problem);
-  return checked.details;
-}
-
 const ISSUE_KEYS = new Set([
   "owner",
   "isAdmin",
@@ -216,16 +210,9 @@ export interface CheckedUpdate {
   readonly authorizationDetails?: AuthorizationDetail[] | null;
 }
 
-const UPDATE_KEYS = new Set([
-  "owner",
-  "isAdmin",
-  "name",
-  "expiresAt",
-  "roles",
-  "allowedIps",
-  "dpopJkt",
-  "authorizationDetails",
-]);
+// Authorization details can be updated too (replaced, or removed with null).
+const UPDATE_KEYS = new Set(["owner", "isAdmin", "name", "expiresAt", "roles", "allowedIps", "dpopJkt"]);
+UPDATE_KEYS.add("authorizationDetails");
 
 export function checkUpdate(
   changes: TokenUpdate | unknown,

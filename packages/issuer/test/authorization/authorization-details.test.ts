@@ -116,3 +116,17 @@ describe("coverage", () => {
     expect(takesAuthorityAway(undefined, [held])).toBe(false);
   });
 });
+
+describe("PATGATE_AUTHORIZATION_TYPES", () => {
+  it("is read into the config, and a bad file stops start-up naming the variable", async () => {
+    const { loadConfig, ConfigError } = await import("../../src/config.js");
+    const { typesFile } = await import("./types-fixture.js");
+    const config = loadConfig({ PATGATE_AUTHORIZATION_TYPES: await typesFile() });
+    expect([...config.authorizationTypes.keys()]).toEqual(["repository", "billing", "deployments"]);
+    expect(loadConfig({}).authorizationTypes.size).toBe(0);
+    expect(() => loadConfig({ PATGATE_AUTHORIZATION_TYPES: "/nonexistent/types.json" })).toThrow(ConfigError);
+    expect(() => loadConfig({ PATGATE_AUTHORIZATION_TYPES: "/nonexistent/types.json" })).toThrow(
+      /^PATGATE_AUTHORIZATION_TYPES cannot be read/,
+    );
+  });
+});
