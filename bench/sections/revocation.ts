@@ -1,7 +1,8 @@
 // Revocation propagation as followers grow (1 / 10 / 100): from the start of
 // the admin request to the moment every follower rejects the JWT. Followers
-// share processes (at most 4, as many verifiers each as it takes): each has
-// its own deny-list follower and Redis connections, like separate services.
+// share processes (at most 4, as many verifiers each as it takes); the
+// verifiers of one process share one deny-list follower (one stream read),
+// as `@patgate/verifier` does for lists that follow the same Redis.
 import { Redis } from "ioredis";
 import { type Child, startChild } from "../lib/child.js";
 import { type BenchContext, exchange, onCleanup, seedAdmin, server } from "../lib/context.js";
@@ -94,13 +95,16 @@ export async function revocation(ctx: BenchContext): Promise<void> {
   }));
   for (const m of points) {
     const p99 = p(m.fromRequest, 99);
+    const p50 = p(m.fromRequest, 50);
+    // The targets: p50 ≤ 5 ms and p99 ≤ 15 ms up to 10 followers, p99 ≤ 25 ms with 100.
+    const [p50Max, p99Max] = m.followers <= 10 ? [5, 15] : [Number.POSITIVE_INFINITY, 25];
     addRow({
       scenario: `revocation: admin request → rejected by all ${m.followers} follower(s) (${m.processes} process(es); ${settings.revocations} revocations)`,
       ours: `p50 ${fmt(p(m.fromRequest, 50), 2)} ms, p99 ${fmt(p99, 2)} ms${m.pending ? `; ${m.pending} answered pending` : ""}`,
       versus: `Redis publish → all: p50 ${fmt(p(m.pubsub, 50), 2)} ms, p99 ${fmt(p(m.pubsub, 99), 2)} ms`,
       ratio: `${fmt(p(m.fromRequest, 50) / p(m.pubsub, 50), 1)}× pub/sub (p50)`,
-      target: "p99 ≤ 25 ms",
-      verdict: worst(p99 <= 25 ? "met" : "missed", m.pending === 0 ? "met" : "missed"),
+      target: p50Max === Number.POSITIVE_INFINITY ? `p99 ≤ ${p99Max} ms` : `p50 ≤ ${p50Max} ms, p99 ≤ ${p99Max} ms`,
+      verdict: worst(p50 <= p50Max && p99 <= p99Max ? "met" : "missed", m.pending === 0 ? "met" : "missed"),
       data: { followers: m.followers, p50Ms: p(m.fromRequest, 50), p99Ms: p99, pending: m.pending },
     });
   }

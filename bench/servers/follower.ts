@@ -1,6 +1,6 @@
 // Verifier processes of the revocation scenario: `count` verifiers in this
-// process, each with its own deny-list follower (its own Redis connections,
-// as separate services would have); it reports once every one of them
+// process, each with its own deny-list (they share one stream follower, as
+// lists of one process following the same Redis do); it reports once every one of them
 // rejects the watched JWT. It also reports plain Redis pub/sub messages, the
 // ceiling, over the same IPC.
 import { createRedisDenyList, createVerifier, type Verifier } from "@patgate/verifier";

@@ -151,7 +151,12 @@ async function loadRecord(
     reserved = reservation;
   }
   const busyFor = deps.scrypt?.retryAfter() ?? 0;
-  if (busyFor > 0) return { reason: "busy", retryAfterSeconds: busyFor };
+  if (busyFor > 0) {
+    // Shed before any work: the try and the cold-exchange unit are given back for the retry.
+    reserved?.settle("abandoned");
+    deps.coldExchanges?.giveBack(request.ip);
+    return { reason: "busy", retryAfterSeconds: busyFor };
+  }
   const ticket = cache.ticket();
   const readAtMs = now();
   let result: PatVerifyResult;
@@ -160,6 +165,7 @@ async function loadRecord(
   } catch (error) {
     // A store outage, or scrypt shed before it ran, is no verdict on the secret: the try is given back.
     reserved?.settle("abandoned");
+    deps.coldExchanges?.giveBack(request.ip);
     if (error instanceof ScryptBusyError) return { reason: "busy", retryAfterSeconds: error.retryAfterSeconds };
     throw error;
   }

@@ -11,6 +11,13 @@ import { isIPv4, isIPv6 } from "node:net";
 export interface AddressBudget {
   /** Takes one unit for `address`: 0 when taken, else whole seconds until one is there (nothing taken). */
   take(address: string): number;
+  /**
+   * Returns a unit taken for work that never ran (shed before scrypt, the
+   * store away): a client retrying a shed first exchange must find its budget
+   * where it was, or a burst of honest first exchanges from one address (a CI
+   * fleet behind one NAT) turns into 429s. Never beyond a full bucket.
+   */
+  giveBack(address: string): void;
 }
 
 export interface AddressBudgetOptions {
@@ -93,6 +100,13 @@ export function createAddressBudget(options: AddressBudgetOptions): AddressBudge
         buckets.set(key, { units: units - 1, at });
       }
       return 0;
+    },
+    giveBack(address) {
+      const bucket = buckets.get(addressKey(address));
+      if (!bucket) return;
+      const at = now();
+      bucket.units = Math.min(perMinute, level(bucket, at) + 1);
+      bucket.at = at;
     },
   };
 }

@@ -81,14 +81,22 @@ export class CompactTable {
     return { expiresAt: this.#expires[slot] as number, minRev: this.#minRev[slot] as number };
   }
 
-  /** Sets `field` to `merge(current)`; `merge` gets undefined for a new field. */
-  upsert(field: string, merge: (current: SlotValue | undefined) => SlotValue): void {
+  /**
+   * Adds `field`, or grows what it holds: expiry and minimum revision only
+   * ever grow (`mergeDenyEntry`'s rule). No allocation: a snapshot adds a million.
+   */
+  merge(field: string, expiresAt: number, minRev: number): void {
     const a = hashA(field);
     const b = hashB(field);
     const found = this.#find(a, b);
     if (found >= 0) {
-      const next = merge({ expiresAt: this.#expires[found] as number, minRev: this.#minRev[found] as number });
-      this.#write(found, a, b, next);
+      this.#write(
+        found,
+        a,
+        b,
+        Math.max(this.#expires[found] as number, expiresAt),
+        Math.max(this.#minRev[found] as number, minRev),
+      );
       return;
     }
     if ((this.#used + 1) * 2 > this.#capacity) this.#resize(this.#size + 1);
@@ -97,7 +105,7 @@ export class CompactTable {
     while ((this.#expires[slot] as number) > 0) slot = (slot + 1) & mask;
     if (this.#expires[slot] === EMPTY) this.#used += 1;
     this.#size += 1;
-    this.#write(slot, a, b, merge(undefined));
+    this.#write(slot, a, b, expiresAt, minRev);
   }
 
   remove(field: string): void {
@@ -130,12 +138,12 @@ export class CompactTable {
     this.#used = 0;
   }
 
-  #write(slot: number, a: number, b: number, value: SlotValue): void {
+  #write(slot: number, a: number, b: number, expiresAt: number, minRev: number): void {
     this.#keyA[slot] = a;
     this.#keyB[slot] = b;
     // An expiry of 0 or less would read as an empty or removed slot; such an entry denies nothing anyway.
-    this.#expires[slot] = Math.max(1, value.expiresAt);
-    this.#minRev[slot] = value.minRev;
+    this.#expires[slot] = Math.max(1, expiresAt);
+    this.#minRev[slot] = minRev;
   }
 
   /** Rehashes the live entries into a table of at least twice `entries` slots (a power of two). */

@@ -50,8 +50,11 @@ function followerConnectionOptions(deadlineMs: number): Partial<RedisOptions> {
 
 /** The follower's own connection: every read bounded by a deadline, replaced when one is missed. */
 export interface FollowerConnection {
-  /** Runs `command` on the current connection; rejects with {@link ReadDeadlineError} past the deadline. */
-  read<T>(command: (redis: FollowerRedis) => Promise<T>): Promise<T>;
+  /**
+   * Runs `command` on the current connection; rejects with {@link ReadDeadlineError} past the
+   * deadline (the connection's, or `deadlineMs` when a read may take longer, like a snapshot).
+   */
+  read<T>(command: (redis: FollowerRedis) => Promise<T>, deadlineMs?: number): Promise<T>;
   /** Drops the current connection (it missed a deadline) and starts a new one. */
   replace(): void;
   close(): void;
@@ -111,7 +114,7 @@ export function openFollowerConnection(base: FollowerRedis, options: FollowerCon
 
   let current = connect();
   return {
-    read: (command) => withinDeadline(command(current), deadlineMs),
+    read: (command, readDeadlineMs = deadlineMs) => withinDeadline(command(current), readDeadlineMs),
     /**
      * Not `disconnect(true)`: the dead one's queued reads would be sent again
      * after the reconnect and block it for their full time. Closing it for good

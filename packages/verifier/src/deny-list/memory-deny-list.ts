@@ -47,12 +47,7 @@ export function createMemoryDenyList(initial: readonly DenyEntry[] = []): Memory
 
   function add(entry: DenyEntry): void {
     version += 1;
-    const minRev = minRevOf(entry);
-    table.upsert(denyEntryField(entry), (current) =>
-      current
-        ? { expiresAt: Math.max(current.expiresAt, entry.expiresAt), minRev: Math.max(current.minRev, minRev) }
-        : { expiresAt: entry.expiresAt, minRev },
-    );
+    table.merge(denyEntryField(entry), entry.expiresAt, minRevOf(entry));
   }
 
   function lookup(field: string): DenyEntry | undefined {

@@ -21,6 +21,14 @@ import {
 
 export type { FollowerRedis } from "./follower-connection.js";
 
+/**
+ * Deadline of a snapshot read. A million entries take seconds to arrive and
+ * parse on a busy machine: under the blocking reads' deadline (block time + 1 s)
+ * such a snapshot would be cut off and asked again forever. A connection that
+ * dies silently during a snapshot is noticed after this instead.
+ */
+const SNAPSHOT_DEADLINE_MS = 30_000;
+
 /** What a follower feeds: a full snapshot (at start, and after falling behind a trimmed stream), then each event. */
 export interface FollowerHandlers {
   /** The entries in force, replacing what came before (merge them if you keep what you knew). */
@@ -194,7 +202,7 @@ export function startStreamFollower(options: StreamFollowerOptions): StreamFollo
   ready.catch(() => {});
 
   async function loadSnapshot(): Promise<void> {
-    const snapshot = await connection.read((redis) => readSnapshot(redis, keys));
+    const snapshot = await connection.read((redis) => readSnapshot(redis, keys), SNAPSHOT_DEADLINE_MS);
     position = snapshot.position;
     handlers.reset(snapshot.entries);
     state.snapshots += 1;
