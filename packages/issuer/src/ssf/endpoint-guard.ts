@@ -82,7 +82,8 @@ export async function checkPushEndpoint(
     return { ok: false, reason: "must not be a loopback or private address" };
   let addresses: readonly string[];
   try {
-    addresses = await resolve(host);
+    // A literal address is itself, whatever the resolver would say.
+    addresses = isIP(host) ? [host] : await resolve(host);
   } catch {
     return { ok: false, reason: "its host does not resolve" };
   }

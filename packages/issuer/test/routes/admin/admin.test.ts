@@ -41,6 +41,9 @@ describe("the auth matrix over every admin route", () => {
     ["rotate keys", "POST", "/admin/keys/rotate"],
     ["webhook deliveries", "GET", "/admin/webhooks/deliveries"],
     ["retry webhook delivery", "POST", "/admin/webhooks/deliveries/msg_abc/retry"],
+    ["Shared Signals streams", "GET", "/admin/ssf/streams"],
+    ["SET pushes", "GET", "/admin/ssf/deliveries"],
+    ["retry SET push", "POST", "/admin/ssf/deliveries/abc/retry"],
   ];
   /** Valid JWTs of this issuer that carry no admin authority: 403 insufficient_scope (RFC 6750 §3.1). */
   const FORBIDDEN = new Set([
