@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { killWatchedChildren, spawnPatgate, untilPrinted } from "../harness/child-process.js";
 import { freePort } from "../harness/free-port.js";
 import { adminJwtOver, initialAdminPat } from "../harness/issuer-admin.js";
-import { startSetReceiver } from "../harness/set-receiver.js";
+import { hasRedisServer, startRedisServer } from "../harness/redis-server.js";
+import { type SetReceiver, startSetReceiver } from "../harness/set-receiver.js";
 import { until } from "../harness/until.js";
 
 // Shared Signals across a process death: the embedded issuer SIGKILLed after
@@ -130,3 +131,98 @@ describe("the embedded issuer SIGKILLed between token changes and their SETs' de
     expect(pending.body.items).toEqual([]);
   }, 120_000);
 });
+
+/** An embedded issuer (with `extra` env) on a fresh port, the receiver's JWKS pointed at it before it starts. */
+async function serveIssuer(dataDir: string, extra: Record<string, string>, onUrl: (url: string) => void) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  onUrl(url);
+  const watched = spawnPatgate(["serve"], {
+    PORT: String(port),
+    PATGATE_DATA_DIR: dataDir,
+    PATGATE_ISSUER: ISSUER,
+    PATGATE_SSF_ALLOW_PRIVATE_ENDPOINTS: "on",
+    PATGATE_LOG_LEVEL: "warn",
+    ...extra,
+  });
+  await untilPrinted(watched, "issuer listening on", "patgate serve");
+  return { ...watched, url };
+}
+
+async function api(url: string, jwt: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${jwt}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+}
+
+/** A receiver PAT made by the admin, exchanged for the SSF audience, and a push stream to `receiver`. */
+async function pushStream(url: string, admin: string, receiver: SetReceiver): Promise<string> {
+  const pat = await api(url, admin, "POST", "/admin/tokens", { owner: "siem", roles: ["ssf-receiver"] });
+  const exchanged = await fetch(`${url}/token`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${pat.body.token as string}` },
+    body: new URLSearchParams({ audience: "patgate-ssf" }),
+  });
+  const rx = ((await exchanged.json()) as { access_token: string }).access_token;
+  const stream = await api(url, rx, "POST", "/ssf/stream", {
+    delivery: { method: "urn:ietf:rfc:8935", endpoint_url: receiver.url },
+  });
+  expect(stream.status).toBe(201);
+  return rx;
+}
+
+describe.skipIf(!hasRedisServer())(
+  "with Redis: Redis stopped while SETs are made, the issuer SIGKILLed, both back",
+  () => {
+    it("the sweeper enqueues what Redis missed and BullMQ pushes it; every SET once, checked with jose", async () => {
+      const redis = await startRedisServer();
+      cleanups.push(() => redis.stop());
+      const dataDir = await mkdtemp(join(tmpdir(), "patgate-ssf-redis-"));
+      let current = "";
+      const jwks = async () => (await (await fetch(`${current}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+      const receiver = await startSetReceiver({ issuer: ISSUER, audience: "siem", jwks });
+      cleanups.push(() => receiver.close());
+      let down = true;
+      receiver.reply = () => (down ? 503 : 202);
+      const env = { REDIS_URL: redis.url, PATGATE_REDIS_PREFIX: "ssf-faults" };
+
+      const first = await serveIssuer(dataDir, env, (url) => {
+        current = url;
+      });
+      const admin = await adminJwtOver(first.url, await initialAdminPat(dataDir));
+      await pushStream(first.url, admin, receiver);
+      const made = await api(first.url, admin, "POST", "/admin/tokens", { owner: "before-outage" });
+      expect(made.status).toBe(201);
+      await until(() => receiver.received.length >= 1, { message: "the first SET attempted", timeoutMs: 30_000 });
+
+      // Redis goes away: SETs are still recorded (DynamoDB), their enqueue fails fast.
+      await redis.stop();
+      for (const owner of ["during-1", "during-2"])
+        expect((await api(first.url, admin, "POST", "/admin/tokens", { owner })).status).toBe(201);
+      await kill(first.child);
+      await redis.restart();
+      down = false;
+      await serveIssuer(dataDir, env, (url) => {
+        current = url;
+      });
+      await until(() => receiver.accepted().size >= 3, {
+        message: "three SETs pushed after the outage",
+        timeoutMs: 60_000,
+      });
+      expect(receiver.problems).toEqual([]);
+      const owners = [...receiver.accepted().values()]
+        .map((s) => (s.payload.sub_id as { user: { sub: string } }).user.sub)
+        .sort();
+      expect(owners).toEqual(["before-outage", "during-1", "during-2"]);
+      for (const jti of receiver.accepted().keys())
+        expect(new Set(receiver.received.filter((r) => r.jti === jti).map((r) => r.set)).size).toBe(1);
+    }, 150_000);
+  },
+);

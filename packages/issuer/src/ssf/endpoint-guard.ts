@@ -34,6 +34,13 @@ export function isPrivateAddress(address: string): boolean {
   // An IPv4 address written as IPv6 (::ffff:127.0.0.1) is that IPv4 address.
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped?.[1]) return PRIVATE.check(mapped[1], "ipv4");
+  // ...or in hex, as URL parsing writes it (::ffff:7f00:1).
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex?.[1] && hex[2]) {
+    const high = Number.parseInt(hex[1], 16);
+    const low = Number.parseInt(hex[2], 16);
+    return PRIVATE.check(`${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`, "ipv4");
+  }
   return PRIVATE.check(address, "ipv6");
 }
 
@@ -75,7 +82,8 @@ export async function checkPushEndpoint(
     return { ok: false, reason: "must not be a loopback or private address" };
   let addresses: readonly string[];
   try {
-    addresses = await resolve(host);
+    // A literal address is itself, whatever the resolver would say.
+    addresses = isIP(host) ? [host] : await resolve(host);
   } catch {
     return { ok: false, reason: "its host does not resolve" };
   }

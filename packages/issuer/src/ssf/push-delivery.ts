@@ -61,7 +61,11 @@ export interface PushDelivery {
  * A SIGKILL anywhere after the record loses nothing; an attempt cut short is
  * made again with the same `jti`.
  */
-export function createPushDelivery(options: PushDeliveryOptions): PushDelivery {
+/** What attempts the pushes: BullMQ (worker and sweeper as this process's roles say) or the store queue. */
+function startAttempts(
+  options: PushDeliveryOptions,
+  closers: (() => Promise<void> | void)[],
+): { queue?: WebhookQueue; storeQueue?: StoreQueue; graceMs: number } {
   const { deliveries, redis, retry: policy = DEFAULT_RETRY_POLICY, now = Date.now } = options;
   const send = pushSender(options);
   const timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS;
@@ -69,43 +73,10 @@ export function createPushDelivery(options: PushDeliveryOptions): PushDelivery {
     ...(options.onDelivered ? { onDelivered: options.onDelivered } : {}),
     ...(options.onFailed ? { onFailed: options.onFailed } : {}),
   };
-  const closers: (() => Promise<void> | void)[] = [];
   const graceMs = redis?.sweepGraceMs ?? 10_000;
-  let queue: WebhookQueue | undefined;
-  let storeQueue: StoreQueue | undefined;
-  if (redis) {
-    const producer = createWebhookQueue(redis.connection, redis.keys, policy, SSF_PUSH_QUEUE);
-    queue = producer;
-    if (redis.worker) {
-      const worker = createWebhookWorker({
-        deliveries,
-        send,
-        timeoutMs,
-        policy,
-        hooks,
-        now,
-        dueSlackMs: graceMs,
-        connection: redis.connection,
-        keys: redis.keys,
-        queueName: SSF_PUSH_QUEUE,
-        ...(redis.lockDurationMs ? { lockDurationMs: redis.lockDurationMs } : {}),
-      });
-      closers.push(() => worker.close());
-    }
-    if (redis.sweeper) {
-      const sweeper = startWebhookSweeper({
-        deliveries,
-        queue: producer,
-        now,
-        recheckMs: Math.max(graceMs, 1000),
-        ...(redis.sweepIntervalMs ? { intervalMs: redis.sweepIntervalMs } : {}),
-        ...(options.onPending ? { onPending: options.onPending } : {}),
-      });
-      closers.push(() => sweeper.close());
-    }
-    closers.push(() => producer.close());
-  } else if (options.deliver !== false) {
-    const started = startStoreQueue({
+  if (!redis) {
+    if (options.deliver === false) return { graceMs };
+    const storeQueue = startStoreQueue({
       deliveries,
       send,
       timeoutMs,
@@ -116,9 +87,45 @@ export function createPushDelivery(options: PushDeliveryOptions): PushDelivery {
       ...(options.onPending ? { onPending: options.onPending } : {}),
       ...(options.onError ? { onError: options.onError } : {}),
     });
-    storeQueue = started;
-    closers.push(() => started.close());
+    closers.push(() => storeQueue.close());
+    return { storeQueue, graceMs };
   }
+  const queue = createWebhookQueue(redis.connection, redis.keys, policy, SSF_PUSH_QUEUE);
+  if (redis.worker) {
+    const worker = createWebhookWorker({
+      deliveries,
+      send,
+      timeoutMs,
+      policy,
+      hooks,
+      now,
+      dueSlackMs: graceMs,
+      connection: redis.connection,
+      keys: redis.keys,
+      queueName: SSF_PUSH_QUEUE,
+      ...(redis.lockDurationMs ? { lockDurationMs: redis.lockDurationMs } : {}),
+    });
+    closers.push(() => worker.close());
+  }
+  if (redis.sweeper) {
+    const sweeper = startWebhookSweeper({
+      deliveries,
+      queue,
+      now,
+      recheckMs: Math.max(graceMs, 1000),
+      ...(redis.sweepIntervalMs ? { intervalMs: redis.sweepIntervalMs } : {}),
+      ...(options.onPending ? { onPending: options.onPending } : {}),
+    });
+    closers.push(() => sweeper.close());
+  }
+  closers.push(() => queue.close());
+  return { queue, graceMs };
+}
+
+export function createPushDelivery(options: PushDeliveryOptions): PushDelivery {
+  const { deliveries, redis, now = Date.now } = options;
+  const closers: (() => Promise<void> | void)[] = [];
+  const { queue, storeQueue, graceMs } = startAttempts(options, closers);
 
   let closed: Promise<void> | undefined;
   return {

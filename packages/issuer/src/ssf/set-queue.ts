@@ -62,40 +62,74 @@ export interface SetQueue {
 const SET_PREFIX = "set#";
 const ACK_PREFIX = "ack#";
 
-export function createSetQueue(client: DynamoDBClient, tableName: string): SetQueue {
-  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+/** The queue table a function works on. */
+interface QueueTable {
+  readonly doc: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
 
-  async function count(streamId: string): Promise<number> {
-    let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "streamId = :s AND begins_with(#k, :p)",
-          ExpressionAttributeNames: { "#k": "key" },
-          ExpressionAttributeValues: { ":s": streamId, ":p": SET_PREFIX },
-          Select: "COUNT",
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      total += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return total;
+async function countWaiting(table: QueueTable, streamId: string): Promise<number> {
+  const { doc, tableName } = table;
+  let total = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "streamId = :s AND begins_with(#k, :p)",
+        ExpressionAttributeNames: { "#k": "key" },
+        ExpressionAttributeValues: { ":s": streamId, ":p": SET_PREFIX },
+        Select: "COUNT",
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    total += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return total;
+}
+
+async function writeBatches(table: QueueTable, requests: Record<string, unknown>[]): Promise<void> {
+  const { doc, tableName } = table;
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
+    for (let round = 0; pending && pending.length > 0 && round < 8; round += 1) {
+      const result = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
+      pending = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+    }
+    if (pending && pending.length > 0) throw new Error("the SET queue did not take every write");
   }
+}
 
-  async function batch(requests: Record<string, unknown>[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
-      for (let round = 0; pending && pending.length > 0 && round < 8; round += 1) {
-        const result = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
-        pending = result.UnprocessedItems?.[tableName] as Record<string, unknown>[] | undefined;
+async function knownJtis(table: QueueTable, streamId: string, jtis: readonly string[]): Promise<Set<string>> {
+  const { doc, tableName } = table;
+  const found = new Set<string>();
+  const unique = [...new Set(jtis)];
+  for (let i = 0; i < unique.length; i += 50) {
+    const keys = unique.slice(i, i + 50).flatMap((jti) => [
+      { streamId, key: `${SET_PREFIX}${jti}` },
+      { streamId, key: `${ACK_PREFIX}${jti}` },
+    ]);
+    // BatchGet: 100 keys at most per call.
+    let request: Record<string, unknown> | undefined = { [tableName]: { Keys: keys, ConsistentRead: true } };
+    for (let round = 0; request && Object.keys(request).length > 0 && round < 8; round += 1) {
+      const result = await doc.send(new BatchGetCommand({ RequestItems: request as never }));
+      for (const raw of result.Responses?.[tableName] ?? []) {
+        const key = String(raw.key);
+        found.add(key.slice(key.indexOf("#") + 1));
       }
-      if (pending && pending.length > 0) throw new Error("the SET queue did not take every write");
+      request = result.UnprocessedKeys as Record<string, unknown> | undefined;
     }
   }
+  return found;
+}
+
+export function createSetQueue(client: DynamoDBClient, tableName: string): SetQueue {
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const table: QueueTable = { doc, tableName };
+  const count = (streamId: string) => countWaiting(table, streamId);
+  const batch = (requests: Record<string, unknown>[]) => writeBatches(table, requests);
 
   return {
     async add(streamId, set, max) {
@@ -133,27 +167,7 @@ export function createSetQueue(client: DynamoDBClient, tableName: string): SetQu
       );
       return { sets: items.slice(0, limit), more: items.length > limit };
     },
-    async known(streamId, jtis) {
-      const found = new Set<string>();
-      const unique = [...new Set(jtis)];
-      for (let i = 0; i < unique.length; i += 50) {
-        const keys = unique.slice(i, i + 50).flatMap((jti) => [
-          { streamId, key: `${SET_PREFIX}${jti}` },
-          { streamId, key: `${ACK_PREFIX}${jti}` },
-        ]);
-        // BatchGet: 100 keys at most per call.
-        let request: Record<string, unknown> | undefined = { [tableName]: { Keys: keys, ConsistentRead: true } };
-        for (let round = 0; request && Object.keys(request).length > 0 && round < 8; round += 1) {
-          const result = await doc.send(new BatchGetCommand({ RequestItems: request as never }));
-          for (const raw of result.Responses?.[tableName] ?? []) {
-            const key = String(raw.key);
-            found.add(key.slice(key.indexOf("#") + 1));
-          }
-          request = result.UnprocessedKeys as Record<string, unknown> | undefined;
-        }
-      }
-      return found;
-    },
+    known: (streamId, jtis) => knownJtis(table, streamId, jtis),
     async ack(streamId, jtis, nowMs) {
       const expiresAt = Math.floor(nowMs / 1000) + ACK_RETENTION_SECONDS;
       await batch(

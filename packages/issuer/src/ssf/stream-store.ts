@@ -59,26 +59,29 @@ function item(stream: StreamRecord): Record<string, unknown> {
   return { ...stream, delivery: { ...stream.delivery }, removedSubjects: [...stream.removedSubjects] };
 }
 
+type PageReader = (
+  start?: Record<string, unknown>,
+) => Promise<{ Items?: unknown[] | undefined; LastEvaluatedKey?: Record<string, unknown> | undefined }>;
+
+/** Every page of a query or scan, as streams, oldest first. */
+async function readAll(read: PageReader): Promise<StreamRecord[]> {
+  const out: StreamRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await read(start);
+    for (const raw of page.Items ?? []) {
+      const stream = toStream(raw as Record<string, unknown>);
+      if (stream) out.push(stream);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out.sort((a, b) => a.createdAt - b.createdAt || a.streamId.localeCompare(b.streamId));
+}
+
 /** The stream store over `tableName`. */
 export function createStreamStore(client: DynamoDBClient, tableName: string): StreamStore {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const all = async (
-    read: (
-      start?: Record<string, unknown>,
-    ) => Promise<{ Items?: unknown[] | undefined; LastEvaluatedKey?: Record<string, unknown> | undefined }>,
-  ) => {
-    const out: StreamRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await read(start);
-      for (const raw of page.Items ?? []) {
-        const stream = toStream(raw as Record<string, unknown>);
-        if (stream) out.push(stream);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return out.sort((a, b) => a.createdAt - b.createdAt || a.streamId.localeCompare(b.streamId));
-  };
+  const all = (read: PageReader) => readAll(read);
   return {
     create: (stream) =>
       conditionHeld(() =>

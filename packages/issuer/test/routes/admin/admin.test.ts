@@ -41,6 +41,9 @@ describe("the auth matrix over every admin route", () => {
     ["rotate keys", "POST", "/admin/keys/rotate"],
     ["webhook deliveries", "GET", "/admin/webhooks/deliveries"],
     ["retry webhook delivery", "POST", "/admin/webhooks/deliveries/msg_abc/retry"],
+    ["Shared Signals streams", "GET", "/admin/ssf/streams"],
+    ["SET pushes", "GET", "/admin/ssf/deliveries"],
+    ["retry SET push", "POST", "/admin/ssf/deliveries/abc/retry"],
   ];
   /** Valid JWTs of this issuer that carry no admin authority: 403 insufficient_scope (RFC 6750 §3.1). */
   const FORBIDDEN = new Set([
@@ -117,7 +120,11 @@ describe("the auth matrix over every admin route", () => {
       .filter(([path]) => path.startsWith("/admin/"))
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
     const covered = routes.map(([, method, url]) =>
-      `${method} ${url}`.replace(ID, "{tokenId}").replace("/someone/", "/{owner}/").replace("/msg_abc/", "/{id}/"),
+      `${method} ${url}`
+        .replace(ID, "{tokenId}")
+        .replace("/someone/", "/{owner}/")
+        .replace("/msg_abc/", "/{id}/")
+        .replace("/deliveries/abc/", "/deliveries/{jti}/"),
     );
     expect(served.length).toBeGreaterThan(0);
     expect(new Set(covered)).toEqual(new Set(served));
