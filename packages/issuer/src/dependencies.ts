@@ -13,8 +13,7 @@ import { commandConnectionOptions } from "./redis/connection-options.js";
 import { createOutbox, createOutboxTable, outboxTableName } from "./revocation/outbox.js";
 import { createRevocation, type RedisRevocationOptions, type Revocation } from "./revocation/revocation.js";
 import { createServiceAccountStore, type ServiceAccountStore } from "./service-accounts/service-account-store.js";
-import { createSsf, createSsfTables, type Ssf, type SsfOptions } from "./ssf/ssf.js";
-import { loadSetKeys } from "./ssf/ssf-keys.js";
+import { createSsfTables } from "./ssf/ssf.js";
 import {
   createStatusList,
   createStatusTable,
@@ -27,8 +26,8 @@ import { createTokenService } from "./token-service/token-service.js";
 import { createTokenStore, createTokenTable } from "./tokens/index.js";
 import { ownerTableName } from "./tokens/owner-revisions.js";
 import type { TokenStore } from "./tokens/types.js";
-import { createWebhookDeliveries, createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
-import { createWebhooks, type Webhooks, type WebhooksOptions } from "./webhooks/webhooks.js";
+import { createWebhookTable, webhookTableName } from "./webhooks/webhook-deliveries.js";
+import type { Webhooks } from "./webhooks/webhooks.js";
 
 /**
  * The composition root: the parts the issuer is made of (DynamoDB and its
@@ -183,72 +182,6 @@ export interface RedisRoles {
   readonly worker: boolean;
   /** Sweep the outbox and the delivery table for what Redis missed. */
   readonly sweeper: boolean;
-}
-
-/** Token lifecycle webhooks: the delivery table, and BullMQ with Redis. */
-export function webhooksFor(
-  config: IssuerConfig,
-  dynamo: DynamoDBClient,
-  parts: {
-    readonly redis: RedisConnection | undefined;
-    readonly roles: Pick<RedisRoles, "worker" | "sweeper">;
-    /** Embedded: deliver from this process (the CLI only records). */
-    readonly deliver?: boolean;
-    readonly hooks?: Pick<WebhooksOptions, "onDelivered" | "onFailed" | "onPending" | "onError">;
-  },
-): Webhooks {
-  const { redis, roles, deliver, hooks = {} } = parts;
-  return createWebhooks({
-    deliveries: createWebhookDeliveries(dynamo, webhookTableName(config.tableName)),
-    ...(config.webhook ? { webhook: config.webhook } : {}),
-    ...(redis
-      ? {
-          redis: {
-            connection: redis,
-            keys: config.redisKeys,
-            worker: roles.worker,
-            ...(roles.sweeper ? {} : { sweeper: false }),
-          },
-        }
-      : {}),
-    ...(deliver === false ? { deliver: false } : {}),
-    ...hooks,
-  });
-}
-
-/**
- * The Shared Signals transmitter: streams and SET queue in DynamoDB, pushes on
- * the webhooks' machinery (BullMQ with Redis, run where the webhook worker
- * runs), SETs signed with the SET keys (published beside `keys`).
- */
-export async function ssfFor(
-  config: IssuerConfig,
-  dynamo: DynamoDBClient,
-  parts: {
-    readonly keys: SigningKeys;
-    readonly redis: RedisConnection | undefined;
-    readonly roles: Pick<RedisRoles, "worker" | "sweeper">;
-    readonly deliver?: boolean;
-    readonly hooks?: Pick<SsfOptions, "onDelivered" | "onFailed" | "onSet" | "onDropped" | "onError">;
-    readonly onPending?: (count: number) => void;
-  },
-): Promise<Ssf> {
-  const { redis, roles, hooks = {} } = parts;
-  return createSsf({
-    dynamo,
-    tableName: config.tableName,
-    issuer: config.issuer,
-    config: config.ssf,
-    keys: await loadSetKeys(config, parts.keys),
-    push: {
-      ...(redis
-        ? { redis: { connection: redis, keys: config.redisKeys, worker: roles.worker, sweeper: roles.sweeper } }
-        : {}),
-      ...(parts.deliver === false ? { deliver: false } : {}),
-      ...(parts.onPending ? { onPending: parts.onPending } : {}),
-    },
-    ...hooks,
-  });
 }
 
 /** Revocation's write side and feed: in process, or through Redis with the process's roles. */

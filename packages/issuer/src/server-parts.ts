@@ -2,6 +2,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { AuditLog } from "./audit/audit-log.js";
 import type { IssuerConfig } from "./config.js";
 import type { AppParts } from "./context.js";
+import { ssfFor, webhooksFor } from "./delivery-parts.js";
 import {
   auditLogFor,
   lifecycleFor,
@@ -10,10 +11,8 @@ import {
   revocationFor,
   serviceAccountsFor,
   signingKeysFor,
-  ssfFor,
   statusListFor,
   tokenStoreFor,
-  webhooksFor,
 } from "./dependencies.js";
 import type { LocalDynamo } from "./embedded/local-dynamo.js";
 import { createScryptBudget } from "./exchange/scrypt-budget.js";

@@ -1,4 +1,5 @@
 import type { IssuerConfig } from "../config.js";
+import { webhooksFor } from "../delivery-parts.js";
 import {
   auditLogFor,
   openRedisConnection,
@@ -7,7 +8,6 @@ import {
   serviceAccountsFor,
   signingKeysFor,
   tokenStoreFor,
-  webhooksFor,
 } from "../dependencies.js";
 import { createTokenService } from "../token-service/token-service.js";
 import { createLocalTokenAdmin } from "./local-token-admin.js";

@@ -1,4 +1,4 @@
-import type { SendResult } from "../webhooks/send-webhook.js";
+import { postOnce, type SendResult } from "../webhooks/send-webhook.js";
 import type { WebhookDelivery } from "../webhooks/webhook-deliveries.js";
 import { checkPushEndpoint, type HostResolver, resolveHost } from "./endpoint-guard.js";
 import type { SetQueue } from "./set-queue.js";
@@ -21,36 +21,14 @@ export interface PushSendParts {
 }
 
 /** One RFC 8935 POST of a SET; never throws. */
-async function post(
-  url: string,
-  set: string,
-  authorization: string | undefined,
-  timeoutMs: number,
-): Promise<SendResult> {
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      // Not followed: the endpoint was checked, the place it redirects to was not.
-      redirect: "manual",
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: {
-        "content-type": SET_MEDIA_TYPE,
-        accept: "application/json",
-        "user-agent": "patgate-ssf",
-        ...(authorization === undefined ? {} : { authorization }),
-      },
-      body: set,
-    });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
-    return { ok: false, status: response.status, error: `the receiver answered ${response.status}` };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : "";
-    if (name === "TimeoutError" || name === "AbortError")
-      return { ok: false, error: `no answer within ${timeoutMs} ms` };
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, error: `the request failed: ${cause?.code ?? cause?.message ?? (error as Error).message}` };
-  }
+function post(url: string, set: string, authorization: string | undefined, timeoutMs: number): Promise<SendResult> {
+  const headers = {
+    "content-type": SET_MEDIA_TYPE,
+    accept: "application/json",
+    "user-agent": "patgate-ssf",
+    ...(authorization === undefined ? {} : { authorization }),
+  };
+  return postOnce(url, headers, set, timeoutMs);
 }
 
 /**

@@ -19,28 +19,44 @@ export interface WebhookTarget {
 /**
  * One delivery attempt: POSTs `body` with the Standard Webhooks headers,
  * signed at `nowMs` (so each attempt has its own `webhook-timestamp`; the id
- * and body never change). Only a 2xx counts: a redirect is not followed (the
- * signature was made for this URL), anything else is a failure to retry.
- * `AbortSignal.timeout` bounds the whole attempt, as Node's `fetch` has no
- * timeout of its own. Never throws.
+ * and body never change), through {@link postOnce}. Never throws.
  */
 export async function sendWebhook(
   target: WebhookTarget,
   delivery: { readonly id: string; readonly body: string },
   nowMs: number,
 ): Promise<SendResult> {
-  const timeoutMs = target.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
+  return postOnce(
+    target.url,
+    {
+      "content-type": "application/json",
+      "user-agent": "patgate-webhooks",
+      ...webhookHeaders(target.key, delivery.id, Math.floor(nowMs / 1000), delivery.body),
+    },
+    delivery.body,
+    target.timeoutMs ?? WEBHOOK_TIMEOUT_MS,
+  );
+}
+
+/**
+ * One POST of `body` to a receiver, the way every outgoing delivery is made:
+ * a redirect is not followed (the URL was checked and signed for, the place it
+ * points to was not), only a 2xx counts, `AbortSignal.timeout` bounds the
+ * whole attempt (Node's `fetch` has none of its own). Never throws.
+ */
+export async function postOnce(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+): Promise<SendResult> {
   try {
-    const response = await fetch(target.url, {
+    const response = await fetch(url, {
       method: "POST",
       redirect: "manual",
       signal: AbortSignal.timeout(timeoutMs),
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "patgate-webhooks",
-        ...webhookHeaders(target.key, delivery.id, Math.floor(nowMs / 1000), delivery.body),
-      },
-      body: delivery.body,
+      headers,
+      body,
     });
     // The answer's body is not used; reading it (bounded by the same signal) frees the connection.
     await response.arrayBuffer().catch(() => undefined);

@@ -1,4 +1,5 @@
 import type { IssuerConfig } from "../../config.js";
+import { ssfFor, webhooksFor } from "../../delivery-parts.js";
 import {
   auditLogFor,
   lifecycleFor,
@@ -6,9 +7,7 @@ import {
   openStorage,
   revocationFor,
   signingKeysFor,
-  ssfFor,
   tokenStoreFor,
-  webhooksFor,
 } from "../../dependencies.js";
 import { CliError } from "../cli-error.js";
 import { tellIfPastEndOfLife } from "../node-support.js";
