@@ -168,6 +168,7 @@ export function createAppContext(deps: AppParts): AppContext {
       keys: deps.keys,
       denyList: revocation.denyView,
       now,
+      ...(deps.redis ? { replayRedis: { redis: deps.redis, keyPrefix: config.redisPrefix } } : {}),
     }),
     exchangePat: createPatExchange({
       store: deps.store,

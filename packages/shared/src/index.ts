@@ -46,6 +46,14 @@ export {
 } from "./dpop.js";
 export { htuMatches, normaliseHtu } from "./dpop-htu.js";
 export {
+  createStatelessNonces,
+  DPOP_NONCE_HKDF_INFO,
+  dpopNonceKey,
+  type NonceWindowKey,
+  type StatelessNonceOptions,
+  type StatelessNonces,
+} from "./dpop-nonce.js";
+export {
   createDpopReplayWindow,
   type DpopReplayWindow,
   dpopProofId,

@@ -6,6 +6,7 @@ import { resolveDpopPolicy } from "./dpop/dpop-options.js";
 import { createRedisReplay } from "./dpop/redis-replay.js";
 import { createReplayWindow, type ReplayStore } from "./dpop/replay-window.js";
 import { createProofCheck } from "./dpop/request-check.js";
+import { createResourceNonces } from "./dpop/resource-nonce.js";
 import { createLocalKeySource, createRemoteKeySource, type KeySource } from "./key-source.js";
 import { resolveLogger } from "./logger.js";
 import { createStatusListCheck } from "./status-list/status-list-check.js";
@@ -24,8 +25,9 @@ function keySourceOf(options: VerifierOptions, now: () => number): KeySource {
 
 /** Where used proofs are remembered: this process, or the deny-list's Redis (checked by `checkOptions`). */
 function replayStoreOf(options: VerifierOptions, dpop: ReturnType<typeof resolveDpopPolicy>): ReplayStore {
-  if (dpop.replay === "redis")
-    return createRedisReplay(options.denyList as RedisConnectionOptions, dpopReplayWindowMs(dpop.maxAgeSeconds));
+  const windowMs = dpopReplayWindowMs(dpop.maxAgeSeconds);
+  if (dpop.replay === "redis") return createRedisReplay(options.denyList as RedisConnectionOptions, windowMs);
+  if (typeof dpop.replay === "object") return createRedisReplay(dpop.replay, windowMs);
   return createReplayWindow(dpop.maxAgeSeconds, dpop.replayCapacity);
 }
 
@@ -84,7 +86,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     cacheSize: options.cache === false ? false : (options.cache?.max ?? 10_000),
     now,
     dpop,
-    checkProof: createProofCheck(replay, publicUrl, now, dpop),
+    checkProof: createProofCheck(replay, publicUrl, now, dpop, createResourceNonces(dpop.nonce)),
     ...(replay.close ? { closeReplay: () => replay.close?.() ?? Promise.resolve() } : {}),
   });
 }

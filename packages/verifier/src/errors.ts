@@ -21,6 +21,7 @@ export type VerifierErrorCode =
   | "dpop_required"
   | "dpop_replay_full"
   | "dpop_replay_unavailable"
+  | "use_dpop_nonce"
   | "status_list_unavailable";
 
 /** How a code is answered over HTTP (RFC 6750). */
@@ -32,7 +33,8 @@ export interface HttpMapping {
     | "invalid_token"
     | "insufficient_scope"
     | "temporarily_unavailable"
-    | "invalid_dpop_proof";
+    | "invalid_dpop_proof"
+    | "use_dpop_nonce";
 }
 
 /**
@@ -61,6 +63,7 @@ export const HTTP_MAPPING = {
   dpop_required: { status: 401, error: "invalid_token" },
   dpop_replay_full: { status: 503, error: "temporarily_unavailable" },
   dpop_replay_unavailable: { status: 503, error: "temporarily_unavailable" },
+  use_dpop_nonce: { status: 401, error: "use_dpop_nonce" },
   status_list_unavailable: { status: 503, error: "temporarily_unavailable" },
 } as const satisfies Record<VerifierErrorCode, HttpMapping>;
 
@@ -72,13 +75,21 @@ export class VerifierError extends Error {
   constructor(
     readonly code: VerifierErrorCode,
     message: string,
-    options?: { cause?: unknown; readonly missingRoles?: readonly string[]; readonly scheme?: "Bearer" | "DPoP" },
+    options?: {
+      cause?: unknown;
+      readonly missingRoles?: readonly string[];
+      readonly scheme?: "Bearer" | "DPoP";
+      readonly dpopNonce?: string;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = HTTP_MAPPING[code].status;
     this.missingRoles = options?.missingRoles ?? [];
     this.scheme = options?.scheme ?? "Bearer";
+    if (options?.dpopNonce !== undefined) this.dpopNonce = options.dpopNonce;
   }
+  /** For `use_dpop_nonce`: the fresh nonce to send in the `DPoP-Nonce` header (RFC 9449 §9). */
+  readonly dpopNonce?: string;
   /** The scheme of the `WWW-Authenticate` challenge: `DPoP` (RFC 9449 §7.1) for DPoP requests and policy. */
   readonly scheme: "Bearer" | "DPoP";
   /** For `insufficient_role`: the roles the token lacks. */

@@ -6,7 +6,7 @@ export { createVerifier } from "./create-verifier.js";
 export type { DenyList } from "./deny-list/deny-list.js";
 export { createMemoryDenyList, type MemoryDenyList } from "./deny-list/memory-deny-list.js";
 export { createRedisDenyList, type RedisDenyList, type RedisDenyListOptions } from "./deny-list/redis-deny-list.js";
-export type { DpopOption, DpopPolicyOptions } from "./dpop/dpop-options.js";
+export type { DpopNonceOptions, DpopOption, DpopPolicyOptions, DpopReplayRedis } from "./dpop/dpop-options.js";
 export type { RequestHeaders, VerifiableRequest } from "./dpop/http-request.js";
 export { HTTP_MAPPING, type HttpMapping, VerifierError, type VerifierErrorCode } from "./errors.js";
 export type { VerifierLogger } from "./logger.js";

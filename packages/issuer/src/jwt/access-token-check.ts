@@ -5,6 +5,7 @@ import {
   type VerifiableRequest,
   VerifierError,
 } from "@patgate/verifier";
+import type { RedisConnection } from "../redis/connection.js";
 import type { SigningKeys } from "./signing-keys.js";
 
 /** The claims of a verified patgate JWT. */
@@ -31,7 +32,7 @@ export type AccessTokenCheck =
 /**
  * What a request's credentials are: the token, or why not. Beyond
  * {@link AccessTokenCheck}: none sent (`missing`), a bound JWT as `Bearer`
- * (`dpop_required`), a refused proof (`dpop_invalid`), the replay check full (`busy`).
+ * (`dpop_required`), a refused proof (`dpop_invalid`), the replay check full or unreachable (`busy`).
  */
 export type RequestCredentialsCheck =
   | AccessTokenCheck
@@ -49,7 +50,8 @@ export interface AccessTokenChecker {
   /**
    * Checks a request's `Authorization` as a resource server does: a bearer
    * JWT, or a bound JWT only as `DPoP <jwt>` with a proof for this request
-   * (`htu` = the issuer's URL + the request's path; `jti` replay per process).
+   * (`htu` = the issuer's URL + the request's path; `jti` replay per process,
+   * or by every issuer sharing the Redis).
    */
   checkRequest(request: VerifiableRequest): Promise<RequestCredentialsCheck>;
   close(): Promise<void>;
@@ -67,6 +69,8 @@ export interface AccessTokenCheckerOptions {
   /** The issuer's own view of the deny-list. */
   readonly denyList: DenyList;
   readonly now: () => number;
+  /** The issuer's Redis: proofs at the admin API and /introspect are then remembered there, for every issuer. */
+  readonly replayRedis?: { readonly redis: RedisConnection; readonly keyPrefix: string };
 }
 
 /**
@@ -87,6 +91,8 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
     // The admin API's and /introspect's callers' proofs name the issuer's public URL.
     publicUrl: config.issuer,
     now,
+    // A proof replayed to another issuer is refused too (the same keys as the proofs at /token).
+    ...(options.replayRedis ? { dpop: { replay: options.replayRedis } } : {}),
   });
   return {
     async check(jwt) {
@@ -106,7 +112,8 @@ export function createAccessTokenChecker(options: AccessTokenCheckerOptions): Ac
         if (error.code === "dpop_required") return { ok: false, reason: "dpop_required" };
         if (error.code === "invalid_dpop_proof")
           return { ok: false, reason: "dpop_invalid", description: error.message };
-        if (error.code === "dpop_replay_full") return { ok: false, reason: "busy" };
+        if (error.code === "dpop_replay_full" || error.code === "dpop_replay_unavailable")
+          return { ok: false, reason: "busy" };
         return refusal(error);
       }
     },

@@ -75,5 +75,7 @@ export function authErrorResponse(error: unknown, realm?: string): AuthErrorResp
   } else {
     headers["www-authenticate"] = challenge([`error="${errorName}"`, `error_description="${quoted(error.message)}"`]);
   }
+  // RFC 9449 §9: the nonce the next proof must carry.
+  if (error.dpopNonce !== undefined) headers["dpop-nonce"] = error.dpopNonce;
   return { status: mapping.status, headers, body: { error: errorName, error_description: error.message } };
 }

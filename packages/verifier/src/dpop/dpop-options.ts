@@ -1,3 +1,5 @@
+import type { RedisConnectionOptions } from "../deny-list/redis-connection.js";
+
 /**
  * The verifier's DPoP (RFC 9449) policy. Bound JWTs (`cnf.jkt`) always need a
  * proof; `required` makes every JWT need one. The replay of proofs is checked
@@ -16,7 +18,25 @@ export interface DpopPolicyOptions {
    * or `"redis"`, the deny-list's Redis (`denyList: { redis }` is then
    * required), so a proof replayed to another replica is refused too.
    */
-  readonly replay?: "memory" | "redis";
+  readonly replay?: "memory" | "redis" | DpopReplayRedis;
+  /**
+   * Resource-server nonces (RFC 9449 §9): a proof without a nonce this
+   * verifier (or a replica with the same `secret`) issued is refused with 401
+   * `use_dpop_nonce` and a fresh `DPoP-Nonce` header. `true` uses a random
+   * secret of this process; replicas behind one load balancer need a shared `secret`.
+   */
+  readonly nonce?: boolean | DpopNonceOptions;
+}
+
+/** A Redis of its own for the shared replay check: a URL, cluster seed URLs or an ioredis client, and its key prefix. */
+export type DpopReplayRedis = RedisConnectionOptions;
+
+/** The resource-server nonce (see {@link DpopPolicyOptions.nonce}). */
+export interface DpopNonceOptions {
+  /** The HMAC secret every replica shares, at least 32 characters; default: random per process. */
+  readonly secret?: string;
+  /** A nonce lives at least this long and at most twice it, seconds; default 60 (10 to 3600). */
+  readonly lifetimeSeconds?: number;
 }
 
 /** The `dpop` option: `"required"` is short for `{ required: true }`. */
@@ -27,19 +47,45 @@ export interface DpopPolicy {
   readonly required: boolean;
   readonly maxAgeSeconds: number;
   readonly replayCapacity: number;
-  readonly replay: "memory" | "redis";
+  readonly replay: "memory" | "redis" | DpopReplayRedis;
+  /** Resolved resource-server nonces, or undefined when off. */
+  readonly nonce?: { readonly secret?: string; readonly lifetimeSeconds: number };
 }
 
 export const DEFAULT_DPOP_MAX_AGE = 60;
 export const DEFAULT_DPOP_REPLAY_CAPACITY = 100_000;
+export const DEFAULT_DPOP_NONCE_LIFETIME = 60;
+
+function replayProblem(replay: unknown): string | undefined {
+  if (replay === undefined || replay === "memory" || replay === "redis") return undefined;
+  const redis = (replay as { redis?: unknown } | null)?.redis;
+  if (typeof replay === "object" && replay !== null && redis !== undefined && redis !== null) return undefined;
+  return 'replay must be "memory", "redis" or { redis, keyPrefix? }';
+}
+
+function nonceProblem(nonce: unknown): string | undefined {
+  if (nonce === undefined || typeof nonce === "boolean") return undefined;
+  if (typeof nonce !== "object" || nonce === null || Array.isArray(nonce))
+    return "nonce must be a boolean or { secret?, lifetimeSeconds? }";
+  const { secret, lifetimeSeconds } = nonce as DpopNonceOptions;
+  if (secret !== undefined && (typeof secret !== "string" || secret.length < 32))
+    return "nonce.secret must be a string of at least 32 characters";
+  if (
+    lifetimeSeconds !== undefined &&
+    (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds < 10 || lifetimeSeconds > 3600)
+  )
+    return "nonce.lifetimeSeconds must be a whole number of seconds from 10 to 3600";
+  return undefined;
+}
 
 /** What is wrong with a `dpop` option, or undefined when it is fine. */
 export function dpopOptionProblem(option: unknown): string | undefined {
   if (option === "required") return undefined;
   if (typeof option !== "object" || option === null || Array.isArray(option))
-    return 'must be "required" or { required?, maxAge?, replayCapacity?, replay? }';
-  const { required, maxAge, replayCapacity, replay } = option as DpopPolicyOptions;
-  if (replay !== undefined && replay !== "memory" && replay !== "redis") return 'replay must be "memory" or "redis"';
+    return 'must be "required" or { required?, maxAge?, replayCapacity?, replay?, nonce? }';
+  const { required, maxAge, replayCapacity, replay, nonce } = option as DpopPolicyOptions;
+  const problem = replayProblem(replay) ?? nonceProblem(nonce);
+  if (problem) return problem;
   if (required !== undefined && typeof required !== "boolean") return "required must be a boolean";
   if (maxAge !== undefined && (!Number.isInteger(maxAge) || maxAge < 1 || maxAge > 600))
     return "maxAge must be a whole number of seconds from 1 to 600";
@@ -56,5 +102,14 @@ export function resolveDpopPolicy(option: DpopOption | undefined): DpopPolicy {
     maxAgeSeconds: given.maxAge ?? DEFAULT_DPOP_MAX_AGE,
     replayCapacity: given.replayCapacity ?? DEFAULT_DPOP_REPLAY_CAPACITY,
     replay: given.replay ?? "memory",
+    ...(given.nonce === undefined || given.nonce === false ? {} : { nonce: resolveNonce(given.nonce) }),
+  };
+}
+
+function resolveNonce(nonce: true | DpopNonceOptions): NonNullable<DpopPolicy["nonce"]> {
+  const given = nonce === true ? {} : nonce;
+  return {
+    lifetimeSeconds: given.lifetimeSeconds ?? DEFAULT_DPOP_NONCE_LIFETIME,
+    ...(given.secret === undefined ? {} : { secret: given.secret }),
   };
 }

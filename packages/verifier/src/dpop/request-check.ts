@@ -1,4 +1,4 @@
-import { verifyDpopProof } from "@patgate/shared";
+import { type StatelessNonces, verifyDpopProof } from "@patgate/shared";
 import type { AuthContext } from "../auth-context.js";
 import { VerifierError } from "../errors.js";
 import type { DpopPolicy } from "./dpop-options.js";
@@ -40,18 +40,32 @@ export function bearerRefusal(context: AuthContext, policy: DpopPolicy): Verifie
 /** Checks the proof of a DPoP request for a JWT already verified (RFC 9449 §4.3, §7.1). */
 export type ProofCheck = (request: VerifiableRequest, token: string, context: AuthContext) => Promise<void>;
 
+/** Refuses a proof without a nonce these nonces accept: `use_dpop_nonce` with a fresh one (RFC 9449 §9). */
+function checkNonce(nonces: StatelessNonces, nonce: string | undefined, nowMs: number): void {
+  if (nonce !== undefined && nonces.accepts(nonce, nowMs)) return;
+  throw new VerifierError(
+    "use_dpop_nonce",
+    nonce === undefined
+      ? "the DPoP proof must carry the resource server's nonce"
+      : "the DPoP proof's nonce is stale or not this server's; use the one in DPoP-Nonce",
+    { scheme: "DPoP", dpopNonce: nonces.issue(nowMs) },
+  );
+}
+
 /**
  * The proof check of a verifier: one `DPoP` header, the stateless rules of
  * `verifyDpopProof` (`typ`, asymmetric `alg`, public `jwk`, signature, `htm`,
- * `htu`, `iat`, `ath`), the key's thumbprint = the JWT's `cnf.jkt`, then the
- * `jti` not seen before (by this process, or by any replica through Redis).
- * Throws `invalid_dpop_proof`.
+ * `htu`, `iat`, `ath`), the key's thumbprint = the JWT's `cnf.jkt`, the
+ * resource-server nonce when on, then the `jti` not seen before (by this
+ * process, or by any replica through Redis). Throws `invalid_dpop_proof`
+ * (or `use_dpop_nonce`).
  */
 export function createProofCheck(
   replay: ReplayStore,
   publicUrl: string | undefined,
   now: () => number,
   policy: DpopPolicy,
+  nonces?: StatelessNonces,
 ): ProofCheck {
   return async (request, token, context) => {
     const jkt = boundKey(context);
@@ -70,6 +84,7 @@ export function createProofCheck(
     });
     if (!check.ok) throw invalidProof(check.description);
     if (check.proof.jkt !== jkt) throw invalidProof("the DPoP proof is not signed by the key the token is bound to");
+    if (nonces) checkNonce(nonces, check.proof.nonce, nowMs);
     const answer = replay.firstUse(check.proof.jkt, check.proof.jti, nowMs);
     // The memory window answers at once: no promise on the fast path.
     const first = typeof answer === "object" ? await answer : answer;
