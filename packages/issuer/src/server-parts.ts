@@ -17,7 +17,9 @@ import {
 import type { LocalDynamo } from "./embedded/local-dynamo.js";
 import { createScryptBudget } from "./exchange/scrypt-budget.js";
 import { createIssuerMetrics, type IssuerMetrics } from "./metrics/issuer-metrics.js";
+import type { Ssf } from "./ssf/ssf.js";
 import { publishAlongside } from "./ssf/ssf-keys.js";
+import type { Webhooks } from "./webhooks/webhooks.js";
 
 /** The parts of a running issuer, and how to release them. */
 export interface ServerParts {
@@ -65,29 +67,7 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
   const redis = openRedisConnection(config);
   const limits = openRedisConnection(config, { enableAutoPipelining: true });
   const roles = { follow: true, worker: config.embeddedWorker, sweeper: true };
-  const webhooks = webhooksFor(config, dynamo, {
-    redis,
-    roles,
-    hooks: {
-      onDelivered: () => metrics.webhooksDelivered.inc(),
-      onFailed: () => metrics.webhooksFailed.inc(),
-      onPending: (count) => metrics.webhooksPending.set(count),
-      onError: (error) => warn("a webhook event could not be recorded or delivered", error),
-    },
-  });
-  const ssf = await ssfFor(config, dynamo, {
-    keys,
-    redis,
-    roles,
-    hooks: {
-      onDelivered: () => metrics.ssfPushes.inc({ result: "delivered" }),
-      onFailed: () => metrics.ssfPushes.inc({ result: "failed" }),
-      onSet: (method) => metrics.ssfSets.inc({ method }),
-      onDropped: () => metrics.ssfDropped.inc(),
-      onError: (error) => warn("a Shared Signals event could not be recorded or delivered", error),
-    },
-    onPending: (count) => metrics.ssfPushesPending.set(count),
-  });
+  const { webhooks, ssf } = await deliveriesFor(config, dynamo, { keys, redis, roles, metrics });
   const revocation = await revocationFor(config, dynamo, {
     store,
     webhooks,
@@ -142,4 +122,34 @@ export async function createServerParts(config: IssuerConfig): Promise<ServerPar
       await closeStorage();
     },
   };
+}
+
+/** Webhooks and Shared Signals pushes, their outcomes counted in `metrics`. */
+async function deliveriesFor(
+  config: IssuerConfig,
+  dynamo: DynamoDBClient,
+  parts: Pick<Parameters<typeof ssfFor>[2], "keys" | "redis" | "roles"> & { readonly metrics: IssuerMetrics },
+): Promise<{ readonly webhooks: Webhooks; readonly ssf: Ssf }> {
+  const { metrics, ...shared } = parts;
+  const webhooks = webhooksFor(config, dynamo, {
+    ...shared,
+    hooks: {
+      onDelivered: () => metrics.webhooksDelivered.inc(),
+      onFailed: () => metrics.webhooksFailed.inc(),
+      onPending: (count) => metrics.webhooksPending.set(count),
+      onError: (error) => warn("a webhook event could not be recorded or delivered", error),
+    },
+  });
+  const ssf = await ssfFor(config, dynamo, {
+    ...shared,
+    hooks: {
+      onDelivered: () => metrics.ssfPushes.inc({ result: "delivered" }),
+      onFailed: () => metrics.ssfPushes.inc({ result: "failed" }),
+      onSet: (method) => metrics.ssfSets.inc({ method }),
+      onDropped: () => metrics.ssfDropped.inc(),
+      onError: (error) => warn("a Shared Signals event could not be recorded or delivered", error),
+    },
+    onPending: (count) => metrics.ssfPushesPending.set(count),
+  });
+  return { webhooks, ssf };
 }

@@ -60,20 +60,8 @@ function wants(stream: StreamRecord, signal: Signal): boolean {
  */
 export function createTransmitter(parts: TransmitterParts): Transmitter {
   const { streams, queue, push, keys, issuer, maxQueued, now = Date.now } = parts;
-  let cached: { at: number; list: Promise<StreamRecord[]> } | undefined;
+  const streamList = cachedStreamList(streams, now);
   const listeners = new Set<(streamId: string) => void>();
-
-  function currentStreams(): Promise<StreamRecord[]> {
-    const at = now();
-    if (!cached || at - cached.at > STREAM_LIST_TTL_MS) {
-      const list = streams.listAll();
-      cached = { at, list };
-      list.catch(() => {
-        if (cached?.list === list) cached = undefined;
-      });
-    }
-    return cached.list;
-  }
 
   async function dispatch(stream: StreamRecord, set: SignedSet): Promise<boolean> {
     if (stream.delivery.method === PUSH_METHOD && stream.status === "enabled") {
@@ -101,7 +89,7 @@ export function createTransmitter(parts: TransmitterParts): Transmitter {
       try {
         const signals = signalsOf(event, issuer);
         if (signals.length === 0) return;
-        const list = await currentStreams();
+        const list = await streamList.current();
         for (const signal of signals)
           for (const stream of list)
             if (wants(stream, signal))
@@ -120,25 +108,47 @@ export function createTransmitter(parts: TransmitterParts): Transmitter {
   return {
     sink,
     sendTo,
-    async release(stream) {
-      let released = 0;
-      for (;;) {
-        const { sets, more } = await queue.peek(stream.streamId, 100);
-        for (const set of sets) await push.record(stream.streamId, set);
-        await queue.remove(
-          stream.streamId,
-          sets.map((s) => s.jti),
-        );
-        released += sets.length;
-        if (!more || sets.length === 0) return released;
-      }
-    },
-    invalidate() {
-      cached = undefined;
-    },
+    release: (stream) => releaseQueued(queue, push, stream.streamId),
+    invalidate: () => streamList.invalidate(),
     onQueued(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
   };
+}
+
+/** The streams, read at most once per {@link STREAM_LIST_TTL_MS}; a failed read is not kept. */
+function cachedStreamList(streams: StreamStore, now: () => number) {
+  let cached: { at: number; list: Promise<StreamRecord[]> } | undefined;
+  return {
+    current(): Promise<StreamRecord[]> {
+      const at = now();
+      if (!cached || at - cached.at > STREAM_LIST_TTL_MS) {
+        const list = streams.listAll();
+        cached = { at, list };
+        list.catch(() => {
+          if (cached?.list === list) cached = undefined;
+        });
+      }
+      return cached.list;
+    },
+    invalidate(): void {
+      cached = undefined;
+    },
+  };
+}
+
+/** Moves a stream's queued SETs to push delivery, 100 at a time; resolves to how many. */
+async function releaseQueued(queue: SetQueue, push: PushDelivery, streamId: string): Promise<number> {
+  let released = 0;
+  for (;;) {
+    const { sets, more } = await queue.peek(streamId, 100);
+    for (const set of sets) await push.record(streamId, set);
+    await queue.remove(
+      streamId,
+      sets.map((s) => s.jti),
+    );
+    released += sets.length;
+    if (!more || sets.length === 0) return released;
+  }
 }
