@@ -97,11 +97,33 @@ export function buildVerifier(parts: VerifierParts): Verifier {
       };
   const missing = () => new VerifierError("token_missing", "no token", dpop.required ? { scheme: "DPoP" } : undefined);
 
-  async function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
-    const entry = await verified(token);
+  /** What `verify` does once the token's signature and claims are known. */
+  function authorizeBearer(entry: Verified, options?: { readonly acceptBound?: boolean }) {
     const refusal = options?.acceptBound === true ? undefined : bearerRefusal(entry.context, dpop);
     if (refusal) throw refusal;
     return authorize(entry);
+  }
+
+  async function verifyUncached(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
+    return authorizeBearer(await verified(token), options);
+  }
+
+  /**
+   * A cached token is answered without an async function or an await of its
+   * own (a reused token's whole cost is the cache lookup and the per-call
+   * checks); anything else goes the full way. Never throws: errors reject.
+   */
+  function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
+    const entry =
+      cache && typeof token === "string" && token.length <= MAX_TOKEN_LENGTH
+        ? cache.get(token, Math.floor(now() / 1000))
+        : undefined;
+    if (!entry) return verifyUncached(token, options);
+    try {
+      return Promise.resolve(authorizeBearer(entry, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   return {
