@@ -30,7 +30,9 @@ const isRoles = (v: unknown): v is string[] => Array.isArray(v) && v.every((r) =
 
 /** Who the token says is calling, once its signature and claims are checked; `claim_invalid` when a claim is missing or mistyped. */
 function authContextOf(payload: JWTPayload): AuthContext {
-  const claims = payload as AccessTokenClaims & JWTPayload;
+  // The parsed payload itself, not a copy: it is a fresh object of this token's own, and iat is checked here.
+  const claims = payload as AccessTokenClaims & JWTPayload & { iat: number };
+  claimOf(payload, "iat", isNumber);
   return withAllows({
     sub: claimOf(payload, "sub", isString),
     roles: claimOf(payload, "roles", isRoles),
@@ -38,7 +40,7 @@ function authContextOf(payload: JWTPayload): AuthContext {
     jti: claimOf(payload, "jti", isString),
     scope: typeof payload.scope === "string" ? payload.scope : claimOf(payload, "roles", isRoles).join(" "),
     expiresAt: claimOf(payload, "exp", isNumber),
-    claims: { ...claims, iat: claimOf(payload, "iat", isNumber) },
+    claims,
   });
 }
 
@@ -119,7 +121,8 @@ export function createJwtCheck(options: JwtCheckOptions): (token: string) => Pro
   return async (token) => {
     try {
       const jws = parse(token);
-      const key = await keys.keyFor({ alg: jws.alg, kid: jws.header.kid });
+      const header = { alg: jws.alg, kid: jws.header.kid };
+      const key = keys.keyNow?.(header) ?? (await keys.keyFor(header));
       checkSignature(jws, key);
       if (jws.unencodedPayload) throw malformed("JWTs must not use an unencoded payload");
       const payload = decodeJsonSegment(jws.payload, "payload") as JWTPayload;

@@ -9,6 +9,11 @@ export type { Jwks } from "./jwks.js";
 export interface KeySource {
   /** The key for a token header; throws `unknown_kid` or `jwks_unavailable`. */
   keyFor(header: KeyHeader): Promise<KeyObject>;
+  /**
+   * The same answer without a promise when it is known now (keys in memory
+   * and fresh); undefined when only `keyFor` can tell. Throws as `keyFor` rejects.
+   */
+  keyNow?(header: KeyHeader): KeyObject | undefined;
 }
 
 export interface RemoteKeySourceOptions {
@@ -42,13 +47,12 @@ export function createLocalKeySource(jwks: Jwks | (() => Jwks)): KeySource {
     }
   };
   const importKey = keyImporter();
-  return {
-    async keyFor(header) {
-      const choice = chooseKey(current(), header);
-      if (typeof choice === "string") throw noKey(choice, "the JWKS");
-      return importKey(choice);
-    },
+  const keyNow = (header: KeyHeader): KeyObject => {
+    const choice = chooseKey(current(), header);
+    if (typeof choice === "string") throw noKey(choice, "the JWKS");
+    return importKey(choice);
   };
+  return { keyNow, keyFor: async (header) => keyNow(header) };
 }
 
 function maxAgeOf(cacheControl: string | null): number | undefined {
@@ -120,6 +124,12 @@ export function createRemoteKeySource(url: URL, options: RemoteKeySourceOptions 
   }
 
   return {
+    keyNow(header) {
+      // Only the plain case: fresh keys holding this one. Anything else (a fetch, a stale set, a miss) is keyFor's.
+      if (!keys || now() >= freshUntil) return undefined;
+      const choice = chooseKey(keys, header);
+      return typeof choice === "string" ? undefined : importKey(choice);
+    },
     async keyFor(header) {
       let choice = chooseKey(await usableKeys(), header);
       if (choice === "none" && (header.kid === undefined || typeof header.kid === "string")) {

@@ -72,11 +72,12 @@ export function buildVerifier(parts: VerifierParts): Verifier {
   let closed = false;
 
   /** The token's verified signature and claims: from the cache, or checked now and cached. */
-  async function verified(token: string): Promise<Verified> {
+  async function verified(token: string, missed = false): Promise<Verified> {
     if (typeof token !== "string" || token.length === 0) throw missing();
     // The shape is jose's to check, on a cache miss; a cache hit is a string already verified.
     if (token.length > MAX_TOKEN_LENGTH) throw new VerifierError("token_malformed", "the token is too long");
-    let entry = cache?.get(token, Math.floor(now() / 1000));
+    // `missed`: the caller has just looked it up (verify's fast path); no second lookup.
+    let entry = missed ? undefined : cache?.get(token, Math.floor(now() / 1000));
     if (!entry) {
       const context = await checkJwt(token);
       entry = { context, notDeniedAt: undefined };
@@ -97,11 +98,35 @@ export function buildVerifier(parts: VerifierParts): Verifier {
       };
   const missing = () => new VerifierError("token_missing", "no token", dpop.required ? { scheme: "DPoP" } : undefined);
 
-  async function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
-    const entry = await verified(token);
+  /** What `verify` does once the token's signature and claims are known. */
+  function authorizeBearer(entry: Verified, options?: { readonly acceptBound?: boolean }) {
     const refusal = options?.acceptBound === true ? undefined : bearerRefusal(entry.context, dpop);
     if (refusal) throw refusal;
     return authorize(entry);
+  }
+
+  async function verifyUncached(
+    token: string,
+    options: { readonly acceptBound?: boolean } | undefined,
+    missed: boolean,
+  ): Promise<AuthContext> {
+    return authorizeBearer(await verified(token, missed), options);
+  }
+
+  /**
+   * A cached token is answered without an async function or an await of its
+   * own (a reused token's whole cost is the cache lookup and the per-call
+   * checks); anything else goes the full way. Never throws: errors reject.
+   */
+  function verify(token: string, options?: { readonly acceptBound?: boolean }): Promise<AuthContext> {
+    const lookup = cache !== undefined && typeof token === "string" && token.length <= MAX_TOKEN_LENGTH;
+    const entry = lookup ? cache.get(token, Math.floor(now() / 1000)) : undefined;
+    if (!entry) return verifyUncached(token, options, lookup);
+    try {
+      return Promise.resolve(authorizeBearer(entry, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   return {

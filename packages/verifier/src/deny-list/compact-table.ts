@@ -12,33 +12,12 @@
  * field collides with any of them is about 5·10⁻¹⁴ per lookup, and a
  * collision can only deny (a JWT wrongly rejected), never let a denied one through.
  */
+import { hashA, hashB } from "./fingerprint.js";
 
 /** Slot states in `expires`: a live slot holds the expiry (> 0). */
 const EMPTY = 0;
 const REMOVED = -1;
 const MIN_CAPACITY = 64;
-
-/** FNV-1a over UTF-16 code units, 32-bit. */
-function hashA(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** A second, independent 32-bit hash (murmur3's mixing, another seed). */
-function hashB(text: string): number {
-  let h = 0x9747b28c;
-  for (let i = 0; i < text.length; i++) {
-    let k = Math.imul(text.charCodeAt(i), 0xcc9e2d51);
-    k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    h ^= k;
-    h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  h ^= text.length;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /** The first slot probed for fingerprint half `a`: its high bits folded into the low ones. */
 function home(a: number, mask: number): number {
@@ -86,8 +65,11 @@ export class CompactTable {
    * ever grow (`mergeDenyEntry`'s rule). No allocation: a snapshot adds a million.
    */
   merge(field: string, expiresAt: number, minRev: number): void {
-    const a = hashA(field);
-    const b = hashB(field);
+    this.mergeFingerprint(hashA(field), hashB(field), expiresAt, minRev);
+  }
+
+  /** {@link merge} by the field's fingerprint (`hashA`, `hashB`), as a snapshot read from bytes has it. */
+  mergeFingerprint(a: number, b: number, expiresAt: number, minRev: number): void {
     const found = this.#find(a, b);
     if (found >= 0) {
       this.#write(
@@ -126,6 +108,11 @@ export class CompactTable {
     }
     // Many removed slots lengthen every probe: rebuild when they outnumber the live ones.
     if (this.#used - this.#size > this.#size) this.#resize(this.#size);
+  }
+
+  /** Grows the table at once to hold `entries` more, rather than doubling step by step while a snapshot loads. */
+  reserve(entries: number): void {
+    if ((this.#used + entries) * 2 > this.#capacity) this.#resize(this.#size + entries);
   }
 
   clear(): void {

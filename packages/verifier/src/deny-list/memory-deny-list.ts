@@ -1,11 +1,14 @@
 import { type DenyEntry, type DenyKind, denyEntryField, findDenial } from "@patgate/shared";
 import { CompactTable, type SlotValue } from "./compact-table.js";
 import type { DenyList } from "./deny-list.js";
+import type { SnapshotFingerprints } from "./snapshot-bytes.js";
 
 /** A deny-list held in memory: fed by hand, or by the Redis follower. */
 export interface MemoryDenyList extends DenyList {
   /** Adds an entry; a mark already present only ever grows (minRev, expiresAt). */
   add(entry: DenyEntry): void;
+  /** Adds a snapshot's entries by fingerprint (merged as `add` merges). */
+  addFingerprints(snapshot: SnapshotFingerprints): void;
   /** Removes the entry under a field such as `jti:abc`. */
   remove(field: string): void;
   /** Replaces every entry (a fresh snapshot). */
@@ -69,6 +72,18 @@ export function createMemoryDenyList(initial: readonly DenyEntry[] = []): Memory
 
   return {
     add,
+    addFingerprints(snapshot) {
+      version += 1;
+      table.reserve(snapshot.count);
+      for (let i = 0; i < snapshot.count; i++) {
+        table.mergeFingerprint(
+          snapshot.keyA[i] as number,
+          snapshot.keyB[i] as number,
+          snapshot.expiresAt[i] as number,
+          snapshot.minRev[i] as number,
+        );
+      }
+    },
     remove: (field) => table.remove(field),
     replace(next) {
       version += 1;

@@ -53,6 +53,11 @@ function followList(
         for (const entry of entries) list.add(entry);
         changed();
       },
+      resetFingerprints: (snapshot) => {
+        loaded = true;
+        list.addFingerprints(snapshot);
+        changed();
+      },
       event: (event) => {
         if (event.type !== "deny") return;
         list.add(event.entry);
