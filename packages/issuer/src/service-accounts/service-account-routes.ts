@@ -20,6 +20,7 @@ const accountSchema = {
     owner: { type: "string", description: "svc:<name>: the owner of its PATs" },
     members: { type: "array", items: { type: "string" }, description: "people who manage its PATs" },
     description: { type: "string" },
+    deleting: { type: "boolean", description: "a delete began and has not finished: delete again" },
     createdAt: { type: "integer" },
     updatedAt: { type: "integer" },
     createdBy: { type: "string" },
@@ -53,6 +54,13 @@ function nextMembers(account: ServiceAccount, change: unknown): string[] {
   throw invalid("members", "must be an array, {add: [...]} or {remove: [...]}");
 }
 
+/** The members added and removed by a change, for its audit line. */
+function membersChanged(before: readonly string[], after: readonly string[]): Record<string, string> {
+  const added = after.filter((member) => !before.includes(member));
+  const removed = before.filter((member) => !after.includes(member));
+  return { added: added.join(","), removed: removed.join(",") };
+}
+
 /**
  * `/admin/service-accounts`: owners that are not people (`svc:<name>`), each
  * with the people who manage its PATs. Deleting one revokes its PATs.
@@ -81,14 +89,19 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
       const name = checkServiceAccountName(request.body.name);
       const members = checkMembers(request.body.members ?? []);
       const { description } = request.body;
-      const account = await audited(ctx, request, "service_account.create", () =>
-        accounts.create({
-          name,
-          members,
-          ...(description ? { description } : {}),
-          createdAt: seconds(),
-          createdBy: by(request).actor,
-        }),
+      const account = await audited(
+        ctx,
+        request,
+        "service_account.create",
+        () =>
+          accounts.create({
+            name,
+            members,
+            ...(description ? { description } : {}),
+            createdAt: seconds(),
+            createdBy: by(request).actor,
+          }),
+        { name, members: members.join(",") },
       );
       return reply.status(201).send(account);
     },
@@ -138,9 +151,11 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
     },
     async (request) => {
       const name = checkServiceAccountName(request.params.name);
-      return audited(ctx, request, "service_account.update", async () => {
-        const account = await found(accounts, name);
-        return accounts.setMembers(name, nextMembers(account, request.body.members), seconds());
+      const account = await found(accounts, name);
+      const members = nextMembers(account, request.body.members);
+      return audited(ctx, request, "service_account.update", () => accounts.setMembers(name, members, seconds()), {
+        name,
+        ...membersChanged(account.members, members),
       });
     },
   );
@@ -161,11 +176,20 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
     },
     async (request) => {
       const name = checkServiceAccountName(request.params.name);
-      await found(accounts, name);
-      // PATs first: an account deleted with live PATs would leave them owned by no one.
-      const { revoked } = await tokenService.revokeOwner(`${SERVICE_ACCOUNT_PREFIX}${name}`, by(request));
-      await audited(ctx, request, "service_account.delete", () => accounts.remove(name));
-      return { name, revoked };
+      return audited(
+        ctx,
+        request,
+        "service_account.delete",
+        async () => {
+          // Marked first, so no PAT is created for it from here (see owner-check.ts);
+          // then its PATs are revoked, then the account goes: none is left owned by no one.
+          await accounts.markDeleting(name, seconds());
+          const { revoked } = await tokenService.revokeOwner(`${SERVICE_ACCOUNT_PREFIX}${name}`, by(request));
+          await accounts.remove(name);
+          return { name, revoked };
+        },
+        { name },
+      );
     },
   );
 }
