@@ -3,14 +3,8 @@ import type { AppContext } from "../context.js";
 import type { IssuerApp } from "../http/typed-app.js";
 import { audited, by, security } from "../routes/admin/route-helpers.js";
 import { adminErrors } from "../routes/admin/schemas.js";
-import { invalid } from "../tokens/errors.js";
-import {
-  checkMembers,
-  checkServiceAccountName,
-  SERVICE_ACCOUNT_PREFIX,
-  type ServiceAccount,
-  ServiceAccountMissingError,
-} from "./service-account.js";
+import { checkMembers, checkServiceAccountName } from "./service-account.js";
+import { deleteAccount, foundAccount, membersChanged, nextMembers } from "./service-account-actions.js";
 import type { ServiceAccountStore } from "./service-account-store.js";
 
 const accountSchema = {
@@ -35,31 +29,6 @@ const membersUpdate = Type.Union([
 ]);
 
 type Context = Pick<AppContext, "audit" | "now" | "tokenService"> & { readonly serviceAccounts: ServiceAccountStore };
-
-async function found(accounts: ServiceAccountStore, name: string): Promise<ServiceAccount> {
-  const account = await accounts.get(name);
-  if (!account) throw new ServiceAccountMissingError(name);
-  return account;
-}
-
-/** The members after `change`: replaced, or some added or removed. */
-function nextMembers(account: ServiceAccount, change: unknown): string[] {
-  if (Array.isArray(change)) return checkMembers(change);
-  const { add, remove } = (change ?? {}) as { add?: unknown; remove?: unknown };
-  if (add !== undefined) return checkMembers([...account.members, ...checkMembers(add, "members.add")]);
-  if (remove !== undefined) {
-    const gone = new Set(checkMembers(remove, "members.remove"));
-    return account.members.filter((member) => !gone.has(member));
-  }
-  throw invalid("members", "must be an array, {add: [...]} or {remove: [...]}");
-}
-
-/** The members added and removed by a change, for its audit line. */
-function membersChanged(before: readonly string[], after: readonly string[]): Record<string, string> {
-  const added = after.filter((member) => !before.includes(member));
-  const removed = before.filter((member) => !after.includes(member));
-  return { added: added.join(","), removed: removed.join(",") };
-}
 
 /**
  * `/admin/service-accounts`: owners that are not people (`svc:<name>`), each
@@ -134,7 +103,7 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
         response: { 200: accountSchema, ...adminErrors },
       },
     },
-    async (request) => found(accounts, checkServiceAccountName(request.params.name)),
+    async (request) => foundAccount(accounts, checkServiceAccountName(request.params.name)),
   );
 
   app.patch(
@@ -151,7 +120,7 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
     },
     async (request) => {
       const name = checkServiceAccountName(request.params.name);
-      const account = await found(accounts, name);
+      const account = await foundAccount(accounts, name);
       const members = nextMembers(account, request.body.members);
       return audited(ctx, request, "service_account.update", () => accounts.setMembers(name, members, seconds()), {
         name,
@@ -180,14 +149,7 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
         ctx,
         request,
         "service_account.delete",
-        async () => {
-          // Marked first, so no PAT is created for it from here (see owner-check.ts);
-          // then its PATs are revoked, then the account goes: none is left owned by no one.
-          await accounts.markDeleting(name, seconds());
-          const { revoked } = await tokenService.revokeOwner(`${SERVICE_ACCOUNT_PREFIX}${name}`, by(request));
-          await accounts.remove(name);
-          return { name, revoked };
-        },
+        () => deleteAccount(accounts, tokenService, name, by(request), seconds()),
         { name },
       );
     },
