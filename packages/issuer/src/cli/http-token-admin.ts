@@ -2,6 +2,7 @@ import { ACCESS_TOKEN_TYPE, DEFAULT_ADMIN_AUDIENCE, looksLikeJwt, TOKEN_EXCHANGE
 import type { AuditQuery } from "../audit/audit-log.js";
 import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
 import { CliError } from "./cli-error.js";
+import { httpServiceAccountAdmin } from "./service-account-admin.js";
 import type { AuditLine, ChangedToken, TokenAdmin } from "./token-admin.js";
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -130,6 +131,7 @@ export function createHttpTokenAdmin(
       for (const [name, value] of Object.entries(query)) if (value !== undefined) qs.set(name, String(value));
       return admin<{ items: AuditLine[]; nextCursor?: string }>("GET", `/audit?${qs}`);
     },
+    serviceAccounts: httpServiceAccountAdmin(admin),
     close: async () => {},
   };
 }

@@ -1,8 +1,10 @@
 import type { AuditLog } from "../audit/audit-log.js";
 import type { SigningKeys } from "../jwt/signing-keys.js";
+import type { ServiceAccountStore } from "../service-accounts/service-account-store.js";
 import type { Acting, TokenService } from "../token-service/token-service.js";
 import { TokenStoreError } from "../tokens/errors.js";
 import type { TokenStore } from "../tokens/types.js";
+import { localServiceAccountAdmin } from "./service-account-admin.js";
 import type { TokenAdmin } from "./token-admin.js";
 
 /** Who the CLI's changes on the store are attributed to (no address: no request in between). */
@@ -16,6 +18,7 @@ export function createLocalTokenAdmin(parts: {
   readonly keys: () => Promise<SigningKeys>;
   readonly auditLog: AuditLog;
   readonly now?: () => number;
+  readonly serviceAccounts: ServiceAccountStore;
   readonly close: () => Promise<void>;
 }): TokenAdmin {
   const { store, tokenService, now = Date.now } = parts;
@@ -35,6 +38,7 @@ export function createLocalTokenAdmin(parts: {
     async rotateKeys() {
       return (await parts.keys()).rotate(Math.floor(now() / 1000));
     },
+    serviceAccounts: localServiceAccountAdmin(parts.serviceAccounts, tokenService, CLI, now),
     close: parts.close,
   };
 }

@@ -115,6 +115,9 @@ export async function main(argv: readonly string[], env: Env = process.env, io: 
       case "tokens":
         await runTokens(rest, () => adminFor(env), io, Math.floor(Date.now() / 1000));
         return 0;
+      case "service-accounts":
+        await (await import("./commands/service-accounts.js")).runServiceAccounts(rest, () => adminFor(env), io);
+        return 0;
       case "keys":
         await runKeys(rest, () => adminFor(env), io);
         return 0;

@@ -25,6 +25,7 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
   const storage = await openStorage(config, "embedded");
   const { dynamo } = storage;
   const store = tokenStoreFor(config, dynamo);
+  const serviceAccounts = serviceAccountsFor(config, dynamo);
   const redis = openRedisConnection(config);
   const roles = { follow: false, worker: false, sweeper: false };
   const webhooks = webhooksFor(config, dynamo, { redis, roles, deliver: false });
@@ -36,8 +37,9 @@ export async function openLocalAdmin(config: IssuerConfig): Promise<TokenAdmin> 
       store,
       tokenChanges: revocation.changes,
       events: webhooks.sink,
-      serviceAccounts: serviceAccountsFor(config, dynamo),
+      serviceAccounts,
     }),
+    serviceAccounts,
     auditLog: auditLogFor(config, dynamo),
     keys: () => signingKeysFor(config),
     async close() {

@@ -1,6 +1,7 @@
 import type { AuditEvent } from "../audit/audit-event.js";
 import type { AuditQuery } from "../audit/audit-log.js";
 import type { IssueInput, ListOptions, ListPage, TokenRecord, TokenUpdate } from "../tokens/types.js";
+import type { ServiceAccountAdmin } from "./service-account-admin.js";
 
 /** One line of the audit trail, as the CLI prints it. */
 export type AuditLine = AuditEvent;
@@ -30,5 +31,7 @@ export interface TokenAdmin {
   rotateKeys(): Promise<{ readonly kid: string; readonly activatesAt: number }>;
   /** The global audit trail, newest first. */
   audit(query: AuditQuery): Promise<{ readonly items: readonly AuditLine[]; readonly nextCursor?: string }>;
+  /** `patgate service-accounts`. */
+  readonly serviceAccounts: ServiceAccountAdmin;
   close(): Promise<void>;
 }

@@ -162,6 +162,54 @@ Runs locally: no issuer, no store.
   --out F        where to write the private JWK
   --json         print {"jkt", "file", "publicJwk"} as JSON`;
 
+const SERVICE_ACCOUNTS = {
+  create: `usage: patgate service-accounts create NAME [--member P]... [--description D] [--json]
+
+Creates a service account: an owner that is not a person (svc:NAME). Its PATs
+outlive whoever made them; its members (people, by owner identity) manage them.
+
+  --member P     a person who manages its PATs; repeat for several
+  --description D  what it is for
+  --json         print the account as JSON`,
+  list: `usage: patgate service-accounts list [--json]
+
+Lists service accounts and their members.
+
+  --json         print {"items"} as JSON`,
+  show: `usage: patgate service-accounts show NAME [--json]
+
+Shows one service account.
+
+  --json         print the account as JSON`,
+  members: `usage: patgate service-accounts members NAME (--set P... | --add P... | --remove P... | --none) [--json]
+
+Changes who manages the account's PATs.
+
+  --set P        replace the members with these; repeat for several
+  --add P        add a member; repeat for several
+  --remove P     remove a member; repeat for several
+  --none         remove every member
+  --json         print the account as JSON`,
+  delete: `usage: patgate service-accounts delete NAME [--json]
+
+Deletes a service account and revokes every PAT it owns (and every JWT minted
+from them). No PAT is created for it once the delete has begun.
+
+  --json         print {"name", "revoked"} as JSON`,
+} as const;
+
+const SERVICE_ACCOUNTS_OVERVIEW = `usage: patgate service-accounts <command> [options]
+
+Manages service accounts (svc:NAME owners): create PATs for one with
+"patgate tokens create --owner svc:NAME".
+
+commands:
+${Object.values(SERVICE_ACCOUNTS)
+  .map((text) => (text.split("\n\n")[0] ?? "").replace(/^usage: /, "  "))
+  .join("\n")}
+
+${BACKEND}`;
+
 /** The top-level usage: `patgate`, `patgate help`, `patgate --help`. */
 export const USAGE = `patgate: personal access tokens in, short-lived JWTs out
 
@@ -169,6 +217,7 @@ usage:
   patgate serve                      run the issuer (what npm start runs)
   patgate worker                     run the revocation worker on its own (Redis mode)
   patgate tokens <command> ...       manage tokens (create, list, show, update, revoke, restore, rotate)
+  patgate service-accounts <command> ...   manage service accounts (create, list, show, members, delete)
   patgate table create               create the DynamoDB tables
   patgate keys rotate [--json]       rotate the signing key
   patgate audit [--actor A] [--action X] [--since 7d] [--json]   the audit trail, newest first
@@ -192,6 +241,7 @@ const COMMANDS: Record<string, { readonly usage: string; readonly sub?: Readonly
   tokens: { usage: TOKENS_OVERVIEW, sub: TOKENS },
   keys: { usage: `usage: patgate keys rotate [--json]\n\nManages signing keys.`, sub: { rotate: KEYS_ROTATE } },
   audit: { usage: AUDIT },
+  "service-accounts": { usage: SERVICE_ACCOUNTS_OVERVIEW, sub: SERVICE_ACCOUNTS },
   dpop: { usage: DPOP_KEYGEN, sub: { keygen: DPOP_KEYGEN } },
   table: { usage: `usage: patgate table create [--json]\n\nManages DynamoDB tables.`, sub: { create: TABLE_CREATE } },
 };

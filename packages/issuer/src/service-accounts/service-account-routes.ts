@@ -3,14 +3,8 @@ import type { AppContext } from "../context.js";
 import type { IssuerApp } from "../http/typed-app.js";
 import { audited, by, security } from "../routes/admin/route-helpers.js";
 import { adminErrors } from "../routes/admin/schemas.js";
-import { invalid } from "../tokens/errors.js";
-import {
-  checkMembers,
-  checkServiceAccountName,
-  SERVICE_ACCOUNT_PREFIX,
-  type ServiceAccount,
-  ServiceAccountMissingError,
-} from "./service-account.js";
+import { checkMembers, checkServiceAccountName } from "./service-account.js";
+import { deleteAccount, foundAccount, membersChanged, nextMembers } from "./service-account-actions.js";
 import type { ServiceAccountStore } from "./service-account-store.js";
 
 const accountSchema = {
@@ -20,6 +14,7 @@ const accountSchema = {
     owner: { type: "string", description: "svc:<name>: the owner of its PATs" },
     members: { type: "array", items: { type: "string" }, description: "people who manage its PATs" },
     description: { type: "string" },
+    deleting: { type: "boolean", description: "a delete began and has not finished: delete again" },
     createdAt: { type: "integer" },
     updatedAt: { type: "integer" },
     createdBy: { type: "string" },
@@ -34,24 +29,6 @@ const membersUpdate = Type.Union([
 ]);
 
 type Context = Pick<AppContext, "audit" | "now" | "tokenService"> & { readonly serviceAccounts: ServiceAccountStore };
-
-async function found(accounts: ServiceAccountStore, name: string): Promise<ServiceAccount> {
-  const account = await accounts.get(name);
-  if (!account) throw new ServiceAccountMissingError(name);
-  return account;
-}
-
-/** The members after `change`: replaced, or some added or removed. */
-function nextMembers(account: ServiceAccount, change: unknown): string[] {
-  if (Array.isArray(change)) return checkMembers(change);
-  const { add, remove } = (change ?? {}) as { add?: unknown; remove?: unknown };
-  if (add !== undefined) return checkMembers([...account.members, ...checkMembers(add, "members.add")]);
-  if (remove !== undefined) {
-    const gone = new Set(checkMembers(remove, "members.remove"));
-    return account.members.filter((member) => !gone.has(member));
-  }
-  throw invalid("members", "must be an array, {add: [...]} or {remove: [...]}");
-}
 
 /**
  * `/admin/service-accounts`: owners that are not people (`svc:<name>`), each
@@ -81,14 +58,19 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
       const name = checkServiceAccountName(request.body.name);
       const members = checkMembers(request.body.members ?? []);
       const { description } = request.body;
-      const account = await audited(ctx, request, "service_account.create", () =>
-        accounts.create({
-          name,
-          members,
-          ...(description ? { description } : {}),
-          createdAt: seconds(),
-          createdBy: by(request).actor,
-        }),
+      const account = await audited(
+        ctx,
+        request,
+        "service_account.create",
+        () =>
+          accounts.create({
+            name,
+            members,
+            ...(description ? { description } : {}),
+            createdAt: seconds(),
+            createdBy: by(request).actor,
+          }),
+        { name, members: members.join(",") },
       );
       return reply.status(201).send(account);
     },
@@ -121,7 +103,7 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
         response: { 200: accountSchema, ...adminErrors },
       },
     },
-    async (request) => found(accounts, checkServiceAccountName(request.params.name)),
+    async (request) => foundAccount(accounts, checkServiceAccountName(request.params.name)),
   );
 
   app.patch(
@@ -138,9 +120,11 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
     },
     async (request) => {
       const name = checkServiceAccountName(request.params.name);
-      return audited(ctx, request, "service_account.update", async () => {
-        const account = await found(accounts, name);
-        return accounts.setMembers(name, nextMembers(account, request.body.members), seconds());
+      const account = await foundAccount(accounts, name);
+      const members = nextMembers(account, request.body.members);
+      return audited(ctx, request, "service_account.update", () => accounts.setMembers(name, members, seconds()), {
+        name,
+        ...membersChanged(account.members, members),
       });
     },
   );
@@ -161,11 +145,13 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
     },
     async (request) => {
       const name = checkServiceAccountName(request.params.name);
-      await found(accounts, name);
-      // PATs first: an account deleted with live PATs would leave them owned by no one.
-      const { revoked } = await tokenService.revokeOwner(`${SERVICE_ACCOUNT_PREFIX}${name}`, by(request));
-      await audited(ctx, request, "service_account.delete", () => accounts.remove(name));
-      return { name, revoked };
+      return audited(
+        ctx,
+        request,
+        "service_account.delete",
+        () => deleteAccount(accounts, tokenService, name, by(request), seconds()),
+        { name },
+      );
     },
   );
 }

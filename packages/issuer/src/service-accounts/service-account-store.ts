@@ -18,6 +18,12 @@ export interface ServiceAccountStore {
   /** The accounts `person` is a member of. */
   memberOf(person: string): Promise<ServiceAccount[]>;
   setMembers(name: string, members: readonly string[], at: number): Promise<ServiceAccount>;
+  /**
+   * Marks the account as being deleted, before its PATs are revoked: from
+   * then on no PAT is created for it (see `owner-check.ts`). A missing
+   * account is a {@link ServiceAccountMissingError}.
+   */
+  markDeleting(name: string, at: number): Promise<void>;
   /** Removes the account; a missing one is a {@link ServiceAccountMissingError}. */
   remove(name: string): Promise<void>;
 }
@@ -35,6 +41,7 @@ function accountOf(item: Record<string, unknown> | undefined): ServiceAccount | 
     createdAt: item.svcCreatedAt,
     updatedAt: typeof item.svcUpdatedAt === "number" ? item.svcUpdatedAt : item.svcCreatedAt,
     createdBy: typeof item.svcCreatedBy === "string" ? item.svcCreatedBy : "",
+    ...(item.svcDeleting === true ? { deleting: true } : {}),
   };
 }
 
@@ -134,6 +141,24 @@ export function createServiceAccountStore(client: DynamoDBClient, ownerTable: st
         throw error;
       }
     },
+    async markDeleting(name, at) {
+      try {
+        await send(() =>
+          doc.send(
+            new UpdateCommand({
+              TableName: ownerTable,
+              Key: key(name),
+              UpdateExpression: "SET svcDeleting = :yes, svcUpdatedAt = :at",
+              ConditionExpression: "attribute_exists(svcCreatedAt)",
+              ExpressionAttributeValues: { ":yes": true, ":at": at },
+            }),
+          ),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) throw new ServiceAccountMissingError(name);
+        throw error;
+      }
+    },
     async remove(name) {
       try {
         await send(() =>
@@ -141,7 +166,8 @@ export function createServiceAccountStore(client: DynamoDBClient, ownerTable: st
             new UpdateCommand({
               TableName: ownerTable,
               Key: key(name),
-              UpdateExpression: "REMOVE svcMembers, svcCreatedAt, svcUpdatedAt, svcCreatedBy, svcDescription",
+              UpdateExpression:
+                "REMOVE svcMembers, svcCreatedAt, svcUpdatedAt, svcCreatedBy, svcDescription, svcDeleting",
               ConditionExpression: "attribute_exists(svcCreatedAt)",
             }),
           ),

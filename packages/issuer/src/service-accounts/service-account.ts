@@ -22,6 +22,8 @@ export interface ServiceAccount {
   readonly updatedAt: number;
   /** The admin who created it. */
   readonly createdBy: string;
+  /** Being deleted: it takes no new PATs (a delete that stopped half-way is finished by deleting again). */
+  readonly deleting?: boolean;
 }
 
 /** No service account by that name: a 404. */

@@ -4,7 +4,7 @@ import { type EventSink, emitSafely, noEvents, tokenEvent } from "../events/toke
 import type { Counter } from "../metrics/registry.js";
 import type { Propagation } from "../revocation/propagator.js";
 import type { RevocationOutcome, TokenChanges } from "../revocation/token-changes.js";
-import { type OwnerCheck, ownerMustExist } from "../service-accounts/owner-check.js";
+import { type OwnerCheck, ownerMustExist, ownerStillExists } from "../service-accounts/owner-check.js";
 import type { IssueInput, TokenRecord, TokenStore, TokenUpdate } from "../tokens/types.js";
 import { type HolderAndPolicyChanges, holderAndPolicyChanges } from "./holder-and-policy.js";
 
@@ -82,16 +82,30 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     ...holderAndPolicyChanges({ tokenChanges, audit, events, now }),
     async create(input, by) {
       await ownerMustExist(options.serviceAccounts, input.owner);
-      const created = await audited(audit, now, line("token.create", by, {}), () => store.issue(input), {
-        tokenIdOf: (made) => made.record.tokenId,
-      });
+      const created = await audited(
+        audit,
+        now,
+        line("token.create", by, {}),
+        async () => {
+          const made = await store.issue(input);
+          await ownerStillExists(options.serviceAccounts, input.owner, () =>
+            tokenChanges.revokeToken(made.record.tokenId, attributed(by)),
+          );
+          return made;
+        },
+        { tokenIdOf: (made) => made.record.tokenId },
+      );
       await emitSafely(events, tokenEvent("token.created", created.record, attributed(by), now()));
       return created;
     },
     update: (tokenId, changes, by) =>
       run(line("token.update", by, { tokenId, details: { fields: Object.keys(changes).join(",") } }), async () => {
         await ownerMustExist(options.serviceAccounts, changes.owner);
-        return tokenChanges.updateToken(tokenId, changes, attributed(by));
+        const outcome = await tokenChanges.updateToken(tokenId, changes, attributed(by));
+        await ownerStillExists(options.serviceAccounts, changes.owner, () =>
+          tokenChanges.revokeToken(tokenId, attributed(by)),
+        );
+        return outcome;
       }),
     rotate: (tokenId, graceSeconds, by) =>
       run(line("token.rotate", by, { tokenId, details: { graceSeconds } }), () =>

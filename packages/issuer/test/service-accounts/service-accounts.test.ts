@@ -101,4 +101,20 @@ describe("service accounts", () => {
     );
     expect(lines.every((line) => line.actor.startsWith("root"))).toBe(true);
   });
+
+  it("name the account on their audit lines, and the members a change added and removed", () => {
+    const lines = issuer.audit.filter((line) => line.action.startsWith("service_account."));
+    const of = (action: string, name: string) =>
+      lines.filter((line) => line.action === action && line.details?.name === name);
+    expect(of("service_account.create", "deploy-bot")[0]).toMatchObject({
+      result: "success",
+      details: { name: "deploy-bot", members: "alice,bob" },
+    });
+    expect(of("service_account.update", "members-test").map((line) => line.details)).toEqual([
+      { name: "members-test", added: "b,c", removed: "" },
+      { name: "members-test", added: "", removed: "a" },
+      { name: "members-test", added: "z", removed: "b,c" },
+    ]);
+    expect(of("service_account.delete", "doomed").map((line) => line.result)).toEqual(["success", "failure"]);
+  });
 });

@@ -1,5 +1,6 @@
 import { MAX_DENY_VALUE_LENGTH } from "@patgate/shared";
 import type { FastifyRequest } from "fastify";
+import type { AuditEvent } from "../../audit/audit-event.js";
 import { audited as auditedAction, errorCode } from "../../audit/audited.js";
 import type { AppContext } from "../../context.js";
 import { HttpError } from "../../http/http-error.js";
@@ -30,14 +31,20 @@ export function by(request: FastifyRequest): Acting {
   return { actor: request.admin?.actor ?? "anonymous", ip: request.ip };
 }
 
-/** Runs an admin action that is not a token change (`keys.rotate`) and writes its one audit line. */
+/**
+ * Runs an admin action that is not a token change (`keys.rotate`) and writes
+ * its one audit line; `details` say what it acted on (`{ name }`).
+ */
 export function audited<T>(
   ctx: Pick<AppContext, "audit" | "now">,
   request: FastifyRequest,
   action: string,
   run: () => Promise<T>,
+  details?: AuditEvent["details"],
 ): Promise<T> {
-  return auditedAction(ctx.audit, ctx.now, { action, ...by(request) }, run, { reasonOf });
+  return auditedAction(ctx.audit, ctx.now, { action, ...by(request), ...(details ? { details } : {}) }, run, {
+    reasonOf,
+  });
 }
 
 /** An HTTP error's OAuth code, else the error's own code. */
