@@ -132,8 +132,11 @@ describe.each(TOPOLOGIES)("Redis unreachable, on %s Redis", (topology) => {
     expect((await exchange(issuer.url, second.body.token as string)).status).toBe(400); // DynamoDB says revoked
 
     await redis.resume();
+    // A cluster's nodes come back one by one and BullMQ reconnects with back-off: on a busy machine this
+    // has taken just over 20 s, so the wait is longer than the default (the test's own limit is 90 s).
     await until(async () => (await admin("GET", "/admin/revocations")).body.pending === 0, {
       message: "delivery after restart",
+      timeoutMs: 45_000,
     });
     expect(issuer.process.exitCode).toBeNull();
     await redis.stop();

@@ -1,7 +1,7 @@
 import type { AuthContext } from "./auth-context.js";
 import { createAuthorization, type Verified } from "./authorization.js";
 import type { DenyList } from "./deny-list/deny-list.js";
-import type { DpopPolicy } from "./dpop/dpop-options.js";
+import type { DpopPolicy } from "./dpop/dpop-policy.js";
 import { readCredentials, type VerifiableRequest } from "./dpop/http-request.js";
 import { bearerRefusal, type ProofCheck, withDpopChallenge } from "./dpop/request-check.js";
 import { VerifierError } from "./errors.js";

@@ -1,4 +1,7 @@
 import type { RedisConnectionOptions } from "../deny-list/redis-connection.js";
+import type { DpopPolicy } from "./dpop-policy.js";
+
+export type { DpopPolicy } from "./dpop-policy.js";
 
 /**
  * The verifier's DPoP (RFC 9449) policy. Bound JWTs (`cnf.jkt`) always need a
@@ -42,14 +45,9 @@ export interface DpopNonceOptions {
 /** The `dpop` option: `"required"` is short for `{ required: true }`. */
 export type DpopOption = "required" | DpopPolicyOptions;
 
-/** The resolved policy. */
-export interface DpopPolicy {
-  readonly required: boolean;
-  readonly maxAgeSeconds: number;
-  readonly replayCapacity: number;
+/** The resolved option: the policy the core checks by, and where used proofs are remembered. */
+export interface ResolvedDpopOption extends DpopPolicy {
   readonly replay: "memory" | "redis" | DpopReplayRedis;
-  /** Resolved resource-server nonces, or undefined when off. */
-  readonly nonce?: { readonly secret?: string; readonly lifetimeSeconds: number };
 }
 
 export const DEFAULT_DPOP_MAX_AGE = 60;
@@ -95,7 +93,7 @@ export function dpopOptionProblem(option: unknown): string | undefined {
 }
 
 /** The policy of a checked option; absent, bound JWTs still need proofs (with the defaults). */
-export function resolveDpopPolicy(option: DpopOption | undefined): DpopPolicy {
+export function resolveDpopPolicy(option: DpopOption | undefined): ResolvedDpopOption {
   const given: DpopPolicyOptions = option === "required" ? { required: true } : (option ?? {});
   return {
     required: given.required ?? false,

@@ -1,7 +1,7 @@
 import { type StatelessNonces, verifyDpopProof } from "@patgate/shared";
 import type { AuthContext } from "../auth-context.js";
 import { VerifierError } from "../errors.js";
-import type { DpopPolicy } from "./dpop-options.js";
+import type { DpopPolicy } from "./dpop-policy.js";
 import { expectedHtu, invalidProof, singleProof, type VerifiableRequest } from "./http-request.js";
 import type { ReplayStore } from "./replay-window.js";
 

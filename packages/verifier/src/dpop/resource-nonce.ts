@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createStatelessNonces, dpopNonceKey, type StatelessNonces } from "@patgate/shared";
-import type { DpopPolicy } from "./dpop-options.js";
+import type { DpopPolicy } from "./dpop-policy.js";
 
 /**
  * The resource-server nonces of a verifier (RFC 9449 §9): the stateless
