@@ -35,10 +35,17 @@ type Context = Pick<AppContext, "audit" | "now" | "tokenService"> & { readonly s
  * with the people who manage its PATs. Deleting one revokes its PATs.
  */
 export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promise<void> {
-  const { serviceAccounts: accounts, tokenService } = ctx;
-  const seconds = () => Math.floor(ctx.now() / 1000);
-  const tags = ["service accounts"];
+  createRoute(app, ctx);
+  readRoutes(app, ctx);
+  changeRoutes(app, ctx);
+}
 
+const tags = ["service accounts"];
+const secondsOf = (ctx: Context) => Math.floor(ctx.now() / 1000);
+
+function createRoute(app: IssuerApp, ctx: Context): void {
+  const { serviceAccounts: accounts } = ctx;
+  const seconds = () => secondsOf(ctx);
   app.post(
     "/service-accounts",
     {
@@ -75,7 +82,10 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
       return reply.status(201).send(account);
     },
   );
+}
 
+function readRoutes(app: IssuerApp, ctx: Context): void {
+  const { serviceAccounts: accounts } = ctx;
   app.get(
     "/service-accounts",
     {
@@ -105,7 +115,12 @@ export async function serviceAccountRoutes(app: IssuerApp, ctx: Context): Promis
     },
     async (request) => foundAccount(accounts, checkServiceAccountName(request.params.name)),
   );
+}
 
+/** Members changed, and delete (which revokes the account's PATs first). */
+function changeRoutes(app: IssuerApp, ctx: Context): void {
+  const { serviceAccounts: accounts, tokenService } = ctx;
+  const seconds = () => secondsOf(ctx);
   app.patch(
     "/service-accounts/:name",
     {

@@ -54,33 +54,72 @@ async function send<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** One account's item: its key, and an update that fails with {@link ServiceAccountMissingError} when it is gone. */
+function accountItems(doc: DynamoDBDocumentClient, ownerTable: string) {
+  const key = (name: string) => ({ owner: `${SERVICE_ACCOUNT_PREFIX}${name}` });
+  return {
+    key,
+    async updateExisting(
+      name: string,
+      update: string,
+      values?: Record<string, unknown>,
+    ): Promise<Record<string, unknown> | undefined> {
+      try {
+        const result = await send(() =>
+          doc.send(
+            new UpdateCommand({
+              TableName: ownerTable,
+              Key: key(name),
+              UpdateExpression: update,
+              ConditionExpression: "attribute_exists(svcCreatedAt)",
+              ...(values ? { ExpressionAttributeValues: values } : {}),
+              ReturnValues: "ALL_NEW",
+            }),
+          ),
+        );
+        return result.Attributes;
+      } catch (error) {
+        if (isConditionFailure(error)) throw new ServiceAccountMissingError(name);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Every account item matching `filter`, by name. */
+async function scanAccounts(
+  doc: DynamoDBDocumentClient,
+  ownerTable: string,
+  filter: string,
+  values: Record<string, unknown>,
+): Promise<ServiceAccount[]> {
+  const found: ServiceAccount[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await send(() =>
+      doc.send(
+        new ScanCommand({
+          TableName: ownerTable,
+          FilterExpression: filter,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      ),
+    );
+    for (const item of page.Items ?? []) {
+      const account = accountOf(item);
+      if (account) found.push(account);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export function createServiceAccountStore(client: DynamoDBClient, ownerTable: string): ServiceAccountStore {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  const key = (name: string) => ({ owner: `${SERVICE_ACCOUNT_PREFIX}${name}` });
-
-  async function scan(filter: string, values: Record<string, unknown>): Promise<ServiceAccount[]> {
-    const found: ServiceAccount[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await send(() =>
-        doc.send(
-          new ScanCommand({
-            TableName: ownerTable,
-            FilterExpression: filter,
-            ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        const account = accountOf(item);
-        if (account) found.push(account);
-      }
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return found.sort((a, b) => a.name.localeCompare(b.name));
-  }
+  const { key, updateExisting } = accountItems(doc, ownerTable);
+  const scan = (filter: string, values: Record<string, unknown>) => scanAccounts(doc, ownerTable, filter, values);
 
   async function get(name: string): Promise<ServiceAccount | null> {
     const result = await send(() =>
@@ -122,60 +161,20 @@ export function createServiceAccountStore(client: DynamoDBClient, ownerTable: st
     memberOf: (person) =>
       scan("attribute_exists(svcCreatedAt) AND contains(svcMembers, :person)", { ":person": person }),
     async setMembers(name, members, at) {
-      try {
-        const result = await send(() =>
-          doc.send(
-            new UpdateCommand({
-              TableName: ownerTable,
-              Key: key(name),
-              UpdateExpression: "SET svcMembers = :members, svcUpdatedAt = :at",
-              ConditionExpression: "attribute_exists(svcCreatedAt)",
-              ExpressionAttributeValues: { ":members": [...members], ":at": at },
-              ReturnValues: "ALL_NEW",
-            }),
-          ),
-        );
-        return accountOf(result.Attributes) as ServiceAccount;
-      } catch (error) {
-        if (isConditionFailure(error)) throw new ServiceAccountMissingError(name);
-        throw error;
-      }
+      const item = await updateExisting(name, "SET svcMembers = :members, svcUpdatedAt = :at", {
+        ":members": [...members],
+        ":at": at,
+      });
+      return accountOf(item) as ServiceAccount;
     },
     async markDeleting(name, at) {
-      try {
-        await send(() =>
-          doc.send(
-            new UpdateCommand({
-              TableName: ownerTable,
-              Key: key(name),
-              UpdateExpression: "SET svcDeleting = :yes, svcUpdatedAt = :at",
-              ConditionExpression: "attribute_exists(svcCreatedAt)",
-              ExpressionAttributeValues: { ":yes": true, ":at": at },
-            }),
-          ),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) throw new ServiceAccountMissingError(name);
-        throw error;
-      }
+      await updateExisting(name, "SET svcDeleting = :yes, svcUpdatedAt = :at", { ":yes": true, ":at": at });
     },
     async remove(name) {
-      try {
-        await send(() =>
-          doc.send(
-            new UpdateCommand({
-              TableName: ownerTable,
-              Key: key(name),
-              UpdateExpression:
-                "REMOVE svcMembers, svcCreatedAt, svcUpdatedAt, svcCreatedBy, svcDescription, svcDeleting",
-              ConditionExpression: "attribute_exists(svcCreatedAt)",
-            }),
-          ),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) throw new ServiceAccountMissingError(name);
-        throw error;
-      }
+      await updateExisting(
+        name,
+        "REMOVE svcMembers, svcCreatedAt, svcUpdatedAt, svcCreatedBy, svcDescription, svcDeleting",
+      );
     },
   };
 }

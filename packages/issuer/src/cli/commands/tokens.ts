@@ -200,6 +200,24 @@ function updateChanges(values: Values, nowSeconds: number, details: Partial<Toke
   return changes;
 }
 
+/** Opens a token admin for `use`, and closes it whatever happens. */
+async function usingAdmin<T>(open: () => Promise<TokenAdmin>, use: (admin: TokenAdmin) => Promise<T>): Promise<T> {
+  const admin = await open();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** What `tokens create` asks for: the flags, the DPoP binding, the authorization details (files read). */
+async function createRequest(values: Values, positionals: readonly string[], nowSeconds: number): Promise<IssueInput> {
+  const input = { ...createInput(values, positionals, nowSeconds), ...(await dpopBinding(values)) };
+  // --clear-authorization-details is an update's only: a create has details or none.
+  const { authorizationDetails } = await authorizationDetailsFlag(values);
+  return authorizationDetails ? { ...input, authorizationDetails } : input;
+}
+
 /**
  * Runs `patgate tokens <sub-command> ...`. The arguments are checked in full
  * before `open` is called, so a usage error never opens (or creates) a store.
@@ -210,15 +228,7 @@ export async function runTokens(
   io: CliIO,
   nowSeconds: number,
 ): Promise<void> {
-  async function withAdmin<T>(use: (admin: TokenAdmin) => Promise<T>): Promise<T> {
-    const admin = await open();
-    try {
-      return await use(admin);
-    } finally {
-      await admin.close();
-    }
-  }
-
+  const withAdmin = <T>(use: (admin: TokenAdmin) => Promise<T>) => usingAdmin(open, use);
   const [command, ...rest] = args;
   if (command === undefined)
     throw new CliError(`tokens needs a command: ${Object.keys(ALLOWED).join(", ")} (see "patgate tokens --help")`, 2);
@@ -229,13 +239,7 @@ export async function runTokens(
 
   switch (command) {
     case "create": {
-      const input = {
-        ...createInput(values, positionals, nowSeconds),
-        ...(await dpopBinding(values)),
-      };
-      // --clear-authorization-details is an update's only: a create has details or none.
-      const { authorizationDetails } = await authorizationDetailsFlag(values);
-      if (authorizationDetails) Object.assign(input, { authorizationDetails });
+      const input = await createRequest(values, positionals, nowSeconds);
       const created = await withAdmin((admin) => admin.create(input));
       print(created, () => shownOnce(created.record, created.token, [], nowSeconds));
       return;
