@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { type RedisKeys, redisKeys } from "@patgate/shared";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,10 +31,15 @@ beforeAll(async () => {
   outbox = createOutbox(client, outboxTable);
 });
 
-/** Token changes with the early write; no worker unless asked, so only the early write can reach Redis. */
-function changesWith(keys: RedisKeys, options: { worker?: boolean } = {}) {
+/**
+ * Token changes with the early write; no worker unless asked, so only the early write can reach Redis.
+ * Resolves once the connection is ready: without an offline queue, a write sent before that fails at
+ * once, and the early write is fire-and-forget (an issuer's connection is long established).
+ */
+async function changesWith(keys: RedisKeys, options: { worker?: boolean } = {}) {
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on("error", () => {});
+  if (redis.status !== "ready") await once(redis, "ready");
   const queue = createRevocationQueue(redis, keys);
   const worker = options.worker ? createRevocationWorker({ connection: redis, keys, outbox }) : undefined;
   const changes = createTokenChanges({
@@ -55,7 +61,7 @@ function changesWith(keys: RedisKeys, options: { worker?: boolean } = {}) {
 describe("the early deny write", () => {
   it("puts a revocation's deny entry on the list and the stream before its job runs", async () => {
     const keys = redisKeys(uniqueName("early"));
-    const { redis, changes } = changesWith(keys);
+    const { redis, changes } = await changesWith(keys);
     const { record } = await store.issue({ owner: "early-ann" });
     // No worker: the job stays queued, the outbox item pending; the early write is all that ran.
     const result = await changes.revokeToken(record.tokenId);
@@ -77,7 +83,7 @@ describe("the early deny write", () => {
 
   it("writes nothing early for a change that denies nothing (restore), nor for a missing token", async () => {
     const keys = redisKeys(uniqueName("early-none"));
-    const { redis, changes } = changesWith(keys);
+    const { redis, changes } = await changesWith(keys);
     const { record } = await store.issue({ owner: "early-bob" });
     await store.revoke(record.tokenId);
     await changes.restoreToken(record.tokenId);
@@ -93,7 +99,7 @@ describe("the early deny write", () => {
 
   it("and the worker's write after DynamoDB merges into the same entry, confirmed", async () => {
     const keys = redisKeys(uniqueName("early-worker"));
-    const { redis, changes } = changesWith(keys, { worker: true });
+    const { redis, changes } = await changesWith(keys, { worker: true });
     const { record } = await store.issue({ owner: "early-cy" });
     expect(await changes.revokeToken(record.tokenId)).toMatchObject({ propagation: "confirmed" });
     expect(await redis.hkeys(keys.denyEntries)).toEqual([`client:${record.tokenId}`]);
