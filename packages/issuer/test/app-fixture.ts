@@ -1,6 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { generateProof, type KeyPair } from "dpop";
 import type { FastifyInstance } from "fastify";
 import { createLocalJWKSet, type JWTPayload, jwtVerify } from "jose";
 import { expect } from "vitest";
@@ -153,4 +154,26 @@ export function adminCall(
     headers: jwt === null ? {} : { authorization: `Bearer ${jwt}` },
     ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
   });
+}
+
+/** Exchanges `pat` at `/token` with a DPoP proof of `holder` (panva's dpop); the DPoP-bound JWT. */
+export async function boundExchange(
+  issuer: Pick<TestIssuer, "app">,
+  holder: KeyPair,
+  pat: string,
+  audience?: string,
+): Promise<string> {
+  const response = await issuer.app.inject({
+    method: "POST",
+    url: "/token",
+    headers: { dpop: await generateProof(holder, `${ISSUER}/token`, "POST") },
+    payload: {
+      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
+      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
+      subject_token: pat,
+      ...(audience ? { audience } : {}),
+    },
+  });
+  expect(response.json().token_type).toBe("DPoP");
+  return response.json().access_token as string;
 }

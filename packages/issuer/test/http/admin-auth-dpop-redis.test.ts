@@ -2,7 +2,7 @@ import { generateKeyPair, generateProof, type KeyPair } from "dpop";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUrl, uniqueName } from "../../../../test/harness/context.js";
-import { expectError, ISSUER, type TestIssuer, testIssuer } from "../app-fixture.js";
+import { boundExchange as exchangeBound, expectError, ISSUER, type TestIssuer, testIssuer } from "../app-fixture.js";
 
 /**
  * Two issuers on one real Redis (same store, same signing keys): a proof
@@ -14,21 +14,7 @@ let two: TestIssuer;
 let holder: KeyPair;
 const connections: Redis[] = [];
 
-async function boundExchange(pat: string, audience?: string): Promise<string> {
-  const response = await one.app.inject({
-    method: "POST",
-    url: "/token",
-    headers: { dpop: await generateProof(holder, `${ISSUER}/token`, "POST") },
-    payload: {
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
-      subject_token: pat,
-      ...(audience ? { audience } : {}),
-    },
-  });
-  expect(response.json().token_type).toBe("DPoP");
-  return response.json().access_token as string;
-}
+const boundExchange = (pat: string, audience?: string) => exchangeBound(one, holder, pat, audience);
 
 beforeAll(async () => {
   const env = { PATGATE_REDIS_PREFIX: uniqueName("dpop-admin") };

@@ -1,7 +1,14 @@
 import { generateKeyPair, generateProof, type KeyPair } from "dpop";
 import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { adminCall, expectError, ISSUER, type TestIssuer, testIssuer } from "../app-fixture.js";
+import {
+  adminCall,
+  boundExchange as exchangeBound,
+  expectError,
+  ISSUER,
+  type TestIssuer,
+  testIssuer,
+} from "../app-fixture.js";
 
 /**
  * The admin API and /introspect are resource servers too: a DPoP-bound JWT
@@ -12,21 +19,7 @@ let issuer: TestIssuer;
 let holder: KeyPair;
 let boundAdmin: string;
 
-async function boundExchange(pat: string, audience?: string): Promise<string> {
-  const response = await issuer.app.inject({
-    method: "POST",
-    url: "/token",
-    headers: { dpop: await generateProof(holder, `${ISSUER}/token`, "POST") },
-    payload: {
-      grant_type: "urn:ietf:params:oauth:grant-type:token-exchange",
-      subject_token_type: "urn:ietf:params:oauth:token-type:access_token",
-      subject_token: pat,
-      ...(audience ? { audience } : {}),
-    },
-  });
-  expect(response.json().token_type).toBe("DPoP");
-  return response.json().access_token as string;
-}
+const boundExchange = (pat: string, audience?: string) => exchangeBound(issuer, holder, pat, audience);
 
 beforeAll(async () => {
   issuer = await testIssuer();
